@@ -1,0 +1,375 @@
+// Package config holds the operator's form configuration: which forms
+// exist, who receives them, where visitors may post from and how long the
+// fallback copy is kept. It is read once at start-up and validated there, so
+// a bad key stops the function with a message naming it instead of failing
+// on the first visitor.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment variables read by Load. The SAM template sets every one of
+// them; the template test checks that against this list.
+const (
+	EnvTable          = "KONTAKT_TABLE"
+	EnvSender         = "KONTAKT_SENDER"
+	EnvRecipients     = "KONTAKT_RECIPIENTS"
+	EnvAllowedOrigins = "KONTAKT_ALLOWED_ORIGINS"
+	EnvRetentionDays  = "KONTAKT_RETENTION_DAYS"
+	EnvLanguage       = "KONTAKT_DEFAULT_LANGUAGE"
+	EnvFormID         = "KONTAKT_FORM_ID"
+	EnvRedirectURL    = "KONTAKT_REDIRECT_URL"
+	EnvFormsFile      = "KONTAKT_FORMS_FILE"
+)
+
+// EnvVars lists every variable the submit function reads.
+var EnvVars = []string{
+	EnvTable, EnvSender, EnvRecipients, EnvAllowedOrigins, EnvRetentionDays,
+	EnvLanguage, EnvFormID, EnvRedirectURL, EnvFormsFile,
+}
+
+// Defaults that apply when neither the file nor the parameters say otherwise.
+const (
+	DefaultFormID         = "contact"
+	DefaultRetentionDays  = 30
+	DefaultLanguage       = "nb"
+	DefaultMaxFields      = 50
+	DefaultMaxFieldLength = 10000
+	DefaultMaxBodyBytes   = 64 << 10
+	// maxBodyBytesCeiling keeps one request well under Lambda's 6 MB payload
+	// and DynamoDB's 400 KB item limit.
+	maxBodyBytesCeiling = 256 << 10
+	maxRetentionDays    = 365
+)
+
+// Languages the visitor-facing texts exist in.
+var Languages = []string{"nb", "en"}
+
+// Form is one contact form as the operator configured it.
+type Form struct {
+	ID             string   `json:"id"`
+	Sender         string   `json:"sender,omitempty"`
+	Recipients     []string `json:"recipients"`
+	Subject        string   `json:"subject,omitempty"`
+	AllowedOrigins []string `json:"allowed_origins"`
+	RedirectURL    string   `json:"redirect_url,omitempty"`
+	RequiredFields []string `json:"required_fields,omitempty"`
+	RetentionDays  int      `json:"retention_days,omitempty"`
+	Language       string   `json:"language,omitempty"`
+	MaxFields      int      `json:"max_fields,omitempty"`
+	MaxFieldLength int      `json:"max_field_length,omitempty"`
+	MaxBodyBytes   int      `json:"max_body_bytes,omitempty"`
+}
+
+// Retention is how long the fallback copy of a submission is kept.
+func (f *Form) Retention() time.Duration {
+	return time.Duration(f.RetentionDays) * 24 * time.Hour
+}
+
+// OriginAllowed reports whether origin (scheme://host[:port]) may post to
+// the form. Comparison is exact after lower-casing: a prefix or suffix match
+// would let evil-example.no through for example.no.
+func (f *Form) OriginAllowed(origin string) bool {
+	origin = strings.ToLower(strings.TrimRight(origin, "/"))
+	for _, o := range f.AllowedOrigins {
+		if o == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// Config is the whole configuration of a deployment.
+type Config struct {
+	Table string `json:"-"`
+	// Sender is the default From address, an SES-verified identity.
+	Sender string  `json:"sender,omitempty"`
+	Forms  []*Form `json:"forms"`
+
+	byID map[string]*Form
+}
+
+// Form returns the form with the given id, or nil.
+func (c *Config) Form(id string) *Form { return c.byID[id] }
+
+// Error names the configuration key that is wrong and why.
+type Error struct {
+	Key    string
+	Reason string
+}
+
+func (e *Error) Error() string { return "config: " + e.Key + ": " + e.Reason }
+
+// Load reads the configuration from the environment (lookup is os.LookupEnv
+// in production). With KONTAKT_FORMS_FILE set, forms come from that JSON file
+// and the parameters fill what a form leaves out; without it, one form is
+// built from the parameters alone.
+func Load(lookup func(string) (string, bool)) (*Config, error) {
+	get := func(k string) string {
+		v, _ := lookup(k)
+		return strings.TrimSpace(v)
+	}
+	defaults := Form{
+		ID:             get(EnvFormID),
+		Sender:         get(EnvSender),
+		Recipients:     splitList(get(EnvRecipients)),
+		AllowedOrigins: splitList(get(EnvAllowedOrigins)),
+		RedirectURL:    get(EnvRedirectURL),
+		Language:       get(EnvLanguage),
+	}
+	if defaults.ID == "" {
+		defaults.ID = DefaultFormID
+	}
+	if s := get(EnvRetentionDays); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, &Error{Key: EnvRetentionDays, Reason: fmt.Sprintf("%q is not a whole number of days", s)}
+		}
+		defaults.RetentionDays = n
+	}
+
+	cfg := &Config{Table: get(EnvTable), Sender: defaults.Sender}
+	if path := get(EnvFormsFile); path != "" {
+		if !filepath.IsAbs(path) {
+			// In Lambda the deployment package is unpacked at LAMBDA_TASK_ROOT,
+			// which is not necessarily the working directory.
+			if root := get("LAMBDA_TASK_ROOT"); root != "" {
+				path = filepath.Join(root, path)
+			}
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, &Error{Key: EnvFormsFile, Reason: fmt.Sprintf("cannot read forms file: %v", err)}
+		}
+		file, err := Parse(data)
+		if err != nil {
+			return nil, err
+		}
+		if file.Sender != "" {
+			cfg.Sender = file.Sender
+		}
+		cfg.Forms = file.Forms
+	} else {
+		f := defaults
+		cfg.Forms = []*Form{&f}
+	}
+	if cfg.Table == "" {
+		return nil, &Error{Key: EnvTable, Reason: "is not set; it names the DynamoDB table for fallback copies"}
+	}
+	for _, f := range cfg.Forms {
+		applyDefaults(f, &defaults, cfg.Sender)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Parse decodes a forms file strictly: an unknown key is an error, because a
+// misspelt "required_feilds" would otherwise silently turn a check off.
+func Parse(data []byte) (*Config, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return nil, &Error{Key: EnvFormsFile, Reason: describeJSONError(data, err)}
+	}
+	if dec.More() {
+		return nil, &Error{Key: EnvFormsFile, Reason: "unexpected data after the JSON object"}
+	}
+	return &c, nil
+}
+
+// ParseFile parses and validates a forms file on its own, with defaults for
+// what it leaves out; `make validate` uses it.
+func ParseFile(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{Key: EnvFormsFile, Reason: err.Error()}
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	c.Table = "validate"
+	def := Form{}
+	for _, f := range c.Forms {
+		applyDefaults(f, &def, c.Sender)
+	}
+	return c, c.validate()
+}
+
+func describeJSONError(data []byte, err error) string {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		line := 1 + bytes.Count(data[:syn.Offset], []byte("\n"))
+		return fmt.Sprintf("invalid JSON on line %d: %v", line, syn)
+	}
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		return fmt.Sprintf("key %q must be a %s, not a JSON %s", typ.Field, typ.Type, typ.Value)
+	}
+	// DisallowUnknownFields reports `json: unknown field "x"`.
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func applyDefaults(f, def *Form, sender string) {
+	if f.Sender == "" {
+		f.Sender = sender
+	}
+	if len(f.Recipients) == 0 {
+		f.Recipients = def.Recipients
+	}
+	if len(f.AllowedOrigins) == 0 {
+		f.AllowedOrigins = def.AllowedOrigins
+	}
+	if f.RetentionDays == 0 {
+		f.RetentionDays = def.RetentionDays
+	}
+	if f.RetentionDays == 0 {
+		f.RetentionDays = DefaultRetentionDays
+	}
+	if f.Language == "" {
+		f.Language = def.Language
+	}
+	if f.Language == "" {
+		f.Language = DefaultLanguage
+	}
+	if f.Subject == "" {
+		f.Subject = "[{form}] {subject}"
+	}
+	if f.MaxFields == 0 {
+		f.MaxFields = DefaultMaxFields
+	}
+	if f.MaxFieldLength == 0 {
+		f.MaxFieldLength = DefaultMaxFieldLength
+	}
+	if f.MaxBodyBytes == 0 {
+		f.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	for i, o := range f.AllowedOrigins {
+		f.AllowedOrigins[i] = strings.ToLower(strings.TrimRight(o, "/"))
+	}
+}
+
+var formIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+func (c *Config) validate() error {
+	if len(c.Forms) == 0 {
+		return &Error{Key: "forms", Reason: "at least one form is needed"}
+	}
+	c.byID = make(map[string]*Form, len(c.Forms))
+	for i, f := range c.Forms {
+		key := func(k string) string { return fmt.Sprintf("forms[%d].%s", i, k) }
+		if f == nil {
+			return &Error{Key: fmt.Sprintf("forms[%d]", i), Reason: "is empty"}
+		}
+		if !formIDPattern.MatchString(f.ID) {
+			return &Error{Key: key("id"), Reason: fmt.Sprintf("%q must be 1-64 lower-case letters, digits, - or _", f.ID)}
+		}
+		if _, dup := c.byID[f.ID]; dup {
+			return &Error{Key: key("id"), Reason: fmt.Sprintf("%q is used by two forms", f.ID)}
+		}
+		c.byID[f.ID] = f
+		if err := checkAddress(f.Sender); err != nil {
+			return &Error{Key: key("sender") + " (or " + EnvSender + ")", Reason: err.Error()}
+		}
+		if len(f.Recipients) == 0 {
+			return &Error{Key: key("recipients") + " (or " + EnvRecipients + ")", Reason: "at least one recipient is needed"}
+		}
+		for j, r := range f.Recipients {
+			if err := checkAddress(r); err != nil {
+				return &Error{Key: fmt.Sprintf("%s[%d]", key("recipients"), j), Reason: err.Error()}
+			}
+		}
+		if len(f.AllowedOrigins) == 0 {
+			return &Error{Key: key("allowed_origins") + " (or " + EnvAllowedOrigins + ")", Reason: "at least one origin is needed, e.g. https://www.example.no"}
+		}
+		for j, o := range f.AllowedOrigins {
+			if err := checkOrigin(o); err != nil {
+				return &Error{Key: fmt.Sprintf("%s[%d]", key("allowed_origins"), j), Reason: err.Error()}
+			}
+		}
+		if f.RedirectURL != "" {
+			if err := checkRedirect(f); err != nil {
+				return &Error{Key: key("redirect_url"), Reason: err.Error()}
+			}
+		}
+		if f.RetentionDays < 1 || f.RetentionDays > maxRetentionDays {
+			return &Error{Key: key("retention_days"), Reason: fmt.Sprintf("%d must be between 1 and %d", f.RetentionDays, maxRetentionDays)}
+		}
+		if f.Language != "nb" && f.Language != "en" {
+			return &Error{Key: key("language"), Reason: fmt.Sprintf("%q must be nb or en", f.Language)}
+		}
+		for j, r := range f.RequiredFields {
+			if r == "" || strings.HasPrefix(r, "_") {
+				return &Error{Key: fmt.Sprintf("%s[%d]", key("required_fields"), j), Reason: fmt.Sprintf("%q is not a content field name", r)}
+			}
+		}
+		if f.MaxFields < 1 || f.MaxFields > 500 {
+			return &Error{Key: key("max_fields"), Reason: "must be between 1 and 500"}
+		}
+		if f.MaxFieldLength < 1 || f.MaxFieldLength > maxBodyBytesCeiling {
+			return &Error{Key: key("max_field_length"), Reason: fmt.Sprintf("must be between 1 and %d", maxBodyBytesCeiling)}
+		}
+		if f.MaxBodyBytes < 1024 || f.MaxBodyBytes > maxBodyBytesCeiling {
+			return &Error{Key: key("max_body_bytes"), Reason: fmt.Sprintf("must be between 1024 and %d", maxBodyBytesCeiling)}
+		}
+		if strings.ContainsAny(f.Subject, "\r\n") {
+			return &Error{Key: key("subject"), Reason: "must be a single line"}
+		}
+	}
+	return nil
+}
+
+func checkAddress(s string) error {
+	if s == "" {
+		return errors.New("is empty")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s {
+		return fmt.Errorf("%q is not a plain e-mail address", s)
+	}
+	return nil
+}
+
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+		return fmt.Errorf("%q must be an origin like https://www.example.no (scheme and host, no path)", o)
+	}
+	return nil
+}
+
+func checkRedirect(f *Form) error {
+	u, err := url.Parse(f.RedirectURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%q must be an absolute http(s) URL", f.RedirectURL)
+	}
+	if !f.OriginAllowed(u.Scheme + "://" + u.Host) {
+		return fmt.Errorf("%q is not on one of the form's allowed origins", f.RedirectURL)
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,289 @@
+// Package dynamo keeps fallback copies of submissions in one DynamoDB
+// table. The table layout (attribute and index names) lives here and only
+// here; template.yaml must agree, and the template test checks that it does.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+// Table layout.
+const (
+	AttrID            = "id"
+	AttrKind          = "kind"
+	AttrFormID        = "form_id"
+	AttrReceivedAt    = "received_at"
+	AttrFields        = "fields"
+	AttrReplyTo       = "reply_to"
+	AttrSubject       = "subject"
+	AttrLanguage      = "language"
+	AttrLookupKey     = "lookup_key"
+	AttrStatus        = "status"
+	AttrAttempts      = "attempts"
+	AttrLastError     = "last_error"
+	AttrSentAt        = "sent_at"
+	AttrPending       = "pending"
+	AttrNextAttemptAt = "next_attempt_at"
+	// TTLAttribute holds epoch seconds; DynamoDB deletes the item some time
+	// (typically days) after it passes, so reads must filter on it too.
+	TTLAttribute = "expires_at"
+
+	// LookupIndex finds every copy for one reply address (erasure).
+	LookupIndex = "by_lookup_key"
+	// PendingIndex is sparse: only copies whose email is still to be sent
+	// carry the pending attribute.
+	PendingIndex = "by_pending"
+
+	KindSubmission = "submission"
+	StatusPending  = "pending"
+	StatusSent     = "sent"
+	pendingShard   = "p"
+)
+
+// FirstRetryDelay keeps the re-sender away from a copy whose submit call may
+// still be sending it: it is longer than the submit function's timeout.
+const FirstRetryDelay = 2 * time.Minute
+
+// SubmitIAMActions are the DynamoDB actions the submit function calls.
+var SubmitIAMActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}
+
+// API is the part of the DynamoDB client the adapter uses.
+type API interface {
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+}
+
+// Store implements submission.Store.
+type Store struct {
+	Client API
+	Table  string
+	Now    func() time.Time
+}
+
+var _ submission.Store = (*Store)(nil)
+
+// Error carries a class for logs and the stored copy.
+type Error struct {
+	Op    string
+	Class string
+	Err   error
+}
+
+func (e *Error) Error() string      { return fmt.Sprintf("%s (%s): %v", e.Op, e.Class, e.Err) }
+func (e *Error) Unwrap() error      { return e.Err }
+func (e *Error) ErrorClass() string { return e.Class }
+
+// ErrExists is returned by Save when a copy with that id exists already.
+var ErrExists = errors.New("submission exists")
+
+func wrap(op string, err error) error {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return &Error{Op: op, Class: "conflict", Err: err}
+	}
+	class := submission.ErrorClass(err)
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded":
+			class = "throttled"
+		default:
+			class = "api"
+		}
+	} else if class == "error" {
+		class = "unavailable"
+	}
+	return &Error{Op: op, Class: class, Err: err}
+}
+
+// Item renders s as the stored item, pending until marked sent.
+func Item(s *submission.Submission) map[string]types.AttributeValue {
+	fields := make([]types.AttributeValue, len(s.Fields))
+	for i, f := range s.Fields {
+		fields[i] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"n": &types.AttributeValueMemberS{Value: f.Name},
+			"v": &types.AttributeValueMemberS{Value: f.Value},
+		}}
+	}
+	item := map[string]types.AttributeValue{
+		AttrID:            &types.AttributeValueMemberS{Value: s.ID},
+		AttrKind:          &types.AttributeValueMemberS{Value: KindSubmission},
+		AttrFormID:        &types.AttributeValueMemberS{Value: s.FormID},
+		AttrReceivedAt:    num(s.ReceivedAt.Unix()),
+		TTLAttribute:      num(s.ExpiresAt.Unix()),
+		AttrFields:        &types.AttributeValueMemberL{Value: fields},
+		AttrStatus:        &types.AttributeValueMemberS{Value: StatusPending},
+		AttrAttempts:      num(1),
+		AttrPending:       &types.AttributeValueMemberS{Value: pendingShard},
+		AttrNextAttemptAt: num(s.ReceivedAt.Add(FirstRetryDelay).Unix()),
+	}
+	if s.Language != "" {
+		item[AttrLanguage] = &types.AttributeValueMemberS{Value: s.Language}
+	}
+	if s.Subject != "" {
+		item[AttrSubject] = &types.AttributeValueMemberS{Value: s.Subject}
+	}
+	if s.ReplyTo != "" {
+		item[AttrReplyTo] = &types.AttributeValueMemberS{Value: s.ReplyTo}
+		item[AttrLookupKey] = &types.AttributeValueMemberS{Value: submission.LookupKey(s.ReplyTo)}
+	}
+	return item
+}
+
+// Save writes the copy as pending. It never overwrites: ids are random, so
+// a collision means something is badly wrong and must not destroy data.
+func (st *Store) Save(ctx context.Context, s *submission.Submission) error {
+	_, err := st.Client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(st.Table),
+		Item:                Item(s),
+		ConditionExpression: aws.String("attribute_not_exists(#id)"),
+		ExpressionAttributeNames: map[string]string{
+			"#id": AttrID,
+		},
+	})
+	if err != nil {
+		return wrap("store submission", err)
+	}
+	return nil
+}
+
+// MarkSent records delivery and takes the copy out of the pending index.
+func (st *Store) MarkSent(ctx context.Context, id string, at time.Time) error {
+	_, err := st.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(st.Table),
+		Key:                 key(id),
+		UpdateExpression:    aws.String("SET #status = :sent, #sent_at = :at REMOVE #pending, #next, #last_error"),
+		ConditionExpression: aws.String("attribute_exists(#id)"),
+		ExpressionAttributeNames: map[string]string{
+			"#id": AttrID, "#status": AttrStatus, "#sent_at": AttrSentAt,
+			"#pending": AttrPending, "#next": AttrNextAttemptAt, "#last_error": AttrLastError,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":sent": &types.AttributeValueMemberS{Value: StatusSent},
+			":at":   num(at.Unix()),
+		},
+	})
+	if err != nil {
+		return wrap("mark sent", err)
+	}
+	return nil
+}
+
+// MarkPending records why the email failed, for the re-sender and for
+// operators; the copy is pending already.
+func (st *Store) MarkPending(ctx context.Context, id, errorClass string) error {
+	_, err := st.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(st.Table),
+		Key:                 key(id),
+		UpdateExpression:    aws.String("SET #last_error = :class"),
+		ConditionExpression: aws.String("attribute_exists(#id) AND #status = :pending"),
+		ExpressionAttributeNames: map[string]string{
+			"#id": AttrID, "#status": AttrStatus, "#last_error": AttrLastError,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":class":   &types.AttributeValueMemberS{Value: errorClass},
+			":pending": &types.AttributeValueMemberS{Value: StatusPending},
+		},
+	})
+	if err != nil {
+		return wrap("mark pending", err)
+	}
+	return nil
+}
+
+// Copy is a stored submission as read back.
+type Copy struct {
+	Submission submission.Submission
+	Status     string
+	Attempts   int
+	LastError  string
+	LookupKey  string
+}
+
+// Get reads one copy, or nil when there is none or it has expired (TTL
+// deletion lags by days; an expired copy must look deleted).
+func (st *Store) Get(ctx context.Context, id string) (*Copy, error) {
+	out, err := st.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(st.Table),
+		Key:            key(id),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, wrap("get submission", err)
+	}
+	if out.Item == nil {
+		return nil, nil
+	}
+	c := Decode(out.Item)
+	if !c.Submission.ExpiresAt.After(st.now()) {
+		return nil, nil
+	}
+	return c, nil
+}
+
+// Decode reads an item written by Item (and later updates).
+func Decode(item map[string]types.AttributeValue) *Copy {
+	c := &Copy{}
+	s := &c.Submission
+	s.ID = str(item[AttrID])
+	s.FormID = str(item[AttrFormID])
+	s.ReceivedAt = time.Unix(int64(number(item[AttrReceivedAt])), 0).UTC()
+	s.ExpiresAt = time.Unix(int64(number(item[TTLAttribute])), 0).UTC()
+	s.ReplyTo = str(item[AttrReplyTo])
+	s.Subject = str(item[AttrSubject])
+	s.Language = str(item[AttrLanguage])
+	if l, ok := item[AttrFields].(*types.AttributeValueMemberL); ok {
+		for _, v := range l.Value {
+			if m, ok := v.(*types.AttributeValueMemberM); ok {
+				s.Fields = append(s.Fields, submission.Field{Name: str(m.Value["n"]), Value: str(m.Value["v"])})
+			}
+		}
+	}
+	c.Status = str(item[AttrStatus])
+	c.Attempts = number(item[AttrAttempts])
+	c.LastError = str(item[AttrLastError])
+	c.LookupKey = str(item[AttrLookupKey])
+	return c
+}
+
+func (st *Store) now() time.Time {
+	if st.Now != nil {
+		return st.Now()
+	}
+	return time.Now()
+}
+
+func key(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{AttrID: &types.AttributeValueMemberS{Value: id}}
+}
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+func str(v types.AttributeValue) string {
+	if s, ok := v.(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+func number(v types.AttributeValue) int {
+	if n, ok := v.(*types.AttributeValueMemberN); ok {
+		i, _ := strconv.Atoi(n.Value)
+		return i
+	}
+	return 0
+}

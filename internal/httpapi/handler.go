@@ -1,0 +1,222 @@
+// Package httpapi is kontakt's HTTP contract: it turns an API Gateway HTTP
+// API (payload 2.0) request into a submission and the outcome into the
+// status code, headers and body a browser or a fetch client expects. Every
+// status code is chosen here and nowhere else.
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/i18n"
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+// Acceptor is the domain service the handler hands valid submissions to.
+type Acceptor interface {
+	Accept(ctx context.Context, form *config.Form, s *submission.Submission) (submission.Outcome, error)
+}
+
+// Handler serves POST and OPTIONS on /f/{form}.
+type Handler struct {
+	Config  *config.Config
+	Service Acceptor
+	Log     *slog.Logger
+	Now     func() time.Time
+	NewID   func() string
+}
+
+// RetryAfterSeconds is what a visitor is told to wait when nothing could be
+// accepted.
+const RetryAfterSeconds = "30"
+
+// Handle is the Lambda handler.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	r := newRequest(&req, h.Config)
+	resp := h.serve(ctx, r)
+	h.Log.InfoContext(ctx, "request",
+		slog.String("method", r.method),
+		slog.String("form", r.formID()),
+		slog.Int("status", resp.StatusCode),
+		slog.String("outcome", r.outcome))
+	return resp, nil
+}
+
+func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTPResponse {
+	if r.form == nil {
+		r.outcome = "unknown_form"
+		return r.fail(&requestError{status: 404, key: i18n.UnknownForm, detail: "unknown form"})
+	}
+	switch r.method {
+	case "OPTIONS":
+		return r.preflight()
+	case "POST":
+	default:
+		r.outcome = "method"
+		resp := r.fail(&requestError{status: 405, key: i18n.NotAllowed, detail: "use POST"})
+		resp.Headers["Allow"] = "POST, OPTIONS"
+		return resp
+	}
+	if !r.originAllowed() {
+		r.outcome = "origin"
+		return r.fail(&requestError{status: 403, key: i18n.OriginRefused, detail: "origin not allowed for this form"})
+	}
+
+	body, err := r.body()
+	if err != nil {
+		r.outcome = "body"
+		return r.fail(err)
+	}
+	fields, err := parseBody(r.header("content-type"), body, r.form.MaxFields)
+	if err != nil {
+		r.outcome = "body"
+		return r.fail(err)
+	}
+	content, ins, err := submission.Check(r.form, fields)
+	if ins.Honeypot {
+		// A bot must not learn that it was caught: same answer as a success,
+		// nothing sent, nothing stored.
+		r.outcome = "honeypot"
+		return r.success(submission.Sent, h.NewID(), "")
+	}
+	if err != nil {
+		r.outcome = "invalid"
+		return r.fail(err)
+	}
+
+	now := h.Now().UTC()
+	s := &submission.Submission{
+		ID:         h.NewID(),
+		FormID:     r.form.ID,
+		ReceivedAt: now,
+		ExpiresAt:  now.Add(r.form.Retention()),
+		Fields:     content,
+		ReplyTo:    ins.ReplyTo,
+		Subject:    ins.Subject,
+		Language:   r.lang,
+	}
+	outcome, err := h.Service.Accept(ctx, r.form, s)
+	if err != nil {
+		r.outcome = "unavailable"
+		if !errors.Is(err, submission.ErrUnavailable) {
+			h.Log.ErrorContext(ctx, "accept failed", slog.String("error_class", submission.ErrorClass(err)))
+		}
+		resp := r.fail(&requestError{status: 503, key: i18n.Unavailable, detail: "try again later"})
+		resp.Headers["Retry-After"] = RetryAfterSeconds
+		return resp
+	}
+	r.outcome = "sent"
+	if outcome == submission.Stored {
+		r.outcome = "stored"
+	}
+	return r.success(outcome, s.ID, ins.Next)
+}
+
+// request is one HTTP request with what the handler learnt about it.
+type request struct {
+	ev      *events.APIGatewayV2HTTPRequest
+	method  string
+	form    *config.Form
+	lang    string
+	json    bool
+	origin  string
+	outcome string
+}
+
+func newRequest(ev *events.APIGatewayV2HTTPRequest, cfg *config.Config) *request {
+	r := &request{ev: ev, method: ev.RequestContext.HTTP.Method}
+	if r.method == "" {
+		r.method = "POST"
+	}
+	id := ev.PathParameters["form"]
+	if id == "" {
+		// Without a route parameter (a catch-all route), take it from the path.
+		id = strings.TrimPrefix(ev.RawPath, "/f/")
+	}
+	r.form = cfg.Form(id)
+	fallback := config.DefaultLanguage
+	if r.form != nil {
+		fallback = r.form.Language
+	}
+	r.lang = i18n.Pick(r.header("accept-language"), fallback)
+	r.json = wantsJSON(r.header("accept"), r.header("content-type"), r.header("x-requested-with"))
+	r.origin = r.header("origin")
+	return r
+}
+
+func (r *request) formID() string {
+	if r.form == nil {
+		return "" // never log what an unknown id said: it is visitor input
+	}
+	return r.form.ID
+}
+
+// header reads a header by lower-case name; API Gateway lower-cases them.
+func (r *request) header(name string) string {
+	if v, ok := r.ev.Headers[name]; ok {
+		return v
+	}
+	for k, v := range r.ev.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func (r *request) body() ([]byte, error) {
+	limit := r.form.MaxBodyBytes
+	raw := r.ev.Body
+	if r.ev.IsBase64Encoded {
+		if base64.StdEncoding.DecodedLen(len(raw)) > limit+3 {
+			return nil, &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
+		}
+		b, err := base64.StdEncoding.DecodeString(raw)
+		if err != nil {
+			return nil, malformed("body is not valid base64")
+		}
+		if len(b) > limit {
+			return nil, &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
+		}
+		return b, nil
+	}
+	if len(raw) > limit {
+		return nil, &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
+	}
+	return []byte(raw), nil
+}
+
+// originAllowed checks Origin, or Referer when a browser sent no Origin.
+// Requests with neither (some plain HTML posts, curl) are let through; the
+// CORS headers still go only to allowed origins.
+func (r *request) originAllowed() bool {
+	if r.origin != "" {
+		return r.form.OriginAllowed(r.origin)
+	}
+	if ref := r.header("referer"); ref != "" {
+		u, err := url.Parse(ref)
+		if err != nil || u.Host == "" {
+			return false
+		}
+		return r.form.OriginAllowed(u.Scheme + "://" + u.Host)
+	}
+	return true
+}
+
+func wantsJSON(accept, contentType, requestedWith string) bool {
+	if strings.Contains(accept, "application/json") {
+		return true
+	}
+	if strings.HasPrefix(strings.TrimSpace(strings.ToLower(contentType)), "application/json") {
+		return true
+	}
+	return strings.EqualFold(requestedWith, "XMLHttpRequest")
+}

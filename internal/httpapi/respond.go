@@ -1,0 +1,184 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"html"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/opt-e/kontakt/internal/i18n"
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+// Headers a fetch client may send on a cross-origin POST.
+var allowedRequestHeaders = []string{"accept", "accept-language", "content-type", "idempotency-key", "x-requested-with"}
+
+func (r *request) headers(contentType string) map[string]string {
+	h := map[string]string{
+		"Content-Type":           contentType,
+		"Cache-Control":          "no-store",
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "no-referrer",
+		"Vary":                   "Origin, Accept, Accept-Language",
+		"Content-Language":       r.lang,
+	}
+	// CORS headers go only to an origin the form allows, never "*".
+	if r.form != nil && r.origin != "" && r.form.OriginAllowed(r.origin) {
+		h["Access-Control-Allow-Origin"] = r.origin
+	}
+	return h
+}
+
+// preflight answers a CORS preflight from the form's allowed origins only.
+func (r *request) preflight() events.APIGatewayV2HTTPResponse {
+	if r.origin == "" || !r.form.OriginAllowed(r.origin) {
+		r.outcome = "preflight_refused"
+		return r.fail(&requestError{status: 403, key: i18n.OriginRefused, detail: "origin not allowed for this form"})
+	}
+	r.outcome = "preflight"
+	h := r.headers("text/plain; charset=utf-8")
+	h["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+	h["Access-Control-Allow-Headers"] = strings.Join(allowedRequestHeaders, ", ")
+	h["Access-Control-Max-Age"] = "600"
+	return events.APIGatewayV2HTTPResponse{StatusCode: 204, Headers: h}
+}
+
+type successBody struct {
+	OK     bool   `json:"ok"`
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	// Message is the localised text a page can show as is.
+	Message string `json:"message"`
+	Next    string `json:"next,omitempty"`
+}
+
+func (r *request) success(outcome submission.Outcome, id, next string) events.APIGatewayV2HTTPResponse {
+	status, state, msgKey := 200, "sent", i18n.ThanksBody
+	if outcome == submission.Stored {
+		status, state, msgKey = 202, "queued", i18n.QueuedBody
+	}
+	if r.json {
+		return r.jsonResponse(status, successBody{OK: true, ID: id, Status: state, Message: i18n.Text(r.lang, msgKey, 0), Next: next})
+	}
+	target := next
+	if target == "" {
+		target = r.form.RedirectURL
+	}
+	if target != "" {
+		h := r.headers("text/plain; charset=utf-8")
+		h["Location"] = target
+		return events.APIGatewayV2HTTPResponse{StatusCode: 303, Headers: h}
+	}
+	return r.page(status, i18n.ThanksTitle, i18n.Text(r.lang, msgKey, 0), nil)
+}
+
+type problemJSON struct {
+	Field   string `json:"field,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type errorBody struct {
+	OK      bool          `json:"ok"`
+	Error   string        `json:"error"`
+	Message string        `json:"message"`
+	Errors  []problemJSON `json:"errors,omitempty"`
+}
+
+// fail maps an error to its response, once. Validation problems are 422 with
+// one entry per field; request problems carry their own status; anything
+// else is a generic 500 whose details stay in the logs.
+func (r *request) fail(err error) events.APIGatewayV2HTTPResponse {
+	var (
+		ve     *submission.ValidationError
+		re     *requestError
+		status = 500
+		body   = errorBody{Error: "internal", Message: i18n.Text(r.lang, i18n.InternalError, 0)}
+	)
+	switch {
+	case errors.As(err, &ve):
+		status = 422
+		body.Error = "validation"
+		body.Message = i18n.Text(r.lang, i18n.FixFields, 0)
+		for _, p := range ve.Problems {
+			body.Errors = append(body.Errors, problemJSON{Field: p.Field, Code: p.Code, Message: i18n.Text(r.lang, i18n.Key(p.Code), p.Limit)})
+		}
+	case errors.As(err, &re):
+		status = re.status
+		body.Error = re.detail
+		body.Message = i18n.Text(r.lang, re.key, re.limit)
+	}
+	if r.json {
+		return r.jsonResponse(status, body)
+	}
+	return r.page(status, i18n.ErrorTitle, body.Message, body.Errors)
+}
+
+func (r *request) jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(`{"ok":false,"error":"internal"}`)
+		status = 500
+	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: r.headers("application/json; charset=utf-8"), Body: string(b)}
+}
+
+// page renders the small built-in HTML page for plain form posts: a
+// thank-you or the reasons a post was refused, with a way back.
+func (r *request) page(status int, title i18n.Key, message string, problems []problemJSON) events.APIGatewayV2HTTPResponse {
+	var b strings.Builder
+	t := html.EscapeString(i18n.Text(r.lang, title, 0))
+	b.WriteString(`<!doctype html><html lang="`)
+	b.WriteString(r.lang)
+	b.WriteString(`"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>`)
+	b.WriteString(t)
+	b.WriteString(`</title><style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}h1{font-size:1.5rem}li{margin:.25rem 0}</style></head><body><main><h1>`)
+	b.WriteString(t)
+	b.WriteString(`</h1><p>`)
+	b.WriteString(html.EscapeString(message))
+	b.WriteString(`</p>`)
+	if len(problems) > 0 {
+		b.WriteString(`<ul>`)
+		for _, p := range problems {
+			b.WriteString(`<li>`)
+			if p.Field != "" && p.Field != submission.FormProblem {
+				b.WriteString(`<strong>`)
+				b.WriteString(html.EscapeString(p.Field))
+				b.WriteString(`</strong>: `)
+			}
+			b.WriteString(html.EscapeString(p.Message))
+			b.WriteString(`</li>`)
+		}
+		b.WriteString(`</ul>`)
+	}
+	if back := r.backLink(); back != "" {
+		b.WriteString(`<p><a href="`)
+		b.WriteString(html.EscapeString(back))
+		b.WriteString(`">`)
+		b.WriteString(html.EscapeString(i18n.Text(r.lang, i18n.Back, 0)))
+		b.WriteString(`</a></p>`)
+	}
+	b.WriteString(`</main></body></html>`)
+	h := r.headers("text/html; charset=utf-8")
+	h["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: h, Body: b.String()}
+}
+
+// backLink is the page the form was posted from, when that page is on one
+// of the form's own origins (never a link to somewhere a visitor did not
+// come from).
+func (r *request) backLink() string {
+	if r.form == nil {
+		return ""
+	}
+	ref := r.header("referer")
+	if ref == "" {
+		return ""
+	}
+	if submission.RedirectAllowed(r.form, ref) {
+		return ref
+	}
+	return ""
+}

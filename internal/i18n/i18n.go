@@ -1,0 +1,119 @@
+// Package i18n holds every text a visitor reads, in Norwegian Bokmål and
+// English, and picks the language from Accept-Language.
+package i18n
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Pick returns "nb" or "en" from an Accept-Language header, taking the
+// visitor's preferences in q order; fallback is the form's default. Nynorsk
+// and the generic "no" are answered in Bokmål, which every Norwegian reader
+// reads.
+func Pick(acceptLanguage, fallback string) string {
+	best, bestQ := "", -1.0
+	for _, part := range strings.Split(acceptLanguage, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		q := 1.0
+		if p := strings.TrimSpace(params); strings.HasPrefix(p, "q=") {
+			v, err := strconv.ParseFloat(p[2:], 64)
+			if err != nil {
+				continue
+			}
+			q = v
+		}
+		lang := match(tag)
+		if lang != "" && q > bestQ && q > 0 {
+			best, bestQ = lang, q
+		}
+	}
+	if best == "" {
+		return fallback
+	}
+	return best
+}
+
+func match(tag string) string {
+	primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+	switch primary {
+	case "nb", "no", "nn":
+		return "nb"
+	case "en":
+		return "en"
+	}
+	return ""
+}
+
+// Key names a text.
+type Key string
+
+// Texts shown to visitors.
+const (
+	Required      Key = "required"
+	TooLong       Key = "too_long"
+	InvalidEmail  Key = "invalid_email"
+	OneAddress    Key = "one_address"
+	InvalidChars  Key = "invalid_chars"
+	TooManyFields Key = "too_many_fields"
+	BadRedirect   Key = "bad_redirect"
+	BadName       Key = "bad_name"
+
+	ThanksTitle   Key = "thanks_title"
+	ThanksBody    Key = "thanks_body"
+	QueuedBody    Key = "queued_body"
+	ErrorTitle    Key = "error_title"
+	Back          Key = "back"
+	Malformed     Key = "malformed"
+	Unsupported   Key = "unsupported"
+	TooLarge      Key = "too_large"
+	UnknownForm   Key = "unknown_form"
+	NotAllowed    Key = "not_allowed"
+	OriginRefused Key = "origin_refused"
+	Unavailable   Key = "unavailable"
+	FixFields     Key = "fix_fields"
+	InternalError Key = "internal_error"
+)
+
+var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
+	Required:      {"Dette feltet må fylles ut.", "This field is required."},
+	TooLong:       {"Teksten er for lang (høyst %d tegn).", "The text is too long (at most %d characters)."},
+	InvalidEmail:  {"Skriv inn en gyldig e-postadresse.", "Enter a valid email address."},
+	OneAddress:    {"Skriv inn bare én e-postadresse.", "Enter only one email address."},
+	InvalidChars:  {"Feltet inneholder tegn som ikke er tillatt.", "The field contains characters that are not allowed."},
+	TooManyFields: {"Skjemaet har for mange felt (høyst %d).", "The form has too many fields (at most %d)."},
+	BadRedirect:   {"Adressen det skal videresendes til, hører ikke til dette nettstedet.", "The redirect address does not belong to this site."},
+	BadName:       {"Et feltnavn er tomt, for langt eller har ugyldige tegn (høyst %d tegn).", "A field name is empty, too long or has invalid characters (at most %d characters)."},
+
+	ThanksTitle:   {"Takk for meldingen", "Thank you for your message"},
+	ThanksBody:    {"Vi har mottatt meldingen din og svarer så snart vi kan.", "We have received your message and will reply as soon as we can."},
+	QueuedBody:    {"Vi har mottatt meldingen din. Den blir levert til oss om kort tid, og vi svarer så snart vi kan.", "We have received your message. It will reach us shortly, and we will reply as soon as we can."},
+	ErrorTitle:    {"Meldingen ble ikke sendt", "Your message was not sent"},
+	Back:          {"Gå tilbake til skjemaet", "Go back to the form"},
+	Malformed:     {"Forespørselen kunne ikke leses.", "The request could not be read."},
+	Unsupported:   {"Skjemaet må sendes som JSON, URL-koding eller multipart/form-data.", "The form must be sent as JSON, URL-encoded or multipart/form-data."},
+	TooLarge:      {"Meldingen er for stor (høyst %d byte).", "The message is too large (at most %d bytes)."},
+	UnknownForm:   {"Skjemaet finnes ikke.", "This form does not exist."},
+	NotAllowed:    {"Metoden er ikke tillatt her.", "Method not allowed."},
+	OriginRefused: {"Dette nettstedet har ikke lov til å sende til skjemaet.", "This site is not allowed to post to this form."},
+	Unavailable:   {"Meldingen kunne ikke tas imot akkurat nå. Prøv igjen om litt.", "Your message could not be received right now. Please try again shortly."},
+	FixFields:     {"Rett opp feltene som er merket, og send igjen.", "Please correct the marked fields and send again."},
+	InternalError: {"Noe gikk galt hos oss.", "Something went wrong on our side."},
+}
+
+// Text returns the text for key in lang ("nb" or "en"), with limit filled
+// in where the text has a %d.
+func Text(lang string, key Key, limit int) string {
+	t, ok := texts[key]
+	if !ok {
+		return string(key)
+	}
+	s := t[0]
+	if lang == "en" {
+		s = t[1]
+	}
+	if i := strings.Index(s, "%d"); i >= 0 {
+		s = s[:i] + strconv.Itoa(limit) + s[i+2:]
+	}
+	return s
+}

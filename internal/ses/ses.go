@@ -1,0 +1,122 @@
+// Package ses sends staff emails through Amazon SES (the v1 SendEmail API).
+// SES builds the MIME message from structured parameters, so From, To and
+// Reply-To come from configuration and the validated reply address, never
+// from raw submitted text.
+package ses
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/ses/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/email"
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+// IAMActions are the SES actions this adapter calls; the template test
+// checks the function's policy grants exactly these.
+var IAMActions = []string{"ses:SendEmail"}
+
+// API is the part of the SES client the adapter uses.
+type API interface {
+	SendEmail(ctx context.Context, in *sesapi.SendEmailInput, opts ...func(*sesapi.Options)) (*sesapi.SendEmailOutput, error)
+}
+
+// Mailer implements submission.Mailer.
+type Mailer struct{ Client API }
+
+var _ submission.Mailer = (*Mailer)(nil)
+
+// Input builds the SendEmail request for s. It is separate from Send so the
+// fuzz and unit tests can check exactly what would reach SES.
+func Input(form *config.Form, s *submission.Submission) *sesapi.SendEmailInput {
+	msg := email.Build(form, s)
+	in := &sesapi.SendEmailInput{
+		Source:      aws.String(form.Sender),
+		Destination: &types.Destination{ToAddresses: form.Recipients},
+		Message: &types.Message{
+			Subject: &types.Content{Data: aws.String(msg.Subject), Charset: aws.String("UTF-8")},
+			Body: &types.Body{
+				Text: &types.Content{Data: aws.String(msg.Text), Charset: aws.String("UTF-8")},
+				Html: &types.Content{Data: aws.String(msg.HTML), Charset: aws.String("UTF-8")},
+			},
+		},
+	}
+	if s.ReplyTo != "" {
+		in.ReplyToAddresses = []string{s.ReplyTo}
+	}
+	return in
+}
+
+// Send emails s to the form's recipients.
+func (m *Mailer) Send(ctx context.Context, form *config.Form, s *submission.Submission) error {
+	if _, err := m.Client.SendEmail(ctx, Input(form, s)); err != nil {
+		return &Error{Class: Classify(err), Err: err}
+	}
+	return nil
+}
+
+// Error is a failed send with its class. Permanent errors will fail again
+// however often they are retried.
+type Error struct {
+	Class string
+	Err   error
+}
+
+func (e *Error) Error() string      { return fmt.Sprintf("ses send (%s): %v", e.Class, e.Err) }
+func (e *Error) Unwrap() error      { return e.Err }
+func (e *Error) ErrorClass() string { return e.Class }
+
+// Permanent reports whether retrying cannot help.
+func (e *Error) Permanent() bool { return e.Class == ClassRejected || e.Class == ClassPaused }
+
+// Error classes.
+const (
+	ClassThrottled   = "throttled"
+	ClassRejected    = "rejected"
+	ClassPaused      = "paused"
+	ClassTimeout     = "timeout"
+	ClassUnavailable = "unavailable"
+	ClassOther       = "error"
+)
+
+// Classify maps an SES error to a class by its code only: the message text
+// can quote addresses.
+func Classify(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "Throttling", "ThrottlingException", "TooManyRequestsException", "LimitExceededException":
+			return ClassThrottled
+		case "MessageRejected", "MailFromDomainNotVerifiedException", "ConfigurationSetDoesNotExistException", "InvalidParameterValue":
+			return ClassRejected
+		case "AccountSendingPausedException", "ConfigurationSetSendingPausedException":
+			return ClassPaused
+		case "ServiceUnavailable", "InternalFailure":
+			return ClassUnavailable
+		}
+		return ClassOther
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return ClassTimeout
+	}
+	var nerr net.Error
+	if errors.As(err, &nerr) {
+		if nerr.Timeout() {
+			return ClassTimeout
+		}
+		return ClassUnavailable
+	}
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return ClassUnavailable
+	}
+	return ClassOther
+}

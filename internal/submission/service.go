@@ -1,0 +1,137 @@
+package submission
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/opt-e/kontakt/internal/config"
+)
+
+// Store keeps the fallback copy. Save must not overwrite an existing copy.
+type Store interface {
+	Save(ctx context.Context, s *Submission) error
+	MarkSent(ctx context.Context, id string, at time.Time) error
+	MarkPending(ctx context.Context, id, errorClass string) error
+}
+
+// Mailer emails a submission to the form's staff.
+type Mailer interface {
+	Send(ctx context.Context, form *config.Form, s *Submission) error
+}
+
+// Outcome says how far a submission got.
+type Outcome int
+
+const (
+	// Sent: the email went out (the copy may or may not be stored).
+	Sent Outcome = iota + 1
+	// Stored: the email failed but the copy is stored, pending re-sending.
+	Stored
+)
+
+// ErrUnavailable means the submission could be neither sent nor stored: the
+// visitor must try again, and nothing was accepted.
+var ErrUnavailable = errors.New("submission could be neither sent nor stored")
+
+// Classed is implemented by adapter errors that know what kind of failure
+// they are ("throttled", "timeout", "rejected" ...), so that the stored copy
+// and the logs can say why without carrying the error text.
+type Classed interface{ ErrorClass() string }
+
+// ErrorClass names the kind of failure without any of its text, which may
+// echo personal data back (SES quotes rejected addresses).
+func ErrorClass(err error) string {
+	var c Classed
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &c):
+		return c.ErrorClass()
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	default:
+		return "error"
+	}
+}
+
+// Timeouts for each external call. The handler's context carries the Lambda
+// deadline; each call gets the smaller of its own limit and what is left of
+// that deadline minus Reserve, so the function always answers in time.
+type Timeouts struct {
+	Send    time.Duration
+	Save    time.Duration
+	Mark    time.Duration
+	Reserve time.Duration
+}
+
+// DefaultTimeouts fit a 10 s function timeout with room to answer.
+var DefaultTimeouts = Timeouts{Send: 5 * time.Second, Save: 3 * time.Second, Mark: 2 * time.Second, Reserve: 1 * time.Second}
+
+// Service sends and stores submissions.
+type Service struct {
+	Store    Store
+	Mailer   Mailer
+	Log      *slog.Logger
+	Timeouts Timeouts
+	Now      func() time.Time
+}
+
+// Accept emails s and stores its fallback copy at the same time, so the
+// visitor waits for the slower of the two rather than their sum.
+func (svc *Service) Accept(ctx context.Context, form *config.Form, s *Submission) (Outcome, error) {
+	storeErr := make(chan error, 1)
+	go func() {
+		c, cancel := svc.budget(ctx, svc.Timeouts.Save)
+		defer cancel()
+		storeErr <- svc.Store.Save(c, s)
+	}()
+	c, cancel := svc.budget(ctx, svc.Timeouts.Send)
+	sendErr := svc.Mailer.Send(c, form, s)
+	cancel()
+	saveErr := <-storeErr
+
+	attrs := []any{slog.String("submission_id", s.ID), slog.String("form", s.FormID)}
+	switch {
+	case sendErr == nil && saveErr == nil:
+		c, cancel := svc.budget(ctx, svc.Timeouts.Mark)
+		defer cancel()
+		if err := svc.Store.MarkSent(c, s.ID, svc.Now()); err != nil {
+			// The email is out; a copy still marked pending would be sent
+			// again by redrive, so say so loudly.
+			svc.Log.ErrorContext(ctx, "mark sent failed", append(attrs, slog.String("error_class", ErrorClass(err)))...)
+		}
+		svc.Log.InfoContext(ctx, "submission sent", attrs...)
+		return Sent, nil
+	case sendErr == nil:
+		svc.Log.ErrorContext(ctx, "fallback copy not stored; email sent", append(attrs, slog.String("error_class", ErrorClass(saveErr)))...)
+		return Sent, nil
+	case saveErr == nil:
+		class := ErrorClass(sendErr)
+		c, cancel := svc.budget(ctx, svc.Timeouts.Mark)
+		defer cancel()
+		if err := svc.Store.MarkPending(c, s.ID, class); err != nil {
+			// The copy is stored as pending already; only the error class is lost.
+			svc.Log.WarnContext(ctx, "recording send error failed", append(attrs, slog.String("error_class", ErrorClass(err)))...)
+		}
+		svc.Log.WarnContext(ctx, "email failed; copy stored for re-sending", append(attrs, slog.String("error_class", class))...)
+		return Stored, nil
+	default:
+		svc.Log.ErrorContext(ctx, "submission neither sent nor stored", append(attrs,
+			slog.String("send_error_class", ErrorClass(sendErr)),
+			slog.String("store_error_class", ErrorClass(saveErr)))...)
+		return 0, ErrUnavailable
+	}
+}
+
+func (svc *Service) budget(ctx context.Context, limit time.Duration) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl) - svc.Timeouts.Reserve; left < limit {
+			limit = max(left, time.Millisecond)
+		}
+	}
+	return context.WithTimeout(ctx, limit)
+}

@@ -1,0 +1,51 @@
+// Package submission is the domain of kontakt: what a visitor sent, the
+// rules it must pass, and the promise that it is either emailed, or stored
+// to be emailed later, or refused with an answer that says so.
+package submission
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// Field is one submitted name/value pair. Order is kept as the visitor's
+// browser sent it, so staff read the email in the order of the form.
+type Field struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Submission is one accepted form post, as emailed and as stored.
+type Submission struct {
+	ID         string
+	FormID     string
+	ReceivedAt time.Time
+	ExpiresAt  time.Time
+	// Fields holds the content fields only: instructions (names starting
+	// with "_") never get here.
+	Fields []Field
+	// ReplyTo is the visitor's address, validated as one plain address, or "".
+	ReplyTo string
+	// Subject is the visitor's _subject, a single line, or "".
+	Subject  string
+	Language string
+}
+
+// NewID returns a random, URL-safe submission id.
+func NewID() string { return strings.ToLower(rand.Text()) }
+
+// LookupKey is the indexed key that erasure uses to find every copy for an
+// address. Submit and erase must normalise the same way, so both call this.
+// It is a hash so that the index, which is copied to every partition of the
+// GSI, does not hold the address in clear.
+func LookupKey(address string) string {
+	a := strings.ToLower(strings.TrimSpace(address))
+	if a == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(a))
+	return hex.EncodeToString(sum[:])
+}

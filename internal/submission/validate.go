@@ -1,0 +1,259 @@
+package submission
+
+import (
+	"net/mail"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/opt-e/kontakt/internal/config"
+)
+
+// Problem codes. They are stable (clients may switch on them) and are turned
+// into words by package i18n.
+const (
+	CodeRequired      = "required"
+	CodeTooLong       = "too_long"
+	CodeInvalidEmail  = "invalid_email"
+	CodeOneAddress    = "one_address"
+	CodeInvalidChars  = "invalid_chars"
+	CodeTooManyFields = "too_many_fields"
+	CodeBadRedirect   = "bad_redirect"
+	CodeBadName       = "bad_name"
+)
+
+// FormProblem is the pseudo-field for problems that belong to no one field.
+const FormProblem = "_form"
+
+// Problem is one reason a field was refused. Limit carries the number a
+// message needs (a maximum length, a maximum count).
+type Problem struct {
+	Field string `json:"field"`
+	Code  string `json:"code"`
+	Limit int    `json:"limit,omitempty"`
+}
+
+// ValidationError lists every problem found, so a visitor fixes them all in
+// one round trip.
+type ValidationError struct{ Problems []Problem }
+
+func (e *ValidationError) Error() string { return "submission has invalid fields" }
+
+// Instructions are what the underscore fields and conventions ask for.
+type Instructions struct {
+	ReplyTo  string
+	Subject  string
+	Next     string
+	Honeypot bool
+}
+
+// Field names web developers know from Formspree and similar services.
+const (
+	fieldReplyTo  = "_replyto"
+	fieldEmail    = "email"
+	fieldSubject  = "_subject"
+	fieldNext     = "_next"
+	fieldHoneypot = "_gotcha"
+	maxNameLength = 100
+	maxSubject    = 200
+)
+
+// Check applies the form's rules to the submitted fields. It returns the
+// content fields (instructions removed) and the instructions; any problem
+// yields a *ValidationError and nothing is to be sent or stored.
+func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
+	var (
+		ins      Instructions
+		problems []Problem
+		content  = make([]Field, 0, len(fields))
+		replyTo  string
+		email    string
+		seen     = make(map[string]bool, len(fields))
+	)
+	add := func(field, code string, limit int) {
+		problems = append(problems, Problem{Field: field, Code: code, Limit: limit})
+	}
+	if len(fields) > form.MaxFields {
+		// Do not look at the fields one by one: thousands of them would give
+		// thousands of problems.
+		add(FormProblem, CodeTooManyFields, form.MaxFields)
+		return nil, ins, &ValidationError{Problems: problems}
+	}
+	for _, f := range fields {
+		if !validName(f.Name) {
+			add(FormProblem, CodeBadName, maxNameLength)
+			continue
+		}
+		// Content may span lines; of the instructions only _subject may, and
+		// its line breaks are folded away below.
+		if !validText(f.Value, f.Name == fieldSubject || !strings.HasPrefix(f.Name, "_")) {
+			add(f.Name, CodeInvalidChars, 0)
+			continue
+		}
+		if utf8.RuneCountInString(f.Value) > form.MaxFieldLength {
+			add(f.Name, CodeTooLong, form.MaxFieldLength)
+			continue
+		}
+		switch f.Name {
+		case fieldHoneypot:
+			if strings.TrimSpace(f.Value) != "" {
+				ins.Honeypot = true
+			}
+			continue
+		case fieldReplyTo:
+			replyTo = strings.TrimSpace(f.Value)
+			continue
+		case fieldSubject:
+			ins.Subject = singleLine(f.Value, maxSubject)
+			continue
+		case fieldNext:
+			ins.Next = strings.TrimSpace(f.Value)
+			continue
+		case fieldEmail:
+			email = strings.TrimSpace(f.Value)
+		}
+		if strings.HasPrefix(f.Name, "_") {
+			// Unknown instructions (_cc, _bcc, _to ...) are ignored: they are
+			// neither content nor a way to reach another recipient.
+			continue
+		}
+		if seen[f.Name] && strings.TrimSpace(f.Value) == "" {
+			continue
+		}
+		seen[f.Name] = true
+		content = append(content, Field{Name: f.Name, Value: f.Value})
+	}
+
+	// _replyto wins over email, as on Formspree.
+	addrField, addr := fieldEmail, email
+	if replyTo != "" {
+		addrField, addr = fieldReplyTo, replyTo
+	}
+	if addr != "" {
+		a, code := ParseReplyTo(addr)
+		if code != "" {
+			add(addrField, code, 0)
+		}
+		ins.ReplyTo = a
+	}
+	for _, name := range form.RequiredFields {
+		if hasProblem(problems, name) {
+			continue
+		}
+		if !hasValue(content, name) && !(name == fieldEmail && ins.ReplyTo != "") {
+			add(name, CodeRequired, 0)
+		}
+	}
+	if ins.Next != "" && !RedirectAllowed(form, ins.Next) {
+		add(fieldNext, CodeBadRedirect, 0)
+	}
+	if len(problems) > 0 {
+		return nil, ins, &ValidationError{Problems: problems}
+	}
+	return content, ins, nil
+}
+
+// ParseReplyTo accepts exactly one plain address and returns it without any
+// display name: the name is where header tricks (commas, encoded words,
+// quotes) hide, and staff do not need it to press Reply. code is "" when the
+// address is usable.
+func ParseReplyTo(s string) (addr, code string) {
+	if strings.ContainsAny(s, "\r\n") {
+		return "", CodeInvalidEmail
+	}
+	list, err := mail.ParseAddressList(s)
+	if err != nil || len(list) == 0 {
+		return "", CodeInvalidEmail
+	}
+	if len(list) > 1 {
+		return "", CodeOneAddress
+	}
+	a := list[0].Address
+	// net/mail accepts quoted local parts and domain literals; an SES
+	// destination must be a plain dot-atom address, and anything with
+	// spaces, quotes or brackets is not what a visitor typed by mistake.
+	if strings.ContainsAny(a, " \"[]()<>,;:\\") || strings.Count(a, "@") != 1 || len(a) > 254 {
+		return "", CodeInvalidEmail
+	}
+	if i := strings.LastIndexByte(a, '@'); !strings.Contains(a[i+1:], ".") {
+		return "", CodeInvalidEmail
+	}
+	return a, ""
+}
+
+// RedirectAllowed reports whether next is an absolute http(s) URL on one of
+// the form's own origins. Anything else (javascript:, //evil, another site)
+// would make kontakt an open redirect.
+func RedirectAllowed(form *config.Form, next string) bool {
+	u, err := url.Parse(next)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return false
+	}
+	return form.OriginAllowed(u.Scheme + "://" + u.Host)
+}
+
+func hasProblem(ps []Problem, field string) bool {
+	for _, p := range ps {
+		if p.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+func hasValue(fields []Field, name string) bool {
+	for _, f := range fields {
+		if f.Name == name && strings.TrimSpace(f.Value) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func validName(s string) bool {
+	if s == "" || len(s) > maxNameLength || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// validText refuses invalid UTF-8, NUL and other control characters. Line
+// breaks and tabs are allowed where the field is free text (multiline).
+func validText(s string, multiline bool) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			if !multiline {
+				return false
+			}
+		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
+			return false
+		}
+	}
+	return true
+}
+
+// singleLine folds any line break into a space and trims the result to max
+// runes, so that a subject can never start a new header.
+func singleLine(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' || r == '\u2028' || r == '\u2029' || unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max])
+	}
+	return s
+}
