@@ -1,0 +1,116 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/opt-e/kontakt/internal/config"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func base() map[string]string {
+	return map[string]string{
+		config.EnvTable:          "submissions",
+		config.EnvSender:         "kontakt@example.no",
+		config.EnvRecipients:     "post@example.no, salg@example.no",
+		config.EnvAllowedOrigins: "https://www.example.no/",
+		config.EnvRetentionDays:  "14",
+	}
+}
+
+func TestSingleFormFromParameters(t *testing.T) {
+	cfg, err := config.Load(env(base()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := cfg.Form("contact")
+	if f == nil {
+		t.Fatal("no contact form")
+	}
+	if got, want := strings.Join(f.Recipients, ","), "post@example.no,salg@example.no"; got != want {
+		t.Errorf("recipients = %q, want %q", got, want)
+	}
+	if !f.OriginAllowed("https://WWW.example.no") || f.OriginAllowed("https://www.example.no.evil.com") {
+		t.Error("origin matching is wrong")
+	}
+	if f.RetentionDays != 14 || f.Language != "nb" || f.Sender != "kontakt@example.no" {
+		t.Errorf("form = %+v", f)
+	}
+}
+
+func TestFormsFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "forms.json")
+	os.WriteFile(path, []byte(`{"sender":"web@example.no","forms":[
+		{"id":"contact","required_fields":["message"]},
+		{"id":"quote","recipients":["salg@example.no"],"language":"en","retention_days":7,"redirect_url":"https://www.example.no/takk"}]}`), 0o600)
+	e := base()
+	e[config.EnvFormsFile] = "forms.json"
+	e["LAMBDA_TASK_ROOT"] = dir
+	cfg, err := config.Load(env(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := cfg.Form("quote")
+	if q == nil || q.Sender != "web@example.no" || q.RetentionDays != 7 || q.Language != "en" || q.AllowedOrigins[0] != "https://www.example.no" {
+		t.Fatalf("quote = %+v", q)
+	}
+	if c := cfg.Form("contact"); c.RetentionDays != 14 || len(c.Recipients) != 2 {
+		t.Errorf("contact did not take the parameters' defaults: %+v", c)
+	}
+}
+
+// Every bad key is named in the error, so the operator knows what to fix.
+func TestBadConfigurationNamesTheKey(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		change  map[string]string
+		file    string
+		wantKey string
+	}{
+		{"no table", map[string]string{config.EnvTable: ""}, "", config.EnvTable},
+		{"bad retention", map[string]string{config.EnvRetentionDays: "ten"}, "", config.EnvRetentionDays},
+		{"retention too long", map[string]string{config.EnvRetentionDays: "9999"}, "", "retention_days"},
+		{"bad sender", map[string]string{config.EnvSender: "Kontakt <k@example.no>"}, "", "sender"},
+		{"no recipients", map[string]string{config.EnvRecipients: ""}, "", "recipients"},
+		{"bad recipient", map[string]string{config.EnvRecipients: "post"}, "", "recipients[0]"},
+		{"origin with path", map[string]string{config.EnvAllowedOrigins: "https://example.no/kontakt"}, "", "allowed_origins[0]"},
+		{"no origins", map[string]string{config.EnvAllowedOrigins: ""}, "", "allowed_origins"},
+		{"bad language", map[string]string{config.EnvLanguage: "sv"}, "", "language"},
+		{"redirect elsewhere", map[string]string{config.EnvRedirectURL: "https://evil.example.com/"}, "", "redirect_url"},
+		{"unknown key in file", nil, `{"forms":[{"id":"contact","required_feilds":["x"]}]}`, "required_feilds"},
+		{"syntax error in file", nil, "{\"forms\":[\n{\"id\":}]}", "line 2"},
+		{"wrong type in file", nil, `{"forms":[{"id":"contact","retention_days":"7"}]}`, "retention_days"},
+		{"duplicate id", nil, `{"forms":[{"id":"a"},{"id":"a"}]}`, "forms[1].id"},
+		{"bad id", nil, `{"forms":[{"id":"Kontakt skjema"}]}`, "forms[0].id"},
+		{"no forms", nil, `{"forms":[]}`, "forms"},
+		{"underscore required field", nil, `{"forms":[{"id":"a","required_fields":["_next"]}]}`, "required_fields[0]"},
+		{"missing file", map[string]string{config.EnvFormsFile: "/nonexistent/forms.json"}, "", config.EnvFormsFile},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := base()
+			for k, v := range tc.change {
+				e[k] = v
+			}
+			if tc.file != "" {
+				p := filepath.Join(t.TempDir(), "forms.json")
+				os.WriteFile(p, []byte(tc.file), 0o600)
+				e[config.EnvFormsFile] = p
+			}
+			_, err := config.Load(env(e))
+			var ce *config.Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want *config.Error", err)
+			}
+			if !strings.Contains(err.Error(), tc.wantKey) {
+				t.Errorf("error %q does not name %q", err, tc.wantKey)
+			}
+		})
+	}
+}

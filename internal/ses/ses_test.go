@@ -1,0 +1,95 @@
+package ses_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/smithy-go"
+
+	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/ses"
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+type sendFunc func(ctx context.Context, in *sesapi.SendEmailInput, opts ...func(*sesapi.Options)) (*sesapi.SendEmailOutput, error)
+
+func (f sendFunc) SendEmail(ctx context.Context, in *sesapi.SendEmailInput, opts ...func(*sesapi.Options)) (*sesapi.SendEmailOutput, error) {
+	return f(ctx, in, opts...)
+}
+
+var form = &config.Form{ID: "contact", Sender: "kontakt@example.no", Recipients: []string{"post@example.no"}, Subject: "[{form}] {subject}", Language: "nb"}
+
+func TestInputTakesAddressesFromConfigOnly(t *testing.T) {
+	s := &submission.Submission{
+		ID: "abc", FormID: "contact", ReceivedAt: time.Now(), ReplyTo: "kari@example.no",
+		Subject: "Hei",
+		Fields: []submission.Field{
+			{Name: "to", Value: "evil@example.com"},
+			{Name: "message", Value: "<script>alert(1)</script>\r\nBcc: evil@example.com"},
+		},
+	}
+	in := ses.Input(form, s)
+	if got := *in.Source; got != "kontakt@example.no" {
+		t.Errorf("Source = %q", got)
+	}
+	if got := strings.Join(in.Destination.ToAddresses, ","); got != "post@example.no" {
+		t.Errorf("To = %q", got)
+	}
+	if len(in.Destination.CcAddresses)+len(in.Destination.BccAddresses) != 0 {
+		t.Error("Cc/Bcc set")
+	}
+	if got := strings.Join(in.ReplyToAddresses, ","); got != "kari@example.no" {
+		t.Errorf("Reply-To = %q", got)
+	}
+	if got := *in.Message.Subject.Data; got != "[contact] Hei" {
+		t.Errorf("Subject = %q", got)
+	}
+	html := *in.Message.Body.Html.Data
+	if strings.Contains(html, "<script>") || !strings.Contains(html, "&lt;script&gt;") {
+		t.Errorf("HTML part not escaped: %s", html)
+	}
+	if !strings.Contains(*in.Message.Body.Text.Data, "evil@example.com") {
+		t.Error("content missing from the text part")
+	}
+}
+
+func TestInputWithoutReplyTo(t *testing.T) {
+	in := ses.Input(form, &submission.Submission{ID: "x", ReceivedAt: time.Now()})
+	if in.ReplyToAddresses != nil {
+		t.Errorf("Reply-To = %v", in.ReplyToAddresses)
+	}
+	if got := *in.Message.Subject.Data; got != "[contact] Ny melding fra kontaktskjemaet" {
+		t.Errorf("Subject = %q", got)
+	}
+}
+
+func TestSendClassifiesErrors(t *testing.T) {
+	for _, tc := range []struct {
+		err       error
+		class     string
+		permanent bool
+	}{
+		{&smithy.GenericAPIError{Code: "Throttling"}, ses.ClassThrottled, false},
+		{&smithy.GenericAPIError{Code: "TooManyRequestsException"}, ses.ClassThrottled, false},
+		{&smithy.GenericAPIError{Code: "MessageRejected", Message: "Email address is not verified: kari@example.no"}, ses.ClassRejected, true},
+		{&smithy.GenericAPIError{Code: "AccountSendingPausedException"}, ses.ClassPaused, true},
+		{context.DeadlineExceeded, ses.ClassTimeout, false},
+		{errors.New("boom"), ses.ClassOther, false},
+	} {
+		m := &ses.Mailer{Client: sendFunc(func(context.Context, *sesapi.SendEmailInput, ...func(*sesapi.Options)) (*sesapi.SendEmailOutput, error) {
+			return nil, tc.err
+		})}
+		err := m.Send(context.Background(), form, &submission.Submission{ID: "x", ReceivedAt: time.Now()})
+		var se *ses.Error
+		if !errors.As(err, &se) {
+			t.Fatalf("%v: not a *ses.Error: %v", tc.err, err)
+		}
+		if se.Class != tc.class || se.Permanent() != tc.permanent || submission.ErrorClass(err) != tc.class {
+			t.Errorf("%v: class %q permanent %v, want %q %v", tc.err, se.Class, se.Permanent(), tc.class, tc.permanent)
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package submission_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+type storeFunc struct {
+	save    func(ctx context.Context, s *submission.Submission) error
+	sent    atomic.Int32
+	pending atomic.Value
+}
+
+func (f *storeFunc) Save(ctx context.Context, s *submission.Submission) error { return f.save(ctx, s) }
+func (f *storeFunc) MarkSent(context.Context, string, time.Time) error {
+	f.sent.Add(1)
+	return nil
+}
+func (f *storeFunc) MarkPending(_ context.Context, _ string, class string) error {
+	f.pending.Store(class)
+	return nil
+}
+
+type mailFunc func(ctx context.Context, form *config.Form, s *submission.Submission) error
+
+func (f mailFunc) Send(ctx context.Context, form *config.Form, s *submission.Submission) error {
+	return f(ctx, form, s)
+}
+
+type classed struct{}
+
+func (classed) Error() string      { return "throttled by SES" }
+func (classed) ErrorClass() string { return "throttled" }
+
+func service(st *storeFunc, m mailFunc) (*submission.Service, *bytes.Buffer) {
+	var logs bytes.Buffer
+	return &submission.Service{
+		Store: st, Mailer: m, Log: slog.New(slog.NewJSONHandler(&logs, nil)),
+		Timeouts: submission.DefaultTimeouts, Now: time.Now,
+	}, &logs
+}
+
+func TestAcceptOutcomes(t *testing.T) {
+	down := errors.New("connection refused")
+	for _, tc := range []struct {
+		name        string
+		saveErr     error
+		sendErr     error
+		want        submission.Outcome
+		wantErr     error
+		markedSent  int32
+		pendingWith string
+	}{
+		{"both work", nil, nil, submission.Sent, nil, 1, ""},
+		{"email fails", nil, classed{}, submission.Stored, nil, 0, "throttled"},
+		{"store fails", down, nil, submission.Sent, nil, 0, ""},
+		{"both fail", down, down, 0, submission.ErrUnavailable, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &storeFunc{save: func(context.Context, *submission.Submission) error { return tc.saveErr }}
+			svc, _ := service(st, func(context.Context, *config.Form, *submission.Submission) error { return tc.sendErr })
+			got, err := svc.Accept(context.Background(), &config.Form{ID: "contact"}, &submission.Submission{ID: "x", FormID: "contact"})
+			if got != tc.want || !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Accept = %v, %v; want %v, %v", got, err, tc.want, tc.wantErr)
+			}
+			if got := st.sent.Load(); got != tc.markedSent {
+				t.Errorf("MarkSent calls = %d, want %d", got, tc.markedSent)
+			}
+			if got, _ := st.pending.Load().(string); got != tc.pendingWith {
+				t.Errorf("pending class = %q, want %q", got, tc.pendingWith)
+			}
+		})
+	}
+}
+
+// Storing and sending overlap: each blocks until the other has started, so
+// a sequential implementation would deadlock and hit the test's deadline.
+func TestAcceptRunsStoreAndSendConcurrently(t *testing.T) {
+	saveStarted, sendStarted := make(chan struct{}), make(chan struct{})
+	wait := func(ctx context.Context, ch chan struct{}) error {
+		select {
+		case <-ch:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	st := &storeFunc{save: func(ctx context.Context, _ *submission.Submission) error {
+		close(saveStarted)
+		return wait(ctx, sendStarted)
+	}}
+	svc, _ := service(st, func(ctx context.Context, _ *config.Form, _ *submission.Submission) error {
+		close(sendStarted)
+		return wait(ctx, saveStarted)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got, err := svc.Accept(ctx, &config.Form{}, &submission.Submission{ID: "x"})
+	if err != nil || got != submission.Sent {
+		t.Fatalf("Accept = %v, %v", got, err)
+	}
+}
+
+// Each call's deadline comes from the caller's (Lambda's) deadline minus a
+// reserve, so the function answers before it is killed.
+func TestAcceptDeadlinesFollowTheLambdaDeadline(t *testing.T) {
+	var sendLeft, saveLeft time.Duration
+	st := &storeFunc{save: func(ctx context.Context, _ *submission.Submission) error {
+		dl, _ := ctx.Deadline()
+		saveLeft = time.Until(dl)
+		return nil
+	}}
+	svc, _ := service(st, func(ctx context.Context, _ *config.Form, _ *submission.Submission) error {
+		dl, _ := ctx.Deadline()
+		sendLeft = time.Until(dl)
+		return nil
+	})
+	svc.Timeouts.Reserve = time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if _, err := svc.Accept(ctx, &config.Form{}, &submission.Submission{ID: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, left := range map[string]time.Duration{"send": sendLeft, "save": saveLeft} {
+		if left <= 0 || left > 2*time.Second {
+			t.Errorf("%s deadline %v from now, want within the 3s budget less the 1s reserve", name, left)
+		}
+	}
+}
+
+func TestErrorClass(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{classed{}, "throttled"},
+		{context.DeadlineExceeded, "timeout"},
+		{errors.New("x"), "error"},
+	} {
+		if got := submission.ErrorClass(tc.err); got != tc.want {
+			t.Errorf("ErrorClass(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestLookupKeyNormalises(t *testing.T) {
+	a := submission.LookupKey(" Kari@Example.NO ")
+	b := submission.LookupKey("kari@example.no")
+	if a != b || a == "" || submission.LookupKey("") != "" {
+		t.Fatalf("keys %q %q", a, b)
+	}
+	if a == submission.LookupKey("ola@example.no") {
+		t.Fatal("different addresses share a key")
+	}
+}
