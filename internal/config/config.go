@@ -59,8 +59,11 @@ var Languages = []string{"nb", "en"}
 
 // Form is one contact form as the operator configured it.
 type Form struct {
-	ID             string   `json:"id"`
-	Sender         string   `json:"sender,omitempty"`
+	ID string `json:"id"`
+	// Sender is always the SenderAddress parameter: the function's IAM
+	// policy may send as that one address only, so a per-form sender could
+	// never work.
+	Sender         string   `json:"-"`
 	Recipients     []string `json:"recipients"`
 	Subject        string   `json:"subject,omitempty"`
 	AllowedOrigins []string `json:"allowed_origins"`
@@ -94,8 +97,8 @@ func (f *Form) OriginAllowed(origin string) bool {
 // Config is the whole configuration of a deployment.
 type Config struct {
 	Table string `json:"-"`
-	// Sender is the default From address, an SES-verified identity.
-	Sender string  `json:"sender,omitempty"`
+	// Sender is the From address, an SES-verified identity (KONTAKT_SENDER).
+	Sender string  `json:"-"`
 	Forms  []*Form `json:"forms"`
 
 	byID map[string]*Form
@@ -157,9 +160,6 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 		if err != nil {
 			return nil, err
 		}
-		if file.Sender != "" {
-			cfg.Sender = file.Sender
-		}
 		cfg.Forms = file.Forms
 	} else {
 		f := defaults
@@ -204,6 +204,7 @@ func ParseFile(path string) (*Config, error) {
 		return nil, err
 	}
 	c.Table = "validate"
+	c.Sender = "sender@example.com" // from the SenderAddress parameter at deploy time
 	def := Form{}
 	for _, f := range c.Forms {
 		applyDefaults(f, &def, c.Sender)

@@ -47,7 +47,7 @@ func TestSingleFormFromParameters(t *testing.T) {
 func TestFormsFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "forms.json")
-	os.WriteFile(path, []byte(`{"sender":"web@example.no","forms":[
+	os.WriteFile(path, []byte(`{"forms":[
 		{"id":"contact","required_fields":["message"]},
 		{"id":"quote","recipients":["salg@example.no"],"language":"en","retention_days":7,"redirect_url":"https://www.example.no/takk"}]}`), 0o600)
 	e := base()
@@ -58,7 +58,7 @@ func TestFormsFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := cfg.Form("quote")
-	if q == nil || q.Sender != "web@example.no" || q.RetentionDays != 7 || q.Language != "en" || q.AllowedOrigins[0] != "https://www.example.no" {
+	if q == nil || q.Sender != "kontakt@example.no" || q.RetentionDays != 7 || q.Language != "en" || q.AllowedOrigins[0] != "https://www.example.no" {
 		t.Fatalf("quote = %+v", q)
 	}
 	if c := cfg.Form("contact"); c.RetentionDays != 14 || len(c.Recipients) != 2 {
@@ -91,6 +91,7 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 		{"bad id", nil, `{"forms":[{"id":"Kontakt skjema"}]}`, "forms[0].id"},
 		{"no forms", nil, `{"forms":[]}`, "forms"},
 		{"underscore required field", nil, `{"forms":[{"id":"a","required_fields":["_next"]}]}`, "required_fields[0]"},
+		{"sender in file", nil, `{"sender":"x@example.no","forms":[{"id":"a"}]}`, "sender"},
 		{"missing file", map[string]string{config.EnvFormsFile: "/nonexistent/forms.json"}, "", config.EnvFormsFile},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

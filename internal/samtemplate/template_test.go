@@ -1,0 +1,464 @@
+package samtemplate_test
+
+import (
+	"errors"
+	"os/exec"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	cfndynamodb "github.com/awslabs/goformation/v7/cloudformation/dynamodb"
+	"github.com/awslabs/goformation/v7/cloudformation/policies"
+
+	"github.com/opt-e/kontakt/internal/samtemplate"
+)
+
+// What the code relies on. To be pointed at the code's own constants
+// (config.EnvVars, dynamo.TTLAttribute, ...).
+const (
+	submitFunction = "SubmitFunction"
+	httpAPI        = "HttpApi"
+	table          = "SubmissionsTable"
+	ttlAttribute   = "expires_at"
+	lookupIndex    = "by_lookup_key"
+	pendingIndex   = "by_pending"
+	senderParam    = "SenderAddress"
+)
+
+var (
+	submitEnv = []string{
+		"KONTAKT_TABLE", "KONTAKT_SENDER", "KONTAKT_RECIPIENTS", "KONTAKT_ALLOWED_ORIGINS",
+		"KONTAKT_RETENTION_DAYS", "KONTAKT_DEFAULT_LANGUAGE", "KONTAKT_FORM_ID",
+		"KONTAKT_REDIRECT_URL", "KONTAKT_FORMS_FILE",
+	}
+	submitActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "ses:SendEmail"}
+	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}"}
+)
+
+func TestSubmitFunctionBuild(t *testing.T) {
+	f, err := samtemplate.Function(load(t), submitFunction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return "<unset>"
+		}
+		return *p
+	}
+	if got := str(f.Handler); got != "bootstrap" {
+		t.Errorf("Handler = %s, want bootstrap", got)
+	}
+	if got := str(f.Runtime); got != "provided.al2023" {
+		t.Errorf("Runtime = %s, want provided.al2023", got)
+	}
+	if !reflect.DeepEqual(f.Architectures, []string{"arm64"}) {
+		t.Errorf("Architectures = %q, want [arm64]", f.Architectures)
+	}
+	if f.CodeUri == nil || f.CodeUri.String == nil || *f.CodeUri.String != "." {
+		t.Errorf("CodeUri is not \".\" (the Makefile's directory)")
+	}
+	if got := f.AWSCloudFormationMetadata["BuildMethod"]; got != "makefile" {
+		t.Errorf("Metadata.BuildMethod = %v, want makefile (sam build runs build-%s)", got, submitFunction)
+	}
+	if f.MemorySize == nil || *f.MemorySize != 128 {
+		t.Errorf("MemorySize = %v, want 128", f.MemorySize)
+	}
+	if f.Timeout == nil || *f.Timeout != 10 {
+		t.Errorf("Timeout = %v, want 10", f.Timeout)
+	}
+}
+
+func TestSubmitFunctionLogging(t *testing.T) {
+	raw := loadRaw(t)
+	props, err := samtemplate.RawProperties(raw, submitFunction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := samtemplate.Lookup(props, "LoggingConfig", "LogFormat"); got != "JSON" {
+		t.Errorf("LoggingConfig.LogFormat = %v, want JSON", got)
+	}
+	if got, _ := samtemplate.Lookup(props, "LoggingConfig", "ApplicationLogLevel"); got != samtemplate.Ref("LogLevel") {
+		t.Errorf("LoggingConfig.ApplicationLogLevel = %v, want the LogLevel parameter", got)
+	}
+	tpl := load(t)
+	if got := tpl.Parameters["LogLevel"].Default; got != "INFO" {
+		t.Errorf("LogLevel defaults to %v, want INFO", got)
+	}
+	// The log group the function writes to expires its logs.
+	group, _ := samtemplate.Lookup(props, "LoggingConfig", "LogGroup")
+	name, ok := samtemplate.RefName(group.(string))
+	if !ok {
+		t.Fatalf("LoggingConfig.LogGroup = %v, want a Ref to a log group in the template", group)
+	}
+	lg, err := tpl.GetLogsLogGroupWithName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lg.RetentionInDays == nil {
+		t.Errorf("log group %s keeps logs forever", name)
+	}
+}
+
+func TestSubmitFunctionRoutes(t *testing.T) {
+	tpl := load(t)
+	assertRoutes(t, tpl, submitFunction, samtemplate.Ref(httpAPI), "2.0", submitRoutes)
+
+	api, err := tpl.GetServerlessHttpApiWithName(httpAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if api.CorsConfiguration != nil {
+		t.Error("the HTTP API configures CORS; the function answers preflights per form")
+	}
+	s := api.DefaultRouteSettings
+	if s == nil || s.ThrottlingBurstLimit == nil || s.ThrottlingRateLimit == nil {
+		t.Fatal("the HTTP API has no default route throttling")
+	}
+	if *s.ThrottlingBurstLimit < 1 || *s.ThrottlingRateLimit < 1 {
+		t.Errorf("default throttling %d/%v must be positive", *s.ThrottlingBurstLimit, *s.ThrottlingRateLimit)
+	}
+	// Parameter-driven: the typed view shows the defaults, the raw one the Refs.
+	raw := loadRaw(t)
+	props, err := samtemplate.RawProperties(raw, httpAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"ThrottlingBurstLimit", "ThrottlingRateLimit"} {
+		v, _ := samtemplate.Lookup(props, "DefaultRouteSettings", k)
+		if _, ok := samtemplate.RefName(v.(string)); !ok {
+			t.Errorf("DefaultRouteSettings.%s = %v, want a parameter", k, v)
+		}
+	}
+}
+
+func TestSubmitFunctionEnv(t *testing.T) {
+	tpl := load(t)
+	assertFunctionEnv(t, tpl, submitFunction, submitEnv)
+	assertEnvValue(t, tpl, submitFunction, "KONTAKT_TABLE", samtemplate.Ref(table))
+	assertEnvValue(t, tpl, submitFunction, "KONTAKT_SENDER", samtemplate.Ref(senderParam))
+	assertEnvValue(t, tpl, submitFunction, "KONTAKT_RETENTION_DAYS", samtemplate.Ref("RetentionDays"))
+
+	// Every parameter-driven value resolves with the defaults plus a sender.
+	env, err := samtemplate.FunctionEnv(tpl, submitFunction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := samtemplate.ParameterDefaults(tpl)
+	vars[senderParam] = "skjema@example.no"
+	vars[table] = table
+	for k, v := range env {
+		if _, err := samtemplate.Substitute(v, vars); err != nil {
+			t.Errorf("%s: %v", k, err)
+		}
+	}
+	if vars["FormId"] != "contact" || vars["DefaultLanguage"] != "nb" || vars["RetentionDays"] != "30" {
+		t.Errorf("parameter defaults FormId=%q DefaultLanguage=%q RetentionDays=%q, want contact, nb, 30",
+			vars["FormId"], vars["DefaultLanguage"], vars["RetentionDays"])
+	}
+}
+
+func TestSubmitFunctionPolicy(t *testing.T) {
+	tpl := load(t)
+	assertPolicyActions(t, tpl, submitFunction, submitActions)
+	// The table itself, not its indexes: the submit function never queries.
+	for _, a := range []string{"dynamodb:PutItem", "dynamodb:UpdateItem"} {
+		assertActionResources(t, tpl, submitFunction, a, []string{samtemplate.GetAtt(table, "Arn")})
+	}
+	assertActionResources(t, tpl, submitFunction, "ses:SendEmail",
+		[]string{"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"})
+	assertActionCondition(t, tpl, submitFunction, "ses:SendEmail", "StringEquals", "ses:FromAddress", samtemplate.Ref(senderParam))
+}
+
+func TestSubmissionsTable(t *testing.T) {
+	tpl := load(t)
+	assertTTL(t, tpl, table, ttlAttribute)
+	assertIndex(t, tpl, table, lookupIndex, "lookup_key", "S", "received_at", "N", "INCLUDE", []string{"form_id", ttlAttribute})
+	assertIndex(t, tpl, table, pendingIndex, "pending", "S", "next_attempt_at", "N", "ALL", nil)
+
+	tb, err := samtemplate.Table(tpl, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb.BillingMode == nil || *tb.BillingMode != "PAY_PER_REQUEST" {
+		t.Errorf("BillingMode = %v, want PAY_PER_REQUEST", tb.BillingMode)
+	}
+	if tb.SSESpecification == nil || !tb.SSESpecification.SSEEnabled {
+		t.Error("SSE is not enabled")
+	}
+	if p := tb.PointInTimeRecoverySpecification; p != nil && p.PointInTimeRecoveryEnabled != nil && *p.PointInTimeRecoveryEnabled {
+		t.Error("point-in-time recovery is on; a restore would bring erased personal data back")
+	}
+	if tb.StreamSpecification != nil {
+		t.Error("the table has a stream: another copy of personal data to erase")
+	}
+	if tb.TableName != nil {
+		t.Errorf("TableName is set to %q; a fixed name blocks replacement and clashes between stacks", *tb.TableName)
+	}
+	if tb.AWSCloudFormationDeletionPolicy != policies.DeletionPolicy("Retain") {
+		t.Errorf("DeletionPolicy = %q, want Retain", tb.AWSCloudFormationDeletionPolicy)
+	}
+	if tb.KeySchema == nil || len(tb.KeySchema) != 1 || tb.KeySchema[0].AttributeName != "id" || tb.KeySchema[0].KeyType != "HASH" {
+		t.Errorf("KeySchema = %+v, want HASH id", tb.KeySchema)
+	}
+}
+
+// TableInput must describe exactly the template's table: convert it back and
+// compare.
+func TestTableInputRoundTrip(t *testing.T) {
+	tpl := load(t)
+	in, err := samtemplate.TableInput(tpl, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(in.TableName) != table {
+		t.Errorf("TableName = %q, want the logical id %q", aws.ToString(in.TableName), table)
+	}
+	tb, err := samtemplate.Table(tpl, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *tb
+	want.TimeToLiveSpecification = nil // not part of CreateTable
+	want.PointInTimeRecoverySpecification = nil
+	want.AWSCloudFormationDeletionPolicy = ""
+	want.AWSCloudFormationUpdateReplacePolicy = ""
+	if got := tableFromInput(in); !reflect.DeepEqual(got, &want) {
+		t.Errorf("TableInput does not round-trip:\n got %+v\nwant %+v", got, &want)
+	}
+
+	// CreateTable's own rules: every defined attribute is a key somewhere,
+	// every key is defined.
+	defined := map[string]bool{}
+	for _, a := range in.AttributeDefinitions {
+		defined[aws.ToString(a.AttributeName)] = true
+	}
+	used := map[string]bool{}
+	keys := in.KeySchema
+	for _, g := range in.GlobalSecondaryIndexes {
+		keys = append(keys, g.KeySchema...)
+	}
+	for _, k := range keys {
+		n := aws.ToString(k.AttributeName)
+		used[n] = true
+		if !defined[n] {
+			t.Errorf("key attribute %s has no AttributeDefinition", n)
+		}
+	}
+	for n := range defined {
+		if !used[n] {
+			t.Errorf("attribute %s is defined but is no key (CreateTable rejects that)", n)
+		}
+	}
+}
+
+func tableFromInput(in *awsdynamodb.CreateTableInput) *cfndynamodb.Table {
+	out := &cfndynamodb.Table{BillingMode: aws.String(string(in.BillingMode))}
+	for _, a := range in.AttributeDefinitions {
+		out.AttributeDefinitions = append(out.AttributeDefinitions, cfndynamodb.Table_AttributeDefinition{
+			AttributeName: aws.ToString(a.AttributeName), AttributeType: string(a.AttributeType),
+		})
+	}
+	keys := func(in []ddbtypes.KeySchemaElement) []cfndynamodb.Table_KeySchema {
+		var out []cfndynamodb.Table_KeySchema
+		for _, k := range in {
+			out = append(out, cfndynamodb.Table_KeySchema{AttributeName: aws.ToString(k.AttributeName), KeyType: string(k.KeyType)})
+		}
+		return out
+	}
+	out.KeySchema = keys(in.KeySchema)
+	for _, g := range in.GlobalSecondaryIndexes {
+		p := &cfndynamodb.Table_Projection{ProjectionType: aws.String(string(g.Projection.ProjectionType)), NonKeyAttributes: g.Projection.NonKeyAttributes}
+		out.GlobalSecondaryIndexes = append(out.GlobalSecondaryIndexes, cfndynamodb.Table_GlobalSecondaryIndex{
+			IndexName: aws.ToString(g.IndexName), KeySchema: keys(g.KeySchema), Projection: p,
+		})
+	}
+	if s := in.SSESpecification; s != nil {
+		out.SSESpecification = &cfndynamodb.Table_SSESpecification{SSEEnabled: aws.ToBool(s.Enabled), KMSMasterKeyId: s.KMSMasterKeyId}
+		if s.SSEType != "" {
+			out.SSESpecification.SSEType = aws.String(string(s.SSEType))
+		}
+	}
+	if in.TableClass != "" {
+		out.TableClass = aws.String(string(in.TableClass))
+	}
+	out.DeletionProtectionEnabled = in.DeletionProtectionEnabled
+	return out
+}
+
+func TestParameters(t *testing.T) {
+	tpl := load(t)
+	for name, p := range tpl.Parameters {
+		if p.Description == nil || *p.Description == "" {
+			t.Errorf("parameter %s has no Description", name)
+		}
+		constrained := p.AllowedPattern != nil || len(p.AllowedValues) > 0 ||
+			(p.Type == "Number" && p.MinValue != nil && p.MaxValue != nil)
+		if !constrained {
+			t.Errorf("parameter %s has no AllowedPattern, AllowedValues or MinValue/MaxValue", name)
+		}
+		if p.AllowedPattern != nil {
+			re, err := regexp.Compile(*p.AllowedPattern)
+			if err != nil {
+				t.Errorf("parameter %s: AllowedPattern: %v", name, err)
+				continue
+			}
+			if d, ok := p.Default.(string); ok && !re.MatchString(d) {
+				t.Errorf("parameter %s: default %q does not match its own AllowedPattern", name, d)
+			}
+		}
+	}
+	retention := tpl.Parameters["RetentionDays"]
+	if retention.Default != 30.0 || retention.MinValue == nil || *retention.MinValue != 1 || retention.MaxValue == nil || *retention.MaxValue != 365 {
+		t.Errorf("RetentionDays: default %v, range %v..%v, want 30 in 1..365", retention.Default, retention.MinValue, retention.MaxValue)
+	}
+	lang := tpl.Parameters["DefaultLanguage"]
+	if lang.Default != "nb" || !reflect.DeepEqual(lang.AllowedValues, []any{"nb", "en"}) {
+		t.Errorf("DefaultLanguage: default %v, allowed %v, want nb of [nb en]", lang.Default, lang.AllowedValues)
+	}
+	if _, ok := tpl.Parameters[senderParam].Default.(string); ok {
+		t.Errorf("%s has a default; every operator must choose their own", senderParam)
+	}
+}
+
+// The patterns accept what config.Load accepts and reject the rest.
+func TestParameterPatterns(t *testing.T) {
+	tpl := load(t)
+	cases := map[string]struct{ good, bad []string }{
+		"SenderAddress": {
+			good: []string{"skjema@example.no"},
+			bad:  []string{"", "Skjema <skjema@example.no>", "a@b.no,c@d.no", "skjema"},
+		},
+		"RecipientAddresses": {
+			good: []string{"", "post@example.no", "post@example.no,kari@example.no", "post@example.no, kari@example.no"},
+			bad:  []string{"post", "post@example.no,", "Kari <kari@example.no>"},
+		},
+		"AllowedOrigins": {
+			good: []string{"", "https://www.example.no", "https://example.no,http://localhost:8080"},
+			bad:  []string{"www.example.no", "https://example.no/kontakt", "https://example.no,"},
+		},
+		"FormId":      {good: []string{"contact", "tilbud-2"}, bad: []string{"", "Contact", "-x", "a b"}},
+		"RedirectUrl": {good: []string{"", "https://www.example.no/takk"}, bad: []string{"/takk", "javascript:alert(1)"}},
+		"FormsFile":   {good: []string{"", "forms.json", "config/forms.json"}, bad: []string{"/etc/forms.json", "forms json"}},
+	}
+	for name, c := range cases {
+		p, ok := tpl.Parameters[name]
+		if !ok || p.AllowedPattern == nil {
+			t.Errorf("parameter %s has no AllowedPattern", name)
+			continue
+		}
+		re := regexp.MustCompile(*p.AllowedPattern)
+		for _, s := range c.good {
+			if !re.MatchString(s) {
+				t.Errorf("%s rejects %q", name, s)
+			}
+		}
+		for _, s := range c.bad {
+			if re.MatchString(s) {
+				t.Errorf("%s accepts %q", name, s)
+			}
+		}
+	}
+}
+
+// sam deploy --guided groups the parameters: each belongs to one group.
+func TestParameterGroups(t *testing.T) {
+	tpl := load(t)
+	groups, ok := samtemplate.Lookup(tpl.Metadata, "AWS::CloudFormation::Interface", "ParameterGroups")
+	if !ok {
+		t.Fatal("no Metadata AWS::CloudFormation::Interface ParameterGroups")
+	}
+	var grouped []string
+	for _, g := range groups.([]any) {
+		ps, _ := samtemplate.Lookup(g, "Parameters")
+		for _, p := range ps.([]any) {
+			grouped = append(grouped, p.(string))
+		}
+	}
+	var params []string
+	for name := range tpl.Parameters {
+		params = append(params, name)
+	}
+	sort.Strings(params)
+	sort.Strings(grouped)
+	if !reflect.DeepEqual(grouped, params) {
+		t.Errorf("grouped parameters %q, want each of %q once", grouped, params)
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	tpl := load(t)
+	for _, name := range []string{"FormEndpoint", "ApiUrl", "TableName"} {
+		if _, ok := tpl.Outputs[name]; !ok {
+			t.Errorf("no output %s", name)
+		}
+	}
+	if v, _ := tpl.Outputs["FormEndpoint"].Value.(string); !strings.Contains(v, samtemplate.Ref(httpAPI)) || !strings.HasSuffix(v, "/f/") {
+		t.Errorf("FormEndpoint = %q, want the HTTP API's URL ending in /f/", v)
+	}
+	if v := tpl.Outputs["TableName"].Value; v != samtemplate.Ref(table) {
+		t.Errorf("TableName = %v, want %s", v, samtemplate.Ref(table))
+	}
+}
+
+// A misspelt Ref, GetAtt or Sub variable would deploy as an error at best;
+// catch it here.
+func TestEveryReferenceExists(t *testing.T) {
+	raw := loadRaw(t)
+	tpl := load(t)
+	known := map[string]bool{}
+	for name := range tpl.Parameters {
+		known[name] = true
+	}
+	for name := range tpl.Resources {
+		known[name] = true
+	}
+	ref := regexp.MustCompile(`\$\{([^!}][^}]*)\}`)
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				walk(path+"."+k, e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(path+"[]", e)
+			}
+		case string:
+			for _, m := range ref.FindAllStringSubmatch(x, -1) {
+				name := strings.SplitN(m[1], ".", 2)[0]
+				if !known[name] && !strings.HasPrefix(name, "AWS::") {
+					t.Errorf("%s refers to %s, which is neither a parameter nor a resource", path, m[0])
+				}
+			}
+		}
+	}
+	walk("", raw)
+}
+
+// cfn-lint runs the SAM transform and checks every property against
+// CloudFormation's schemas, which goformation's types do not. It is not a Go
+// module: the test runs where it is installed (pip install cfn-lint).
+func TestCfnLint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	bin, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Skip("cfn-lint is not installed")
+	}
+	out, err := exec.Command(bin, "--include-checks", "I", "--", templatePath).CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 127 {
+		t.Skipf("cfn-lint cannot run here: %s", out)
+	}
+	if err != nil {
+		t.Errorf("cfn-lint %s: %v\n%s", templatePath, err, out)
+	}
+}
