@@ -74,6 +74,16 @@ type Form struct {
 	MaxFields      int      `json:"max_fields,omitempty"`
 	MaxFieldLength int      `json:"max_field_length,omitempty"`
 	MaxBodyBytes   int      `json:"max_body_bytes,omitempty"`
+
+	// Consent: optional information is kept only with active consent.
+	// ConsentField names the checkbox; with ConsentRequired a submission
+	// without consent is refused; ConsentOnlyFields are dropped (neither
+	// emailed nor stored) when consent is not given. PolicyVersion is
+	// recorded with the evidence so it is clear what was agreed to.
+	ConsentField      string   `json:"consent_field,omitempty"`
+	ConsentRequired   bool     `json:"consent_required,omitempty"`
+	ConsentOnlyFields []string `json:"consent_only_fields,omitempty"`
+	PolicyVersion     string   `json:"policy_version,omitempty"`
 }
 
 // Retention is how long the fallback copy of a submission is kept.
@@ -327,6 +337,27 @@ func (c *Config) validate() error {
 		}
 		if f.MaxBodyBytes < 1024 || f.MaxBodyBytes > maxBodyBytesCeiling {
 			return &Error{Key: key("max_body_bytes"), Reason: fmt.Sprintf("must be between 1024 and %d", maxBodyBytesCeiling)}
+		}
+		if f.ConsentField == "" && (f.ConsentRequired || len(f.ConsentOnlyFields) > 0) {
+			return &Error{Key: key("consent_field"), Reason: "is needed when consent_required or consent_only_fields is set"}
+		}
+		if f.ConsentField != "" {
+			if strings.HasPrefix(f.ConsentField, "_") {
+				return &Error{Key: key("consent_field"), Reason: fmt.Sprintf("%q must not start with _", f.ConsentField)}
+			}
+			if f.PolicyVersion == "" {
+				return &Error{Key: key("policy_version"), Reason: "is needed with consent_field, so the evidence says what was agreed to"}
+			}
+		}
+		for j, c := range f.ConsentOnlyFields {
+			if c == "" || c == f.ConsentField || strings.HasPrefix(c, "_") {
+				return &Error{Key: fmt.Sprintf("%s[%d]", key("consent_only_fields"), j), Reason: fmt.Sprintf("%q is not a content field name", c)}
+			}
+			for _, r := range f.RequiredFields {
+				if r == c {
+					return &Error{Key: fmt.Sprintf("%s[%d]", key("consent_only_fields"), j), Reason: fmt.Sprintf("%q is also required; optional information cannot be required", c)}
+				}
+			}
 		}
 		if strings.ContainsAny(f.Subject, "\r\n") {
 			return &Error{Key: key("subject"), Reason: "must be a single line"}

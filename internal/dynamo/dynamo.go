@@ -35,6 +35,7 @@ const (
 	AttrSentAt        = "sent_at"
 	AttrPending       = "pending"
 	AttrNextAttemptAt = "next_attempt_at"
+	AttrConsent       = "consent"
 	// TTLAttribute holds epoch seconds; DynamoDB deletes the item some time
 	// (typically days) after it passes, so reads must filter on it too.
 	TTLAttribute = "expires_at"
@@ -134,6 +135,15 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 	}
 	if s.Subject != "" {
 		item[AttrSubject] = &types.AttributeValueMemberS{Value: s.Subject}
+	}
+	if c := s.Consent; c != nil {
+		item[AttrConsent] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"field":          &types.AttributeValueMemberS{Value: c.Field},
+			"value":          &types.AttributeValueMemberS{Value: c.Value},
+			"given":          &types.AttributeValueMemberBOOL{Value: c.Given},
+			"policy_version": &types.AttributeValueMemberS{Value: c.PolicyVersion},
+			"at":             num(c.At.Unix()),
+		}}
 	}
 	if s.ReplyTo != "" {
 		item[AttrReplyTo] = &types.AttributeValueMemberS{Value: s.ReplyTo}
@@ -249,6 +259,15 @@ func Decode(item map[string]types.AttributeValue) *Copy {
 			if m, ok := v.(*types.AttributeValueMemberM); ok {
 				s.Fields = append(s.Fields, submission.Field{Name: str(m.Value["n"]), Value: str(m.Value["v"])})
 			}
+		}
+	}
+	if m, ok := item[AttrConsent].(*types.AttributeValueMemberM); ok {
+		given, _ := m.Value["given"].(*types.AttributeValueMemberBOOL)
+		s.Consent = &submission.Consent{
+			Field: str(m.Value["field"]), Value: str(m.Value["value"]),
+			PolicyVersion: str(m.Value["policy_version"]),
+			At:            time.Unix(int64(number(m.Value["at"])), 0).UTC(),
+			Given:         given != nil && given.Value,
 		}
 	}
 	c.Status = str(item[AttrStatus])

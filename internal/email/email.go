@@ -6,6 +6,7 @@
 package email
 
 import (
+	"fmt"
 	"html"
 	"strings"
 	"time"
@@ -77,6 +78,14 @@ func Build(form *config.Form, s *submission.Submission) Message {
 		l.received + ": " + received,
 		l.id + ": " + s.ID,
 	}
+	if c := s.Consent; c != nil {
+		answer := l.no
+		if c.Given {
+			answer = l.yes
+		}
+		meta = append(meta, fmt.Sprintf("%s: %s (%s=%q, %s %s, %s)", l.consent, answer, c.Field, c.Value,
+			l.policy, c.PolicyVersion, c.At.In(oslo).Format("2006-01-02 15:04:05 MST")))
+	}
 	if s.ReplyTo != "" {
 		meta = append(meta, l.reply)
 	} else {
@@ -96,6 +105,7 @@ func Build(form *config.Form, s *submission.Submission) Message {
 
 type labelSet struct {
 	defaultSubject, form, received, id, reply, noReply string
+	consent, policy, yes, no                           string
 }
 
 var labels = map[string]*labelSet{
@@ -106,6 +116,10 @@ var labels = map[string]*labelSet{
 		id:             "Innsendings-ID",
 		reply:          "Svar på denne e-posten for å svare avsenderen.",
 		noReply:        "Avsenderen oppga ingen e-postadresse.",
+		consent:        "Samtykke",
+		policy:         "personvernerklæring",
+		yes:            "gitt",
+		no:             "ikke gitt",
 	},
 	"en": {
 		defaultSubject: "New message from the contact form",
@@ -114,6 +128,10 @@ var labels = map[string]*labelSet{
 		id:             "Submission id",
 		reply:          "Reply to this email to answer the sender.",
 		noReply:        "The sender gave no email address.",
+		consent:        "Consent",
+		policy:         "privacy policy",
+		yes:            "given",
+		no:             "not given",
 	},
 }
 

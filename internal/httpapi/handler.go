@@ -102,6 +102,10 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		ReplyTo:    ins.ReplyTo,
 		Subject:    ins.Subject,
 		Language:   r.lang,
+		Consent:    ins.Consent,
+	}
+	if s.Consent != nil {
+		s.Consent.At = now
 	}
 	outcome, err := h.Service.Accept(ctx, r.form, s)
 	if err != nil {

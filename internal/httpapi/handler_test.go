@@ -443,3 +443,65 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 		}
 	}
 }
+
+func TestConsent(t *testing.T) {
+	consentForm := func(h *httpapi.Handler, required bool) {
+		f := h.Config.Form("contact")
+		f.ConsentField = "consent"
+		f.ConsentRequired = required
+		f.ConsentOnlyFields = []string{"phone", "email"}
+		f.PolicyVersion = "2026-01"
+	}
+	t.Run("missing consent on a form that requires it is 422", func(t *testing.T) {
+		svc := &fakeService{}
+		h, _ := newHandler(t, svc)
+		consentForm(h, true)
+		resp, _ := h.Handle(context.Background(), post("application/json", `{"message":"hi","phone":"123"}`, "accept-language", "nb"))
+		if resp.StatusCode != 422 || len(svc.got) != 0 {
+			t.Fatalf("status %d, accepted %d", resp.StatusCode, len(svc.got))
+		}
+		b := decode(t, resp)
+		if len(b.Errors) != 1 || b.Errors[0].Field != "consent" || b.Errors[0].Code != submission.CodeConsent || b.Errors[0].Message != "Du må samtykke for å sende skjemaet." {
+			t.Errorf("errors = %+v", b.Errors)
+		}
+	})
+	t.Run("consent-only fields are dropped without consent", func(t *testing.T) {
+		for _, body := range []string{
+			`{"message":"hi","phone":"123","email":"kari@example.no"}`,
+			`{"message":"hi","phone":"123","email":"kari@example.no","consent":""}`,
+			`{"message":"hi","phone":"123","email":"kari@example.no","consent":"false"}`,
+		} {
+			svc := &fakeService{}
+			h, _ := newHandler(t, svc)
+			consentForm(h, false)
+			resp, _ := h.Handle(context.Background(), post("application/json", body))
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s: status %d: %s", body, resp.StatusCode, resp.Body)
+			}
+			s := svc.got[0]
+			if len(s.Fields) != 1 || s.Fields[0].Name != "message" || s.ReplyTo != "" {
+				t.Errorf("%s: kept %+v, reply-to %q", body, s.Fields, s.ReplyTo)
+			}
+			if s.Consent == nil || s.Consent.Given || s.Consent.PolicyVersion != "2026-01" {
+				t.Errorf("%s: consent evidence %+v", body, s.Consent)
+			}
+		}
+	})
+	t.Run("evidence with consent", func(t *testing.T) {
+		svc := &fakeService{}
+		h, _ := newHandler(t, svc)
+		consentForm(h, true)
+		resp, _ := h.Handle(context.Background(), post("application/x-www-form-urlencoded", "message=hi&phone=123&consent=on"))
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+		}
+		s := svc.got[0]
+		c := s.Consent
+		if c == nil || !c.Given || c.Field != "consent" || c.Value != "on" || c.PolicyVersion != "2026-01" || !c.At.Equal(s.ReceivedAt) {
+			t.Fatalf("evidence = %+v", c)
+		}
+		if len(s.Fields) != 2 {
+			t.Errorf("fields = %+v, want message and phone (consent is evidence, not content)", s.Fields)
+		}
+	})
+}

@@ -58,6 +58,7 @@ const (
 	TooManyFields Key = "too_many_fields"
 	BadRedirect   Key = "bad_redirect"
 	BadName       Key = "bad_name"
+	Consent       Key = "consent_required"
 
 	ThanksTitle   Key = "thanks_title"
 	ThanksBody    Key = "thanks_body"
@@ -84,6 +85,8 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	TooManyFields: {"Skjemaet har for mange felt (høyst %d).", "The form has too many fields (at most %d)."},
 	BadRedirect:   {"Adressen det skal videresendes til, hører ikke til dette nettstedet.", "The redirect address does not belong to this site."},
 	BadName:       {"Et feltnavn er tomt, for langt eller har ugyldige tegn (høyst %d tegn).", "A field name is empty, too long or has invalid characters (at most %d characters)."},
+
+	Consent: {"Du må samtykke for å sende skjemaet.", "You must give your consent to send this form."},
 
 	ThanksTitle:   {"Takk for meldingen", "Thank you for your message"},
 	ThanksBody:    {"Vi har mottatt meldingen din og svarer så snart vi kan.", "We have received your message and will reply as soon as we can."},

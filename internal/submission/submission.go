@@ -32,6 +32,19 @@ type Submission struct {
 	// Subject is the visitor's _subject, a single line, or "".
 	Subject  string
 	Language string
+	// Consent is the evidence of the visitor's answer, when the form asks.
+	Consent *Consent
+}
+
+// Consent is what the visitor agreed to, recorded with the copy and in the
+// staff email: the field and its value as sent, the policy version shown on
+// the form, and when.
+type Consent struct {
+	Field         string
+	Value         string
+	Given         bool
+	PolicyVersion string
+	At            time.Time
 }
 
 // NewID returns a random, URL-safe submission id.

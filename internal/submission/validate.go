@@ -21,6 +21,7 @@ const (
 	CodeTooManyFields = "too_many_fields"
 	CodeBadRedirect   = "bad_redirect"
 	CodeBadName       = "bad_name"
+	CodeConsent       = "consent_required"
 )
 
 // FormProblem is the pseudo-field for problems that belong to no one field.
@@ -46,6 +47,9 @@ type Instructions struct {
 	Subject  string
 	Next     string
 	Honeypot bool
+	// Consent is set when the form has a consent field (At is left for the
+	// caller, who knows the time).
+	Consent *Consent
 }
 
 // Field names web developers know from Formspree and similar services.
@@ -121,8 +125,31 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 		if seen[f.Name] && strings.TrimSpace(f.Value) == "" {
 			continue
 		}
+		if form.ConsentField != "" && f.Name == form.ConsentField {
+			// The answer is evidence, recorded as such, not content.
+			ins.Consent = &Consent{Field: f.Name, Value: f.Value, Given: consentGiven(f.Value), PolicyVersion: form.PolicyVersion}
+			continue
+		}
 		seen[f.Name] = true
 		content = append(content, Field{Name: f.Name, Value: f.Value})
+	}
+	if form.ConsentField != "" {
+		if ins.Consent == nil {
+			// No answer means no consent: nothing optional is collected.
+			ins.Consent = &Consent{Field: form.ConsentField, PolicyVersion: form.PolicyVersion}
+		}
+		if !ins.Consent.Given {
+			if form.ConsentRequired {
+				add(form.ConsentField, CodeConsent, 0)
+			}
+			content = dropFields(content, form.ConsentOnlyFields)
+			for _, n := range form.ConsentOnlyFields {
+				if n == fieldEmail {
+					// The address is optional information too: no Reply-To.
+					email, replyTo = "", ""
+				}
+			}
+		}
 	}
 
 	// _replyto wins over email, as on Formspree.
@@ -191,6 +218,36 @@ func RedirectAllowed(form *config.Form, next string) bool {
 		return false
 	}
 	return form.OriginAllowed(u.Scheme + "://" + u.Host)
+}
+
+// consentGiven accepts what a checked checkbox or a fetch client sends.
+// Anything else, including an empty value, is no consent.
+func consentGiven(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "on", "true", "yes", "1", "ja", "y":
+		return true
+	}
+	return false
+}
+
+func dropFields(fields []Field, names []string) []Field {
+	if len(names) == 0 {
+		return fields
+	}
+	kept := fields[:0]
+	for _, f := range fields {
+		drop := false
+		for _, n := range names {
+			if f.Name == n {
+				drop = true
+				break
+			}
+		}
+		if !drop {
+			kept = append(kept, f)
+		}
+	}
+	return kept
 }
 
 func hasProblem(ps []Problem, field string) bool {
