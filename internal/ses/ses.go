@@ -17,6 +17,7 @@ import (
 
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/email"
+	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -37,22 +38,25 @@ var _ submission.Mailer = (*Mailer)(nil)
 // Input builds the SendEmail request for s. It is separate from Send so the
 // fuzz and unit tests can check exactly what would reach SES.
 func Input(form *config.Form, s *submission.Submission) *sesapi.SendEmailInput {
-	msg := email.Build(form, s)
-	in := &sesapi.SendEmailInput{
-		Source:      aws.String(form.Sender),
-		Destination: &types.Destination{ToAddresses: form.Recipients},
-		Message: &types.Message{
-			Subject: &types.Content{Data: aws.String(msg.Subject), Charset: aws.String("UTF-8")},
-			Body: &types.Body{
-				Text: &types.Content{Data: aws.String(msg.Text), Charset: aws.String("UTF-8")},
-				Html: &types.Content{Data: aws.String(msg.HTML), Charset: aws.String("UTF-8")},
-			},
-		},
-	}
+	in := input(form.Sender, form.Recipients, email.Build(form, s))
 	if s.ReplyTo != "" {
 		in.ReplyToAddresses = []string{s.ReplyTo}
 	}
 	return in
+}
+
+func input(from string, to []string, msg email.Message) *sesapi.SendEmailInput {
+	utf8 := func(s string) *types.Content {
+		return &types.Content{Data: aws.String(s), Charset: aws.String("UTF-8")}
+	}
+	return &sesapi.SendEmailInput{
+		Source:      aws.String(from),
+		Destination: &types.Destination{ToAddresses: to},
+		Message: &types.Message{
+			Subject: utf8(msg.Subject),
+			Body:    &types.Body{Text: utf8(msg.Text), Html: utf8(msg.HTML)},
+		},
+	}
 }
 
 // Send emails s to the form's recipients.
@@ -119,4 +123,22 @@ func Classify(err error) string {
 		return ClassUnavailable
 	}
 	return ClassOther
+}
+
+// Notifier tells the privacy contact about erasures.
+type Notifier struct {
+	Client  API
+	Sender  string
+	Contact string
+}
+
+var _ erasure.Notifier = (*Notifier)(nil)
+
+// NotifyErased emails the erasure notice to the privacy contact.
+func (n *Notifier) NotifyErased(ctx context.Context, r erasure.Receipt, copies []erasure.Copy) error {
+	_, err := n.Client.SendEmail(ctx, input(n.Sender, []string{n.Contact}, email.ErasureNotice(r, copies)))
+	if err != nil {
+		return &Error{Class: Classify(err), Err: err}
+	}
+	return nil
 }

@@ -1,0 +1,55 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment variables of the erase function.
+const (
+	EnvPrivacyContact        = "KONTAKT_PRIVACY_CONTACT"
+	EnvReceiptRetentionDays  = "KONTAKT_RECEIPT_RETENTION_DAYS"
+	maxReceiptRetentionDays  = 10 * 365
+	defaultReceiptRetentionS = "1095"
+)
+
+// EraseEnvVars lists every variable the erase function reads.
+var EraseEnvVars = []string{EnvTable, EnvSender, EnvPrivacyContact, EnvReceiptRetentionDays}
+
+// Erase is the erase function's configuration.
+type Erase struct {
+	Table            string
+	Sender           string
+	PrivacyContact   string
+	ReceiptRetention time.Duration
+}
+
+// LoadErase reads the erase function's configuration.
+func LoadErase(lookup func(string) (string, bool)) (*Erase, error) {
+	get := func(k string) string {
+		v, _ := lookup(k)
+		return strings.TrimSpace(v)
+	}
+	c := &Erase{Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact)}
+	if c.Table == "" {
+		return nil, &Error{Key: EnvTable, Reason: "is not set; it names the DynamoDB table"}
+	}
+	if err := checkAddress(c.Sender); err != nil {
+		return nil, &Error{Key: EnvSender, Reason: err.Error()}
+	}
+	if err := checkAddress(c.PrivacyContact); err != nil {
+		return nil, &Error{Key: EnvPrivacyContact, Reason: err.Error()}
+	}
+	days := get(EnvReceiptRetentionDays)
+	if days == "" {
+		days = defaultReceiptRetentionS
+	}
+	n, err := strconv.Atoi(days)
+	if err != nil || n < 1 || n > maxReceiptRetentionDays {
+		return nil, &Error{Key: EnvReceiptRetentionDays, Reason: fmt.Sprintf("%q must be a whole number of days between 1 and %d", days, maxReceiptRetentionDays)}
+	}
+	c.ReceiptRetention = time.Duration(n) * 24 * time.Hour
+	return c, nil
+}

@@ -1,0 +1,215 @@
+package erasure_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/opt-e/kontakt/internal/erasure"
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+// memory is an in-memory store with switchable faults, for the order and
+// idempotency rules; the DynamoDB adapter is tested against the emulator.
+type memory struct {
+	copies      map[string][]erasure.Copy // by lookup key
+	receipts    map[string]*erasure.Receipt
+	notices     [][]erasure.Copy
+	failDelete  error
+	failNotify  error
+	deleteCalls int
+}
+
+func (m *memory) FindByLookupKey(_ context.Context, key string) ([]erasure.Copy, error) {
+	return append([]erasure.Copy(nil), m.copies[key]...), nil
+}
+func (m *memory) DeleteCopies(_ context.Context, ids []string) error {
+	m.deleteCalls++
+	if m.failDelete != nil {
+		// Fail half-way: the first copy is gone.
+		for k, cs := range m.copies {
+			if len(cs) > 0 && cs[0].ID == ids[0] {
+				m.copies[k] = cs[1:]
+			}
+		}
+		return m.failDelete
+	}
+	for k, cs := range m.copies {
+		var kept []erasure.Copy
+		for _, c := range cs {
+			del := false
+			for _, id := range ids {
+				del = del || c.ID == id
+			}
+			if !del {
+				kept = append(kept, c)
+			}
+		}
+		m.copies[k] = kept
+	}
+	return nil
+}
+func (m *memory) GetReceipt(_ context.Context, id string) (*erasure.Receipt, error) {
+	if r, ok := m.receipts[id]; ok {
+		c := *r
+		return &c, nil
+	}
+	return nil, nil
+}
+func (m *memory) CreateReceipt(_ context.Context, r erasure.Receipt) error {
+	if _, ok := m.receipts[r.RequestID]; !ok {
+		m.receipts[r.RequestID] = &r
+	}
+	return nil
+}
+func (m *memory) CompleteReceipt(_ context.Context, id string, _ time.Time) error {
+	m.receipts[id].Complete = true
+	return nil
+}
+func (m *memory) NotifyErased(_ context.Context, _ erasure.Receipt, copies []erasure.Copy) error {
+	if m.failNotify != nil {
+		return m.failNotify
+	}
+	m.notices = append(m.notices, copies)
+	return nil
+}
+
+func setup() (*memory, *erasure.Service, *bytes.Buffer) {
+	m := &memory{copies: map[string][]erasure.Copy{
+		submission.LookupKey("kari@example.no"): {{ID: "a", FormID: "contact"}, {ID: "b", FormID: "quote"}, {ID: "c", FormID: "job"}},
+		submission.LookupKey("ola@example.no"):  {{ID: "d", FormID: "contact"}},
+	}, receipts: map[string]*erasure.Receipt{}}
+	var logs bytes.Buffer
+	return m, &erasure.Service{Finder: m, Deleter: m, Receipts: m, Notifier: m, Retention: 3 * 365 * 24 * time.Hour,
+		Now: time.Now, Log: slog.New(slog.NewJSONHandler(&logs, nil))}, &logs
+}
+
+var kari = erasure.Request{Email: "Kari@Example.no", RequestID: "req-1", Source: erasure.SourceOperator}
+
+func TestEraseIsIdempotent(t *testing.T) {
+	m, svc, logs := setup()
+	r, err := svc.Erase(context.Background(), kari)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Count != 3 || !r.Complete || len(m.copies[submission.LookupKey("kari@example.no")]) != 0 {
+		t.Fatalf("receipt %+v, left %v", r, m.copies)
+	}
+	if len(m.copies[submission.LookupKey("ola@example.no")]) != 1 {
+		t.Fatal("another person's copy was erased")
+	}
+	if len(m.notices) != 1 || len(m.notices[0]) != 3 {
+		t.Fatalf("notices = %v", m.notices)
+	}
+	// The same message again changes nothing and sends no second notice.
+	r2, err := svc.Erase(context.Background(), kari)
+	if err != nil || r2.Count != 3 || len(m.notices) != 1 || m.deleteCalls != 1 {
+		t.Fatalf("second run: %+v %v, notices %d, deletes %d", r2, err, len(m.notices), m.deleteCalls)
+	}
+	if strings.Contains(strings.ToLower(logs.String()), "kari") {
+		t.Errorf("logs name the person: %s", logs)
+	}
+}
+
+// A delete that fails half-way is finished by the retry, and the receipt
+// still counts every copy.
+func TestEraseRetryAfterPartialFailure(t *testing.T) {
+	m, svc, _ := setup()
+	m.failDelete = errors.New("throttled")
+	if _, err := svc.Erase(context.Background(), kari); err == nil {
+		t.Fatal("want an error")
+	}
+	if got := m.receipts["req-1"]; got == nil || got.Count != 3 || got.Complete {
+		t.Fatalf("receipt after failure = %+v", got)
+	}
+	m.failDelete = nil
+	r, err := svc.Erase(context.Background(), kari)
+	if err != nil || r.Count != 3 || !m.receipts["req-1"].Complete {
+		t.Fatalf("retry: %+v %v", r, err)
+	}
+	if left := m.copies[submission.LookupKey("kari@example.no")]; len(left) != 0 {
+		t.Fatalf("left %v", left)
+	}
+	if len(m.notices) != 2 || len(m.notices[1]) != 2 {
+		t.Errorf("the retry should name the 2 copies it erased: %v", m.notices)
+	}
+}
+
+// Without a notice to the privacy contact nothing is deleted: staff would
+// never learn which mailbox copies to delete.
+func TestEraseNeedsTheNotice(t *testing.T) {
+	m, svc, _ := setup()
+	m.failNotify = errors.New("ses down")
+	if _, err := svc.Erase(context.Background(), kari); err == nil {
+		t.Fatal("want an error")
+	}
+	if m.deleteCalls != 0 || len(m.receipts) != 0 {
+		t.Fatalf("deleted %d times, receipts %v", m.deleteCalls, m.receipts)
+	}
+}
+
+func TestNothingStoredStillGetsAReceipt(t *testing.T) {
+	m, svc, _ := setup()
+	r, err := svc.Erase(context.Background(), erasure.Request{Email: "nobody@example.no", RequestID: "req-9", Source: erasure.SourceSelfService})
+	if err != nil || r.Count != 0 || m.receipts["req-9"] == nil || len(m.notices) != 1 {
+		t.Fatalf("%+v %v %v", r, err, m.notices)
+	}
+}
+
+func TestParseRequest(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		ok   bool
+	}{
+		{`{"email":"kari@example.no","request_id":"r-1","source":"operator"}`, true},
+		{`{"email":"kari@example.no","request_id":"r-1","source":"self-service"}`, true},
+		{`not json`, false},
+		{`{"email":"kari@example.no","request_id":"r-1","source":"operator"} x`, false},
+		{`{"email":"kari","request_id":"r-1","source":"operator"}`, false},
+		{`{"email":"a@example.no, b@example.no","request_id":"r-1","source":"operator"}`, false},
+		{`{"email":"kari@example.no","request_id":"","source":"operator"}`, false},
+		{`{"email":"kari@example.no","request_id":"a b","source":"operator"}`, false},
+		{`{"email":"kari@example.no","request_id":"r-1","source":"someone"}`, false},
+		{`{"email":"kari@example.no","request_id":"r-1","source":"operator","extra":1}`, false},
+	} {
+		_, err := erasure.ParseRequest(tc.body)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err = %v, want ok=%v", tc.body, err, tc.ok)
+		}
+		if err != nil && (!erasure.IsInvalid(err) || strings.Contains(err.Error(), "kari")) {
+			t.Errorf("%s: error %q is not a PII-free InvalidError", tc.body, err)
+		}
+	}
+}
+
+// A malformed message fails alone; the rest of the batch is processed.
+func TestQueueHandlerReportsOnlyTheFailures(t *testing.T) {
+	m, svc, _ := setup()
+	var logs bytes.Buffer
+	h := &erasure.QueueHandler{Service: svc, Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	resp, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "m1", Body: `{"email":"kari@example.no","request_id":"r1","source":"operator"}`},
+		{MessageId: "m2", Body: `{"email":"kari@example.no" broken`},
+		{MessageId: "m3", Body: `{"email":"ola@example.no","request_id":"r3","source":"self-service"}`},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "m2" {
+		t.Fatalf("failures = %+v", resp.BatchItemFailures)
+	}
+	if m.receipts["r1"] == nil || m.receipts["r3"] == nil {
+		t.Fatal("the good messages were not processed")
+	}
+	for _, pii := range []string{"kari", "ola@"} {
+		if strings.Contains(logs.String(), pii) {
+			t.Errorf("logs contain %q: %s", pii, logs.String())
+		}
+	}
+}
