@@ -417,7 +417,10 @@ func decodeResource(id string, raw any, globals, params map[string]any, known ma
 
 	var res cloudformation.Resource
 	if proto, ok := known[typ]; ok && !strings.HasPrefix(typ, "Custom::") {
-		res = proto
+		// A fresh value per resource: the prototype is shared, and decoding
+		// two functions into it would merge their maps (environments,
+		// events) into one.
+		res = reflect.New(reflect.TypeOf(proto).Elem()).Interface().(cloudformation.Resource)
 		if props, ok := m["Properties"].(map[string]any); ok {
 			if err := coerceStruct(props, reflect.TypeOf(proto).Elem(), params, id); err != nil {
 				return nil, err

@@ -2,6 +2,7 @@ package samtemplate_test
 
 import (
 	"errors"
+	"fmt"
 	"os/exec"
 	"reflect"
 	"regexp"
@@ -15,30 +16,89 @@ import (
 	cfndynamodb "github.com/awslabs/goformation/v7/cloudformation/dynamodb"
 	"github.com/awslabs/goformation/v7/cloudformation/policies"
 
+	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/samtemplate"
+	"github.com/opt-e/kontakt/internal/ses"
 )
 
-// What the code relies on. To be pointed at the code's own constants
-// (config.EnvVars, dynamo.TTLAttribute, ...).
+// What the code relies on, taken from the code's own constants: a rename on
+// either side fails here, not in production.
 const (
 	submitFunction = "SubmitFunction"
+	eraseFunction  = "EraseFunction"
 	httpAPI        = "HttpApi"
 	table          = "SubmissionsTable"
-	ttlAttribute   = "expires_at"
-	lookupIndex    = "by_lookup_key"
-	pendingIndex   = "by_pending"
+	ttlAttribute   = dynamo.TTLAttribute
+	lookupIndex    = dynamo.LookupIndex
+	pendingIndex   = dynamo.PendingIndex
 	senderParam    = "SenderAddress"
 )
 
 var (
-	submitEnv = []string{
-		"KONTAKT_TABLE", "KONTAKT_SENDER", "KONTAKT_RECIPIENTS", "KONTAKT_ALLOWED_ORIGINS",
-		"KONTAKT_RETENTION_DAYS", "KONTAKT_DEFAULT_LANGUAGE", "KONTAKT_FORM_ID",
-		"KONTAKT_REDIRECT_URL", "KONTAKT_FORMS_FILE",
-	}
-	submitActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "ses:SendEmail"}
+	submitEnv     = config.EnvVars
+	submitActions = append(append([]string{}, dynamo.SubmitIAMActions...), ses.IAMActions...)
+	eraseActions  = append(append([]string{}, dynamo.EraseIAMActions...), ses.IAMActions...)
 	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}"}
 )
+
+func TestEraseFunction(t *testing.T) {
+	tpl := load(t)
+	assertFunctionEnv(t, tpl, eraseFunction, config.EraseEnvVars)
+	assertEnvValue(t, tpl, eraseFunction, config.EnvTable, samtemplate.Ref(table))
+	assertPolicyActions(t, tpl, eraseFunction, eraseActions)
+	// Query on the lookup index only: erasure never scans and never reads
+	// the pending index.
+	assertActionResources(t, tpl, eraseFunction, "dynamodb:Query", []string{"${SubmissionsTable.Arn}/index/" + lookupIndex})
+	assertActionCondition(t, tpl, eraseFunction, "ses:SendEmail", "StringEquals", "ses:FromAddress", samtemplate.Ref(senderParam))
+
+	raw := loadRaw(t)
+	props, err := samtemplate.RawProperties(raw, eraseFunction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := samtemplate.Lookup(props, "Events", "Erasure", "Properties")
+	rt, _ := samtemplate.Lookup(ev, "FunctionResponseTypes")
+	if got := fmt.Sprint(rt); got != "[ReportBatchItemFailures]" {
+		t.Errorf("FunctionResponseTypes = %s, want [ReportBatchItemFailures]", got)
+	}
+	timeout, _ := samtemplate.Lookup(props, "Timeout")
+	q, err := samtemplate.RawProperties(raw, "ErasureQueue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vis, _ := samtemplate.Lookup(q, "VisibilityTimeout")
+	if vt, ft := toFloat(vis), toFloat(timeout); ft == 0 || vt < 6*ft {
+		t.Errorf("queue visibility timeout %v < 6 x function timeout %v", vis, timeout)
+	}
+	mrc, _ := samtemplate.Lookup(q, "RedrivePolicy", "maxReceiveCount")
+	if toFloat(mrc) != 5 {
+		t.Errorf("maxReceiveCount = %v, want 5", mrc)
+	}
+	for _, id := range []string{"ErasureQueue", "ErasureDeadLetterQueue"} {
+		p, _ := samtemplate.RawProperties(raw, id)
+		if sse, _ := samtemplate.Lookup(p, "SqsManagedSseEnabled"); sse != true {
+			t.Errorf("%s: server-side encryption is off", id)
+		}
+	}
+	alarm, err := samtemplate.RawProperties(raw, "ErasureDeadLetterAlarm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dims, _ := samtemplate.Lookup(alarm, "Dimensions"); !strings.Contains(fmt.Sprint(dims), "ErasureDeadLetterQueue") {
+		t.Errorf("the alarm does not watch the dead-letter queue: %v", dims)
+	}
+}
+
+func toFloat(v any) float64 {
+	switch n := v.(type) {
+	case float64:
+		return n
+	case int:
+		return float64(n)
+	}
+	return 0
+}
 
 func TestSubmitFunctionBuild(t *testing.T) {
 	f, err := samtemplate.Function(load(t), submitFunction)
