@@ -284,6 +284,9 @@ func (st *Store) now() time.Time {
 	return time.Now()
 }
 
+// Key is the primary key of the item with the given id.
+func Key(id string) map[string]types.AttributeValue { return key(id) }
+
 func key(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{AttrID: &types.AttributeValueMemberS{Value: id}}
 }

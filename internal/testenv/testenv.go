@@ -1,0 +1,203 @@
+// Package testenv brings up the local AWS-API emulators for integration and
+// end-to-end tests and for `make dev`: it installs the pinned emulators,
+// starts them on loopback, points the SDK at them through the standard
+// AWS_ENDPOINT_URL_* variables and creates the table from template.yaml.
+package testenv
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/localstack"
+	"github.com/opt-e/kontakt/internal/samtemplate"
+)
+
+// TableLogicalID is the table's logical id in template.yaml.
+const TableLogicalID = "SubmissionsTable"
+
+// Env is a running local stack.
+type Env struct {
+	*localstack.Stack
+	Root    string
+	Table   string
+	AWS     aws.Config
+	restore func()
+}
+
+// Options choose ports (0 = any free loopback port) and which emulators run.
+type Options struct {
+	DynamoPort, SESPort, SQSPort int
+	SQS                          bool
+	Log                          io.Writer
+}
+
+// RepoRoot finds the module root from this source file, so tests in any
+// package find infra/ and template.yaml.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Start brings the stack up. Callers must Stop it.
+func Start(ctx context.Context, opt Options) (*Env, error) {
+	root := RepoRoot()
+	infra := filepath.Join(root, "infra")
+	if err := localstack.EnsureInstalled(ctx, infra); err != nil {
+		return nil, fmt.Errorf("install emulators: %w", err)
+	}
+	st, err := localstack.Start(ctx, localstack.Options{
+		InfraDir: infra, Dynamo: true, SES: true, SQS: opt.SQS,
+		DynamoPort: opt.DynamoPort, SESPort: opt.SESPort, SQSPort: opt.SQSPort,
+		Log: opt.Log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start emulators: %w", err)
+	}
+	e := &Env{Stack: st, Root: root, restore: st.Setenv()}
+	if e.AWS, err = app.AWSConfig(ctx); err != nil {
+		e.Stop()
+		return nil, err
+	}
+	if e.Table, err = e.CreateTable(ctx); err != nil {
+		e.Stop()
+		return nil, err
+	}
+	return e, nil
+}
+
+// CreateTable creates the submissions table exactly as template.yaml
+// defines it and returns its name.
+func (e *Env) CreateTable(ctx context.Context) (string, error) {
+	tpl, err := samtemplate.Load(filepath.Join(e.Root, "template.yaml"))
+	if err != nil {
+		return "", fmt.Errorf("load template: %w", err)
+	}
+	in, err := samtemplate.TableInput(tpl, TableLogicalID)
+	if err != nil {
+		return "", fmt.Errorf("table from template: %w", err)
+	}
+	db := dynamodb.NewFromConfig(e.AWS)
+	if _, err := db.CreateTable(ctx, in); err != nil {
+		return "", fmt.Errorf("create table: %w", err)
+	}
+	w := dynamodb.NewTableExistsWaiter(db)
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName}, 30e9); err != nil {
+		return "", fmt.Errorf("wait for table: %w", err)
+	}
+	return aws.ToString(in.TableName), nil
+}
+
+// Stop stops the emulators and restores the environment.
+func (e *Env) Stop() {
+	if e.restore != nil {
+		e.restore()
+	}
+	e.Stack.Stop()
+}
+
+// Main runs a package's tests against a fresh stack; packages call it from
+// TestMain. With -short the stack is not started and integration tests skip
+// themselves (make unit); otherwise a stack that cannot start fails the run.
+func Main(m interface{ Run() int }, short func() bool, env **Env) {
+	flag.Parse()
+	if short() {
+		os.Exit(m.Run())
+	}
+	ctx := context.Background()
+	e, err := Start(ctx, Options{SQS: true, Log: io.Discard})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration tests need the local emulators:", err)
+		os.Exit(1)
+	}
+	*env = e
+	code := m.Run()
+	e.Stop()
+	os.Exit(code)
+}
+
+// Queue is a local queue created from the template.
+type Queue struct{ URL, ARN string }
+
+// Queues are the erasure queue and its dead-letter queue.
+type Queues struct {
+	Erasure, DeadLetter Queue
+	MaxReceiveCount     int
+}
+
+// number prints a template number as SQS wants it (YAML numbers decode as
+// float64, which fmt would print as 1.2096e+06).
+func number(v any) string {
+	if f, ok := v.(float64); ok {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+// CreateQueues creates the erasure queue and its dead-letter queue with the
+// template's settings (visibility timeout, retention, redrive policy). The
+// names get suffix, so tests can have queues of their own.
+func (e *Env) CreateQueues(ctx context.Context, suffix string) (*Queues, error) {
+	raw, err := samtemplate.LoadRaw(filepath.Join(e.Root, "template.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("load template: %w", err)
+	}
+	attrs := func(id string) (map[string]string, map[string]any, error) {
+		p, err := samtemplate.RawProperties(raw, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		a := map[string]string{}
+		for _, k := range []string{"VisibilityTimeout", "MessageRetentionPeriod"} {
+			if v, ok := p[k]; ok {
+				a[k] = number(v)
+			}
+		}
+		return a, p, nil
+	}
+	client := sqs.NewFromConfig(e.AWS)
+	create := func(name string, a map[string]string) (Queue, error) {
+		out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: a})
+		if err != nil {
+			return Queue{}, fmt.Errorf("create queue %s: %w", name, err)
+		}
+		qa, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+		if err != nil {
+			return Queue{}, fmt.Errorf("queue %s arn: %w", name, err)
+		}
+		return Queue{URL: aws.ToString(out.QueueUrl), ARN: qa.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]}, nil
+	}
+	dlqAttrs, _, err := attrs("ErasureDeadLetterQueue")
+	if err != nil {
+		return nil, err
+	}
+	q := &Queues{}
+	if q.DeadLetter, err = create("ErasureDeadLetterQueue"+suffix, dlqAttrs); err != nil {
+		return nil, err
+	}
+	mainAttrs, props, err := attrs("ErasureQueue")
+	if err != nil {
+		return nil, err
+	}
+	mrc, _ := samtemplate.Lookup(props, "RedrivePolicy", "maxReceiveCount")
+	q.MaxReceiveCount, _ = strconv.Atoi(number(mrc))
+	if q.MaxReceiveCount == 0 {
+		return nil, fmt.Errorf("template: ErasureQueue has no RedrivePolicy.maxReceiveCount")
+	}
+	mainAttrs["RedrivePolicy"] = fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, q.DeadLetter.ARN, q.MaxReceiveCount)
+	if q.Erasure, err = create("ErasureQueue"+suffix, mainAttrs); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
