@@ -13,7 +13,7 @@ GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags='-s -w'
 FORMS_FILE ?= forms.json
 FUNCTIONS := submit erase
 
-.PHONY: build dev test lint unit validate tidy-check fmt-check clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: build dev erase test lint unit validate tidy-check fmt-check clean $(addprefix build-,$(FUNCTIONS))
 
 # build-<Function>: what sam build runs, with ARTIFACTS_DIR set by SAM.
 define lambda_target
@@ -32,6 +32,10 @@ build: ## build every function for linux/arm64 into build/<name>/bootstrap
 
 dev: ## run the local stack: emulators + API on http://127.0.0.1:3000
 	$(GO) run ./infra/dev
+
+erase: ## enqueue an erasure request on the local stack: make erase EMAIL=kari@example.no
+	@test -n "$(EMAIL)" || { echo "usage: make erase EMAIL=address"; exit 2; }
+	$(GO) run ./infra/erase -email '$(EMAIL)'
 
 test: lint validate ## every test
 	$(GO) test -race -count=1 ./...

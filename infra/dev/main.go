@@ -21,9 +21,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/opt-e/kontakt/internal/apigw"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/esm"
 	"github.com/opt-e/kontakt/internal/testenv"
 )
 
@@ -83,6 +86,28 @@ func run() error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	submit := app.Submit(cfg, env.AWS, log)
 
+	// The erase function, fed by a local event source mapping from the
+	// erasure queue (created as template.yaml defines it).
+	queues, err := env.CreateQueues(ctx, "")
+	if err != nil {
+		return err
+	}
+	eraseCfg, err := config.LoadErase(func(k string) (string, bool) {
+		if k == config.EnvPrivacyContact && os.Getenv(k) == "" {
+			return "personvern@example.no", true
+		}
+		return os.LookupEnv(k)
+	})
+	if err != nil {
+		return err
+	}
+	poller := &esm.Poller{
+		Client: sqs.NewFromConfig(env.AWS), QueueURL: queues.Erasure.URL, QueueARN: queues.Erasure.ARN,
+		Handler: app.Erase(eraseCfg, env.AWS, log).Handle, BatchSize: 10, Wait: 1,
+		RetryAfter: 10 * time.Second, Timeout: 30 * time.Second, Log: log,
+	}
+	go poller.Run(ctx)
+
 	api := fmt.Sprintf("http://127.0.0.1:%d", *apiPort)
 	mux := http.NewServeMux()
 	mux.Handle("/f/{form}", &apigw.Adapter{Handler: submit.Handle, Params: []string{"form"}, Timeout: 10 * time.Second})
@@ -97,17 +122,20 @@ func run() error {
 	})
 
 	info := map[string]any{
-		"api":          api,
-		"form_url":     api + "/f/contact",
-		"demo_page":    api + "/",
-		"mail_viewer":  env.SESURL,
-		"mail_store":   env.SESURL + "/store",
-		"dynamodb":     env.DynamoURL,
-		"sqs":          env.SQSURL,
-		"table":        env.Table,
-		"forms_file":   *formsFile,
-		"region":       os.Getenv("AWS_REGION"),
-		"emulator_log": emuLog.Name(),
+		"api":               api,
+		"form_url":          api + "/f/contact",
+		"demo_page":         api + "/",
+		"mail_viewer":       env.SESURL,
+		"mail_store":        env.SESURL + "/store",
+		"dynamodb":          env.DynamoURL,
+		"sqs":               env.SQSURL,
+		"erasure_queue_url": queues.Erasure.URL,
+		"erasure_dlq_url":   queues.DeadLetter.URL,
+		"privacy_contact":   eraseCfg.PrivacyContact,
+		"table":             env.Table,
+		"forms_file":        *formsFile,
+		"region":            os.Getenv("AWS_REGION"),
+		"emulator_log":      emuLog.Name(),
 	}
 	data, _ := json.MarshalIndent(info, "", "  ")
 	if err := os.WriteFile(filepath.Join(devDir, "stack.json"), append(data, '\n'), 0o644); err != nil {
@@ -120,10 +148,11 @@ kontakt is running on loopback (Ctrl-C stops everything):
   mail viewer   %s               (sent mail as JSON: %s/store)
   DynamoDB      %s   table %s
   SQS           %s
+  erasure queue %s   (make erase EMAIL=…; notices go to %s)
   forms config  %s
   written to    .dev/stack.json
 
-`, api, api, env.SESURL, env.SESURL, env.DynamoURL, env.Table, env.SQSURL, *formsFile)
+`, api, api, env.SESURL, env.SESURL, env.DynamoURL, env.Table, env.SQSURL, queues.Erasure.URL, eraseCfg.PrivacyContact, *formsFile)
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
