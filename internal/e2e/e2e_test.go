@@ -1,0 +1,198 @@
+// Package e2e runs the functions as Lambda runs them: built by the same
+// Makefile targets `sam build` uses (for this machine's architecture), run
+// under the Lambda Runtime Interface Emulator, against the AWS-API
+// emulators, with the sample events in events/.
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/rie"
+	"github.com/opt-e/kontakt/internal/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { testenv.Main(m, testing.Short, &env) }
+
+// build runs `make build-<Logical>Function` into a temporary folder, as sam
+// build does with ARTIFACTS_DIR.
+func build(t *testing.T, logicalID string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("make", "--no-print-directory", "build-"+logicalID, "ARTIFACTS_DIR="+dir, "GOARCH="+runtime.GOARCH)
+	cmd.Dir = env.Root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make build-%s: %v\n%s", logicalID, err, out)
+	}
+	return filepath.Join(dir, "bootstrap")
+}
+
+func start(t *testing.T, bootstrap string, vars map[string]string) *rie.Emulator {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	path, err := rie.Ensure(ctx, env.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fnEnv := append(env.Env(), "AWS_LAMBDA_FUNCTION_TIMEOUT=10", "AWS_LAMBDA_LOG_FORMAT=JSON")
+	for k, v := range vars {
+		fnEnv = append(fnEnv, k+"="+v)
+	}
+	e, err := rie.Start(ctx, rie.Options{RIEPath: path, Bootstrap: bootstrap, Env: fnEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Stop)
+	return e
+}
+
+func sample(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(env.Root, "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func invoke(t *testing.T, e *rie.Emulator, payload []byte, out any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	body, err := e.Invoke(ctx, payload)
+	if err != nil {
+		t.Fatalf("invoke: %v\n%s\nlogs:\n%s", err, body, e.Logs())
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		t.Fatalf("response %q: %v", body, err)
+	}
+}
+
+func TestSubmitFunction(t *testing.T) {
+	if env == nil {
+		t.Skip("end-to-end test (not run with -short)")
+	}
+	e := start(t, build(t, "SubmitFunction"), map[string]string{
+		config.EnvTable:          env.Table,
+		config.EnvSender:         "kontakt@example.no",
+		config.EnvRecipients:     "post@example.no",
+		config.EnvAllowedOrigins: "https://www.example.no",
+		config.EnvRetentionDays:  "30",
+		config.EnvLanguage:       "nb",
+		config.EnvFormID:         "contact",
+		config.EnvRedirectURL:    "",
+		config.EnvFormsFile:      "",
+	})
+	ctx := context.Background()
+	if err := env.ClearEmails(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// One invoke at a time: the emulator cannot take parallel ones.
+	for _, tc := range []struct {
+		event  string
+		status int
+		email  string // Reply-To of the email it must produce, or ""
+	}{
+		{"submit-json.json", 200, "kari@example.no"},
+		{"submit-urlencoded.json", 303, "ola@example.no"},
+		{"submit-multipart.json", 200, "per@example.no"},
+		{"preflight.json", 204, ""},
+		{"honeypot.json", 200, ""},
+	} {
+		var resp events.APIGatewayV2HTTPResponse
+		invoke(t, e, sample(t, tc.event), &resp)
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d: %s", tc.event, resp.StatusCode, tc.status, resp.Body)
+		}
+	}
+	emails, err := env.Emails(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replyTos []string
+	for _, m := range emails {
+		replyTos = append(replyTos, strings.Join(m.ReplyTo, ","))
+	}
+	if got, want := strings.Join(replyTos, " "), "kari@example.no ola@example.no per@example.no"; got != want {
+		t.Errorf("emails' Reply-To = %q, want %q (the honeypot and preflight send nothing)", got, want)
+	}
+	if d, ok := e.InitDuration(); !ok || d <= 0 {
+		t.Errorf("no init duration reported")
+	}
+	checkLogs(t, e.Logs(), "Kari", "kari@example.no", "Nordmann", "Kan dere sende", "198.51.100.7")
+}
+
+// A configuration error stops init with the key named, instead of answering
+// visitors with errors.
+func TestSubmitFunctionRefusesBadConfiguration(t *testing.T) {
+	if env == nil {
+		t.Skip("end-to-end test (not run with -short)")
+	}
+	e := start(t, build(t, "SubmitFunction"), map[string]string{
+		config.EnvTable: env.Table, config.EnvSender: "kontakt@example.no", config.EnvRecipients: "post@example.no",
+		config.EnvAllowedOrigins: "https://www.example.no", config.EnvRetentionDays: "tretti",
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := e.Invoke(ctx, sample(t, "submit-json.json")); err == nil {
+		t.Fatal("invoke succeeded with a broken configuration")
+	}
+	if !strings.Contains(e.Logs(), config.EnvRetentionDays) {
+		t.Errorf("logs do not name the bad key:\n%s", e.Logs())
+	}
+}
+
+func TestEraseFunction(t *testing.T) {
+	if env == nil {
+		t.Skip("end-to-end test (not run with -short)")
+	}
+	e := start(t, build(t, "EraseFunction"), map[string]string{
+		config.EnvTable: env.Table, config.EnvSender: "kontakt@example.no",
+		config.EnvPrivacyContact: "personvern@example.no", config.EnvReceiptRetentionDays: "1095",
+	})
+	var resp events.SQSEventResponse
+	invoke(t, e, sample(t, "erase-sqs.json"), &resp)
+	if len(resp.BatchItemFailures) != 1 || !strings.HasPrefix(resp.BatchItemFailures[0].ItemIdentifier, "0b0c2") {
+		t.Fatalf("batch failures = %+v, want only the malformed message", resp.BatchItemFailures)
+	}
+	checkLogs(t, e.Logs(), "kari@example.no", "per@example.no")
+}
+
+// checkLogs fails if any log line holds personal data, and checks the
+// function's own lines are JSON.
+func checkLogs(t *testing.T, logs string, pii ...string) {
+	t.Helper()
+	for _, p := range pii {
+		if strings.Contains(logs, p) {
+			t.Errorf("logs contain %q:\n%s", p, logs)
+		}
+	}
+	jsonLines := 0
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.HasPrefix(line, "{") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Errorf("log line is not JSON: %s", line)
+			}
+			jsonLines++
+		}
+	}
+	if jsonLines == 0 {
+		t.Errorf("no JSON log lines:\n%s", logs)
+	}
+
+}
