@@ -27,7 +27,7 @@ func eraseConfig() *config.Erase {
 func poller(t *testing.T, q *testenv.Queues, logs *bytes.Buffer) *esm.Poller {
 	return &esm.Poller{
 		Client: sqs.NewFromConfig(env.AWS), QueueURL: q.Erasure.URL, QueueARN: q.Erasure.ARN,
-		Handler: app.Erase(eraseConfig(), env.AWS, slog.New(slog.NewJSONHandler(logs, nil))).Handle,
+		Handler:   app.Erase(eraseConfig(), env.AWS, slog.New(slog.NewJSONHandler(logs, nil))).Handle,
 		BatchSize: 10, Wait: 0, RetryAfter: time.Second, Timeout: 30 * time.Second, Log: slog.New(slog.DiscardHandler),
 	}
 }
