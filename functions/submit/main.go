@@ -1,4 +1,5 @@
-// Command submit is the Lambda function behind POST/OPTIONS /f/{form}. It
+// Command submit is the Lambda function behind POST/OPTIONS /f/{form} and
+// GET /f/{form}/kontakt.js (the embeddable script). It
 // only wires: configuration and SDK clients are built once, at init, and the
 // handler is started.
 package main

@@ -24,14 +24,33 @@ type LambdaHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events
 // maxBody is API Gateway's own payload limit.
 const maxBody = 10 << 20
 
-// Adapter serves h. RouteKey is the API route (e.g. "POST /f/{form}"); path
-// parameters come from the ServeMux pattern that matched. Timeout plays the
-// function's timeout: the handler gets a context with that deadline, as
-// Lambda would give it.
+// Adapter serves h. RouteKey is the API route (e.g. "POST /f/{form}") put
+// on the event; the path parameters named in Params come from the ServeMux
+// pattern that matched. Timeout plays the function's timeout: the handler
+// gets a context with that deadline, as Lambda would give it.
 type Adapter struct {
-	Handler LambdaHandler
-	Params  []string
-	Timeout time.Duration
+	Handler  LambdaHandler
+	RouteKey string
+	Params   []string
+	Timeout  time.Duration
+}
+
+// Mount serves h on mux for each API route ("METHOD /path/{param}", as
+// samtemplate.Routes lists a function's routes), so that locally exactly
+// the template's routes reach the function, as on API Gateway.
+func Mount(mux *http.ServeMux, h LambdaHandler, timeout time.Duration, routes ...string) {
+	for _, route := range routes {
+		var params []string
+		_, path, _ := strings.Cut(route, " ")
+		for _, seg := range strings.Split(path, "/") {
+			if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+				params = append(params, strings.TrimSuffix(strings.Trim(seg, "{}"), "+"))
+			}
+		}
+		// API Gateway's greedy {proxy+} is ServeMux's {proxy...}.
+		pattern := strings.ReplaceAll(route, "+}", "...}")
+		mux.Handle(pattern, &Adapter{Handler: h, RouteKey: route, Params: params, Timeout: timeout})
+	}
 }
 
 func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -40,6 +59,11 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
 		return
 	}
+	ev.RouteKey = a.RouteKey
+	if ev.RouteKey == "" {
+		ev.RouteKey = "$default"
+	}
+	ev.RequestContext.RouteKey = ev.RouteKey
 	ctx := r.Context()
 	if a.Timeout > 0 {
 		var cancel context.CancelFunc

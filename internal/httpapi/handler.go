@@ -25,7 +25,8 @@ type Acceptor interface {
 	Accept(ctx context.Context, form *config.Form, s *submission.Submission) (submission.Outcome, error)
 }
 
-// Handler serves POST and OPTIONS on /f/{form}.
+// Handler serves POST and OPTIONS on /f/{form}, and the embeddable script
+// on GET /f/{form}/kontakt.js.
 type Handler struct {
 	Config  *config.Config
 	Service Acceptor
@@ -54,6 +55,9 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 	if r.form == nil {
 		r.outcome = "unknown_form"
 		return r.fail(&requestError{status: 404, key: i18n.UnknownForm, detail: "unknown form"})
+	}
+	if r.isScript() {
+		return r.script()
 	}
 	switch r.method {
 	case "OPTIONS":
@@ -142,8 +146,9 @@ func newRequest(ev *events.APIGatewayV2HTTPRequest, cfg *config.Config) *request
 	}
 	id := ev.PathParameters["form"]
 	if id == "" {
-		// Without a route parameter (a catch-all route), take it from the path.
-		id = strings.TrimPrefix(ev.RawPath, "/f/")
+		// Without a route parameter (a catch-all route), take it from the
+		// path: the segment after /f/.
+		id, _, _ = strings.Cut(strings.TrimPrefix(ev.RawPath, "/f/"), "/")
 	}
 	r.form = cfg.Form(id)
 	fallback := config.DefaultLanguage

@@ -74,6 +74,11 @@ const (
 	Unavailable   Key = "unavailable"
 	FixFields     Key = "fix_fields"
 	InternalError Key = "internal_error"
+
+	// Shown by the embeddable script (kontakt.js) while it sends, and when
+	// the browser could not reach kontakt or read its answer.
+	Sending      Key = "sending"
+	NetworkError Key = "network_error"
 )
 
 var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
@@ -102,6 +107,9 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	Unavailable:   {"Meldingen kunne ikke tas imot akkurat nå. Prøv igjen om litt.", "Your message could not be received right now. Please try again shortly."},
 	FixFields:     {"Rett opp feltene som er merket, og send igjen.", "Please correct the marked fields and send again."},
 	InternalError: {"Noe gikk galt hos oss.", "Something went wrong on our side."},
+
+	Sending:      {"Sender …", "Sending …"},
+	NetworkError: {"Meldingen ble ikke sendt. Sjekk nettforbindelsen og prøv igjen.", "Your message was not sent. Check your connection and try again."},
 }
 
 // Text returns the text for key in lang ("nb" or "en"), with limit filled

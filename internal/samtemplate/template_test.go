@@ -18,6 +18,7 @@ import (
 
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/httpapi"
 	"github.com/opt-e/kontakt/internal/samtemplate"
 	"github.com/opt-e/kontakt/internal/ses"
 )
@@ -39,7 +40,7 @@ var (
 	submitEnv     = config.EnvVars
 	submitActions = append(append([]string{}, dynamo.SubmitIAMActions...), ses.IAMActions...)
 	eraseActions  = append(append([]string{}, dynamo.EraseIAMActions...), ses.IAMActions...)
-	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}"}
+	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}", "GET /f/{form}/" + httpapi.ScriptFile}
 )
 
 func TestEraseFunction(t *testing.T) {

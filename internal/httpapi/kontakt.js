@@ -1,0 +1,136 @@
+/* kontakt.js: sends a plain HTML contact form with fetch and shows the
+   answer in the page. Served by kontakt at /f/{form}/kontakt.js; no
+   dependencies. Without it (or without JavaScript) the form still works as
+   a plain post. It enhances every form whose action is this form's endpoint,
+   and every form with a data-kontakt attribute. */
+(function (config) {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !window.fetch || !window.URLSearchParams || !window.FormData) return;
+  var endpoint = script.src.replace(/\/kontakt\.js([?#].*)?$/, "");
+  var text = config.texts[language()];
+  var forms = 0;
+
+  // The same choice the server makes from Accept-Language, so that the
+  // script's own texts match the messages the server sends.
+  function language() {
+    var tags = navigator.languages || [navigator.language || ""];
+    for (var i = 0; i < tags.length; i++) {
+      var p = String(tags[i]).toLowerCase().split("-")[0];
+      if (p === "nb" || p === "no" || p === "nn") return "nb";
+      if (p === "en") return "en";
+    }
+    return config.language;
+  }
+
+  function bare(url) { return String(url).split(/[?#]/)[0].replace(/\/$/, ""); }
+
+  function enhance(form) {
+    if (form.hasAttribute("data-kontakt-ready")) return;
+    form.setAttribute("data-kontakt-ready", "");
+    // Every field message then comes from one place, the form's rules on
+    // the server, in the visitor's language; without the script the
+    // browser's own checks (required, type=email) still run.
+    form.noValidate = true;
+    var id = "kontakt-" + (++forms);
+    var status = form.querySelector("[data-kontakt-status]");
+    if (!status) {
+      status = document.createElement("p");
+      form.appendChild(status);
+    }
+    status.className += " kontakt-status";
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      send(form, status, id, ev.submitter);
+    });
+  }
+
+  function send(form, status, id, submitter) {
+    if (form.getAttribute("aria-busy") === "true") return;
+    clear(form);
+    form.setAttribute("aria-busy", "true");
+    show(status, "sending", text.sending);
+    // URL-encoded, like the plain post: the same fields reach the server,
+    // and a simple request needs no CORS preflight.
+    var body = new URLSearchParams(), data;
+    try { data = new FormData(form, submitter); } catch (e) { data = new FormData(form); }
+    data.forEach(function (v, k) { if (typeof v === "string") body.append(k, v); });
+    fetch(form.action, { method: "POST", body: body, credentials: "omit", headers: { Accept: "application/json" } })
+      .then(function (res) { return res.json(); })
+      .then(function (answer) { done(form, status, id, answer); }, function () {
+        show(status, "error", text.network);
+        if (window.console) console.warn("kontakt: no answer from " + form.action +
+          ". If the network works, check that " + location.origin + " is one of the form's allowed_origins.");
+      })
+      .then(function () { form.removeAttribute("aria-busy"); });
+  }
+
+  function done(form, status, id, answer) {
+    if (answer && answer.ok === true) {
+      if (answer.next) { location.assign(answer.next); return; }
+      form.reset();
+      show(status, "success", answer.message);
+      return;
+    }
+    if (!answer || answer.ok !== false) { show(status, "error", text.failed); return; }
+    var other = [], first = null;
+    (answer.errors || []).forEach(function (e) {
+      var field = e.field && form.elements.namedItem(e.field);
+      if (field && !field.tagName) field = field[0]; // radio buttons, checkboxes
+      if (!field || field.type === "hidden") { other.push(e.message); return; }
+      mark(form, field, id, e);
+      first = first || field;
+    });
+    show(status, "error", [answer.message].concat(other).join(" "));
+    if (first) first.focus();
+  }
+
+  function show(status, state, message) {
+    status.setAttribute("data-kontakt-state", state);
+    status.textContent = message || "";
+  }
+
+  // mark puts the message next to the field (after its label when the
+  // field sits inside one, so the message does not become part of the
+  // field's name) and ties it to the field for screen readers.
+  function mark(form, field, id, e) {
+    var out = form.querySelector('[data-kontakt-error-for="' + e.field.replace(/["\\]/g, "") + '"]');
+    if (!out) {
+      out = document.createElement("span");
+      out.setAttribute("data-kontakt-error", "");
+      (field.closest("label") || field).insertAdjacentElement("afterend", out);
+    }
+    out.className += " kontakt-error";
+    out.id = out.id || id + "-" + e.field.replace(/[^A-Za-z0-9_-]/g, "_") + "-error";
+    out.textContent = e.message;
+    field.setAttribute("aria-invalid", "true");
+    var by = (field.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+    if (by.indexOf(out.id) < 0) by.push(out.id);
+    field.setAttribute("aria-describedby", by.join(" "));
+    field.setAttribute("data-kontakt-described", out.id);
+  }
+
+  function clear(form) {
+    form.querySelectorAll("[data-kontakt-error]").forEach(function (el) { el.remove(); });
+    form.querySelectorAll("[data-kontakt-error-for]").forEach(function (el) { el.textContent = ""; });
+    form.querySelectorAll("[data-kontakt-described]").forEach(function (field) {
+      var gone = field.getAttribute("data-kontakt-described");
+      var by = (field.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (t) { return t && t !== gone; });
+      if (by.length) field.setAttribute("aria-describedby", by.join(" "));
+      else field.removeAttribute("aria-describedby");
+      field.removeAttribute("data-kontakt-described");
+      field.removeAttribute("aria-invalid");
+    });
+  }
+
+  function scan() {
+    for (var i = 0; i < document.forms.length; i++) {
+      var f = document.forms[i];
+      if (f.hasAttribute("data-kontakt") || bare(f.action) === endpoint) enhance(f);
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", scan);
+  else scan();
+})(/*config*/{ "language": "nb", "texts": { "nb": {}, "en": {} } });
