@@ -1,7 +1,7 @@
 // Command submit is the Lambda function behind POST/OPTIONS /f/{form} and
-// GET /f/{form}/kontakt.js (the embeddable script). It
-// only wires: configuration and SDK clients are built once, at init, and the
-// handler is started.
+// GET /f/{form}/kontakt.js (the embeddable script). It only wires:
+// configuration and SDK clients are built once, at init, and the handler is
+// started.
 package main
 
 import (
