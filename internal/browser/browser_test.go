@@ -1,0 +1,294 @@
+package browser_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/opt-e/kontakt/internal/i18n"
+)
+
+func nb(k i18n.Key) string { return i18n.Text(browserLanguage, k, 0) }
+
+// A plain HTML form on the site posts across origins, the browser follows
+// the 303 to the site's _next page, and the email is in the mailbox.
+func TestPlainFormLandsOnNext(t *testing.T) {
+	ctx := tab(t)
+	msg := marker(t)
+	must(t, chromedp.Do(ctx,
+		chromedp.Navigate(site+"/form.html?mode=plain&next=1"),
+	))
+	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
+	must(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.ID("thanks")),
+	))
+	screenshot(t, ctx, "plain-next")
+
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); loc != site+"/thanks.html" {
+		t.Errorf("landed on %s, want the _next page %s/thanks.html", loc, site)
+	}
+	if got := text(t, ctx); !strings.Contains(got, "Vi har fått meldingen din.") {
+		t.Errorf("page text %q", got)
+	}
+	if got := calls.form(); len(got) != 1 || got[0].Method != "POST" || got[0].Status != 303 || got[0].Origin != site {
+		t.Errorf("API calls %+v, want one POST from %s answered 303", got, site)
+	}
+	emails := emailsWith(t, msg)
+	if len(emails) != 1 {
+		t.Fatalf("%d emails with the message, want 1", len(emails))
+	}
+	if e := emails[0]; strings.Join(e.ReplyTo, ",") != "kari@example.no" || strings.Join(e.Destination.To, ",") != recipient {
+		t.Errorf("email Reply-To %q To %q", e.ReplyTo, e.Destination.To)
+	}
+}
+
+// A fetch form sending JSON: the browser preflights, accepts kontakt's CORS
+// answer, and the page shows kontakt's success message in the browser's
+// language.
+func TestFetchJSONForm(t *testing.T) {
+	ctx := tab(t)
+	msg := marker(t)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(site+"/form.html?mode=fetch")))
+	must(t, fill(ctx, "Ola Nordmann", "ola@example.no", msg))
+	must(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.CSS(`#status[data-state]`)),
+	))
+	screenshot(t, ctx, "fetch-sent")
+
+	state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").dataset.state`))
+	status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("status")))
+	if state != "sent" || status != nb(i18n.ThanksBody) {
+		t.Errorf("status %s %q, want sent %q", state, status, nb(i18n.ThanksBody))
+	}
+	got := calls.form()
+	want := []call{{"OPTIONS", "/f/" + formID, site, 204}, {"POST", "/f/" + formID, site, 200}}
+	if !slices.Equal(got, want) {
+		t.Errorf("API calls %+v, want preflight then POST: %+v", got, want)
+	}
+	if n := len(emailsWith(t, msg)); n != 1 {
+		t.Errorf("%d emails with the message, want 1", n)
+	}
+}
+
+// The same forms on a site that is not allowed: the browser refuses the
+// answer, the page says the message did not get through, and nothing is
+// sent. A JSON fetch never gets past the preflight; kontakt.js sends a
+// simple request, which kontakt refuses.
+func TestForeignOriginIsBlocked(t *testing.T) {
+	for _, tc := range []struct {
+		mode, status string
+		want         []call
+	}{
+		{"fetch", "Meldingen kom ikke fram.", []call{{"OPTIONS", "/f/" + formID, foreign, 403}}},
+		{"script", nb(i18n.NetworkError), []call{{"POST", "/f/" + formID, foreign, 403}}},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			ctx := tab(t)
+			msg := marker(t)
+			must(t, chromedp.Do(ctx, chromedp.Navigate(foreign+"/form.html?mode="+tc.mode)))
+			if tc.mode == "script" {
+				must(t, chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS(`form[data-kontakt-ready]`))))
+			}
+			must(t, fill(ctx, "Per Hansen", "per@example.no", msg))
+			must(t, chromedp.Do(ctx,
+				chromedp.Click(chromedp.ID("send")),
+				chromedp.WaitVisible(chromedp.CSS(`#status[data-state="failed"], [data-kontakt-state="error"]`)),
+			))
+			screenshot(t, ctx, "foreign-"+tc.mode)
+
+			if got := text(t, ctx); !strings.Contains(got, tc.status) {
+				t.Errorf("page text %q, want %q", got, tc.status)
+			}
+			if got := calls.form(); !slices.Equal(got, tc.want) {
+				t.Errorf("API calls %+v, want %+v", got, tc.want)
+			}
+			if n := len(emailsWith(t, msg)); n != 0 {
+				t.Errorf("%d emails sent from a foreign origin", n)
+			}
+		})
+	}
+}
+
+// fieldState is what a visitor (and a screen reader) gets for one field.
+type fieldState struct {
+	Invalid   bool   `json:"invalid"`
+	Message   string `json:"message"`
+	NextToIt  bool   `json:"nextToIt"`
+	Described bool   `json:"described"`
+	Visible   bool   `json:"visible"`
+}
+
+const readFields = `(() => {
+  const out = {};
+  for (const name of ["name", "email", "message"]) {
+    const f = document.querySelector('[name="' + name + '"]');
+    const ids = (f.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+    const msg = ids.map(id => document.getElementById(id)).find(Boolean);
+    out[name] = {
+      invalid: f.getAttribute("aria-invalid") === "true",
+      message: msg ? msg.textContent : "",
+      nextToIt: !!msg && msg.previousElementSibling === f.closest("label"),
+      described: ids.length > 0,
+      visible: !!msg && msg.offsetParent !== null,
+    };
+  }
+  return out;
+})()`
+
+// kontakt.js puts each field's message next to the field, in Norwegian
+// because the browser's language is nb (the form's own language is
+// English), tied to the field for screen readers; a corrected form then
+// goes through and the messages go away.
+func TestScriptFieldErrorsInBrowserLanguage(t *testing.T) {
+	ctx := tab(t)
+	msg := marker(t)
+	must(t, chromedp.Do(ctx,
+		chromedp.Navigate(site+"/form.html?mode=script"),
+		chromedp.WaitReady(chromedp.CSS(`form[data-kontakt-ready]`)),
+	))
+	must(t, fill(ctx, "Kari Nordmann", "ikke-en-adresse", ""))
+	must(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-kontakt-state="error"]`)),
+	))
+	screenshot(t, ctx, "script-field-errors")
+
+	fields, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]fieldState](readFields))
+	must(t, err)
+	for name, want := range map[string]string{"email": nb(i18n.InvalidEmail), "message": nb(i18n.Required)} {
+		f := fields[name]
+		if !f.Invalid || f.Message != want || !f.NextToIt || !f.Visible {
+			t.Errorf("%s: %+v, want aria-invalid and %q visible right after its label", name, f, want)
+		}
+	}
+	if f := fields["name"]; f.Invalid || f.Described {
+		t.Errorf("name was valid but is marked: %+v", f)
+	}
+	status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-kontakt-state]`)))
+	if status != nb(i18n.FixFields) {
+		t.Errorf("status %q, want %q", status, nb(i18n.FixFields))
+	}
+	focused, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.getAttribute("aria-invalid")`))
+	if focused != "true" {
+		t.Error("focus is not on an invalid field")
+	}
+	if got := text(t, ctx); !strings.Contains(got, nb(i18n.InvalidEmail)) {
+		t.Errorf("page text %q lacks the email message", got)
+	}
+	if got := calls.form(); len(got) != 1 || got[0].Status != 422 {
+		t.Errorf("API calls %+v, want one 422", got)
+	}
+
+	// Corrected: sent, and every mark is gone.
+	must(t, chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(`[name="email"]`), "kari@example.no"),
+		chromedp.SendKeys(chromedp.CSS(`[name="message"]`), msg),
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-kontakt-state="success"]`)),
+	))
+	screenshot(t, ctx, "script-sent")
+	fields, err = chromedp.Run(ctx, chromedp.Evaluate[map[string]fieldState](readFields))
+	must(t, err)
+	for name, f := range fields {
+		if f.Invalid || f.Described {
+			t.Errorf("%s still marked after success: %+v", name, f)
+		}
+	}
+	if got := text(t, ctx); !strings.Contains(got, nb(i18n.ThanksBody)) || strings.Contains(got, nb(i18n.Required)) {
+		t.Errorf("page text %q, want only the success message", got)
+	}
+	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`[name="message"]`))); v != "" {
+		t.Errorf("form not reset after success: message %q", v)
+	}
+	if n := len(emailsWith(t, msg)); n != 1 {
+		t.Errorf("%d emails with the message, want 1", n)
+	}
+}
+
+// A bot's script fills the honeypot and submits: the page shows the normal
+// success, and nothing is sent.
+func TestHoneypotFilledByScript(t *testing.T) {
+	ctx := tab(t)
+	msg := marker(t)
+	must(t, chromedp.Do(ctx,
+		chromedp.Navigate(site+"/form.html?mode=script"),
+		chromedp.WaitReady(chromedp.CSS(`form[data-kontakt-ready]`)),
+	))
+	must(t, fill(ctx, "Spam Bot", "bot@example.com", msg))
+	must(t, chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[name="_gotcha"]').value = "https://spam.example"; document.getElementById("form").requestSubmit()`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-kontakt-state="success"]`)),
+	))
+	screenshot(t, ctx, "honeypot")
+
+	if got := text(t, ctx); !strings.Contains(got, nb(i18n.ThanksBody)) {
+		t.Errorf("page text %q, want the success message", got)
+	}
+	if got := calls.form(); len(got) != 1 || got[0].Status != 200 {
+		t.Errorf("API calls %+v, want one POST answered 200", got)
+	}
+	if n := len(emailsWith(t, msg)); n != 0 {
+		t.Errorf("%d emails sent for a honeypot hit", n)
+	}
+}
+
+// With kontakt.js and a _next, the enhanced form ends where the plain one
+// would: on the site's thank-you page.
+func TestScriptFollowsNext(t *testing.T) {
+	ctx := tab(t)
+	msg := marker(t)
+	must(t, chromedp.Do(ctx,
+		chromedp.Navigate(site+"/form.html?mode=script&next=1"),
+		chromedp.WaitReady(chromedp.CSS(`form[data-kontakt-ready]`)),
+	))
+	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
+	must(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.ID("thanks")),
+	))
+	screenshot(t, ctx, "script-next")
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); loc != site+"/thanks.html" {
+		t.Errorf("landed on %s", loc)
+	}
+	if got := calls.form(); len(got) != 1 || got[0].Status != 200 {
+		t.Errorf("API calls %+v, want one POST answered 200 with JSON (no redirect)", got)
+	}
+	if n := len(emailsWith(t, msg)); n != 1 {
+		t.Errorf("%d emails with the message, want 1", n)
+	}
+}
+
+// Without JavaScript the same page is a plain post: kontakt's own
+// thank-you page, in the browser's language, and the email.
+func TestScriptPageWorksWithoutJavaScript(t *testing.T) {
+	ctx := tab(t)
+	msg := marker(t)
+	_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+	must(t, err)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(site+"/form.html?mode=script")))
+	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
+	must(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.CSS(`main h1`)),
+	))
+	screenshot(t, ctx, "no-javascript")
+
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); loc != api+"/f/"+formID {
+		t.Errorf("landed on %s, want kontakt's own page", loc)
+	}
+	got := text(t, ctx)
+	if !strings.Contains(got, nb(i18n.ThanksTitle)) || !strings.Contains(got, nb(i18n.ThanksBody)) {
+		t.Errorf("page text %q, want the Norwegian thank-you page", got)
+	}
+	if !strings.Contains(got, nb(i18n.Back)) {
+		t.Errorf("page text %q has no way back to the form", got)
+	}
+	if n := len(emailsWith(t, msg)); n != 1 {
+		t.Errorf("%d emails with the message, want 1", n)
+	}
+}

@@ -1,0 +1,340 @@
+package browser_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/opt-e/kontakt/internal/apigw"
+	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/browser"
+	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/httpapi"
+	"github.com/opt-e/kontakt/internal/localstack"
+	"github.com/opt-e/kontakt/internal/samtemplate"
+	"github.com/opt-e/kontakt/internal/testenv"
+)
+
+// The tests' world: kontakt's API on one loopback origin, a web developer's
+// site holding the forms on another, and the same site on a third origin
+// that the form does not allow.
+var (
+	env     *testenv.Env
+	api     string // http://127.0.0.1:<port>
+	site    string // http://localhost:<port>, allowed
+	foreign string // http://127.0.0.1:<port>, not allowed
+	calls   recorder
+	chrome  context.Context
+)
+
+const (
+	formID    = "contact"
+	recipient = "post@example.no"
+	// The form's own language is English, so Norwegian texts can only come
+	// from the browser's language.
+	formLanguage    = "en"
+	browserLanguage = "nb"
+)
+
+type runner struct{ m *testing.M }
+
+// Run starts the servers and the browser once for the package, after
+// testenv has started the emulators (it has not with -short).
+func (r runner) Run() int {
+	if env == nil {
+		return r.m.Run()
+	}
+	stop, err := start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "browser tests:", err)
+		return 1
+	}
+	defer stop()
+	return r.m.Run()
+}
+
+func TestMain(m *testing.M) { testenv.Main(runner{m}, testing.Short, &env) }
+
+func integration(t *testing.T) {
+	t.Helper()
+	if env == nil {
+		t.Skip("browser test (not run with -short)")
+	}
+}
+
+func listen() (net.Listener, int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, 0, err
+	}
+	return ln, ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func start() (stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	serve := func(ln net.Listener, h http.Handler) {
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(ln)
+		stops = append(stops, func() { srv.Close() })
+	}
+
+	apiLn, apiPort, err := listen()
+	if err != nil {
+		return nil, err
+	}
+	siteLn, sitePort, err := listen()
+	if err != nil {
+		return nil, err
+	}
+	foreignLn, foreignPort, err := listen()
+	if err != nil {
+		return nil, err
+	}
+	api = fmt.Sprintf("http://127.0.0.1:%d", apiPort)
+	site = fmt.Sprintf("http://localhost:%d", sitePort) // the listener is 127.0.0.1
+	foreign = fmt.Sprintf("http://127.0.0.1:%d", foreignPort)
+
+	dir, err := os.MkdirTemp("", "kontakt-browser-")
+	if err != nil {
+		return nil, err
+	}
+	stops = append(stops, func() { os.RemoveAll(dir) })
+	forms := filepath.Join(dir, "forms.json")
+	if err := os.WriteFile(forms, fmt.Appendf(nil, `{"forms": [{
+		"id": %q, "recipients": [%q], "allowed_origins": [%q],
+		"required_fields": ["name", "message"], "language": %q}]}`,
+		formID, recipient, site, formLanguage), 0o644); err != nil {
+		return nil, err
+	}
+	vars := map[string]string{config.EnvTable: env.Table, config.EnvSender: "kontakt@example.no", config.EnvFormsFile: forms}
+	cfg, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		return nil, err
+	}
+	// The routes are the template's, so a route missing there fails here.
+	tpl, err := samtemplate.Load(filepath.Join(env.Root, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	routes, err := samtemplate.Routes(tpl, "SubmitFunction")
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	apigw.Mount(mux, app.Submit(cfg, env.AWS, slog.New(slog.NewTextHandler(io.Discard, nil))).Handle, 10*time.Second, routes...)
+	serve(apiLn, calls.wrap(mux))
+	pages, err := sitePages()
+	if err != nil {
+		return nil, err
+	}
+	serve(siteLn, pages)
+	serve(foreignLn, pages)
+
+	ctx, stopBrowser, err := browser.Start(context.Background(), browser.Options{Language: browserLanguage})
+	if err != nil {
+		return nil, err
+	}
+	stops = append(stops, stopBrowser)
+	chrome = ctx
+	return stop, nil
+}
+
+// sitePages serves a web developer's pages: /form.html?mode=plain|fetch|script
+// (with next=1 a hidden _next to /thanks.html) and the thank-you page.
+func sitePages() (http.Handler, error) {
+	form, err := template.ParseFiles(filepath.Join("testdata", "form.html"))
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /form.html", func(w http.ResponseWriter, r *http.Request) {
+		origin := "http://" + r.Host
+		data := map[string]string{
+			"Mode":   r.URL.Query().Get("mode"),
+			"Action": api + "/f/" + formID,
+			"Script": api + "/f/" + formID + "/" + httpapi.ScriptFile,
+		}
+		if r.URL.Query().Get("next") == "1" {
+			data["Next"] = origin + "/thanks.html"
+		}
+		var b bytes.Buffer
+		if err := form.Execute(&b, data); err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(b.Bytes())
+	})
+	mux.HandleFunc("GET /thanks.html", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join("testdata", "thanks.html"))
+	})
+	return mux, nil
+}
+
+// call is one request that reached the API, as the browser sent it.
+type call struct {
+	Method, Path, Origin string
+	Status               int
+}
+
+type recorder struct {
+	mu    sync.Mutex
+	calls []call
+}
+
+func (rec *recorder) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: 200}
+		h.ServeHTTP(sw, r)
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		rec.calls = append(rec.calls, call{r.Method, r.URL.Path, r.Header.Get("Origin"), sw.status})
+	})
+}
+
+func (rec *recorder) reset() {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.calls = nil
+}
+
+// form returns the calls to the form endpoint itself (not the script).
+func (rec *recorder) form() []call {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var out []call
+	for _, c := range rec.calls {
+		if c.Path == "/f/"+formID {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// tab opens a new tab in the shared browser, bounded by a deadline.
+func tab(t *testing.T) context.Context {
+	t.Helper()
+	integration(t)
+	calls.reset()
+	tabCtx, cancel := chromedp.NewContext(chrome)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tabCtx); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancelTimeout := context.WithTimeout(tabCtx, 30*time.Second)
+	t.Cleanup(cancelTimeout)
+	return ctx
+}
+
+// marker makes a message that only this test sends, so its email can be
+// found (or found missing) in the shared SES mailbox.
+func marker(t *testing.T) string {
+	return "Hei fra " + t.Name() + " " + strings.ToLower(rand.Text()[:8])
+}
+
+// emailsWith returns the emails whose text holds s.
+func emailsWith(t *testing.T, s string) []localstack.Email {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	all, err := env.Emails(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []localstack.Email
+	for _, e := range all {
+		if strings.Contains(e.Body.Text, s) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// fill types a visitor's answers into the form.
+func fill(ctx context.Context, name, email, message string) error {
+	var steps []chromedp.Action[chromedp.Void]
+	for _, f := range [][2]string{{"name", name}, {"email", email}, {"message", message}} {
+		if f[1] != "" {
+			steps = append(steps, chromedp.SendKeys(chromedp.CSS(`[name="`+f[0]+`"]`), f[1]))
+		}
+	}
+	return chromedp.Do(ctx, steps...)
+}
+
+// screenshot saves the page as the visitor sees it, into the test's
+// folder (or KONTAKT_SCREENSHOTS to keep them), and returns the path.
+func screenshot(t *testing.T, ctx context.Context, name string) string {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("screenshot is not a PNG (%d bytes)", len(png))
+	}
+	dir := os.Getenv("KONTAKT_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	return path
+}
+
+// text is what the visitor reads on the page.
+func text(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("the page did not get there in time: %v", err)
+		}
+		t.Fatal(err)
+	}
+}
