@@ -1,12 +1,12 @@
 // Command dev runs kontakt's whole stack on loopback for `make dev`: the
 // pinned AWS-API emulators, the table as template.yaml defines it, and the
-// submit handler behind a local HTTP → API Gateway adapter, plus a demo page.
+// submit handler behind a local HTTP → API Gateway adapter on the template's
+// routes, plus a demo page. It reloads the forms file when it changes.
 // Ctrl-C stops everything it started.
 package main
 
 import (
 	"context"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -27,11 +26,10 @@ import (
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/esm"
+	"github.com/opt-e/kontakt/internal/httpapi"
+	"github.com/opt-e/kontakt/internal/samtemplate"
 	"github.com/opt-e/kontakt/internal/testenv"
 )
-
-//go:embed demo.html
-var demoPage string
 
 func main() {
 	if err := run(); err != nil {
@@ -79,12 +77,12 @@ func run() error {
 		os.Setenv(config.EnvSender, "kontakt@example.no")
 	}
 	os.Setenv(config.EnvFormsFile, *formsFile)
-	cfg, err := config.Load(os.LookupEnv)
-	if err != nil {
-		return err
-	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	submit := app.Submit(cfg, env.AWS, log)
+	submit := &liveSubmit{path: *formsFile, aws: env.AWS, log: log, out: os.Stdout}
+	if err := submit.load(); err != nil {
+		return fmt.Errorf("%s: %w", *formsFile, err)
+	}
+	go submit.watch(ctx, time.Second)
 
 	// The erase function, fed by a local event source mapping from the
 	// erasure queue (created as template.yaml defines it).
@@ -109,21 +107,29 @@ func run() error {
 	go poller.Run(ctx)
 
 	api := fmt.Sprintf("http://127.0.0.1:%d", *apiPort)
+	// Exactly the routes template.yaml gives the submit function, as API
+	// Gateway would route them.
+	tpl, err := samtemplate.Load(filepath.Join(testenv.RepoRoot(), "template.yaml"))
+	if err != nil {
+		return err
+	}
+	routes, err := samtemplate.Routes(tpl, "SubmitFunction")
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/f/{form}", &apigw.Adapter{Handler: submit.Handle, Params: []string{"form"}, Timeout: 10 * time.Second})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		page := strings.NewReplacer("{{API}}", api, "{{MAIL}}", env.SESURL).Replace(demoPage)
-		fmt.Fprint(w, page)
-	})
+	apigw.Mount(mux, submit.Handle, 10*time.Second, routes...)
+	mux.Handle("GET /{$}", &demo{api: api, mail: env.SESURL, formsFile: *formsFile, forms: submit.config})
 	mux.HandleFunc("GET /thanks", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><html lang="nb"><meta charset="utf-8"><title>Takk!</title><body style="font-family:system-ui;max-width:36rem;margin:3rem auto"><h1>Takk!</h1><p>Meldingen er sendt. Se den i <a href="%s">e-postvisningen</a>.</p><p><a href="/">Tilbake til skjemaet</a></p></body></html>`, env.SESURL)
 	})
+	form := submit.config().Forms[0]
 
 	info := map[string]any{
 		"api":               api,
-		"form_url":          api + "/f/contact",
+		"form_url":          api + "/f/" + form.ID,
+		"script_url":        api + "/f/" + form.ID + "/" + httpapi.ScriptFile,
 		"demo_page":         api + "/",
 		"mail_viewer":       env.SESURL,
 		"mail_store":        env.SESURL + "/store",
@@ -144,15 +150,21 @@ func run() error {
 	fmt.Printf(`
 kontakt is running on loopback (Ctrl-C stops everything):
   demo page     %s/
-  form endpoint %s/f/contact     (POST JSON, urlencoded or multipart)
+  form endpoint %s/f/%s     (POST JSON, urlencoded or multipart)
+  script        %s/f/%s/%s
   mail viewer   %s               (sent mail as JSON: %s/store)
   DynamoDB      %s   table %s
   SQS           %s
   erasure queue %s   (make erase EMAIL=…; notices go to %s)
-  forms config  %s
+  forms config  %s   (reloaded when you save it)
+  forms         %s
   written to    .dev/stack.json
 
-`, api, api, env.SESURL, env.SESURL, env.DynamoURL, env.Table, env.SQSURL, queues.Erasure.URL, eraseCfg.PrivacyContact, *formsFile)
+`, api, api, form.ID, api, form.ID, httpapi.ScriptFile, env.SESURL, env.SESURL, env.DynamoURL, env.Table, env.SQSURL,
+		queues.Erasure.URL, eraseCfg.PrivacyContact, *formsFile, formList(submit.config()))
+	if !form.OriginAllowed(api) {
+		fmt.Printf("warning: the demo page's origin %s is not in allowed_origins of form %q in %s: kontakt will refuse its posts (403). Add it there.\n\n", api, form.ID, *formsFile)
+	}
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

@@ -75,15 +75,16 @@
       return;
     }
     if (!answer || answer.ok !== false) { show(status, "error", text.failed); return; }
-    var other = [], first = null;
+    var other = [];
     (answer.errors || []).forEach(function (e) {
       var field = e.field && form.elements.namedItem(e.field);
       if (field && !field.tagName) field = field[0]; // radio buttons, checkboxes
       if (!field || field.type === "hidden") { other.push(e.message); return; }
       mark(form, field, id, e);
-      first = first || field;
     });
     show(status, "error", [answer.message].concat(other).join(" "));
+    // The first marked field on the page, where the visitor starts fixing.
+    var first = form.querySelector('[aria-invalid="true"]');
     if (first) first.focus();
   }
 
