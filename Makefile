@@ -1,6 +1,7 @@
-# kontakt — build, run locally, test.
-#   make dev    the whole stack on loopback (emulators, API on :3000, demo page)
-#   make test   lint, unit, integration, end-to-end and template tests
+# kontakt — build, run locally, test, deploy.
+#   make dev      the whole stack on loopback (emulators, API on :3000, demo page)
+#   make test     lint, unit, integration, end-to-end, browser and template tests
+#   make deploy   sam build && sam deploy (the first run asks its questions)
 # `sam build` calls the build-<LogicalId> targets below (BuildMethod: makefile).
 
 SHELL := /bin/bash
@@ -12,8 +13,16 @@ GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags='-s -w'
 # package when it exists.
 FORMS_FILE ?= forms.json
 FUNCTIONS := submit erase
+# Flags for the local stack, e.g. DEV_FLAGS='-port 3100' when 3000 is taken
+# (go run ./infra/dev -h lists them).
+DEV_FLAGS ?=
+# make deploy: REGION=eu-north-1 to choose the region; GUIDED=1 to answer
+# the questions again (the first deploy, without samconfig.toml, always asks).
+REGION ?=
+GUIDED ?=
+SAM_INSTALL_URL := https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html
 
-.PHONY: build dev erase test lint unit validate tidy-check fmt-check clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: build dev deploy erase test lint unit validate tidy-check fmt-check clean $(addprefix build-,$(FUNCTIONS))
 
 # build-<Function>: what sam build runs, with ARTIFACTS_DIR set by SAM.
 define lambda_target
@@ -31,7 +40,12 @@ build: ## build every function for linux/arm64 into build/<name>/bootstrap
 	done
 
 dev: ## run the local stack: emulators + API on http://127.0.0.1:3000
-	$(GO) run ./infra/dev
+	$(GO) run ./infra/dev $(DEV_FLAGS)
+
+deploy: validate ## build and deploy to AWS with SAM: make deploy [REGION=eu-north-1] [GUIDED=1]
+	@command -v sam >/dev/null || { echo "make deploy needs the AWS SAM CLI (sam), which is not installed: see $(SAM_INSTALL_URL)"; exit 1; }
+	sam build
+	sam deploy $(if $(or $(GUIDED),$(if $(wildcard samconfig.toml),,first)),--guided) $(if $(REGION),--region $(REGION))
 
 erase: ## enqueue an erasure request on the local stack: make erase EMAIL=kari@example.no
 	@test -n "$(EMAIL)" || { echo "usage: make erase EMAIL=address"; exit 2; }

@@ -53,7 +53,7 @@ func run() error {
 	// Fail before starting anything when the API port is taken.
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", *apiPort))
 	if err != nil {
-		return fmt.Errorf("API port: %w", err)
+		return fmt.Errorf("API port %d: %w\n(another make dev? choose another port with make dev DEV_FLAGS='-port 3100', and add http://127.0.0.1:3100 to the form's allowed_origins in %s)", *apiPort, err, *formsFile)
 	}
 	devDir := filepath.Join(testenv.RepoRoot(), ".dev")
 	if err := os.MkdirAll(devDir, 0o755); err != nil {
