@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -47,6 +48,12 @@ func run() error {
 		formsFile  = flag.String("forms", filepath.Join(testenv.RepoRoot(), "infra", "dev", "forms.json"), "forms configuration file")
 	)
 	flag.Parse()
+	// Shown relative to where make dev runs, so it reads like the README.
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, *formsFile); err == nil && !strings.HasPrefix(rel, "..") {
+			*formsFile = rel
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
