@@ -103,20 +103,25 @@ func TestSubmitFunction(t *testing.T) {
 	}
 	// One invoke at a time: the emulator cannot take parallel ones.
 	for _, tc := range []struct {
-		event  string
-		status int
-		email  string // Reply-To of the email it must produce, or ""
+		event       string
+		status      int
+		email       string // Reply-To of the email it must produce, or ""
+		contentType string // when it matters
 	}{
-		{"submit-json.json", 200, "kari@example.no"},
-		{"submit-urlencoded.json", 303, "ola@example.no"},
-		{"submit-multipart.json", 200, "per@example.no"},
-		{"preflight.json", 204, ""},
-		{"honeypot.json", 200, ""},
+		{"submit-json.json", 200, "kari@example.no", ""},
+		{"submit-urlencoded.json", 303, "ola@example.no", ""},
+		{"submit-multipart.json", 200, "per@example.no", ""},
+		{"preflight.json", 204, "", ""},
+		{"honeypot.json", 200, "", ""},
+		{"script.json", 200, "", "text/javascript; charset=utf-8"},
 	} {
 		var resp events.APIGatewayV2HTTPResponse
 		invoke(t, e, sample(t, tc.event), &resp)
 		if resp.StatusCode != tc.status {
 			t.Errorf("%s: status %d, want %d: %s", tc.event, resp.StatusCode, tc.status, resp.Body)
+		}
+		if tc.contentType != "" && resp.Headers["Content-Type"] != tc.contentType {
+			t.Errorf("%s: Content-Type %q, want %q", tc.event, resp.Headers["Content-Type"], tc.contentType)
 		}
 	}
 	emails, err := env.Emails(ctx)
