@@ -18,25 +18,16 @@ func nb(k i18n.Key) string { return i18n.Text(browserLanguage, k, 0) }
 func TestPlainFormLandsOnNext(t *testing.T) {
 	ctx := tab(t)
 	msg := marker(t)
-	must(t, chromedp.Do(ctx,
-		chromedp.Navigate(site+"/form.html?mode=plain&next=1"),
-	))
+	open(t, ctx, site+"/form.html?mode=plain&next=1")
 	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
-	must(t, chromedp.Do(ctx,
-		chromedp.Click(chromedp.ID("send")),
-		chromedp.WaitVisible(chromedp.ID("thanks")),
-	))
+	send(t, ctx, chromedp.ID("thanks"))
 	screenshot(t, ctx, "plain-next")
 
-	if loc, _ := chromedp.Run(ctx, chromedp.Location()); loc != site+"/thanks.html" {
-		t.Errorf("landed on %s, want the _next page %s/thanks.html", loc, site)
-	}
+	wantLocation(t, ctx, site+"/thanks.html")
 	if got := text(t, ctx); !strings.Contains(got, "Vi har fått meldingen din.") {
 		t.Errorf("page text %q", got)
 	}
-	if got := calls.form(); len(got) != 1 || got[0].Method != "POST" || got[0].Status != 303 || got[0].Origin != site {
-		t.Errorf("API calls %+v, want one POST from %s answered 303", got, site)
-	}
+	wantOnePost(t, 303)
 	emails := emailsWith(t, msg)
 	if len(emails) != 1 {
 		t.Fatalf("%d emails with the message, want 1", len(emails))
@@ -52,12 +43,9 @@ func TestPlainFormLandsOnNext(t *testing.T) {
 func TestFetchJSONForm(t *testing.T) {
 	ctx := tab(t)
 	msg := marker(t)
-	must(t, chromedp.Do(ctx, chromedp.Navigate(site+"/form.html?mode=fetch")))
+	open(t, ctx, site+"/form.html?mode=fetch")
 	must(t, fill(ctx, "Ola Nordmann", "ola@example.no", msg))
-	must(t, chromedp.Do(ctx,
-		chromedp.Click(chromedp.ID("send")),
-		chromedp.WaitVisible(chromedp.CSS(`#status[data-state]`)),
-	))
+	send(t, ctx, chromedp.CSS(`#status[data-state]`))
 	screenshot(t, ctx, "fetch-sent")
 
 	state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").dataset.state`))
@@ -70,9 +58,7 @@ func TestFetchJSONForm(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("API calls %+v, want preflight then POST: %+v", got, want)
 	}
-	if n := len(emailsWith(t, msg)); n != 1 {
-		t.Errorf("%d emails with the message, want 1", n)
-	}
+	wantEmails(t, msg, 1)
 }
 
 // The same forms on a site that is not allowed: the browser refuses the
@@ -90,15 +76,9 @@ func TestForeignOriginIsBlocked(t *testing.T) {
 		t.Run(tc.mode, func(t *testing.T) {
 			ctx := tab(t)
 			msg := marker(t)
-			must(t, chromedp.Do(ctx, chromedp.Navigate(foreign+"/form.html?mode="+tc.mode)))
-			if tc.mode == "script" {
-				must(t, chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS(`form[data-kontakt-ready]`))))
-			}
+			open(t, ctx, foreign+"/form.html?mode="+tc.mode)
 			must(t, fill(ctx, "Per Hansen", "per@example.no", msg))
-			must(t, chromedp.Do(ctx,
-				chromedp.Click(chromedp.ID("send")),
-				chromedp.WaitVisible(chromedp.CSS(`#status[data-state="failed"], [data-kontakt-state="error"]`)),
-			))
+			send(t, ctx, chromedp.CSS(`#status[data-state="failed"], [data-kontakt-state="error"]`))
 			screenshot(t, ctx, "foreign-"+tc.mode)
 
 			if got := text(t, ctx); !strings.Contains(got, tc.status) {
@@ -107,9 +87,7 @@ func TestForeignOriginIsBlocked(t *testing.T) {
 			if got := calls.form(); !slices.Equal(got, tc.want) {
 				t.Errorf("API calls %+v, want %+v", got, tc.want)
 			}
-			if n := len(emailsWith(t, msg)); n != 0 {
-				t.Errorf("%d emails sent from a foreign origin", n)
-			}
+			wantEmails(t, msg, 0)
 		})
 	}
 }
@@ -147,15 +125,9 @@ const readFields = `(() => {
 func TestScriptFieldErrorsInBrowserLanguage(t *testing.T) {
 	ctx := tab(t)
 	msg := marker(t)
-	must(t, chromedp.Do(ctx,
-		chromedp.Navigate(site+"/form.html?mode=script"),
-		chromedp.WaitReady(chromedp.CSS(`form[data-kontakt-ready]`)),
-	))
+	open(t, ctx, site+"/form.html?mode=script")
 	must(t, fill(ctx, "Kari Nordmann", "ikke-en-adresse", ""))
-	must(t, chromedp.Do(ctx,
-		chromedp.Click(chromedp.ID("send")),
-		chromedp.WaitVisible(chromedp.CSS(`[data-kontakt-state="error"]`)),
-	))
+	send(t, ctx, chromedp.CSS(`[data-kontakt-state="error"]`))
 	screenshot(t, ctx, "script-field-errors")
 
 	fields, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]fieldState](readFields))
@@ -180,9 +152,7 @@ func TestScriptFieldErrorsInBrowserLanguage(t *testing.T) {
 	if got := text(t, ctx); !strings.Contains(got, nb(i18n.InvalidEmail)) {
 		t.Errorf("page text %q lacks the email message", got)
 	}
-	if got := calls.form(); len(got) != 1 || got[0].Status != 422 {
-		t.Errorf("API calls %+v, want one 422", got)
-	}
+	wantOnePost(t, 422)
 
 	// Corrected: sent, and every mark is gone.
 	must(t, chromedp.Do(ctx,
@@ -205,9 +175,7 @@ func TestScriptFieldErrorsInBrowserLanguage(t *testing.T) {
 	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`[name="message"]`))); v != "" {
 		t.Errorf("form not reset after success: message %q", v)
 	}
-	if n := len(emailsWith(t, msg)); n != 1 {
-		t.Errorf("%d emails with the message, want 1", n)
-	}
+	wantEmails(t, msg, 1)
 }
 
 // A bot's script fills the honeypot and submits: the page shows the normal
@@ -215,10 +183,7 @@ func TestScriptFieldErrorsInBrowserLanguage(t *testing.T) {
 func TestHoneypotFilledByScript(t *testing.T) {
 	ctx := tab(t)
 	msg := marker(t)
-	must(t, chromedp.Do(ctx,
-		chromedp.Navigate(site+"/form.html?mode=script"),
-		chromedp.WaitReady(chromedp.CSS(`form[data-kontakt-ready]`)),
-	))
+	open(t, ctx, site+"/form.html?mode=script")
 	must(t, fill(ctx, "Spam Bot", "bot@example.com", msg))
 	must(t, chromedp.Do(ctx,
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('[name="_gotcha"]').value = "https://spam.example"; document.getElementById("form").requestSubmit()`),
@@ -229,12 +194,8 @@ func TestHoneypotFilledByScript(t *testing.T) {
 	if got := text(t, ctx); !strings.Contains(got, nb(i18n.ThanksBody)) {
 		t.Errorf("page text %q, want the success message", got)
 	}
-	if got := calls.form(); len(got) != 1 || got[0].Status != 200 {
-		t.Errorf("API calls %+v, want one POST answered 200", got)
-	}
-	if n := len(emailsWith(t, msg)); n != 0 {
-		t.Errorf("%d emails sent for a honeypot hit", n)
-	}
+	wantOnePost(t, 200)
+	wantEmails(t, msg, 0)
 }
 
 // With kontakt.js and a _next, the enhanced form ends where the plain one
@@ -242,25 +203,13 @@ func TestHoneypotFilledByScript(t *testing.T) {
 func TestScriptFollowsNext(t *testing.T) {
 	ctx := tab(t)
 	msg := marker(t)
-	must(t, chromedp.Do(ctx,
-		chromedp.Navigate(site+"/form.html?mode=script&next=1"),
-		chromedp.WaitReady(chromedp.CSS(`form[data-kontakt-ready]`)),
-	))
+	open(t, ctx, site+"/form.html?mode=script&next=1")
 	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
-	must(t, chromedp.Do(ctx,
-		chromedp.Click(chromedp.ID("send")),
-		chromedp.WaitVisible(chromedp.ID("thanks")),
-	))
+	send(t, ctx, chromedp.ID("thanks"))
 	screenshot(t, ctx, "script-next")
-	if loc, _ := chromedp.Run(ctx, chromedp.Location()); loc != site+"/thanks.html" {
-		t.Errorf("landed on %s", loc)
-	}
-	if got := calls.form(); len(got) != 1 || got[0].Status != 200 {
-		t.Errorf("API calls %+v, want one POST answered 200 with JSON (no redirect)", got)
-	}
-	if n := len(emailsWith(t, msg)); n != 1 {
-		t.Errorf("%d emails with the message, want 1", n)
-	}
+	wantLocation(t, ctx, site+"/thanks.html")
+	wantOnePost(t, 200)
+	wantEmails(t, msg, 1)
 }
 
 // Without JavaScript the same page is a plain post: kontakt's own
@@ -270,17 +219,13 @@ func TestScriptPageWorksWithoutJavaScript(t *testing.T) {
 	msg := marker(t)
 	_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 	must(t, err)
+	// Not open: with JavaScript off, kontakt.js never marks the form ready.
 	must(t, chromedp.Do(ctx, chromedp.Navigate(site+"/form.html?mode=script")))
 	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
-	must(t, chromedp.Do(ctx,
-		chromedp.Click(chromedp.ID("send")),
-		chromedp.WaitVisible(chromedp.CSS(`main h1`)),
-	))
+	send(t, ctx, chromedp.CSS(`main h1`))
 	screenshot(t, ctx, "no-javascript")
 
-	if loc, _ := chromedp.Run(ctx, chromedp.Location()); loc != api+"/f/"+formID {
-		t.Errorf("landed on %s, want kontakt's own page", loc)
-	}
+	wantLocation(t, ctx, api+"/f/"+formID)
 	got := text(t, ctx)
 	if !strings.Contains(got, nb(i18n.ThanksTitle)) || !strings.Contains(got, nb(i18n.ThanksBody)) {
 		t.Errorf("page text %q, want the Norwegian thank-you page", got)
@@ -288,7 +233,5 @@ func TestScriptPageWorksWithoutJavaScript(t *testing.T) {
 	if !strings.Contains(got, nb(i18n.Back)) {
 		t.Errorf("page text %q has no way back to the form", got)
 	}
-	if n := len(emailsWith(t, msg)); n != 1 {
-		t.Errorf("%d emails with the message, want 1", n)
-	}
+	wantEmails(t, msg, 1)
 }

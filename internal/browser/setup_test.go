@@ -338,3 +338,46 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// open loads a page of the site and waits for its form; on a page with
+// kontakt.js, until the script has taken the form over.
+func open(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	ready := chromedp.WaitReady(chromedp.CSS(`#form`))
+	if strings.Contains(url, "mode=script") {
+		ready = chromedp.WaitReady(chromedp.CSS(`form[data-kontakt-ready]`))
+	}
+	must(t, chromedp.Do(ctx, chromedp.Navigate(url), ready))
+}
+
+// wantEmails checks how many emails hold the test's message.
+func wantEmails(t *testing.T, msg string, want int) {
+	t.Helper()
+	if n := len(emailsWith(t, msg)); n != want {
+		t.Errorf("%d emails with the message, want %d", n, want)
+	}
+}
+
+// wantLocation checks where the browser ended up.
+func wantLocation(t *testing.T, ctx context.Context, want string) {
+	t.Helper()
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); loc != want {
+		t.Errorf("landed on %s, want %s", loc, want)
+	}
+}
+
+// send presses the form's button and waits until what must follow is
+// visible.
+func send[S chromedp.Selectable](t *testing.T, ctx context.Context, until S) {
+	t.Helper()
+	must(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("send")), chromedp.WaitVisible(until)))
+}
+
+// wantOnePost checks that the browser made exactly one request to the form,
+// a POST from the site, and what kontakt answered it.
+func wantOnePost(t *testing.T, status int) {
+	t.Helper()
+	if got, want := calls.form(), (call{"POST", "/f/" + formID, site, status}); len(got) != 1 || got[0] != want {
+		t.Errorf("API calls %+v, want only %+v", got, want)
+	}
+}
