@@ -92,6 +92,25 @@ func TestForeignOriginIsBlocked(t *testing.T) {
 	}
 }
 
+// Throttled by API Gateway, the post gets no answer the browser may read:
+// kontakt.js says the message was not sent, never that it was.
+func TestThrottledPostShowsFailure(t *testing.T) {
+	ctx := tab(t)
+	msg := marker(t)
+	throttled.Store(true)
+	defer throttled.Store(false)
+	open(t, ctx, site+"/form.html?mode=script")
+	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
+	send(t, ctx, chromedp.CSS(`[data-kontakt-state="error"]`))
+	screenshot(t, ctx, "throttled")
+
+	if got := text(t, ctx); !strings.Contains(got, nb(i18n.NetworkError)) || strings.Contains(got, nb(i18n.ThanksBody)) {
+		t.Errorf("page text %q, want only %q", got, nb(i18n.NetworkError))
+	}
+	wantOnePost(t, 429)
+	wantEmails(t, msg, 0)
+}
+
 // fieldState is what a visitor (and a screen reader) gets for one field.
 type fieldState struct {
 	Invalid   bool   `json:"invalid"`

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,6 +41,9 @@ var (
 	foreign string // http://127.0.0.1:<port>, not allowed
 	calls   recorder
 	chrome  context.Context
+	// throttled makes the API answer POSTs as API Gateway does when its
+	// throttling limits are reached.
+	throttled atomic.Bool
 )
 
 const (
@@ -147,7 +151,7 @@ func start() (stop func(), err error) {
 	}
 	mux := http.NewServeMux()
 	apigw.Mount(mux, app.Submit(cfg, env.AWS, slog.New(slog.NewTextHandler(io.Discard, nil))).Handle, 10*time.Second, routes...)
-	serve(apiLn, calls.wrap(mux))
+	serve(apiLn, calls.wrap(gateway(mux)))
 	pages, err := sitePages()
 	if err != nil {
 		return nil, err
@@ -194,6 +198,21 @@ func sitePages() (http.Handler, error) {
 		http.ServeFile(w, r, filepath.Join("testdata", "thanks.html"))
 	})
 	return mux, nil
+}
+
+// gateway plays API Gateway's own answer to throttled requests: 429 with
+// its JSON message and none of the function's headers (no CORS headers: the
+// API has no CORS configuration, the function answers CORS itself).
+func gateway(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if throttled.Load() && r.Method == http.MethodPost {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"message":"Too Many Requests"}`)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // call is one request that reached the API, as the browser sent it.

@@ -38,7 +38,7 @@
       status = document.createElement("p");
       form.appendChild(status);
     }
-    status.className += " kontakt-status";
+    status.classList.add("kontakt-status");
     status.setAttribute("role", "status");
     status.setAttribute("aria-live", "polite");
     form.addEventListener("submit", function (ev) {
@@ -58,7 +58,9 @@
     try { data = new FormData(form, submitter); } catch (e) { data = new FormData(form); }
     data.forEach(function (v, k) { if (typeof v === "string") body.append(k, v); });
     fetch(form.action, { method: "POST", body: body, credentials: "omit", headers: { Accept: "application/json" } })
-      .then(function (res) { return res.json(); })
+      // An answer that is not JSON (a gateway error page) is a failure
+      // kontakt did not describe; only a rejected fetch is "no answer".
+      .then(function (res) { return res.json().catch(function () { return null; }); })
       .then(function (answer) { done(form, status, id, answer); }, function () {
         show(status, "error", text.network);
         if (window.console) console.warn("kontakt: no answer from " + form.action +
@@ -103,7 +105,7 @@
       out.setAttribute("data-kontakt-error", "");
       (field.closest("label") || field).insertAdjacentElement("afterend", out);
     }
-    out.className += " kontakt-error";
+    out.classList.add("kontakt-error");
     out.id = out.id || id + "-" + e.field.replace(/[^A-Za-z0-9_-]/g, "_") + "-error";
     out.textContent = e.message;
     field.setAttribute("aria-invalid", "true");
