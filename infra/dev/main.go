@@ -109,7 +109,27 @@ func run() error {
 	go poller.Run(ctx)
 
 	api := fmt.Sprintf("http://127.0.0.1:%d", *apiPort)
+	privacyCfg, err := config.LoadPrivacy(func(k string) (string, bool) {
+		if v, ok := os.LookupEnv(k); ok {
+			return v, ok
+		}
+		return map[string]string{
+			config.EnvPrivacyContact: eraseCfg.PrivacyContact, config.EnvErasureQueueURL: queues.Erasure.URL,
+			config.EnvTokenSecret: testenv.TokenSecretID, config.EnvPublicURL: api,
+		}[k], true
+	})
+	if err != nil {
+		return err
+	}
+	privacy, err := app.Privacy(ctx, privacyCfg, env.AWS, log)
+	if err != nil {
+		return err
+	}
+
 	mux := http.NewServeMux()
+	erasurePages := &apigw.Adapter{Handler: privacy.Handle, Timeout: 10 * time.Second}
+	mux.Handle("/erasure", erasurePages)
+	mux.Handle("/erasure/confirm", erasurePages)
 	mux.Handle("/f/{form}", &apigw.Adapter{Handler: submit.Handle, Params: []string{"form"}, Timeout: 10 * time.Second})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -149,10 +169,11 @@ kontakt is running on loopback (Ctrl-C stops everything):
   DynamoDB      %s   table %s
   SQS           %s
   erasure queue %s   (make erase EMAIL=…; notices go to %s)
+  self-service  %s/erasure
   forms config  %s
   written to    .dev/stack.json
 
-`, api, api, env.SESURL, env.SESURL, env.DynamoURL, env.Table, env.SQSURL, queues.Erasure.URL, eraseCfg.PrivacyContact, *formsFile)
+`, api, api, env.SESURL, env.SESURL, env.DynamoURL, env.Table, env.SQSURL, queues.Erasure.URL, eraseCfg.PrivacyContact, api, *formsFile)
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

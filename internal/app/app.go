@@ -12,12 +12,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasure"
+	"github.com/opt-e/kontakt/internal/erasurequeue"
 	"github.com/opt-e/kontakt/internal/httpapi"
+	"github.com/opt-e/kontakt/internal/secret"
 	"github.com/opt-e/kontakt/internal/ses"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -53,4 +57,27 @@ func Erase(cfg *config.Erase, awsCfg aws.Config, log *slog.Logger) *erasure.Queu
 		Retention: cfg.ReceiptRetention, Now: time.Now, Log: log,
 	}
 	return &erasure.QueueHandler{Service: svc, Log: log}
+}
+
+// Privacy builds the self-service erasure pages' handler. The HMAC key is
+// read from Secrets Manager here, once, with its own deadline.
+func Privacy(ctx context.Context, cfg *config.Privacy, awsCfg aws.Config, log *slog.Logger) (*httpapi.ErasureHandler, error) {
+	c, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	key, err := secret.Key(c, secretsmanager.NewFromConfig(awsCfg), cfg.TokenSecret)
+	if err != nil {
+		return nil, err
+	}
+	db := dynamodb.NewFromConfig(awsCfg)
+	svc := &erasure.SelfService{
+		Tokens: erasure.Tokens{Key: key, Lifetime: cfg.TokenLifetime},
+		Store:  &dynamo.SelfService{Client: db, Table: cfg.Table},
+		Queue:  &erasurequeue.Queue{Client: sqs.NewFromConfig(awsCfg), URL: cfg.QueueURL},
+		Mailer: &ses.LinkMailer{Client: sesapi.NewFromConfig(awsCfg), Sender: cfg.Sender},
+		// A person rarely needs more than a few links an hour; more looks
+		// like someone flooding a stranger's mailbox.
+		Limit: 3, Window: time.Hour,
+		Now: time.Now, Log: log,
+	}
+	return &httpapi.ErasureHandler{Config: cfg, Service: svc, Log: log}, nil
 }

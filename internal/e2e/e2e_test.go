@@ -196,3 +196,34 @@ func checkLogs(t *testing.T, logs string, pii ...string) {
 	}
 
 }
+
+func TestPrivacyFunction(t *testing.T) {
+	if env == nil {
+		t.Skip("end-to-end test (not run with -short)")
+	}
+	q, err := env.CreateQueues(context.Background(), "-e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, build(t, "PrivacyFunction"), map[string]string{
+		config.EnvTable: env.Table, config.EnvSender: "kontakt@example.no", config.EnvPrivacyContact: "personvern@example.no",
+		config.EnvErasureQueueURL: q.Erasure.URL, config.EnvTokenSecret: testenv.TokenSecretID,
+		config.EnvTokenLifetimeHours: "24", config.EnvPublicURL: "", config.EnvPrivacyNote: "", config.EnvLanguage: "nb",
+	})
+	var page events.APIGatewayV2HTTPResponse
+	invoke(t, e, []byte(`{"version":"2.0","rawPath":"/erasure","headers":{"accept":"text/html","accept-language":"en"},"requestContext":{"domainName":"abc.execute-api.eu-north-1.amazonaws.com","http":{"method":"GET","path":"/erasure"}}}`), &page)
+	if page.StatusCode != 200 || !strings.Contains(page.Body, "Delete my data") || !strings.Contains(page.Body, "Datatilsynet") {
+		t.Fatalf("erasure page: %d %s", page.StatusCode, page.Body)
+	}
+	env.ClearEmails(context.Background())
+	var asked events.APIGatewayV2HTTPResponse
+	invoke(t, e, []byte(`{"version":"2.0","rawPath":"/erasure","body":"email=siri%40example.no","headers":{"content-type":"application/x-www-form-urlencoded","accept-language":"en"},"requestContext":{"domainName":"abc.execute-api.eu-north-1.amazonaws.com","http":{"method":"POST","path":"/erasure"}}}`), &asked)
+	if asked.StatusCode != 202 {
+		t.Fatalf("ask: %d %s", asked.StatusCode, asked.Body)
+	}
+	emails, _ := env.Emails(context.Background())
+	if len(emails) != 1 || !strings.Contains(emails[0].Body.Text, "https://abc.execute-api.eu-north-1.amazonaws.com/erasure/confirm?token=") {
+		t.Fatalf("confirmation email: %+v", emails)
+	}
+	checkLogs(t, e.Logs(), "siri@example.no")
+}

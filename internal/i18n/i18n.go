@@ -74,6 +74,24 @@ const (
 	Unavailable   Key = "unavailable"
 	FixFields     Key = "fix_fields"
 	InternalError Key = "internal_error"
+
+	ErasureTitle       Key = "erasure_title"
+	ErasureIntro       Key = "erasure_intro"
+	ErasureEmailLabel  Key = "erasure_email_label"
+	ErasureSend        Key = "erasure_send"
+	ErasureAsked       Key = "erasure_asked"
+	ErasureAskedBody   Key = "erasure_asked_body"
+	ErasureConfirm     Key = "erasure_confirm"
+	ErasureConfirmBody Key = "erasure_confirm_body"
+	ErasureConfirmBtn  Key = "erasure_confirm_button"
+	ErasureQueued      Key = "erasure_queued"
+	ErasureQueuedBody  Key = "erasure_queued_body"
+	ErasureRefused     Key = "erasure_refused"
+	TokenInvalid       Key = "token_invalid"
+	TokenExpired       Key = "token_expired"
+	TokenUsed          Key = "token_used"
+	PrivacyContact     Key = "privacy_contact"
+	Complaint          Key = "complaint"
 )
 
 var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
@@ -102,6 +120,29 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	Unavailable:   {"Meldingen kunne ikke tas imot akkurat nå. Prøv igjen om litt.", "Your message could not be received right now. Please try again shortly."},
 	FixFields:     {"Rett opp feltene som er merket, og send igjen.", "Please correct the marked fields and send again."},
 	InternalError: {"Noe gikk galt hos oss.", "Something went wrong on our side."},
+
+	ErasureTitle:       {"Slett opplysningene mine", "Delete my data"},
+	ErasureIntro:       {"Skriv inn e-postadressen du brukte i kontaktskjemaet. Vi sender en lenke til den adressen; ingenting slettes før du har bekreftet via lenken.", "Enter the email address you used in the contact form. We will send a link to that address; nothing is deleted until you confirm through the link."},
+	ErasureEmailLabel:  {"E-postadresse", "Email address"},
+	ErasureSend:        {"Send meg lenken", "Send me the link"},
+	ErasureAsked:       {"Sjekk e-posten din", "Check your email"},
+	ErasureAskedBody:   {"Hvis adressen er gyldig, får du straks en e-post med en lenke for å bekrefte slettingen. Lenken virker i %d timer.", "If the address is valid, you will shortly get an email with a link to confirm the deletion. The link works for %d hours."},
+	ErasureConfirm:     {"Bekreft sletting", "Confirm deletion"},
+	ErasureConfirmBody: {"Når du bekrefter, slettes alle lagrede kopier av meldingene dine til oss. Det kan ikke angres.", "When you confirm, every stored copy of your messages to us is deleted. This cannot be undone."},
+	ErasureConfirmBtn:  {"Slett opplysningene mine", "Delete my data"},
+	ErasureQueued:      {"Slettingen er i gang", "Deletion in progress"},
+	ErasureQueuedBody:  {"Vi sletter nå alle lagrede kopier, og ansatte får beskjed om å slette e-postene. Referanse: %s.", "We are now deleting every stored copy, and staff are told to delete the emails. Reference: %s."},
+	ErasureRefused:     {"Lenken kan ikke brukes", "This link cannot be used"},
+	TokenInvalid:       {"Lenken er ufullstendig eller endret. Bruk lenken fra e-posten slik den er, eller be om en ny.", "The link is incomplete or has been changed. Use the link from the email as it is, or ask for a new one."},
+	TokenExpired:       {"Lenken er utløpt. Be om en ny lenke.", "The link has expired. Ask for a new link."},
+	TokenUsed:          {"Lenken er allerede brukt. Slettingen du ba om, er i gang eller ferdig.", "The link has been used already. The deletion you asked for is in progress or done."},
+	PrivacyContact:     {"Spørsmål om personvern: %s.", "Questions about privacy: %s."},
+	Complaint:          {"Du har rett til å klage til Datatilsynet (www.datatilsynet.no) hvis du mener vi behandler personopplysninger i strid med regelverket.", "You have the right to complain to the Norwegian Data Protection Authority, Datatilsynet (www.datatilsynet.no), if you believe we process personal data unlawfully."},
+}
+
+// Textf is Text with a string filled in for %s.
+func Textf(lang string, key Key, s string) string {
+	return strings.Replace(Text(lang, key, 0), "%s", s, 1)
 }
 
 // Text returns the text for key in lang ("nb" or "en"), with limit filled

@@ -18,7 +18,9 @@ import (
 
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/erasurequeue"
 	"github.com/opt-e/kontakt/internal/samtemplate"
+	"github.com/opt-e/kontakt/internal/secret"
 	"github.com/opt-e/kontakt/internal/ses"
 )
 
@@ -88,6 +90,20 @@ func TestEraseFunction(t *testing.T) {
 	if dims, _ := samtemplate.Lookup(alarm, "Dimensions"); !strings.Contains(fmt.Sprint(dims), "ErasureDeadLetterQueue") {
 		t.Errorf("the alarm does not watch the dead-letter queue: %v", dims)
 	}
+}
+
+func TestPrivacyFunction(t *testing.T) {
+	tpl := load(t)
+	fn := "PrivacyFunction"
+	assertFunctionEnv(t, tpl, fn, config.PrivacyEnvVars)
+	assertEnvValue(t, tpl, fn, config.EnvTokenSecret, samtemplate.Ref("TokenSecret"))
+	assertEnvValue(t, tpl, fn, config.EnvErasureQueueURL, samtemplate.Ref("ErasureQueue"))
+	want := append(append(append(append([]string{}, dynamo.PrivacyIAMActions...), ses.IAMActions...), erasurequeue.IAMActions...), secret.IAMActions...)
+	assertPolicyActions(t, tpl, fn, want)
+	assertActionResources(t, tpl, fn, "sqs:SendMessage", []string{samtemplate.GetAtt("ErasureQueue", "Arn")})
+	assertActionResources(t, tpl, fn, "secretsmanager:GetSecretValue", []string{samtemplate.Ref("TokenSecret")})
+	assertActionCondition(t, tpl, fn, "ses:SendEmail", "StringEquals", "ses:FromAddress", samtemplate.Ref(senderParam))
+	assertRoutes(t, tpl, fn, samtemplate.Ref(httpAPI), "2.0", []string{"GET /erasure", "POST /erasure", "GET /erasure/confirm", "POST /erasure/confirm"})
 }
 
 func toFloat(v any) float64 {

@@ -6,6 +6,7 @@ package testenv
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"io"
@@ -27,13 +28,23 @@ import (
 // TableLogicalID is the table's logical id in template.yaml.
 const TableLogicalID = "SubmissionsTable"
 
+// TokenSecretID names the local secret holding the HMAC key for signed
+// links and tokens (in AWS: the secret template.yaml creates).
+const TokenSecretID = "kontakt-token-key"
+
 // Env is a running local stack.
 type Env struct {
 	*localstack.Stack
+	Secrets *localstack.Secrets
 	Root    string
 	Table   string
 	AWS     aws.Config
 	restore func()
+}
+
+// Env returns the variables a function needs to reach the local stack.
+func (e *Env) Env() []string {
+	return append(e.Stack.Env(), "AWS_ENDPOINT_URL_SECRETS_MANAGER="+e.Secrets.URL)
 }
 
 // Options choose ports (0 = any free loopback port) and which emulators run.
@@ -65,7 +76,17 @@ func Start(ctx context.Context, opt Options) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start emulators: %w", err)
 	}
-	e := &Env{Stack: st, Root: root, restore: st.Setenv()}
+	secrets, err := localstack.StartSecrets(map[string]string{TokenSecretID: rand.Text() + rand.Text()})
+	if err != nil {
+		st.Stop()
+		return nil, err
+	}
+	restore := st.Setenv()
+	os.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets.URL)
+	e := &Env{Stack: st, Secrets: secrets, Root: root, restore: func() {
+		restore()
+		os.Unsetenv("AWS_ENDPOINT_URL_SECRETS_MANAGER")
+	}}
 	if e.AWS, err = app.AWSConfig(ctx); err != nil {
 		e.Stop()
 		return nil, err
@@ -103,6 +124,9 @@ func (e *Env) CreateTable(ctx context.Context) (string, error) {
 func (e *Env) Stop() {
 	if e.restore != nil {
 		e.restore()
+	}
+	if e.Secrets != nil {
+		e.Secrets.Stop()
 	}
 	e.Stack.Stop()
 }
