@@ -1,5 +1,5 @@
 // Command privacy is the Lambda function behind the self-service erasure
-// pages (/erasure, /erasure/confirm). Wiring only.
+// pages (/erasure, /erasure/confirm). Wiring only: see internal/app.
 package main
 
 import (
@@ -7,32 +7,22 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	cfg, err := config.LoadPrivacy(os.LookupEnv)
-	if err != nil {
-		fail(log, err)
-	}
-	ctx := context.Background()
-	awsCfg, err := app.AWSConfig(ctx)
-	if err != nil {
-		fail(log, err)
-	}
-	h, err := app.Privacy(ctx, cfg, awsCfg, log)
-	if err != nil {
-		fail(log, err)
-	}
-	lambda.Start(h.Handle)
-}
-
-func fail(log *slog.Logger, err error) {
-	log.Error("start-up failed", slog.String("error", err.Error()))
-	os.Exit(1)
+	app.Start(func(ctx context.Context, awsCfg aws.Config, log *slog.Logger) (any, error) {
+		cfg, err := config.LoadPrivacy(os.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		h, err := app.Privacy(ctx, cfg, awsCfg, log)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
+	})
 }
