@@ -538,3 +538,32 @@ func TestCfnLint(t *testing.T) {
 		t.Errorf("cfn-lint %s: %v\n%s", templatePath, err, out)
 	}
 }
+
+// Every function is built the way DESIGN.md says, and `sam build` finds a
+// Makefile target for it that cross-compiles its own ./functions/<name>.
+func TestEveryFunctionBuildsWithTheMakefile(t *testing.T) {
+	tpl := load(t)
+	fns := tpl.GetAllServerlessFunctionResources()
+	if len(fns) < 3 {
+		t.Fatalf("only %d functions in the template", len(fns))
+	}
+	for id, f := range fns {
+		if f.Handler == nil || *f.Handler != "bootstrap" || f.Runtime == nil || *f.Runtime != "provided.al2023" ||
+			!reflect.DeepEqual(f.Architectures, []string{"arm64"}) || f.AWSCloudFormationMetadata["BuildMethod"] != "makefile" {
+			t.Errorf("%s: not a provided.al2023 arm64 bootstrap built by the Makefile", id)
+			continue
+		}
+		cmd := exec.Command("make", "-n", "--no-print-directory", "build-"+id, "ARTIFACTS_DIR=/artifacts")
+		cmd.Dir = "../.."
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("%s: make build-%s: %v\n%s", id, id, err, out)
+			continue
+		}
+		for _, want := range []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "-tags lambda.norpc", "-trimpath", "-o /artifacts/bootstrap ./functions/"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("%s: build command lacks %q:\n%s", id, want, out)
+			}
+		}
+	}
+}
