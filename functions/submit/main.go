@@ -25,7 +25,11 @@ func main() {
 	if err != nil {
 		fail(log, err)
 	}
-	lambda.Start(app.Submit(cfg, awsCfg, log).Handle)
+	h, err := app.Submit(context.Background(), cfg, awsCfg, log)
+	if err != nil {
+		fail(log, err)
+	}
+	lambda.Start(h.Handle)
 }
 
 // fail stops init with the reason: Lambda reports a failed init on every

@@ -33,15 +33,20 @@ func AWSConfig(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
-// Submit builds the submit function's HTTP handler.
-func Submit(cfg *config.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.Handler {
+// Submit builds the submit function's HTTP handler. It reads secrets (see
+// Guard), so it belongs in init, bounded by ctx.
+func Submit(ctx context.Context, cfg *config.Config, awsCfg aws.Config, log *slog.Logger) (*httpapi.Handler, error) {
+	guard, err := Guard(ctx, cfg, awsCfg, log)
+	if err != nil {
+		return nil, err
+	}
 	store := &dynamo.Store{Client: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table}
 	mailer := &ses.Mailer{Client: sesapi.NewFromConfig(awsCfg)}
 	svc := &submission.Service{
 		Store: store, Mailer: mailer, Log: log,
 		Timeouts: submission.DefaultTimeouts, Now: time.Now,
 	}
-	return &httpapi.Handler{Config: cfg, Service: svc, Log: log, Now: time.Now, NewID: submission.NewID}
+	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID}, nil
 }
 
 // Erase builds the erase function's SQS handler.

@@ -96,6 +96,7 @@ func TestSubmitFunction(t *testing.T) {
 		config.EnvFormID:         "contact",
 		config.EnvRedirectURL:    "",
 		config.EnvFormsFile:      "",
+		config.EnvSecretID:       env.SecretID,
 	})
 	ctx := context.Background()
 	if err := env.ClearEmails(ctx); err != nil {
