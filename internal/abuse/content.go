@@ -9,8 +9,9 @@ import (
 )
 
 // linkPattern finds what a spammer posts as a link: URLs with a scheme,
-// bare www. hosts, BBCode and HTML links.
-var linkPattern = regexp.MustCompile(`(?i)\b(?:https?://|www\.)|\[url|<a\s`)
+// bare www. hosts, BBCode and HTML links. A match takes the whole URL, so
+// https://www.example.no is one link.
+var linkPattern = regexp.MustCompile(`(?i)\bhttps?://\S+|\bwww\.\S+|\[url|<a\s`)
 
 // readByPeople are the fields staff read in the email: content fields and
 // the subject line. _next and the other instructions are not.
