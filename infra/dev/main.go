@@ -150,6 +150,7 @@ func run() error {
 kontakt is running on loopback (Ctrl-C stops everything):
   demo page     %s/
   form endpoint %s/f/contact     (POST JSON, urlencoded or multipart)
+                also /f/protected (abuse rules; tokens at /f/protected/token)
   mail viewer   %s               (sent mail as JSON: %s/store)
   DynamoDB      %s   table %s
   SQS           %s
