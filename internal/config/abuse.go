@@ -150,34 +150,27 @@ var namedFormats = map[string]*regexp.Regexp{
 // blocked phrase matches however it is spaced or capitalised.
 func NormalizePhrase(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
 
+// orDefault sets *p to d when the file left it out (zero).
+func orDefault[T comparable](p *T, d T) {
+	var zero T
+	if *p == zero {
+		*p = d
+	}
+}
+
 func applyAbuseDefaults(a *Abuse) {
-	if a.Honeypot == "" {
-		a.Honeypot = DefaultHoneypot
-	}
+	orDefault(&a.Honeypot, DefaultHoneypot)
 	if t := a.FormToken; t != nil {
-		if t.MinSeconds == 0 {
-			t.MinSeconds = DefaultTokenMinSeconds
-		}
-		if t.MaxAgeSeconds == 0 {
-			t.MaxAgeSeconds = DefaultTokenMaxAgeSeconds
-		}
+		orDefault(&t.MinSeconds, DefaultTokenMinSeconds)
+		orDefault(&t.MaxAgeSeconds, DefaultTokenMaxAgeSeconds)
 	}
-	if c := a.Captcha; c != nil && c.Provider == CaptchaRecaptchaV3 && c.MinScore == 0 {
-		c.MinScore = DefaultRecaptchaV3MinScore
+	if c := a.Captcha; c != nil && c.Provider == CaptchaRecaptchaV3 {
+		orDefault(&c.MinScore, DefaultRecaptchaV3MinScore)
 	}
-	r := &a.RateLimit
-	if r.PerIP == 0 {
-		r.PerIP = DefaultRatePerIP
-	}
-	if r.PerForm == 0 {
-		r.PerForm = DefaultRatePerForm
-	}
-	if r.WindowSeconds == 0 {
-		r.WindowSeconds = DefaultRateWindowSeconds
-	}
-	if a.ContentAction == "" {
-		a.ContentAction = ContentReject
-	}
+	orDefault(&a.RateLimit.PerIP, DefaultRatePerIP)
+	orDefault(&a.RateLimit.PerForm, DefaultRatePerForm)
+	orDefault(&a.RateLimit.WindowSeconds, DefaultRateWindowSeconds)
+	orDefault(&a.ContentAction, ContentReject)
 }
 
 // reservedNames are instructions a honeypot must not take over.

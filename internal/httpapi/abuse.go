@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/opt-e/kontakt/internal/abuse"
+	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/i18n"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -29,14 +31,10 @@ type tokenBody struct {
 func (h *Handler) token(r *request) events.APIGatewayV2HTTPResponse {
 	r.json = true
 	if r.method != "GET" {
-		r.outcome = "method"
-		resp := r.fail(&requestError{status: 405, key: i18n.NotAllowed, detail: "use GET"})
-		resp.Headers["Allow"] = "GET"
-		return resp
+		return r.methodNotAllowed("GET")
 	}
-	if err := r.checkOrigin(); err != nil {
-		r.outcome = "origin"
-		return r.fail(err)
+	if resp, refused := r.refuseOrigin(); refused {
+		return resp
 	}
 	t := r.form.Abuse.FormToken
 	if t == nil || h.Guard == nil || h.Guard.Tokens == nil {
@@ -48,6 +46,23 @@ func (h *Handler) token(r *request) events.APIGatewayV2HTTPResponse {
 		OK: true, Token: h.Guard.Tokens.Issue(r.form.ID, h.Now()),
 		Field: abuse.TokenField, ExpiresIn: t.MaxAgeSeconds,
 	})
+}
+
+// methodNotAllowed is the 405 for a route that takes the methods in allow.
+func (r *request) methodNotAllowed(allow string) events.APIGatewayV2HTTPResponse {
+	r.outcome = "method"
+	resp := r.fail(&requestError{status: 405, key: i18n.NotAllowed, detail: "use " + allow})
+	resp.Headers["Allow"] = allow
+	return resp
+}
+
+// refuseOrigin answers a 403 when checkOrigin refuses the request.
+func (r *request) refuseOrigin() (events.APIGatewayV2HTTPResponse, bool) {
+	if err := r.checkOrigin(); err != nil {
+		r.outcome = "origin"
+		return r.fail(err), true
+	}
+	return events.APIGatewayV2HTTPResponse{}, false
 }
 
 // checkOrigin checks Origin, or Referer when a browser sent no Origin.
@@ -104,6 +119,21 @@ func (r *request) refused(err error) events.APIGatewayV2HTTPResponse {
 	}
 	resp.Headers["Retry-After"] = strconv.Itoa(max(1, int(ref.RetryAfter.Seconds())))
 	return resp
+}
+
+// spamNext is where a success would have sent the post, so that a bot
+// caught as spam is redirected exactly like a person.
+func spamNext(form *config.Form, fields []submission.Field) string {
+	next := ""
+	for _, f := range fields {
+		if f.Name == "_next" {
+			next = strings.TrimSpace(f.Value)
+		}
+	}
+	if next != "" && submission.RedirectAllowed(form, next) {
+		return next
+	}
+	return ""
 }
 
 // withProblems adds the content rules' problems to validation's, so that a

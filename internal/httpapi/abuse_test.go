@@ -129,6 +129,21 @@ func TestSpamIsAnsweredLikeSuccess(t *testing.T) {
 	}
 }
 
+// A plain HTML post caught as spam is redirected where a person's would be.
+func TestSpamRedirectsLikeSuccess(t *testing.T) {
+	h, _, _ := abuseHandler(t, &fakeService{}, "")
+	for _, body := range []string{"message=hi", "message=hi&_gotcha=x"} {
+		r := handle(t, h, post("application/x-www-form-urlencoded", body+"&_redirect=https%3A%2F%2Fwww.example.no%2Ftakk", "accept", "text/html"))
+		if r.StatusCode != 303 || r.Headers["Location"] != "https://www.example.no/takk" {
+			t.Errorf("%s: %d %q", body, r.StatusCode, r.Headers["Location"])
+		}
+	}
+	r := handle(t, h, post("application/x-www-form-urlencoded", "_gotcha=x&_next=https%3A%2F%2Fevil.example.com%2F", "accept", "text/html"))
+	if r.Headers["Location"] != "" {
+		t.Errorf("spam redirected to a foreign site: %q", r.Headers["Location"])
+	}
+}
+
 func TestFormTokenRoute(t *testing.T) {
 	get := func(origin string) events.APIGatewayV2HTTPRequest {
 		req := post("", "", "origin", origin, "accept", "")

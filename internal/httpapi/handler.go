@@ -66,14 +66,10 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		return r.preflight()
 	case "POST":
 	default:
-		r.outcome = "method"
-		resp := r.fail(&requestError{status: 405, key: i18n.NotAllowed, detail: "use POST"})
-		resp.Headers["Allow"] = "POST, OPTIONS"
-		return resp
+		return r.methodNotAllowed("POST, OPTIONS")
 	}
-	if err := r.checkOrigin(); err != nil {
-		r.outcome = "origin"
-		return r.fail(err)
+	if resp, refused := r.refuseOrigin(); refused {
+		return resp
 	}
 
 	body, err := r.body()
@@ -91,7 +87,7 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		// A bot must not learn that it was caught: same answer as a success,
 		// nothing sent, nothing stored.
 		r.outcome = "spam"
-		return r.success(submission.Sent, h.NewID(), "")
+		return r.success(submission.Sent, h.NewID(), spamNext(r.form, screened.Fields))
 	}
 	content, ins, err := submission.Check(r.form, screened.Fields)
 	if err = withProblems(err, screened.Problems); err != nil {
