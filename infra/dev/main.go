@@ -79,12 +79,16 @@ func run() error {
 		os.Setenv(config.EnvSender, "kontakt@example.no")
 	}
 	os.Setenv(config.EnvFormsFile, *formsFile)
+	os.Setenv(config.EnvSecretID, env.SecretID)
 	cfg, err := config.Load(os.LookupEnv)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	submit := app.Submit(cfg, env.AWS, log)
+	submit, err := app.Submit(ctx, cfg, env.AWS, log)
+	if err != nil {
+		return err
+	}
 
 	// The erase function, fed by a local event source mapping from the
 	// erasure queue (created as template.yaml defines it).
@@ -131,6 +135,7 @@ func run() error {
 	mux.Handle("/erasure", erasurePages)
 	mux.Handle("/erasure/confirm", erasurePages)
 	mux.Handle("/f/{form}", &apigw.Adapter{Handler: submit.Handle, Params: []string{"form"}, Timeout: 10 * time.Second})
+	mux.Handle("GET /f/{form}/token", &apigw.Adapter{Handler: submit.Handle, Params: []string{"form"}, RouteKey: "GET /f/{form}/token", Timeout: 10 * time.Second})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		page := strings.NewReplacer("{{API}}", api, "{{MAIL}}", env.SESURL).Replace(demoPage)
@@ -165,6 +170,7 @@ func run() error {
 kontakt is running on loopback (Ctrl-C stops everything):
   demo page     %s/
   form endpoint %s/f/contact     (POST JSON, urlencoded or multipart)
+                also /f/protected (abuse rules; tokens at /f/protected/token)
   mail viewer   %s               (sent mail as JSON: %s/store)
   DynamoDB      %s   table %s
   SQS           %s

@@ -30,8 +30,10 @@ const maxBody = 10 << 20
 // Lambda would give it.
 type Adapter struct {
 	Handler LambdaHandler
-	Params  []string
-	Timeout time.Duration
+	// RouteKey, when set, is the event's routeKey, as API Gateway sets it.
+	RouteKey string
+	Params   []string
+	Timeout  time.Duration
 }
 
 func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -39,6 +41,9 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
 		return
+	}
+	if a.RouteKey != "" {
+		ev.RouteKey, ev.RequestContext.RouteKey = a.RouteKey, a.RouteKey
 	}
 	ctx := r.Context()
 	if a.Timeout > 0 {

@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,16 +12,14 @@ import (
 	"github.com/opt-e/kontakt/internal/erasure"
 )
 
-// Items for self-service erasure: a pending request (the address, until the
-// link is used or expires) and fixed-window counters. Neither carries a
-// lookup key, so erasure's index never sees them; both expire by TTL.
+// A pending self-service erasure (the address, until the link is used or
+// expires) is an item of its own. It carries no lookup key, so erasure's
+// index never sees it, and it expires by TTL. Its per-address limit uses
+// RateCounter.
 const (
 	KindPendingErasure = "pending_erasure"
-	KindCounter        = "counter"
 	pendingPrefix      = "erasure-pending#"
-	counterPrefix      = "counter#"
 	AttrEmail          = "email"
-	AttrCount          = "n"
 )
 
 // PrivacyIAMActions are the DynamoDB actions the privacy function calls.
@@ -96,36 +93,6 @@ func (s *SelfService) PeekPending(ctx context.Context, id string) (bool, error) 
 		return false, wrap("peek pending erasure", err)
 	}
 	return out.Item != nil && time.Unix(int64(number(out.Item[TTLAttribute])), 0).After(s.now()), nil
-}
-
-// Allow counts one event for key in the current fixed window, refusing it
-// (atomically, under concurrency) once the window holds limit events.
-func (s *SelfService) Allow(ctx context.Context, k string, window time.Duration, limit int) (bool, error) {
-	now := s.now()
-	start := now.Truncate(window)
-	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.Table),
-		Key:                 key(counterPrefix + k + "#" + strconv.FormatInt(start.Unix(), 10)),
-		UpdateExpression:    aws.String("ADD #n :one SET #kind = :kind, #ttl = :ttl"),
-		ConditionExpression: aws.String("attribute_not_exists(#n) OR #n < :limit"),
-		ExpressionAttributeNames: map[string]string{
-			"#n": AttrCount, "#kind": AttrKind, "#ttl": TTLAttribute,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one":   num(1),
-			":limit": num(int64(limit)),
-			":kind":  &types.AttributeValueMemberS{Value: KindCounter},
-			":ttl":   num(start.Add(window + time.Hour).Unix()),
-		},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return false, nil
-	}
-	if err != nil {
-		return false, wrap("count request", err)
-	}
-	return true, nil
 }
 
 func (s *SelfService) now() time.Time {

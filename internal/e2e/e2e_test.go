@@ -96,6 +96,7 @@ func TestSubmitFunction(t *testing.T) {
 		config.EnvFormID:         "contact",
 		config.EnvRedirectURL:    "",
 		config.EnvFormsFile:      "",
+		config.EnvSecretID:       env.SecretID,
 	})
 	ctx := context.Background()
 	if err := env.ClearEmails(ctx); err != nil {
@@ -112,6 +113,8 @@ func TestSubmitFunction(t *testing.T) {
 		{"submit-multipart.json", 200, "per@example.no"},
 		{"preflight.json", 204, ""},
 		{"honeypot.json", 200, ""},
+		// The route works; this form (from parameters) has no form_token.
+		{"token.json", 404, ""},
 	} {
 		var resp events.APIGatewayV2HTTPResponse
 		invoke(t, e, sample(t, tc.event), &resp)
@@ -129,6 +132,10 @@ func TestSubmitFunction(t *testing.T) {
 	}
 	if got, want := strings.Join(replyTos, " "), "kari@example.no ola@example.no per@example.no"; got != want {
 		t.Errorf("emails' Reply-To = %q, want %q (the honeypot and preflight send nothing)", got, want)
+	}
+	// The honeypot hit is counted as a CloudWatch EMF line on stdout.
+	if !strings.Contains(e.Logs(), `"_aws":{`) || !strings.Contains(e.Logs(), `"rule":"honeypot"`) {
+		t.Errorf("no honeypot metric in the logs:\n%s", e.Logs())
 	}
 	if d, ok := e.InitDuration(); !ok || d <= 0 {
 		t.Errorf("no init duration reported")

@@ -85,9 +85,12 @@ type PendingStore interface {
 	TakePending(ctx context.Context, id string) (string, error)
 	// PeekPending reports whether id is still waiting, without using it.
 	PeekPending(ctx context.Context, id string) (bool, error)
-	// Allow counts a request for key in the current window and reports
-	// whether it is within limit.
-	Allow(ctx context.Context, key string, window time.Duration, limit int) (bool, error)
+}
+
+// Counter counts events in fixed windows: Hit adds one to key unless it has
+// reached limit, atomically, and reports whether it did.
+type Counter interface {
+	Hit(ctx context.Context, key string, limit int, expires time.Time) (bool, error)
 }
 
 // Enqueuer puts a request on the erasure queue.
@@ -102,14 +105,15 @@ type LinkMailer interface {
 
 // SelfService handles visitors' own erasure requests.
 type SelfService struct {
-	Tokens Tokens
-	Store  PendingStore
-	Queue  Enqueuer
-	Mailer LinkMailer
-	Limit  int // requests per address per Window
-	Window time.Duration
-	Now    func() time.Time
-	Log    *slog.Logger
+	Tokens  Tokens
+	Store   PendingStore
+	Counter Counter
+	Queue   Enqueuer
+	Mailer  LinkMailer
+	Limit   int // requests per address per Window
+	Window  time.Duration
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // Ask handles "erase my data" for address (already validated). It does the
@@ -119,7 +123,8 @@ type SelfService struct {
 // so nobody can flood a stranger's mailbox).
 // confirmURL is the confirmation page the link points at.
 func (s *SelfService) Ask(ctx context.Context, address, lang, confirmURL string) error {
-	ok, err := s.Store.Allow(ctx, "erasure-ask#"+submission.LookupKey(address), s.Window, s.Limit)
+	start := s.Now().Truncate(s.Window)
+	ok, err := s.Counter.Hit(ctx, "erasure-ask#"+submission.LookupKey(address)+"#"+strconv.FormatInt(start.Unix(), 10), s.Limit, start.Add(s.Window))
 	if err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}

@@ -9,12 +9,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/i18n"
 	"github.com/opt-e/kontakt/internal/submission"
@@ -25,13 +25,16 @@ type Acceptor interface {
 	Accept(ctx context.Context, form *config.Form, s *submission.Submission) (submission.Outcome, error)
 }
 
-// Handler serves POST and OPTIONS on /f/{form}.
+// Handler serves POST and OPTIONS on /f/{form}, and GET /f/{form}/token.
 type Handler struct {
 	Config  *config.Config
 	Service Acceptor
-	Log     *slog.Logger
-	Now     func() time.Time
-	NewID   func() string
+	// Guard applies the forms' abuse rules (nil: only those that need no
+	// keys or network).
+	Guard *abuse.Guard
+	Log   *slog.Logger
+	Now   func() time.Time
+	NewID func() string
 }
 
 // RetryAfterSeconds is what a visitor is told to wait when nothing could be
@@ -55,19 +58,18 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		r.outcome = "unknown_form"
 		return r.fail(&requestError{status: 404, key: i18n.UnknownForm, detail: "unknown form"})
 	}
+	if r.tokenRoute {
+		return h.token(r)
+	}
 	switch r.method {
 	case "OPTIONS":
 		return r.preflight()
 	case "POST":
 	default:
-		r.outcome = "method"
-		resp := r.fail(&requestError{status: 405, key: i18n.NotAllowed, detail: "use POST"})
-		resp.Headers["Allow"] = "POST, OPTIONS"
-		return resp
+		return r.methodNotAllowed("POST, OPTIONS")
 	}
-	if !r.originAllowed() {
-		r.outcome = "origin"
-		return r.fail(&requestError{status: 403, key: i18n.OriginRefused, detail: "origin not allowed for this form"})
+	if resp, refused := r.refuseOrigin(); refused {
+		return resp
 	}
 
 	body, err := r.body()
@@ -80,16 +82,20 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		r.outcome = "body"
 		return r.fail(err)
 	}
-	content, ins, err := submission.Check(r.form, fields)
-	if ins.Honeypot {
+	screened := h.Guard.Screen(r.form, submission.Canonical(r.form, fields))
+	if screened.Spam != "" {
 		// A bot must not learn that it was caught: same answer as a success,
 		// nothing sent, nothing stored.
-		r.outcome = "honeypot"
-		return r.success(submission.Sent, h.NewID(), "")
+		r.outcome = "spam"
+		return r.success(submission.Sent, h.NewID(), spamNext(r.form, screened.Fields))
 	}
-	if err != nil {
+	content, ins, err := submission.Check(r.form, screened.Fields)
+	if err = withProblems(err, screened.Problems); err != nil {
 		r.outcome = "invalid"
 		return r.fail(err)
+	}
+	if err := h.Guard.Admit(ctx, r.form, screened, r.ev.RequestContext.HTTP.SourceIP); err != nil {
+		return r.refused(err)
 	}
 
 	now := h.Now().UTC()
@@ -133,6 +139,8 @@ type request struct {
 	json    bool
 	origin  string
 	outcome string
+	// tokenRoute is GET /f/{form}/token.
+	tokenRoute bool
 }
 
 func newRequest(ev *events.APIGatewayV2HTTPRequest, cfg *config.Config) *request {
@@ -140,10 +148,15 @@ func newRequest(ev *events.APIGatewayV2HTTPRequest, cfg *config.Config) *request
 	if r.method == "" {
 		r.method = "POST"
 	}
+	path := ev.RawPath
+	if path == "" {
+		path = ev.RequestContext.HTTP.Path
+	}
+	path, r.tokenRoute = strings.CutSuffix(path, tokenSuffix)
 	id := ev.PathParameters["form"]
 	if id == "" {
 		// Without a route parameter (a catch-all route), take it from the path.
-		id = strings.TrimPrefix(ev.RawPath, "/f/")
+		id = strings.TrimPrefix(path, "/f/")
 	}
 	r.form = cfg.Form(id)
 	fallback := config.DefaultLanguage
@@ -196,23 +209,6 @@ func (r *request) body() ([]byte, error) {
 		return nil, &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
 	}
 	return []byte(raw), nil
-}
-
-// originAllowed checks Origin, or Referer when a browser sent no Origin.
-// Requests with neither (some plain HTML posts, curl) are let through; the
-// CORS headers still go only to allowed origins.
-func (r *request) originAllowed() bool {
-	if r.origin != "" {
-		return r.form.OriginAllowed(r.origin)
-	}
-	if ref := r.header("referer"); ref != "" {
-		u, err := url.Parse(ref)
-		if err != nil || u.Host == "" {
-			return false
-		}
-		return r.form.OriginAllowed(u.Scheme + "://" + u.Host)
-	}
-	return true
 }
 
 func decodeBase64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }

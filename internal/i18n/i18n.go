@@ -60,6 +60,19 @@ const (
 	BadName       Key = "bad_name"
 	Consent       Key = "consent_required"
 
+	// Abuse protection (codes from package abuse).
+	TooManyLinks    Key = "too_many_links"
+	BlockedContent  Key = "blocked_content"
+	InvalidPhone    Key = "invalid_phone"
+	InvalidFormat   Key = "invalid_format"
+	FormExpired     Key = "form_expired"
+	CaptchaRequired Key = "captcha_required"
+	CaptchaFailed   Key = "captcha_failed"
+	OriginRequired  Key = "origin_required"
+	RateLimited     Key = "rate_limited"
+	CheckFailed     Key = "check_unavailable"
+	TokenOff        Key = "token_off"
+
 	ThanksTitle   Key = "thanks_title"
 	ThanksBody    Key = "thanks_body"
 	QueuedBody    Key = "queued_body"
@@ -105,6 +118,18 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	BadName:       {"Et feltnavn er tomt, for langt eller har ugyldige tegn (høyst %d tegn).", "A field name is empty, too long or has invalid characters (at most %d characters)."},
 
 	Consent: {"Du må samtykke for å sende skjemaet.", "You must give your consent to send this form."},
+
+	TooManyLinks:    {"Meldingen har for mange lenker (høyst %d).", "The message has too many links (at most %d)."},
+	BlockedContent:  {"Feltet inneholder tekst som ikke tas imot her.", "The field contains text that is not accepted here."},
+	InvalidPhone:    {"Skriv telefonnummeret med sifre, mellomrom og eventuelt +.", "Write the phone number with digits, spaces and an optional +."},
+	InvalidFormat:   {"Feltet har ikke riktig format.", "The field is not in the expected format."},
+	FormExpired:     {"Skjemaet er utløpt. Last inn siden på nytt og send igjen.", "The form has expired. Reload the page and send again."},
+	CaptchaRequired: {"Bekreft at du ikke er en robot.", "Please confirm that you are not a robot."},
+	CaptchaFailed:   {"Vi kunne ikke bekrefte at du ikke er en robot. Prøv igjen.", "We could not confirm that you are not a robot. Please try again."},
+	OriginRequired:  {"Skjemaet tar bare imot meldinger sendt fra sine egne nettsider, og nettleseren sa ikke hvor meldingen kom fra.", "This form only accepts messages sent from its own web pages, and the browser did not say where this one came from."},
+	RateLimited:     {"Det er sendt mange meldinger på kort tid. Vent litt og prøv igjen.", "Too many messages were sent in a short time. Please wait a little and try again."},
+	CheckFailed:     {"Vi kunne ikke kontrollere meldingen akkurat nå, så den er ikke sendt. Prøv igjen om litt.", "We could not check your message right now, so it was not sent. Please try again shortly."},
+	TokenOff:        {"Skjemaet bruker ikke skjemanøkler.", "This form does not use form tokens."},
 
 	ThanksTitle:   {"Takk for meldingen", "Thank you for your message"},
 	ThanksBody:    {"Vi har mottatt meldingen din og svarer så snart vi kan.", "We have received your message and will reply as soon as we can."},

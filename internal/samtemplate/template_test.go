@@ -16,11 +16,12 @@ import (
 	cfndynamodb "github.com/awslabs/goformation/v7/cloudformation/dynamodb"
 	"github.com/awslabs/goformation/v7/cloudformation/policies"
 
+	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasurequeue"
 	"github.com/opt-e/kontakt/internal/samtemplate"
-	"github.com/opt-e/kontakt/internal/secret"
+	"github.com/opt-e/kontakt/internal/secrets"
 	"github.com/opt-e/kontakt/internal/ses"
 )
 
@@ -35,13 +36,14 @@ const (
 	lookupIndex    = dynamo.LookupIndex
 	pendingIndex   = dynamo.PendingIndex
 	senderParam    = "SenderAddress"
+	secret         = "KontaktSecret"
 )
 
 var (
 	submitEnv     = config.EnvVars
-	submitActions = append(append([]string{}, dynamo.SubmitIAMActions...), ses.IAMActions...)
+	submitActions = append(append(append([]string{}, dynamo.SubmitIAMActions...), ses.IAMActions...), secrets.IAMActions...)
 	eraseActions  = append(append([]string{}, dynamo.EraseIAMActions...), ses.IAMActions...)
-	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}"}
+	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}", "GET /f/{form}/token"}
 )
 
 func TestEraseFunction(t *testing.T) {
@@ -98,7 +100,7 @@ func TestPrivacyFunction(t *testing.T) {
 	assertFunctionEnv(t, tpl, fn, config.PrivacyEnvVars)
 	assertEnvValue(t, tpl, fn, config.EnvTokenSecret, samtemplate.Ref("TokenSecret"))
 	assertEnvValue(t, tpl, fn, config.EnvErasureQueueURL, samtemplate.Ref("ErasureQueue"))
-	want := append(append(append(append([]string{}, dynamo.PrivacyIAMActions...), ses.IAMActions...), erasurequeue.IAMActions...), secret.IAMActions...)
+	want := append(append(append(append([]string{}, dynamo.PrivacyIAMActions...), ses.IAMActions...), erasurequeue.IAMActions...), secrets.IAMActions...)
 	assertPolicyActions(t, tpl, fn, want)
 	assertActionResources(t, tpl, fn, "sqs:SendMessage", []string{samtemplate.GetAtt("ErasureQueue", "Arn")})
 	assertActionResources(t, tpl, fn, "secretsmanager:GetSecretValue", []string{samtemplate.Ref("TokenSecret")})
@@ -219,6 +221,7 @@ func TestSubmitFunctionEnv(t *testing.T) {
 	assertEnvValue(t, tpl, submitFunction, "KONTAKT_TABLE", samtemplate.Ref(table))
 	assertEnvValue(t, tpl, submitFunction, "KONTAKT_SENDER", samtemplate.Ref(senderParam))
 	assertEnvValue(t, tpl, submitFunction, "KONTAKT_RETENTION_DAYS", samtemplate.Ref("RetentionDays"))
+	assertEnvValue(t, tpl, submitFunction, config.EnvSecretID, samtemplate.Ref(secret))
 
 	// Every parameter-driven value resolves with the defaults plus a sender.
 	env, err := samtemplate.FunctionEnv(tpl, submitFunction)
@@ -228,6 +231,7 @@ func TestSubmitFunctionEnv(t *testing.T) {
 	vars := samtemplate.ParameterDefaults(tpl)
 	vars[senderParam] = "skjema@example.no"
 	vars[table] = table
+	vars[secret] = secret
 	for k, v := range env {
 		if _, err := samtemplate.Substitute(v, vars); err != nil {
 			t.Errorf("%s: %v", k, err)
@@ -249,6 +253,25 @@ func TestSubmitFunctionPolicy(t *testing.T) {
 	assertActionResources(t, tpl, submitFunction, "ses:SendEmail",
 		[]string{"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"})
 	assertActionCondition(t, tpl, submitFunction, "ses:SendEmail", "StringEquals", "ses:FromAddress", samtemplate.Ref(senderParam))
+	// Its own generated secret, and captcha secrets under the one prefix
+	// that config accepts.
+	assertActionResources(t, tpl, submitFunction, "secretsmanager:GetSecretValue", []string{samtemplate.Ref(secret),
+		"arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:" + config.CaptchaSecretPrefix + "*"})
+}
+
+// The generated secret is long enough for abuse.Keys and has no
+// punctuation to trip over in a shell.
+func TestGeneratedSecret(t *testing.T) {
+	props, err := samtemplate.RawProperties(loadRaw(t), secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := samtemplate.Lookup(props, "GenerateSecretString", "PasswordLength"); toFloat(n) < abuse.MinSecretLength {
+		t.Errorf("PasswordLength = %v, want at least %d", n, abuse.MinSecretLength)
+	}
+	if v, _ := samtemplate.Lookup(props, "GenerateSecretString", "ExcludePunctuation"); v != true {
+		t.Errorf("ExcludePunctuation = %v, want true", v)
+	}
 }
 
 func TestSubmissionsTable(t *testing.T) {

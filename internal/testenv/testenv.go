@@ -28,30 +28,30 @@ import (
 // TableLogicalID is the table's logical id in template.yaml.
 const TableLogicalID = "SubmissionsTable"
 
-// TokenSecretID names the local secret holding the HMAC key for signed
-// links and tokens (in AWS: the secret template.yaml creates).
-const TokenSecretID = "kontakt-token-key"
+// SecretLogicalID is the generated secret's logical id in template.yaml.
+const SecretLogicalID = "KontaktSecret"
+
+// TokenSecretID names the stand-in for the template's TokenSecret, the key
+// that signs self-service erasure links.
+const TokenSecretID = "TokenSecret"
 
 // Env is a running local stack.
 type Env struct {
 	*localstack.Stack
-	Secrets *localstack.Secrets
-	Root    string
-	Table   string
-	AWS     aws.Config
-	restore func()
-}
-
-// Env returns the variables a function needs to reach the local stack.
-func (e *Env) Env() []string {
-	return append(e.Stack.Env(), "AWS_ENDPOINT_URL_SECRETS_MANAGER="+e.Secrets.URL)
+	Root  string
+	Table string
+	// SecretID is the ARN of the stand-in for the template's generated
+	// secret (config.EnvSecretID).
+	SecretID string
+	AWS      aws.Config
+	restore  func()
 }
 
 // Options choose ports (0 = any free loopback port) and which emulators run.
 type Options struct {
-	DynamoPort, SESPort, SQSPort int
-	SQS                          bool
-	Log                          io.Writer
+	DynamoPort, SESPort, SQSPort, SecretsPort int
+	SQS                                       bool
+	Log                                       io.Writer
 }
 
 // RepoRoot finds the module root from this source file, so tests in any
@@ -69,24 +69,17 @@ func Start(ctx context.Context, opt Options) (*Env, error) {
 		return nil, fmt.Errorf("install emulators: %w", err)
 	}
 	st, err := localstack.Start(ctx, localstack.Options{
-		InfraDir: infra, Dynamo: true, SES: true, SQS: opt.SQS,
-		DynamoPort: opt.DynamoPort, SESPort: opt.SESPort, SQSPort: opt.SQSPort,
+		InfraDir: infra, Dynamo: true, SES: true, SQS: opt.SQS, Secrets: true,
+		DynamoPort: opt.DynamoPort, SESPort: opt.SESPort, SQSPort: opt.SQSPort, SecretsPort: opt.SecretsPort,
 		Log: opt.Log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start emulators: %w", err)
 	}
-	secrets, err := localstack.StartSecrets(map[string]string{TokenSecretID: rand.Text() + rand.Text()})
-	if err != nil {
-		st.Stop()
-		return nil, err
-	}
-	restore := st.Setenv()
-	os.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets.URL)
-	e := &Env{Stack: st, Secrets: secrets, Root: root, restore: func() {
-		restore()
-		os.Unsetenv("AWS_ENDPOINT_URL_SECRETS_MANAGER")
-	}}
+	e := &Env{Stack: st, Root: root, restore: st.Setenv()}
+	// What GenerateSecretString makes in the template: 64 letters and digits.
+	e.SecretID = st.Secrets.Put(SecretLogicalID, rand.Text()+rand.Text()+rand.Text()[:12])
+	st.Secrets.Put(TokenSecretID, rand.Text()+rand.Text()+rand.Text()[:12])
 	if e.AWS, err = app.AWSConfig(ctx); err != nil {
 		e.Stop()
 		return nil, err
@@ -124,9 +117,6 @@ func (e *Env) CreateTable(ctx context.Context) (string, error) {
 func (e *Env) Stop() {
 	if e.restore != nil {
 		e.restore()
-	}
-	if e.Secrets != nil {
-		e.Secrets.Stop()
 	}
 	e.Stack.Stop()
 }
