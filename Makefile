@@ -12,7 +12,7 @@ GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags='-s -w'
 # A forms file (see README, "Configuration") is copied into the deployment
 # package when it exists.
 FORMS_FILE ?= forms.json
-FUNCTIONS := submit erase
+FUNCTIONS := submit erase privacy
 # Flags for the local stack, e.g. DEV_FLAGS='-port 3100' when 3000 is taken
 # (go run ./infra/dev -h lists them).
 DEV_FLAGS ?=
@@ -32,6 +32,7 @@ build-$(1)Function:
 endef
 $(eval $(call lambda_target,Submit,submit))
 $(eval $(call lambda_target,Erase,erase))
+$(eval $(call lambda_target,Privacy,privacy))
 
 build: ## build every function for linux/arm64 into build/<name>/bootstrap
 	@for f in $(FUNCTIONS); do \
@@ -63,10 +64,11 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 tidy-check:
-	@cp go.mod /tmp/kontakt.go.mod.bak; cp go.sum /tmp/kontakt.go.sum.bak; \
+	@tmp="$$(mktemp -d)"; cp go.mod go.sum "$$tmp/"; \
 	$(GO) mod tidy; \
-	if ! git diff --quiet -- go.mod go.sum; then echo "go.mod/go.sum are not tidy:"; git --no-pager diff -- go.mod go.sum; \
-	  cp /tmp/kontakt.go.mod.bak go.mod; cp /tmp/kontakt.go.sum.bak go.sum; exit 1; fi
+	if ! cmp -s go.mod "$$tmp/go.mod" || ! cmp -s go.sum "$$tmp/go.sum"; then \
+	  echo "go.mod/go.sum are not tidy; run go mod tidy:"; diff -u "$$tmp/go.mod" go.mod; \
+	  cp "$$tmp/go.mod" "$$tmp/go.sum" .; rm -rf "$$tmp"; exit 1; fi; rm -rf "$$tmp"
 
 validate: ## check the forms configuration and the SAM template without AWS
 	$(GO) run ./infra/validate -forms infra/dev/forms.json $(if $(wildcard $(FORMS_FILE)),-forms $(FORMS_FILE)) -template template.yaml

@@ -1,6 +1,6 @@
 // Command erase is the Lambda function on the erasure queue: it deletes every
-// stored copy of a person's submissions and leaves a PII-free receipt. Wiring
-// only.
+// stored copy of a person's submissions and leaves a PII-free receipt.
+// Wiring only: see internal/app.
 package main
 
 import (
@@ -8,27 +8,18 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	cfg, err := config.LoadErase(os.LookupEnv)
-	if err != nil {
-		fail(log, err)
-	}
-	awsCfg, err := app.AWSConfig(context.Background())
-	if err != nil {
-		fail(log, err)
-	}
-	lambda.Start(app.Erase(cfg, awsCfg, log).Handle)
-}
-
-func fail(log *slog.Logger, err error) {
-	log.Error("start-up failed", slog.String("error", err.Error()))
-	os.Exit(1)
+	app.Start(func(_ context.Context, awsCfg aws.Config, log *slog.Logger) (any, error) {
+		cfg, err := config.LoadErase(os.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		return app.Erase(cfg, awsCfg, log).Handle, nil
+	})
 }

@@ -1,7 +1,6 @@
-// Command submit is the Lambda function behind POST/OPTIONS /f/{form} and
-// GET /f/{form}/kontakt.js (the embeddable script). It only wires:
-// configuration and SDK clients are built once, at init, and the handler is
-// started.
+// Command submit is the Lambda function behind POST/OPTIONS /f/{form},
+// GET /f/{form}/token and GET /f/{form}/kontakt.js (the embeddable script).
+// Wiring only: see internal/app.
 package main
 
 import (
@@ -9,29 +8,22 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	cfg, err := config.Load(os.LookupEnv)
-	if err != nil {
-		fail(log, err)
-	}
-	awsCfg, err := app.AWSConfig(context.Background())
-	if err != nil {
-		fail(log, err)
-	}
-	lambda.Start(app.Submit(cfg, awsCfg, log).Handle)
-}
-
-// fail stops init with the reason: Lambda reports a failed init on every
-// invocation, which is louder than answering visitors with errors.
-func fail(log *slog.Logger, err error) {
-	log.Error("start-up failed", slog.String("error", err.Error()))
-	os.Exit(1)
+	app.Start(func(ctx context.Context, awsCfg aws.Config, log *slog.Logger) (any, error) {
+		cfg, err := config.Load(os.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		h, err := app.Submit(ctx, cfg, awsCfg, log)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
+	})
 }

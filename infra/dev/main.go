@@ -84,9 +84,12 @@ func run() error {
 		os.Setenv(config.EnvSender, "kontakt@example.no")
 	}
 	os.Setenv(config.EnvFormsFile, *formsFile)
+	os.Setenv(config.EnvSecretID, env.SecretID)
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	submit := &liveSubmit{path: *formsFile, aws: env.AWS, log: log, out: os.Stdout}
-	if err := submit.load(); err != nil {
+	submit := &liveSubmit{path: *formsFile, out: os.Stdout, build: func(ctx context.Context, cfg *config.Config) (*httpapi.Handler, error) {
+		return app.Submit(ctx, cfg, env.AWS, log)
+	}}
+	if err := submit.load(ctx); err != nil {
 		return fmt.Errorf("%s: %w", *formsFile, err)
 	}
 	go submit.watch(ctx, time.Second)
@@ -114,6 +117,23 @@ func run() error {
 	go poller.Run(ctx)
 
 	api := fmt.Sprintf("http://127.0.0.1:%d", *apiPort)
+	privacyCfg, err := config.LoadPrivacy(func(k string) (string, bool) {
+		if v, ok := os.LookupEnv(k); ok {
+			return v, ok
+		}
+		return map[string]string{
+			config.EnvPrivacyContact: eraseCfg.PrivacyContact, config.EnvErasureQueueURL: queues.Erasure.URL,
+			config.EnvTokenSecret: testenv.TokenSecretID, config.EnvPublicURL: api,
+		}[k], true
+	})
+	if err != nil {
+		return err
+	}
+	privacy, err := app.Privacy(ctx, privacyCfg, env.AWS, log)
+	if err != nil {
+		return err
+	}
+
 	// Exactly the routes template.yaml gives the submit function, as API
 	// Gateway would route them.
 	tpl, err := samtemplate.Load(filepath.Join(testenv.RepoRoot(), "template.yaml"))
@@ -126,6 +146,9 @@ func run() error {
 	}
 	mux := http.NewServeMux()
 	apigw.Mount(mux, submit.Handle, 10*time.Second, routes...)
+	erasurePages := &apigw.Adapter{Handler: privacy.Handle, Timeout: 10 * time.Second}
+	mux.Handle("/erasure", erasurePages)
+	mux.Handle("/erasure/confirm", erasurePages)
 	mux.Handle("GET /{$}", &demo{api: api, mail: env.SESURL, formsFile: *formsFile, forms: submit.config})
 	mux.HandleFunc("GET /thanks", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -158,17 +181,19 @@ func run() error {
 kontakt is running on loopback (Ctrl-C stops everything):
   demo page     %s/
   form endpoint %s/f/%s     (POST JSON, urlencoded or multipart)
+                also /f/protected (abuse rules; tokens at /f/protected/token)
   script        %s/f/%s/%s
   mail viewer   %s               (sent mail as JSON: %s/store)
   DynamoDB      %s   table %s
   SQS           %s
   erasure queue %s   (make erase EMAIL=…; notices go to %s)
+  self-service  %s/erasure
   forms config  %s   (reloaded when you save it)
   forms         %s
   written to    .dev/stack.json
 
 `, api, api, form.ID, api, form.ID, httpapi.ScriptFile, env.SESURL, env.SESURL, env.DynamoURL, env.Table, env.SQSURL,
-		queues.Erasure.URL, eraseCfg.PrivacyContact, *formsFile, formList(submit.config()))
+		queues.Erasure.URL, eraseCfg.PrivacyContact, api, *formsFile, formList(submit.config()))
 	if !form.OriginAllowed(api) {
 		fmt.Printf("warning: the demo page's origin %s is not in allowed_origins of form %q in %s: kontakt will refuse its posts (403). Add it there.\n\n", api, form.ID, *formsFile)
 	}

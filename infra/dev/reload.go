@@ -5,16 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/httpapi"
 )
@@ -23,9 +20,9 @@ import (
 // an operator who edits infra/dev/forms.json sees the change on the next
 // request, without restarting the emulators (and losing the mail in them).
 type liveSubmit struct {
-	path    string
-	aws     aws.Config
-	log     *slog.Logger
+	path string
+	// build wires the handler for a configuration (app.Submit).
+	build   func(context.Context, *config.Config) (*httpapi.Handler, error)
 	out     io.Writer
 	current atomic.Pointer[httpapi.Handler]
 	last    []byte // the file's content the current handler was built from
@@ -33,7 +30,7 @@ type liveSubmit struct {
 
 // load builds the handler from the file. A file that does not load leaves
 // the previous handler serving.
-func (l *liveSubmit) load() error {
+func (l *liveSubmit) load(ctx context.Context) error {
 	data, err := os.ReadFile(l.path)
 	if err != nil {
 		return &config.Error{Key: config.EnvFormsFile, Reason: err.Error()}
@@ -43,7 +40,11 @@ func (l *liveSubmit) load() error {
 	if err != nil {
 		return err
 	}
-	l.current.Store(app.Submit(cfg, l.aws, l.log))
+	h, err := l.build(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	l.current.Store(h)
 	return nil
 }
 
@@ -67,7 +68,7 @@ func (l *liveSubmit) watch(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		changed, err := l.reloadIfChanged()
+		changed, err := l.reloadIfChanged(ctx)
 		switch {
 		case err != nil:
 			fmt.Fprintf(l.out, "kontakt: %s not reloaded, still serving the previous forms: %v\n", l.path, err)
@@ -79,12 +80,12 @@ func (l *liveSubmit) watch(ctx context.Context, every time.Duration) {
 
 // reloadIfChanged loads the file if its content differs from what the
 // current handler was built from.
-func (l *liveSubmit) reloadIfChanged() (bool, error) {
+func (l *liveSubmit) reloadIfChanged(ctx context.Context) (bool, error) {
 	data, err := os.ReadFile(l.path)
 	if err != nil || bytes.Equal(data, l.last) {
 		return false, nil // mid-save, or unchanged
 	}
-	return true, l.load()
+	return true, l.load(ctx)
 }
 
 // formList names the forms and where each may be posted from.

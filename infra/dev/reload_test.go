@@ -1,16 +1,15 @@
 package main
 
 import (
+	"context"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/httpapi"
 )
 
 // An edited forms file is served from the next request on; a broken edit
@@ -29,17 +28,21 @@ func TestLiveSubmitReloadsChangedForms(t *testing.T) {
 	t.Setenv(config.EnvSender, "kontakt@example.no")
 	t.Setenv(config.EnvFormsFile, path)
 	write(form("http://127.0.0.1:3000"))
-	l := &liveSubmit{path: path, aws: aws.Config{Region: "eu-north-1"}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), out: io.Discard}
-	if err := l.load(); err != nil {
+	build := func(_ context.Context, cfg *config.Config) (*httpapi.Handler, error) {
+		return &httpapi.Handler{Config: cfg}, nil
+	}
+	l := &liveSubmit{path: path, build: build, out: io.Discard}
+	ctx := context.Background()
+	if err := l.load(ctx); err != nil {
 		t.Fatal(err)
 	}
 	allowed := func(origin string) bool { return l.config().Form("contact").OriginAllowed(origin) }
 
-	if changed, err := l.reloadIfChanged(); changed || err != nil {
+	if changed, err := l.reloadIfChanged(ctx); changed || err != nil {
 		t.Errorf("unchanged file: changed=%v err=%v", changed, err)
 	}
 	write(form("http://localhost:4000"))
-	if changed, err := l.reloadIfChanged(); !changed || err != nil {
+	if changed, err := l.reloadIfChanged(ctx); !changed || err != nil {
 		t.Fatalf("edited file: changed=%v err=%v", changed, err)
 	}
 	if !allowed("http://localhost:4000") || allowed("http://127.0.0.1:3000") {
@@ -47,14 +50,14 @@ func TestLiveSubmitReloadsChangedForms(t *testing.T) {
 	}
 
 	write(strings.Replace(form("http://localhost:5000"), "allowed_origins", "allowed_origin", 1))
-	changed, err := l.reloadIfChanged()
+	changed, err := l.reloadIfChanged(ctx)
 	if !changed || err == nil || !strings.Contains(err.Error(), "allowed_origin") {
 		t.Errorf("broken edit: changed=%v err=%v, want an error naming the key", changed, err)
 	}
 	if !allowed("http://localhost:4000") {
 		t.Error("a broken edit replaced the last good forms")
 	}
-	if changed, err := l.reloadIfChanged(); changed || err != nil {
+	if changed, err := l.reloadIfChanged(ctx); changed || err != nil {
 		t.Errorf("the same broken file is reported again: changed=%v err=%v", changed, err)
 	}
 }

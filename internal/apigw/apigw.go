@@ -29,7 +29,8 @@ const maxBody = 10 << 20
 // pattern that matched. Timeout plays the function's timeout: the handler
 // gets a context with that deadline, as Lambda would give it.
 type Adapter struct {
-	Handler  LambdaHandler
+	Handler LambdaHandler
+	// RouteKey, when set, is the event's routeKey, as API Gateway sets it.
 	RouteKey string
 	Params   []string
 	Timeout  time.Duration
@@ -59,11 +60,9 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	ev.RouteKey = a.RouteKey
-	if ev.RouteKey == "" {
-		ev.RouteKey = "$default"
+	if a.RouteKey != "" {
+		ev.RouteKey, ev.RequestContext.RouteKey = a.RouteKey, a.RouteKey
 	}
-	ev.RequestContext.RouteKey = ev.RouteKey
 	ctx := r.Context()
 	if a.Timeout > 0 {
 		var cancel context.CancelFunc

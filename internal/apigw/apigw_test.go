@@ -2,6 +2,7 @@ package apigw_test
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,71 @@ import (
 
 	"github.com/opt-e/kontakt/internal/apigw"
 )
+
+func TestAdapterBuildsTheEventAndWritesTheResponse(t *testing.T) {
+	var got events.APIGatewayV2HTTPRequest
+	mux := http.NewServeMux()
+	mux.Handle("/f/{form}", &apigw.Adapter{Params: []string{"form"}, Handler: func(_ context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		got = ev
+		return events.APIGatewayV2HTTPResponse{StatusCode: 303, Headers: map[string]string{"Location": "/takk"}, Body: "ok"}, nil
+	}})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	for _, tc := range []struct {
+		contentType, body string
+		base64            bool
+	}{
+		{"application/x-www-form-urlencoded", "a=1&b=2", false},
+		{"multipart/form-data; boundary=x", "--x--\r\n", true},
+	} {
+		req, _ := http.NewRequest("POST", srv.URL+"/f/contact?x=1", strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", tc.contentType)
+		req.Header.Add("Accept-Language", "nb")
+		req.Header.Add("Accept-Language", "en")
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 303 || resp.Header.Get("Location") != "/takk" || string(body) != "ok" {
+			t.Errorf("response %d %q %q", resp.StatusCode, resp.Header.Get("Location"), body)
+		}
+		if got.PathParameters["form"] != "contact" || got.RequestContext.HTTP.Method != "POST" || got.RawQueryString != "x=1" {
+			t.Errorf("event = %+v", got)
+		}
+		if got.Headers["accept-language"] != "nb,en" {
+			t.Errorf("headers not lower-cased and joined: %v", got.Headers)
+		}
+		if got.RequestContext.HTTP.SourceIP != "127.0.0.1" {
+			t.Errorf("source ip = %q", got.RequestContext.HTTP.SourceIP)
+		}
+		b := got.Body
+		if got.IsBase64Encoded != tc.base64 {
+			t.Errorf("%s: IsBase64Encoded = %v", tc.contentType, got.IsBase64Encoded)
+		}
+		if got.IsBase64Encoded {
+			d, _ := base64.StdEncoding.DecodeString(b)
+			b = string(d)
+		}
+		if b != tc.body {
+			t.Errorf("body = %q, want %q", b, tc.body)
+		}
+	}
+}
+
+func TestAdapterFunctionErrorIs500(t *testing.T) {
+	h := &apigw.Adapter{Handler: func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return events.APIGatewayV2HTTPResponse{}, io.ErrUnexpectedEOF
+	}}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 500 {
+		t.Errorf("status %d", rec.Code)
+	}
+}
 
 // Mount routes exactly the given API routes to the handler, with the route
 // key and path parameters API Gateway would put on the event.

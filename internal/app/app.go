@@ -12,12 +12,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasure"
+	"github.com/opt-e/kontakt/internal/erasurequeue"
 	"github.com/opt-e/kontakt/internal/httpapi"
+	"github.com/opt-e/kontakt/internal/secrets"
 	"github.com/opt-e/kontakt/internal/ses"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -33,15 +37,20 @@ func AWSConfig(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
-// Submit builds the submit function's HTTP handler.
-func Submit(cfg *config.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.Handler {
+// Submit builds the submit function's HTTP handler. It reads secrets (see
+// Guard), so it belongs in init, bounded by ctx.
+func Submit(ctx context.Context, cfg *config.Config, awsCfg aws.Config, log *slog.Logger) (*httpapi.Handler, error) {
+	guard, err := Guard(ctx, cfg, awsCfg, log)
+	if err != nil {
+		return nil, err
+	}
 	store := &dynamo.Store{Client: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table}
 	mailer := &ses.Mailer{Client: sesapi.NewFromConfig(awsCfg)}
 	svc := &submission.Service{
 		Store: store, Mailer: mailer, Log: log,
 		Timeouts: submission.DefaultTimeouts, Now: time.Now,
 	}
-	return &httpapi.Handler{Config: cfg, Service: svc, Log: log, Now: time.Now, NewID: submission.NewID}
+	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID}, nil
 }
 
 // Erase builds the erase function's SQS handler.
@@ -53,4 +62,29 @@ func Erase(cfg *config.Erase, awsCfg aws.Config, log *slog.Logger) *erasure.Queu
 		Retention: cfg.ReceiptRetention, Now: time.Now, Log: log,
 	}
 	return &erasure.QueueHandler{Service: svc, Log: log}
+}
+
+// Privacy builds the self-service erasure pages' handler. The HMAC key is
+// read from Secrets Manager here, once, with its own deadline.
+func Privacy(ctx context.Context, cfg *config.Privacy, awsCfg aws.Config, log *slog.Logger) (*httpapi.ErasureHandler, error) {
+	key, err := (&secrets.Reader{Client: secretsmanager.NewFromConfig(awsCfg)}).Get(ctx, cfg.TokenSecret)
+	if err != nil {
+		return nil, err
+	}
+	if len(key) < 32 {
+		return nil, &config.Error{Key: config.EnvTokenSecret, Reason: "the secret is shorter than 32 characters; too weak to sign links"}
+	}
+	db := dynamodb.NewFromConfig(awsCfg)
+	svc := &erasure.SelfService{
+		Tokens:  erasure.Tokens{Key: []byte(key), Lifetime: cfg.TokenLifetime},
+		Store:   &dynamo.SelfService{Client: db, Table: cfg.Table},
+		Counter: &dynamo.RateCounter{Client: db, Table: cfg.Table},
+		Queue:   &erasurequeue.Queue{Client: sqs.NewFromConfig(awsCfg), URL: cfg.QueueURL},
+		Mailer:  &ses.LinkMailer{Client: sesapi.NewFromConfig(awsCfg), Sender: cfg.Sender},
+		// A person rarely needs more than a few links an hour; more looks
+		// like someone flooding a stranger's mailbox.
+		Limit: 3, Window: time.Hour,
+		Now: time.Now, Log: log,
+	}
+	return &httpapi.ErasureHandler{Config: cfg, Service: svc, Log: log}, nil
 }

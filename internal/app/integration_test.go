@@ -19,6 +19,7 @@ import (
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/httpapi"
 	"github.com/opt-e/kontakt/internal/submission"
 	"github.com/opt-e/kontakt/internal/testenv"
 )
@@ -41,12 +42,26 @@ func testConfig(t *testing.T) *config.Config {
 		config.EnvSender:         "kontakt@example.no",
 		config.EnvRecipients:     "post@example.no",
 		config.EnvAllowedOrigins: "https://www.example.no",
+		config.EnvSecretID:       env.SecretID,
 	}
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The sample events share one source IP; these tests are not about
+	// the rate limit (abuse_integration_test.go is).
+	cfg.Form("contact").Abuse.RateLimit.PerIP = 1000
+	cfg.Form("contact").Abuse.RateLimit.PerForm = 1000
 	return cfg
+}
+
+func submitHandler(t *testing.T, cfg *config.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.Handler {
+	t.Helper()
+	h, err := app.Submit(ctx(t), cfg, awsCfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 func event(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
@@ -76,7 +91,7 @@ func TestSubmitSendsAndStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	h := app.Submit(testConfig(t), env.AWS, slog.New(slog.NewJSONHandler(&logs, nil)))
+	h := submitHandler(t, testConfig(t), env.AWS, slog.New(slog.NewJSONHandler(&logs, nil)))
 	store := &dynamo.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table}
 
 	for _, tc := range []struct {
@@ -140,7 +155,7 @@ func TestSubmitSendsAndStores(t *testing.T) {
 // The copy is found through the lookup index, the way erasure finds it.
 func TestLookupIndexFindsCopies(t *testing.T) {
 	integration(t)
-	h := app.Submit(testConfig(t), env.AWS, slog.New(slog.DiscardHandler))
+	h := submitHandler(t, testConfig(t), env.AWS, slog.New(slog.DiscardHandler))
 	resp, _ := h.Handle(ctx(t), event(t, "submit-multipart.json"))
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
@@ -186,7 +201,7 @@ func TestSubmitWhenDependenciesAreDown(t *testing.T) {
 				t.Fatal(err)
 			}
 			env.ClearEmails(ctx(t))
-			h := app.Submit(testConfig(t), awsCfg, slog.New(slog.DiscardHandler))
+			h := submitHandler(t, testConfig(t), awsCfg, slog.New(slog.DiscardHandler))
 			resp, _ := h.Handle(ctx(t), event(t, "submit-json.json"))
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tc.status, resp.Body)

@@ -37,7 +37,7 @@ const (
 // EnvVars lists every variable the submit function reads.
 var EnvVars = []string{
 	EnvTable, EnvSender, EnvRecipients, EnvAllowedOrigins, EnvRetentionDays,
-	EnvLanguage, EnvFormID, EnvRedirectURL, EnvFormsFile,
+	EnvLanguage, EnvFormID, EnvRedirectURL, EnvFormsFile, EnvSecretID,
 }
 
 // Defaults that apply when neither the file nor the parameters say otherwise.
@@ -84,6 +84,13 @@ type Form struct {
 	ConsentRequired   bool     `json:"consent_required,omitempty"`
 	ConsentOnlyFields []string `json:"consent_only_fields,omitempty"`
 	PolicyVersion     string   `json:"policy_version,omitempty"`
+
+	// Web3FormsFields reads Web3Forms' subject, redirect and replyto as
+	// _subject, _next and _replyto. Per form, because on other forms those
+	// are ordinary fields a visitor fills in.
+	Web3FormsFields bool `json:"web3forms_fields,omitempty"`
+	// Abuse holds the spam and flood rules (abuse.go).
+	Abuse Abuse `json:"abuse"`
 }
 
 // Retention is how long the fallback copy of a submission is kept.
@@ -110,6 +117,9 @@ type Config struct {
 	// Sender is the From address, an SES-verified identity (KONTAKT_SENDER).
 	Sender string  `json:"-"`
 	Forms  []*Form `json:"forms"`
+	// SecretID is the generated secret (EnvSecretID); the submit function's
+	// wiring requires it.
+	SecretID string `json:"-"`
 
 	byID map[string]*Form
 }
@@ -153,7 +163,7 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 		defaults.RetentionDays = n
 	}
 
-	cfg := &Config{Table: get(EnvTable), Sender: defaults.Sender}
+	cfg := &Config{Table: get(EnvTable), Sender: defaults.Sender, SecretID: get(EnvSecretID)}
 	if path := get(EnvFormsFile); path != "" {
 		if !filepath.IsAbs(path) {
 			// In Lambda the deployment package is unpacked at LAMBDA_TASK_ROOT,
@@ -273,6 +283,7 @@ func applyDefaults(f, def *Form, sender string) {
 	for i, o := range f.AllowedOrigins {
 		f.AllowedOrigins[i] = strings.ToLower(strings.TrimRight(o, "/"))
 	}
+	applyAbuseDefaults(&f.Abuse)
 }
 
 var formIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
@@ -361,6 +372,9 @@ func (c *Config) validate() error {
 		}
 		if strings.ContainsAny(f.Subject, "\r\n") {
 			return &Error{Key: key("subject"), Reason: "must be a single line"}
+		}
+		if err := f.Abuse.validate(f, key); err != nil {
+			return err
 		}
 	}
 	return nil

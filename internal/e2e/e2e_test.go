@@ -96,6 +96,7 @@ func TestSubmitFunction(t *testing.T) {
 		config.EnvFormID:         "contact",
 		config.EnvRedirectURL:    "",
 		config.EnvFormsFile:      "",
+		config.EnvSecretID:       env.SecretID,
 	})
 	ctx := context.Background()
 	if err := env.ClearEmails(ctx); err != nil {
@@ -113,6 +114,8 @@ func TestSubmitFunction(t *testing.T) {
 		{"submit-multipart.json", 200, "per@example.no", ""},
 		{"preflight.json", 204, "", ""},
 		{"honeypot.json", 200, "", ""},
+		// The route works; this form (from parameters) has no form_token.
+		{"token.json", 404, "", ""},
 		{"script.json", 200, "", "text/javascript; charset=utf-8"},
 	} {
 		var resp events.APIGatewayV2HTTPResponse
@@ -134,6 +137,10 @@ func TestSubmitFunction(t *testing.T) {
 	}
 	if got, want := strings.Join(replyTos, " "), "kari@example.no ola@example.no per@example.no"; got != want {
 		t.Errorf("emails' Reply-To = %q, want %q (the honeypot and preflight send nothing)", got, want)
+	}
+	// The honeypot hit is counted as a CloudWatch EMF line on stdout.
+	if !strings.Contains(e.Logs(), `"_aws":{`) || !strings.Contains(e.Logs(), `"rule":"honeypot"`) {
+		t.Errorf("no honeypot metric in the logs:\n%s", e.Logs())
 	}
 	if d, ok := e.InitDuration(); !ok || d <= 0 {
 		t.Errorf("no init duration reported")
@@ -200,4 +207,35 @@ func checkLogs(t *testing.T, logs string, pii ...string) {
 		t.Errorf("no JSON log lines:\n%s", logs)
 	}
 
+}
+
+func TestPrivacyFunction(t *testing.T) {
+	if env == nil {
+		t.Skip("end-to-end test (not run with -short)")
+	}
+	q, err := env.CreateQueues(context.Background(), "-e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, build(t, "PrivacyFunction"), map[string]string{
+		config.EnvTable: env.Table, config.EnvSender: "kontakt@example.no", config.EnvPrivacyContact: "personvern@example.no",
+		config.EnvErasureQueueURL: q.Erasure.URL, config.EnvTokenSecret: testenv.TokenSecretID,
+		config.EnvTokenLifetimeHours: "24", config.EnvPublicURL: "", config.EnvPrivacyNote: "", config.EnvLanguage: "nb",
+	})
+	var page events.APIGatewayV2HTTPResponse
+	invoke(t, e, []byte(`{"version":"2.0","rawPath":"/erasure","headers":{"accept":"text/html","accept-language":"en"},"requestContext":{"domainName":"abc.execute-api.eu-north-1.amazonaws.com","http":{"method":"GET","path":"/erasure"}}}`), &page)
+	if page.StatusCode != 200 || !strings.Contains(page.Body, "Delete my data") || !strings.Contains(page.Body, "Datatilsynet") {
+		t.Fatalf("erasure page: %d %s", page.StatusCode, page.Body)
+	}
+	env.ClearEmails(context.Background())
+	var asked events.APIGatewayV2HTTPResponse
+	invoke(t, e, []byte(`{"version":"2.0","rawPath":"/erasure","body":"email=siri%40example.no","headers":{"content-type":"application/x-www-form-urlencoded","accept-language":"en"},"requestContext":{"domainName":"abc.execute-api.eu-north-1.amazonaws.com","http":{"method":"POST","path":"/erasure"}}}`), &asked)
+	if asked.StatusCode != 202 {
+		t.Fatalf("ask: %d %s", asked.StatusCode, asked.Body)
+	}
+	emails, _ := env.Emails(context.Background())
+	if len(emails) != 1 || !strings.Contains(emails[0].Body.Text, "https://abc.execute-api.eu-north-1.amazonaws.com/erasure/confirm?token=") {
+		t.Fatalf("confirmation email: %+v", emails)
+	}
+	checkLogs(t, e.Logs(), "siri@example.no")
 }

@@ -9,12 +9,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/i18n"
 	"github.com/opt-e/kontakt/internal/submission"
@@ -25,14 +25,17 @@ type Acceptor interface {
 	Accept(ctx context.Context, form *config.Form, s *submission.Submission) (submission.Outcome, error)
 }
 
-// Handler serves POST and OPTIONS on /f/{form}, and the embeddable script
-// on GET /f/{form}/kontakt.js.
+// Handler serves POST and OPTIONS on /f/{form}, GET /f/{form}/token, and
+// the embeddable script on GET /f/{form}/kontakt.js.
 type Handler struct {
 	Config  *config.Config
 	Service Acceptor
-	Log     *slog.Logger
-	Now     func() time.Time
-	NewID   func() string
+	// Guard applies the forms' abuse rules (nil: only those that need no
+	// keys or network).
+	Guard *abuse.Guard
+	Log   *slog.Logger
+	Now   func() time.Time
+	NewID func() string
 }
 
 // RetryAfterSeconds is what a visitor is told to wait when nothing could be
@@ -56,7 +59,10 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		r.outcome = "unknown_form"
 		return r.fail(&requestError{status: 404, key: i18n.UnknownForm, detail: "unknown form"})
 	}
-	if r.isScript() {
+	if r.tokenRoute {
+		return h.token(r)
+	}
+	if r.scriptRoute {
 		return r.script()
 	}
 	switch r.method {
@@ -64,14 +70,10 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		return r.preflight()
 	case "POST":
 	default:
-		r.outcome = "method"
-		resp := r.fail(&requestError{status: 405, key: i18n.NotAllowed, detail: "use POST"})
-		resp.Headers["Allow"] = "POST, OPTIONS"
-		return resp
+		return r.methodNotAllowed("POST, OPTIONS")
 	}
-	if !r.originAllowed() {
-		r.outcome = "origin"
-		return r.fail(&requestError{status: 403, key: i18n.OriginRefused, detail: "origin not allowed for this form"})
+	if resp, refused := r.refuseOrigin(); refused {
+		return resp
 	}
 
 	body, err := r.body()
@@ -84,16 +86,20 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		r.outcome = "body"
 		return r.fail(err)
 	}
-	content, ins, err := submission.Check(r.form, fields)
-	if ins.Honeypot {
+	screened := h.Guard.Screen(r.form, submission.Canonical(r.form, fields))
+	if screened.Spam != "" {
 		// A bot must not learn that it was caught: same answer as a success,
 		// nothing sent, nothing stored.
-		r.outcome = "honeypot"
-		return r.success(submission.Sent, h.NewID(), "")
+		r.outcome = "spam"
+		return r.success(submission.Sent, h.NewID(), spamNext(r.form, screened.Fields))
 	}
-	if err != nil {
+	content, ins, err := submission.Check(r.form, screened.Fields)
+	if err = withProblems(err, screened.Problems); err != nil {
 		r.outcome = "invalid"
 		return r.fail(err)
+	}
+	if err := h.Guard.Admit(ctx, r.form, screened, r.ev.RequestContext.HTTP.SourceIP); err != nil {
+		return r.refused(err)
 	}
 
 	now := h.Now().UTC()
@@ -137,6 +143,10 @@ type request struct {
 	json    bool
 	origin  string
 	outcome string
+	// tokenRoute is GET /f/{form}/token.
+	tokenRoute bool
+	// scriptRoute is GET /f/{form}/kontakt.js.
+	scriptRoute bool
 }
 
 func newRequest(ev *events.APIGatewayV2HTTPRequest, cfg *config.Config) *request {
@@ -144,11 +154,16 @@ func newRequest(ev *events.APIGatewayV2HTTPRequest, cfg *config.Config) *request
 	if r.method == "" {
 		r.method = "POST"
 	}
+	path := ev.RawPath
+	if path == "" {
+		path = ev.RequestContext.HTTP.Path
+	}
+	path, r.tokenRoute = strings.CutSuffix(path, tokenSuffix)
+	path, r.scriptRoute = strings.CutSuffix(path, "/"+ScriptFile)
 	id := ev.PathParameters["form"]
 	if id == "" {
-		// Without a route parameter (a catch-all route), take it from the
-		// path: the segment after /f/.
-		id, _, _ = strings.Cut(strings.TrimPrefix(ev.RawPath, "/f/"), "/")
+		// Without a route parameter (a catch-all route), take it from the path.
+		id = strings.TrimPrefix(path, "/f/")
 	}
 	r.form = cfg.Form(id)
 	fallback := config.DefaultLanguage
@@ -188,7 +203,7 @@ func (r *request) body() ([]byte, error) {
 		if base64.StdEncoding.DecodedLen(len(raw)) > limit+3 {
 			return nil, &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
 		}
-		b, err := base64.StdEncoding.DecodeString(raw)
+		b, err := decodeBase64(raw)
 		if err != nil {
 			return nil, malformed("body is not valid base64")
 		}
@@ -203,22 +218,7 @@ func (r *request) body() ([]byte, error) {
 	return []byte(raw), nil
 }
 
-// originAllowed checks Origin, or Referer when a browser sent no Origin.
-// Requests with neither (some plain HTML posts, curl) are let through; the
-// CORS headers still go only to allowed origins.
-func (r *request) originAllowed() bool {
-	if r.origin != "" {
-		return r.form.OriginAllowed(r.origin)
-	}
-	if ref := r.header("referer"); ref != "" {
-		u, err := url.Parse(ref)
-		if err != nil || u.Host == "" {
-			return false
-		}
-		return r.form.OriginAllowed(u.Scheme + "://" + u.Host)
-	}
-	return true
-}
+func decodeBase64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
 
 func wantsJSON(accept, contentType, requestedWith string) bool {
 	if strings.Contains(accept, "application/json") {

@@ -129,14 +129,7 @@ func (r *request) jsonResponse(status int, v any) events.APIGatewayV2HTTPRespons
 // thank-you or the reasons a post was refused, with a way back.
 func (r *request) page(status int, title i18n.Key, message string, problems []problemJSON) events.APIGatewayV2HTTPResponse {
 	var b strings.Builder
-	t := html.EscapeString(i18n.Text(r.lang, title, 0))
-	b.WriteString(`<!doctype html><html lang="`)
-	b.WriteString(r.lang)
-	b.WriteString(`"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>`)
-	b.WriteString(t)
-	b.WriteString(`</title><style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}h1{font-size:1.5rem}li{margin:.25rem 0}</style></head><body><main><h1>`)
-	b.WriteString(t)
-	b.WriteString(`</h1><p>`)
+	b.WriteString(`<p>`)
 	b.WriteString(html.EscapeString(message))
 	b.WriteString(`</p>`)
 	if len(problems) > 0 {
@@ -160,10 +153,23 @@ func (r *request) page(status int, title i18n.Key, message string, problems []pr
 		b.WriteString(html.EscapeString(i18n.Text(r.lang, i18n.Back, 0)))
 		b.WriteString(`</a></p>`)
 	}
-	b.WriteString(`</main></body></html>`)
 	h := r.headers("text/html; charset=utf-8")
-	h["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: h, Body: b.String()}
+	h["Content-Security-Policy"] = pageCSP("'none'")
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: h, Body: htmlPage(r.lang, i18n.Text(r.lang, title, 0), b.String())}
+}
+
+// pageCSP allows nothing but inline styles and, where a page has a form,
+// posting it back to formAction.
+func pageCSP(formAction string) string {
+	return "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action " + formAction + "; frame-ancestors 'none'"
+}
+
+// htmlPage wraps body (already escaped HTML) in kontakt's small page.
+func htmlPage(lang, title, body string) string {
+	t := html.EscapeString(title)
+	return `<!doctype html><html lang="` + lang + `"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>` +
+		t + `</title><style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}h1{font-size:1.5rem}li{margin:.25rem 0}label{display:block;font-weight:600;margin:1rem 0 .25rem}input{font:inherit;padding:.5rem;width:100%;box-sizing:border-box}button{font:inherit;padding:.5rem 1rem;margin-top:1rem}.note{color:#444;font-size:.9rem;border-top:1px solid #ddd;margin-top:2rem;padding-top:1rem}</style></head><body><main><h1>` +
+		t + `</h1>` + body + `</main></body></html>`
 }
 
 // backLink is the page the form was posted from, when that page is on one

@@ -45,14 +45,13 @@ var scriptSource = func() string {
 // replace.
 const scriptConfig = `/*config*/{ "language": "nb", "texts": { "nb": {}, "en": {} } }`
 
-func (r *request) isScript() bool {
-	return r.method == "GET" && strings.HasSuffix(r.ev.RawPath, "/"+ScriptFile)
-}
-
 // script serves the embeddable script with the form's default language and
 // the script's own texts in both languages; it picks one in the browser, as
 // the server does from Accept-Language.
 func (r *request) script() events.APIGatewayV2HTTPResponse {
+	if r.method != "GET" {
+		return r.methodNotAllowed("GET")
+	}
 	r.outcome = "script"
 	type texts struct {
 		Sending string `json:"sending"`

@@ -111,6 +111,8 @@ func TestScriptErrors(t *testing.T) {
 	h, _ := newHandler(t, &fakeService{})
 	getForm := getScript("contact", true, nil)
 	getForm.RawPath = "/f/contact"
+	postScript := getScript("contact", true, nil)
+	postScript.RequestContext.HTTP.Method = "POST"
 	for _, tc := range []struct {
 		name   string
 		req    events.APIGatewayV2HTTPRequest
@@ -119,6 +121,7 @@ func TestScriptErrors(t *testing.T) {
 		{"unknown form", getScript("nope", true, nil), 404},
 		{"unknown form, catch-all", getScript("nope", false, nil), 404},
 		{"GET on the form itself", getForm, 405},
+		{"POST to the script", postScript, 405},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, _ := h.Handle(context.Background(), tc.req)
@@ -127,6 +130,9 @@ func TestScriptErrors(t *testing.T) {
 			}
 			if strings.HasPrefix(resp.Headers["Content-Type"], "text/javascript") {
 				t.Error("an error answer is served as a script")
+			}
+			if tc.req.RequestContext.HTTP.Method == "POST" && resp.Headers["Allow"] != "GET" {
+				t.Errorf("Allow = %q, want GET", resp.Headers["Allow"])
 			}
 		})
 	}

@@ -60,6 +60,19 @@ const (
 	BadName       Key = "bad_name"
 	Consent       Key = "consent_required"
 
+	// Abuse protection (codes from package abuse).
+	TooManyLinks    Key = "too_many_links"
+	BlockedContent  Key = "blocked_content"
+	InvalidPhone    Key = "invalid_phone"
+	InvalidFormat   Key = "invalid_format"
+	FormExpired     Key = "form_expired"
+	CaptchaRequired Key = "captcha_required"
+	CaptchaFailed   Key = "captcha_failed"
+	OriginRequired  Key = "origin_required"
+	RateLimited     Key = "rate_limited"
+	CheckFailed     Key = "check_unavailable"
+	TokenOff        Key = "token_off"
+
 	ThanksTitle   Key = "thanks_title"
 	ThanksBody    Key = "thanks_body"
 	QueuedBody    Key = "queued_body"
@@ -77,8 +90,25 @@ const (
 
 	// Shown by the embeddable script (kontakt.js) while it sends, and when
 	// the browser could not reach kontakt or read its answer.
-	Sending      Key = "sending"
-	NetworkError Key = "network_error"
+	Sending            Key = "sending"
+	NetworkError       Key = "network_error"
+	ErasureTitle       Key = "erasure_title"
+	ErasureIntro       Key = "erasure_intro"
+	ErasureEmailLabel  Key = "erasure_email_label"
+	ErasureSend        Key = "erasure_send"
+	ErasureAsked       Key = "erasure_asked"
+	ErasureAskedBody   Key = "erasure_asked_body"
+	ErasureConfirm     Key = "erasure_confirm"
+	ErasureConfirmBody Key = "erasure_confirm_body"
+	ErasureConfirmBtn  Key = "erasure_confirm_button"
+	ErasureQueued      Key = "erasure_queued"
+	ErasureQueuedBody  Key = "erasure_queued_body"
+	ErasureRefused     Key = "erasure_refused"
+	TokenInvalid       Key = "token_invalid"
+	TokenExpired       Key = "token_expired"
+	TokenUsed          Key = "token_used"
+	PrivacyContact     Key = "privacy_contact"
+	Complaint          Key = "complaint"
 )
 
 var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
@@ -92,6 +122,18 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	BadName:       {"Et feltnavn er tomt, for langt eller har ugyldige tegn (høyst %d tegn).", "A field name is empty, too long or has invalid characters (at most %d characters)."},
 
 	Consent: {"Du må samtykke for å sende skjemaet.", "You must give your consent to send this form."},
+
+	TooManyLinks:    {"Meldingen har for mange lenker (høyst %d).", "The message has too many links (at most %d)."},
+	BlockedContent:  {"Feltet inneholder tekst som ikke tas imot her.", "The field contains text that is not accepted here."},
+	InvalidPhone:    {"Skriv telefonnummeret med sifre, mellomrom og eventuelt +.", "Write the phone number with digits, spaces and an optional +."},
+	InvalidFormat:   {"Feltet har ikke riktig format.", "The field is not in the expected format."},
+	FormExpired:     {"Skjemaet er utløpt. Last inn siden på nytt og send igjen.", "The form has expired. Reload the page and send again."},
+	CaptchaRequired: {"Bekreft at du ikke er en robot.", "Please confirm that you are not a robot."},
+	CaptchaFailed:   {"Vi kunne ikke bekrefte at du ikke er en robot. Prøv igjen.", "We could not confirm that you are not a robot. Please try again."},
+	OriginRequired:  {"Skjemaet tar bare imot meldinger sendt fra sine egne nettsider, og nettleseren sa ikke hvor meldingen kom fra.", "This form only accepts messages sent from its own web pages, and the browser did not say where this one came from."},
+	RateLimited:     {"Det er sendt mange meldinger på kort tid. Vent litt og prøv igjen.", "Too many messages were sent in a short time. Please wait a little and try again."},
+	CheckFailed:     {"Vi kunne ikke kontrollere meldingen akkurat nå, så den er ikke sendt. Prøv igjen om litt.", "We could not check your message right now, so it was not sent. Please try again shortly."},
+	TokenOff:        {"Skjemaet bruker ikke skjemanøkler.", "This form does not use form tokens."},
 
 	ThanksTitle:   {"Takk for meldingen", "Thank you for your message"},
 	ThanksBody:    {"Vi har mottatt meldingen din og svarer så snart vi kan.", "We have received your message and will reply as soon as we can."},
@@ -108,8 +150,30 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	FixFields:     {"Rett opp feltene som er merket, og send igjen.", "Please correct the marked fields and send again."},
 	InternalError: {"Noe gikk galt hos oss.", "Something went wrong on our side."},
 
-	Sending:      {"Sender …", "Sending …"},
-	NetworkError: {"Meldingen ble ikke sendt. Sjekk nettforbindelsen og prøv igjen.", "Your message was not sent. Check your connection and try again."},
+	Sending:            {"Sender …", "Sending …"},
+	NetworkError:       {"Meldingen ble ikke sendt. Sjekk nettforbindelsen og prøv igjen.", "Your message was not sent. Check your connection and try again."},
+	ErasureTitle:       {"Slett opplysningene mine", "Delete my data"},
+	ErasureIntro:       {"Skriv inn e-postadressen du brukte i kontaktskjemaet. Vi sender en lenke til den adressen; ingenting slettes før du har bekreftet via lenken.", "Enter the email address you used in the contact form. We will send a link to that address; nothing is deleted until you confirm through the link."},
+	ErasureEmailLabel:  {"E-postadresse", "Email address"},
+	ErasureSend:        {"Send meg lenken", "Send me the link"},
+	ErasureAsked:       {"Sjekk e-posten din", "Check your email"},
+	ErasureAskedBody:   {"Hvis adressen er gyldig, får du straks en e-post med en lenke for å bekrefte slettingen. Lenken virker i %d timer.", "If the address is valid, you will shortly get an email with a link to confirm the deletion. The link works for %d hours."},
+	ErasureConfirm:     {"Bekreft sletting", "Confirm deletion"},
+	ErasureConfirmBody: {"Når du bekrefter, slettes alle lagrede kopier av meldingene dine til oss. Det kan ikke angres.", "When you confirm, every stored copy of your messages to us is deleted. This cannot be undone."},
+	ErasureConfirmBtn:  {"Slett opplysningene mine", "Delete my data"},
+	ErasureQueued:      {"Slettingen er i gang", "Deletion in progress"},
+	ErasureQueuedBody:  {"Vi sletter nå alle lagrede kopier, og ansatte får beskjed om å slette e-postene. Referanse: %s.", "We are now deleting every stored copy, and staff are told to delete the emails. Reference: %s."},
+	ErasureRefused:     {"Lenken kan ikke brukes", "This link cannot be used"},
+	TokenInvalid:       {"Lenken er ufullstendig eller endret. Bruk lenken fra e-posten slik den er, eller be om en ny.", "The link is incomplete or has been changed. Use the link from the email as it is, or ask for a new one."},
+	TokenExpired:       {"Lenken er utløpt. Be om en ny lenke.", "The link has expired. Ask for a new link."},
+	TokenUsed:          {"Lenken er allerede brukt. Slettingen du ba om, er i gang eller ferdig.", "The link has been used already. The deletion you asked for is in progress or done."},
+	PrivacyContact:     {"Spørsmål om personvern: %s.", "Questions about privacy: %s."},
+	Complaint:          {"Du har rett til å klage til Datatilsynet (www.datatilsynet.no) hvis du mener vi behandler personopplysninger i strid med regelverket.", "You have the right to complain to the Norwegian Data Protection Authority, Datatilsynet (www.datatilsynet.no), if you believe we process personal data unlawfully."},
+}
+
+// Textf is Text with a string filled in for %s.
+func Textf(lang string, key Key, s string) string {
+	return strings.Replace(Text(lang, key, 0), "%s", s, 1)
 }
 
 // Text returns the text for key in lang ("nb" or "en"), with limit filled

@@ -38,8 +38,10 @@ type Options struct {
 	InfraDir string
 	// Ports to listen on; 0 picks a free loopback port.
 	DynamoPort, SESPort, SQSPort int
-	// Which emulators to start.
-	Dynamo, SES, SQS bool
+	// Which emulators to start. Secrets is the in-process Secrets Manager
+	// stand-in (secrets.go), on SecretsPort.
+	Dynamo, SES, SQS, Secrets bool
+	SecretsPort               int
 	// Log receives the emulators' output, each line prefixed with the
 	// emulator's name. May be nil.
 	Log io.Writer
@@ -49,6 +51,8 @@ type Options struct {
 // were not started.
 type Stack struct {
 	DynamoURL, SESURL, SQSURL string
+	// Secrets is the Secrets Manager stand-in, when started.
+	Secrets *Secrets
 
 	procs []*proc
 }
@@ -123,6 +127,12 @@ func Start(ctx context.Context, opt Options) (*Stack, error) {
 		}
 		*w.url = url
 	}
+	if opt.Secrets {
+		if s.Secrets, err = StartSecrets(opt.SecretsPort); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -171,6 +181,7 @@ func (s *Stack) Stop() {
 		p.stop(stopGrace)
 	}
 	s.procs = nil
+	s.Secrets.Close()
 }
 
 // Env returns the variables that point the AWS SDK at the started
@@ -181,6 +192,7 @@ func (s *Stack) Env() []string {
 		{"AWS_ENDPOINT_URL_DYNAMODB", s.DynamoURL},
 		{"AWS_ENDPOINT_URL_SES", s.SESURL},
 		{"AWS_ENDPOINT_URL_SQS", s.SQSURL},
+		{"AWS_ENDPOINT_URL_SECRETS_MANAGER", s.secretsURL()},
 	} {
 		if e.url != "" {
 			env = append(env, e.key+"="+e.url)
@@ -192,6 +204,13 @@ func (s *Stack) Env() []string {
 		"AWS_REGION="+Region,
 		"AWS_EC2_METADATA_DISABLED=true",
 	)
+}
+
+func (s *Stack) secretsURL() string {
+	if s.Secrets == nil {
+		return ""
+	}
+	return s.Secrets.URL
 }
 
 // Setenv applies Env to this process and returns a func that restores the

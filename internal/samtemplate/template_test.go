@@ -16,10 +16,13 @@ import (
 	cfndynamodb "github.com/awslabs/goformation/v7/cloudformation/dynamodb"
 	"github.com/awslabs/goformation/v7/cloudformation/policies"
 
+	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/erasurequeue"
 	"github.com/opt-e/kontakt/internal/httpapi"
 	"github.com/opt-e/kontakt/internal/samtemplate"
+	"github.com/opt-e/kontakt/internal/secrets"
 	"github.com/opt-e/kontakt/internal/ses"
 )
 
@@ -34,13 +37,14 @@ const (
 	lookupIndex    = dynamo.LookupIndex
 	pendingIndex   = dynamo.PendingIndex
 	senderParam    = "SenderAddress"
+	secret         = "KontaktSecret"
 )
 
 var (
 	submitEnv     = config.EnvVars
-	submitActions = append(append([]string{}, dynamo.SubmitIAMActions...), ses.IAMActions...)
+	submitActions = append(append(append([]string{}, dynamo.SubmitIAMActions...), ses.IAMActions...), secrets.IAMActions...)
 	eraseActions  = append(append([]string{}, dynamo.EraseIAMActions...), ses.IAMActions...)
-	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}", "GET /f/{form}/" + httpapi.ScriptFile}
+	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}", "GET /f/{form}/token", "GET /f/{form}/" + httpapi.ScriptFile}
 )
 
 func TestEraseFunction(t *testing.T) {
@@ -89,6 +93,20 @@ func TestEraseFunction(t *testing.T) {
 	if dims, _ := samtemplate.Lookup(alarm, "Dimensions"); !strings.Contains(fmt.Sprint(dims), "ErasureDeadLetterQueue") {
 		t.Errorf("the alarm does not watch the dead-letter queue: %v", dims)
 	}
+}
+
+func TestPrivacyFunction(t *testing.T) {
+	tpl := load(t)
+	fn := "PrivacyFunction"
+	assertFunctionEnv(t, tpl, fn, config.PrivacyEnvVars)
+	assertEnvValue(t, tpl, fn, config.EnvTokenSecret, samtemplate.Ref("TokenSecret"))
+	assertEnvValue(t, tpl, fn, config.EnvErasureQueueURL, samtemplate.Ref("ErasureQueue"))
+	want := append(append(append(append([]string{}, dynamo.PrivacyIAMActions...), ses.IAMActions...), erasurequeue.IAMActions...), secrets.IAMActions...)
+	assertPolicyActions(t, tpl, fn, want)
+	assertActionResources(t, tpl, fn, "sqs:SendMessage", []string{samtemplate.GetAtt("ErasureQueue", "Arn")})
+	assertActionResources(t, tpl, fn, "secretsmanager:GetSecretValue", []string{samtemplate.Ref("TokenSecret")})
+	assertActionCondition(t, tpl, fn, "ses:SendEmail", "StringEquals", "ses:FromAddress", samtemplate.Ref(senderParam))
+	assertRoutes(t, tpl, fn, samtemplate.Ref(httpAPI), "2.0", []string{"GET /erasure", "POST /erasure", "GET /erasure/confirm", "POST /erasure/confirm"})
 }
 
 func toFloat(v any) float64 {
@@ -204,6 +222,7 @@ func TestSubmitFunctionEnv(t *testing.T) {
 	assertEnvValue(t, tpl, submitFunction, "KONTAKT_TABLE", samtemplate.Ref(table))
 	assertEnvValue(t, tpl, submitFunction, "KONTAKT_SENDER", samtemplate.Ref(senderParam))
 	assertEnvValue(t, tpl, submitFunction, "KONTAKT_RETENTION_DAYS", samtemplate.Ref("RetentionDays"))
+	assertEnvValue(t, tpl, submitFunction, config.EnvSecretID, samtemplate.Ref(secret))
 
 	// Every parameter-driven value resolves with the defaults plus a sender.
 	env, err := samtemplate.FunctionEnv(tpl, submitFunction)
@@ -213,6 +232,7 @@ func TestSubmitFunctionEnv(t *testing.T) {
 	vars := samtemplate.ParameterDefaults(tpl)
 	vars[senderParam] = "skjema@example.no"
 	vars[table] = table
+	vars[secret] = secret
 	for k, v := range env {
 		if _, err := samtemplate.Substitute(v, vars); err != nil {
 			t.Errorf("%s: %v", k, err)
@@ -234,6 +254,25 @@ func TestSubmitFunctionPolicy(t *testing.T) {
 	assertActionResources(t, tpl, submitFunction, "ses:SendEmail",
 		[]string{"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"})
 	assertActionCondition(t, tpl, submitFunction, "ses:SendEmail", "StringEquals", "ses:FromAddress", samtemplate.Ref(senderParam))
+	// Its own generated secret, and captcha secrets under the one prefix
+	// that config accepts.
+	assertActionResources(t, tpl, submitFunction, "secretsmanager:GetSecretValue", []string{samtemplate.Ref(secret),
+		"arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:" + config.CaptchaSecretPrefix + "*"})
+}
+
+// The generated secret is long enough for abuse.Keys and has no
+// punctuation to trip over in a shell.
+func TestGeneratedSecret(t *testing.T) {
+	props, err := samtemplate.RawProperties(loadRaw(t), secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := samtemplate.Lookup(props, "GenerateSecretString", "PasswordLength"); toFloat(n) < abuse.MinSecretLength {
+		t.Errorf("PasswordLength = %v, want at least %d", n, abuse.MinSecretLength)
+	}
+	if v, _ := samtemplate.Lookup(props, "GenerateSecretString", "ExcludePunctuation"); v != true {
+		t.Errorf("ExcludePunctuation = %v, want true", v)
+	}
 }
 
 func TestSubmissionsTable(t *testing.T) {
@@ -521,5 +560,34 @@ func TestCfnLint(t *testing.T) {
 	}
 	if err != nil {
 		t.Errorf("cfn-lint %s: %v\n%s", templatePath, err, out)
+	}
+}
+
+// Every function is built the way DESIGN.md says, and `sam build` finds a
+// Makefile target for it that cross-compiles its own ./functions/<name>.
+func TestEveryFunctionBuildsWithTheMakefile(t *testing.T) {
+	tpl := load(t)
+	fns := tpl.GetAllServerlessFunctionResources()
+	if len(fns) < 3 {
+		t.Fatalf("only %d functions in the template", len(fns))
+	}
+	for id, f := range fns {
+		if f.Handler == nil || *f.Handler != "bootstrap" || f.Runtime == nil || *f.Runtime != "provided.al2023" ||
+			!reflect.DeepEqual(f.Architectures, []string{"arm64"}) || f.AWSCloudFormationMetadata["BuildMethod"] != "makefile" {
+			t.Errorf("%s: not a provided.al2023 arm64 bootstrap built by the Makefile", id)
+			continue
+		}
+		cmd := exec.Command("make", "-n", "--no-print-directory", "build-"+id, "ARTIFACTS_DIR=/artifacts")
+		cmd.Dir = "../.."
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("%s: make build-%s: %v\n%s", id, id, err, out)
+			continue
+		}
+		for _, want := range []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "-tags lambda.norpc", "-trimpath", "-o /artifacts/bootstrap ./functions/"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("%s: build command lacks %q:\n%s", id, want, out)
+			}
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
@@ -138,6 +139,22 @@ var _ erasure.Notifier = (*Notifier)(nil)
 func (n *Notifier) NotifyErased(ctx context.Context, r erasure.Receipt, copies []erasure.Copy) error {
 	_, err := n.Client.SendEmail(ctx, input(n.Sender, []string{n.Contact}, email.ErasureNotice(r, copies)))
 	if err != nil {
+		return &Error{Class: Classify(err), Err: err}
+	}
+	return nil
+}
+
+// LinkMailer emails erasure confirmation links to visitors.
+type LinkMailer struct {
+	Client API
+	Sender string
+}
+
+var _ erasure.LinkMailer = (*LinkMailer)(nil)
+
+// SendConfirmLink emails the link to the address that asked.
+func (m *LinkMailer) SendConfirmLink(ctx context.Context, to, link, lang string, expires time.Time) error {
+	if _, err := m.Client.SendEmail(ctx, input(m.Sender, []string{to}, email.ConfirmLink(link, lang, expires))); err != nil {
 		return &Error{Class: Classify(err), Err: err}
 	}
 	return nil

@@ -43,10 +43,9 @@ func (e *ValidationError) Error() string { return "submission has invalid fields
 
 // Instructions are what the underscore fields and conventions ask for.
 type Instructions struct {
-	ReplyTo  string
-	Subject  string
-	Next     string
-	Honeypot bool
+	ReplyTo string
+	Subject string
+	Next    string
 	// Consent is set when the form has a consent field (At is left for the
 	// caller, who knows the time).
 	Consent *Consent
@@ -58,7 +57,6 @@ const (
 	fieldEmail    = "email"
 	fieldSubject  = "_subject"
 	fieldNext     = "_next"
-	fieldHoneypot = "_gotcha"
 	maxNameLength = 100
 	maxSubject    = 200
 )
@@ -100,11 +98,6 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 			continue
 		}
 		switch f.Name {
-		case fieldHoneypot:
-			if strings.TrimSpace(f.Value) != "" {
-				ins.Honeypot = true
-			}
-			continue
 		case fieldReplyTo:
 			replyTo = strings.TrimSpace(f.Value)
 			continue

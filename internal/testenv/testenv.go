@@ -6,6 +6,7 @@ package testenv
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"io"
@@ -27,20 +28,30 @@ import (
 // TableLogicalID is the table's logical id in template.yaml.
 const TableLogicalID = "SubmissionsTable"
 
+// SecretLogicalID is the generated secret's logical id in template.yaml.
+const SecretLogicalID = "KontaktSecret"
+
+// TokenSecretID names the stand-in for the template's TokenSecret, the key
+// that signs self-service erasure links.
+const TokenSecretID = "TokenSecret"
+
 // Env is a running local stack.
 type Env struct {
 	*localstack.Stack
-	Root    string
-	Table   string
-	AWS     aws.Config
-	restore func()
+	Root  string
+	Table string
+	// SecretID is the ARN of the stand-in for the template's generated
+	// secret (config.EnvSecretID).
+	SecretID string
+	AWS      aws.Config
+	restore  func()
 }
 
 // Options choose ports (0 = any free loopback port) and which emulators run.
 type Options struct {
-	DynamoPort, SESPort, SQSPort int
-	SQS                          bool
-	Log                          io.Writer
+	DynamoPort, SESPort, SQSPort, SecretsPort int
+	SQS                                       bool
+	Log                                       io.Writer
 }
 
 // RepoRoot finds the module root from this source file, so tests in any
@@ -58,14 +69,17 @@ func Start(ctx context.Context, opt Options) (*Env, error) {
 		return nil, fmt.Errorf("install emulators: %w", err)
 	}
 	st, err := localstack.Start(ctx, localstack.Options{
-		InfraDir: infra, Dynamo: true, SES: true, SQS: opt.SQS,
-		DynamoPort: opt.DynamoPort, SESPort: opt.SESPort, SQSPort: opt.SQSPort,
+		InfraDir: infra, Dynamo: true, SES: true, SQS: opt.SQS, Secrets: true,
+		DynamoPort: opt.DynamoPort, SESPort: opt.SESPort, SQSPort: opt.SQSPort, SecretsPort: opt.SecretsPort,
 		Log: opt.Log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start emulators: %w", err)
 	}
 	e := &Env{Stack: st, Root: root, restore: st.Setenv()}
+	// What GenerateSecretString makes in the template: 64 letters and digits.
+	e.SecretID = st.Secrets.Put(SecretLogicalID, rand.Text()+rand.Text()+rand.Text()[:12])
+	st.Secrets.Put(TokenSecretID, rand.Text()+rand.Text()+rand.Text()[:12])
 	if e.AWS, err = app.AWSConfig(ctx); err != nil {
 		e.Stop()
 		return nil, err

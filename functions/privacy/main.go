@@ -1,0 +1,28 @@
+// Command privacy is the Lambda function behind the self-service erasure
+// pages (/erasure, /erasure/confirm). Wiring only: see internal/app.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/config"
+)
+
+func main() {
+	app.Start(func(ctx context.Context, awsCfg aws.Config, log *slog.Logger) (any, error) {
+		cfg, err := config.LoadPrivacy(os.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		h, err := app.Privacy(ctx, cfg, awsCfg, log)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
+	})
+}

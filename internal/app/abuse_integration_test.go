@@ -1,0 +1,273 @@
+package app_test
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/opt-e/kontakt/internal/abuse"
+	"github.com/opt-e/kontakt/internal/abuse/captchatest"
+	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/dynamo"
+)
+
+// formsConfig loads forms (JSON objects) as the function would, with the
+// stack's generated secret.
+func formsConfig(t *testing.T, forms ...string) *config.Config {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "forms.json")
+	if err := os.WriteFile(p, []byte(`{"forms":[`+strings.Join(forms, ",")+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{
+		config.EnvTable: env.Table, config.EnvSender: "kontakt@example.no", config.EnvRecipients: "post@example.no",
+		config.EnvAllowedOrigins: "https://www.example.no", config.EnvSecretID: env.SecretID, config.EnvFormsFile: p,
+	}
+	cfg, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// formPost is a JSON post to form from ip, as API Gateway delivers it.
+func formPost(form, ip, body string, headers ...string) events.APIGatewayV2HTTPRequest {
+	h := map[string]string{"content-type": "application/x-www-form-urlencoded", "accept": "application/json", "origin": "https://www.example.no"}
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			delete(h, headers[i])
+		} else {
+			h[headers[i]] = headers[i+1]
+		}
+	}
+	ev := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "POST /f/{form}", RawPath: "/f/" + form, Headers: h, Body: body,
+		PathParameters: map[string]string{"form": form},
+	}
+	ev.RequestContext.HTTP.Method = "POST"
+	ev.RequestContext.HTTP.Path = "/f/" + form
+	ev.RequestContext.HTTP.SourceIP = ip
+	return ev
+}
+
+// emailsFor counts the emails of form in the SES emulator (the default
+// subject starts with "[form]").
+func emailsFor(t *testing.T, form string) int {
+	t.Helper()
+	emails, err := env.Emails(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range emails {
+		if strings.HasPrefix(e.Subject, "["+form+"]") {
+			n++
+		}
+	}
+	return n
+}
+
+// Concurrent posts over the limit against DynamoDB (dynalite): no more
+// than the limit pass, per source IP and for the whole form, and only
+// those that pass are emailed.
+func TestRateLimitUnderConcurrency(t *testing.T) {
+	integration(t)
+	cfg := formsConfig(t,
+		`{"id":"burst-ip","abuse":{"rate_limit":{"per_ip":3,"per_form":100}}}`,
+		`{"id":"burst-form","abuse":{"rate_limit":{"per_ip":3,"per_form":4}}}`)
+	h := submitHandler(t, cfg, env.AWS, slog.New(slog.DiscardHandler))
+	// One window for the whole test, so a minute boundary cannot split it.
+	start := time.Now()
+	h.Guard.Now = func() time.Time { return start }
+
+	for _, tc := range []struct {
+		form    string
+		ip      func(i int) string
+		n, want int
+	}{
+		{"burst-ip", func(int) string { return "198.51.100.20" }, 12, 3},
+		{"burst-form", func(i int) string { return fmt.Sprintf("198.51.100.%d", 100+i) }, 12, 4},
+	} {
+		t.Run(tc.form, func(t *testing.T) {
+			statuses := make([]int, tc.n)
+			var wg sync.WaitGroup
+			for i := range tc.n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					resp, err := h.Handle(ctx(t), formPost(tc.form, tc.ip(i), "message=Hei+nr+"+fmt.Sprint(i)))
+					if err != nil {
+						t.Error(err)
+					}
+					statuses[i] = resp.StatusCode
+					if resp.StatusCode == 429 && resp.Headers["Retry-After"] == "" {
+						t.Error("429 without Retry-After")
+					}
+				}()
+			}
+			wg.Wait()
+			counts := map[int]int{}
+			for _, s := range statuses {
+				counts[s]++
+			}
+			if counts[200] != tc.want || counts[429] != tc.n-tc.want {
+				t.Fatalf("statuses %v, want %d × 200 and the rest 429", counts, tc.want)
+			}
+			if got := emailsFor(t, tc.form); got != tc.want {
+				t.Errorf("%d emails, want %d", got, tc.want)
+			}
+		})
+	}
+
+	// The counters hold a hash, never the address, and expire.
+	out, err := dynamodb.NewFromConfig(env.AWS).Scan(ctx(t), &dynamodb.ScanInput{TableName: aws.String(env.Table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counters := 0
+	for _, item := range out.Items {
+		id := item[dynamo.AttrID].(*types.AttributeValueMemberS).Value
+		if !strings.HasPrefix(id, dynamo.RateIDPrefix) {
+			continue
+		}
+		counters++
+		if strings.Contains(fmt.Sprint(item), "198.51.100") {
+			t.Errorf("counter %s holds an IP address", id)
+		}
+		if _, ok := item[dynamo.TTLAttribute]; !ok {
+			t.Errorf("counter %s has no %s", id, dynamo.TTLAttribute)
+		}
+		if _, ok := item[dynamo.AttrPending]; ok {
+			t.Errorf("counter %s is in the pending index", id)
+		}
+	}
+	if counters == 0 {
+		t.Error("no counters in the table")
+	}
+}
+
+// Every rule blocks what it should with nothing emailed, and a normal
+// submission through all of them is emailed once.
+func TestEveryRuleBlocksBeforeAnyEmail(t *testing.T) {
+	integration(t)
+	secret := "captcha-secret-" + strings.Repeat("x", 8)
+	var forms []string
+	servers := map[string]*captchatest.Server{}
+	for _, p := range []string{config.CaptchaTurnstile, config.CaptchaHCaptcha, config.CaptchaRecaptcha} {
+		servers[p] = captchatest.Start(t, p, secret)
+		env.Secrets.Put("kontakt/captcha/"+p, secret)
+		forms = append(forms, fmt.Sprintf(`{"id":"guarded-%s","required_fields":["message"],"abuse":{
+			"require_origin":true,"form_token":{},"max_links":1,"blocked_phrases":["casino"],
+			"field_formats":{"phone":"phone"},"rate_limit":{"per_ip":100,"per_form":100},
+			"captcha":{"provider":%q,"secret":"kontakt/captcha/%s","verify_url":%q}}}`, p, p, p, servers[p].URL))
+	}
+	forms = append(forms, `{"id":"guarded-spam","abuse":{"blocked_phrases":["casino"],"content_action":"spam"}}`)
+	h := submitHandler(t, formsConfig(t, forms...), env.AWS, slog.New(slog.DiscardHandler))
+	h.Guard.Captcha.Timeout = 300 * time.Millisecond
+	if err := env.ClearEmails(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, p := range []string{config.CaptchaTurnstile, config.CaptchaHCaptcha, config.CaptchaRecaptcha} {
+		t.Run(p, func(t *testing.T) {
+			form := "guarded-" + p
+			field := abuse.CaptchaField(p)
+			token := h.Guard.Tokens.Issue(form, time.Now().Add(-time.Minute))
+			body := func(kv ...string) string {
+				v := url.Values{"message": {"Hei"}, "_t": {token}, field: {captchatest.Pass}}
+				for i := 0; i+1 < len(kv); i += 2 {
+					if kv[i+1] == "" {
+						v.Del(kv[i])
+					} else {
+						v.Set(kv[i], kv[i+1])
+					}
+				}
+				return v.Encode()
+			}
+			for _, tc := range []struct {
+				name   string
+				req    events.APIGatewayV2HTTPRequest
+				status int
+			}{
+				{"honeypot", formPost(form, "198.51.100.30", body("_gotcha", "x")), 200},
+				{"no form token", formPost(form, "198.51.100.30", body("_t", "")), 200},
+				{"too fast", formPost(form, "198.51.100.30", body("_t", h.Guard.Tokens.Issue(form, time.Now()))), 200},
+				{"no origin or referer", formPost(form, "198.51.100.30", body(), "origin", ""), 403},
+				{"foreign origin", formPost(form, "198.51.100.30", body(), "origin", "https://evil.example.com"), 403},
+				{"links", formPost(form, "198.51.100.30", body("message", "https://a.example https://b.example")), 422},
+				{"blocked phrase", formPost(form, "198.51.100.30", body("message", "Best CASINO")), 422},
+				{"phone format", formPost(form, "198.51.100.30", body("phone", "ring meg")), 422},
+				{"captcha missing", formPost(form, "198.51.100.30", body(field, "")), 422},
+				{"captcha wrong", formPost(form, "198.51.100.30", body(field, "wrong")), 422},
+				{"captcha verify timeout", formPost(form, "198.51.100.30", body(field, captchatest.Slow)), 503},
+			} {
+				resp, err := h.Handle(ctx(t), tc.req)
+				if err != nil || resp.StatusCode != tc.status {
+					t.Errorf("%s: %d %v, want %d: %s", tc.name, resp.StatusCode, err, tc.status, resp.Body)
+				}
+			}
+			if n := emailsFor(t, form); n != 0 {
+				t.Fatalf("%d emails for blocked posts", n)
+			}
+			resp, err := h.Handle(ctx(t), formPost(form, "198.51.100.30", body("phone", "+47 22 33 44 55")))
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("normal submission: %d %v %s", resp.StatusCode, err, resp.Body)
+			}
+			if n := emailsFor(t, form); n != 1 {
+				t.Errorf("%d emails, want 1", n)
+			}
+			if reqs := servers[p].Requests(); len(reqs) == 0 || reqs[len(reqs)-1].Secret != secret {
+				t.Errorf("the verify server did not get the secret from Secrets Manager: %+v", reqs)
+			}
+		})
+	}
+	t.Run("content as spam", func(t *testing.T) {
+		resp, _ := h.Handle(ctx(t), formPost("guarded-spam", "198.51.100.31", "message=casino"))
+		if resp.StatusCode != 200 || emailsFor(t, "guarded-spam") != 0 {
+			t.Errorf("status %d, emails %d; want a success answer and no email", resp.StatusCode, emailsFor(t, "guarded-spam"))
+		}
+	})
+}
+
+// The secrets are read at start-up: a missing one stops the function with
+// the key named.
+func TestSubmitNeedsItsSecrets(t *testing.T) {
+	integration(t)
+	for _, tc := range []struct {
+		name, key string
+		cfg       func() *config.Config
+	}{
+		{"no secret id", config.EnvSecretID, func() *config.Config {
+			c := formsConfig(t, `{"id":"contact"}`)
+			c.SecretID = ""
+			return c
+		}},
+		{"no such secret", config.EnvSecretID, func() *config.Config {
+			c := formsConfig(t, `{"id":"contact"}`)
+			c.SecretID = "KontaktSecret-missing"
+			return c
+		}},
+		{"no captcha secret", "forms[1].abuse.captcha.secret", func() *config.Config {
+			return formsConfig(t, `{"id":"a"}`, `{"id":"b","abuse":{"captcha":{"provider":"turnstile","secret":"kontakt/captcha/never-stored"}}}`)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := app.Submit(ctx(t), tc.cfg(), env.AWS, slog.New(slog.DiscardHandler))
+			if err == nil || !strings.Contains(err.Error(), tc.key) {
+				t.Errorf("err = %v, want one naming %s", err, tc.key)
+			}
+		})
+	}
+}

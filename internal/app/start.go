@@ -1,0 +1,35 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// Start is every Lambda main: it builds the handler once, at init, with the
+// SDK configuration and Lambda's JSON logger, and starts it. A start-up
+// error (a bad configuration key, an unreadable secret) is logged and ends
+// init: Lambda then reports the failure on every invocation, which is louder
+// than answering visitors with errors.
+func Start(build func(ctx context.Context, awsCfg aws.Config, log *slog.Logger) (any, error)) {
+	log := lambdacontext.NewLogger()
+	ctx := context.Background()
+	awsCfg, err := AWSConfig(ctx)
+	if err != nil {
+		fail(log, err)
+	}
+	h, err := build(ctx, awsCfg, log)
+	if err != nil {
+		fail(log, err)
+	}
+	lambda.Start(h)
+}
+
+func fail(log *slog.Logger, err error) {
+	log.Error("start-up failed", slog.String("error", err.Error()))
+	os.Exit(1)
+}

@@ -1,0 +1,86 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment variables of the privacy (self-service erasure) function.
+const (
+	EnvErasureQueueURL    = "KONTAKT_ERASURE_QUEUE_URL"
+	EnvTokenSecret        = "KONTAKT_TOKEN_SECRET"
+	EnvTokenLifetimeHours = "KONTAKT_TOKEN_LIFETIME_HOURS"
+	EnvPublicURL          = "KONTAKT_PUBLIC_URL"
+	EnvPrivacyNote        = "KONTAKT_PRIVACY_NOTE"
+)
+
+// PrivacyEnvVars lists every variable the privacy function reads.
+var PrivacyEnvVars = []string{
+	EnvTable, EnvSender, EnvPrivacyContact, EnvErasureQueueURL, EnvTokenSecret,
+	EnvTokenLifetimeHours, EnvPublicURL, EnvPrivacyNote, EnvLanguage,
+}
+
+// Privacy is the privacy function's configuration.
+type Privacy struct {
+	Table          string
+	Sender         string
+	PrivacyContact string
+	QueueURL       string
+	// TokenSecret names the Secrets Manager secret holding the HMAC key.
+	TokenSecret   string
+	TokenLifetime time.Duration
+	// PublicURL is the API's base URL for links in emails; empty means the
+	// domain API Gateway reports for the request.
+	PublicURL string
+	// Note is extra text on the pages (e.g. the privacy policy's address).
+	Note     string
+	Language string
+}
+
+// LoadPrivacy reads the privacy function's configuration.
+func LoadPrivacy(lookup func(string) (string, bool)) (*Privacy, error) {
+	get := func(k string) string {
+		v, _ := lookup(k)
+		return strings.TrimSpace(v)
+	}
+	c := &Privacy{
+		Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact),
+		QueueURL: get(EnvErasureQueueURL), TokenSecret: get(EnvTokenSecret),
+		PublicURL: strings.TrimRight(get(EnvPublicURL), "/"), Note: get(EnvPrivacyNote), Language: get(EnvLanguage),
+	}
+	for k, v := range map[string]string{EnvTable: c.Table, EnvErasureQueueURL: c.QueueURL, EnvTokenSecret: c.TokenSecret} {
+		if v == "" {
+			return nil, &Error{Key: k, Reason: "is not set"}
+		}
+	}
+	if err := checkAddress(c.Sender); err != nil {
+		return nil, &Error{Key: EnvSender, Reason: err.Error()}
+	}
+	if err := checkAddress(c.PrivacyContact); err != nil {
+		return nil, &Error{Key: EnvPrivacyContact, Reason: err.Error()}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, &Error{Key: EnvPublicURL, Reason: fmt.Sprintf("%q must be an absolute http(s) URL", c.PublicURL)}
+		}
+	}
+	hours := get(EnvTokenLifetimeHours)
+	if hours == "" {
+		hours = "24"
+	}
+	n, err := strconv.Atoi(hours)
+	if err != nil || n < 1 || n > 24*7 {
+		return nil, &Error{Key: EnvTokenLifetimeHours, Reason: fmt.Sprintf("%q must be a whole number of hours between 1 and 168", hours)}
+	}
+	c.TokenLifetime = time.Duration(n) * time.Hour
+	if c.Language == "" {
+		c.Language = DefaultLanguage
+	}
+	if c.Language != "nb" && c.Language != "en" {
+		return nil, &Error{Key: EnvLanguage, Reason: fmt.Sprintf("%q must be nb or en", c.Language)}
+	}
+	return c, nil
+}

@@ -1,0 +1,153 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/opt-e/kontakt/internal/abuse"
+	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/i18n"
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+// tokenSuffix ends the form-age token route, GET /f/{form}/token.
+const tokenSuffix = "/token"
+
+type tokenBody struct {
+	OK    bool   `json:"ok"`
+	Token string `json:"token"`
+	// Field is where the page puts the token.
+	Field     string `json:"field"`
+	ExpiresIn int    `json:"expires_in"`
+}
+
+// token answers GET /f/{form}/token with a fresh form-age token, for forms
+// that use them. It is JSON whatever the client asks for.
+func (h *Handler) token(r *request) events.APIGatewayV2HTTPResponse {
+	r.json = true
+	if r.method != "GET" {
+		return r.methodNotAllowed("GET")
+	}
+	if resp, refused := r.refuseOrigin(); refused {
+		return resp
+	}
+	t := r.form.Abuse.FormToken
+	if t == nil || h.Guard == nil || h.Guard.Tokens == nil {
+		r.outcome = "token_off"
+		return r.fail(&requestError{status: 404, key: i18n.TokenOff, detail: "form tokens are not enabled for this form (abuse.form_token)"})
+	}
+	r.outcome = "token"
+	return r.jsonResponse(200, tokenBody{
+		OK: true, Token: h.Guard.Tokens.Issue(r.form.ID, h.Now()),
+		Field: abuse.TokenField, ExpiresIn: t.MaxAgeSeconds,
+	})
+}
+
+// methodNotAllowed is the 405 for a route that takes the methods in allow.
+func (r *request) methodNotAllowed(allow string) events.APIGatewayV2HTTPResponse {
+	r.outcome = "method"
+	resp := r.fail(&requestError{status: 405, key: i18n.NotAllowed, detail: "use " + allow})
+	resp.Headers["Allow"] = allow
+	return resp
+}
+
+// refuseOrigin answers a 403 when checkOrigin refuses the request.
+func (r *request) refuseOrigin() (events.APIGatewayV2HTTPResponse, bool) {
+	if err := r.checkOrigin(); err != nil {
+		r.outcome = "origin"
+		return r.fail(err), true
+	}
+	return events.APIGatewayV2HTTPResponse{}, false
+}
+
+// checkOrigin checks Origin, or Referer when a browser sent no Origin.
+// Requests with neither (some browsers' plain HTML posts, curl) are let
+// through unless the form requires one; the CORS headers still go only to
+// allowed origins. The message says which header was refused, so a web
+// developer sees at once what to fix.
+func (r *request) checkOrigin() error {
+	origin, via := r.origin, "Origin"
+	if origin == "" {
+		ref := r.header("referer")
+		if ref == "" {
+			if r.form.Abuse.RequireOrigin {
+				return &requestError{status: 403, key: i18n.OriginRequired,
+					detail: "this form requires an Origin or Referer header from a page on one of its allowed origins (abuse.require_origin)"}
+			}
+			return nil
+		}
+		via = "Referer"
+		u, err := url.Parse(ref)
+		if err != nil || u.Host == "" {
+			return &requestError{status: 403, key: i18n.OriginRefused, detail: "the Referer is not an absolute URL on an allowed origin of this form"}
+		}
+		origin = u.Scheme + "://" + u.Host
+	}
+	if r.form.OriginAllowed(origin) {
+		return nil
+	}
+	if len(origin) > 100 {
+		origin = origin[:100]
+	}
+	return &requestError{status: 403, key: i18n.OriginRefused, detail: fmt.Sprintf("%s %q is not an allowed origin of this form", via, origin)}
+}
+
+// refused maps a refusal from the abuse rules: 422 for what the visitor can
+// fix (a captcha), 429 for a rate limit and 503 when a check could not be
+// made (the captcha provider did not answer): fail closed, nothing is sent,
+// and the visitor is told to try again.
+func (r *request) refused(err error) events.APIGatewayV2HTTPResponse {
+	var ref *abuse.Refusal
+	if !errors.As(err, &ref) {
+		r.outcome = "internal"
+		return r.fail(err)
+	}
+	r.outcome = string(ref.Rule)
+	var resp events.APIGatewayV2HTTPResponse
+	switch ref.Kind {
+	case abuse.Invalid:
+		return r.fail(&submission.ValidationError{Problems: []submission.Problem{ref.Problem}})
+	case abuse.Limited:
+		resp = r.fail(&requestError{status: 429, key: i18n.RateLimited, detail: "too many requests"})
+	default:
+		resp = r.fail(&requestError{status: 503, key: i18n.CheckFailed, detail: "the submission could not be checked, so it was not sent; try again later"})
+	}
+	resp.Headers["Retry-After"] = strconv.Itoa(max(1, int(ref.RetryAfter.Seconds())))
+	return resp
+}
+
+// spamNext is where a success would have sent the post, so that a bot
+// caught as spam is redirected exactly like a person.
+func spamNext(form *config.Form, fields []submission.Field) string {
+	next := ""
+	for _, f := range fields {
+		if f.Name == "_next" {
+			next = strings.TrimSpace(f.Value)
+		}
+	}
+	if next != "" && submission.RedirectAllowed(form, next) {
+		return next
+	}
+	return ""
+}
+
+// withProblems adds the content rules' problems to validation's, so that a
+// visitor fixes everything in one round trip.
+func withProblems(err error, problems []submission.Problem) error {
+	if len(problems) == 0 {
+		return err
+	}
+	var ve *submission.ValidationError
+	if errors.As(err, &ve) {
+		return &submission.ValidationError{Problems: append(append([]submission.Problem{}, ve.Problems...), problems...)}
+	}
+	if err != nil {
+		return err
+	}
+	return &submission.ValidationError{Problems: problems}
+}
