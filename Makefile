@@ -11,7 +11,7 @@ GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags='-s -w'
 # A forms file (see README, "Configuration") is copied into the deployment
 # package when it exists.
 FORMS_FILE ?= forms.json
-FUNCTIONS := submit erase
+FUNCTIONS := submit erase redrive
 
 .PHONY: build dev erase test lint unit validate tidy-check fmt-check clean $(addprefix build-,$(FUNCTIONS))
 
@@ -23,6 +23,7 @@ build-$(1)Function:
 endef
 $(eval $(call lambda_target,Submit,submit))
 $(eval $(call lambda_target,Erase,erase))
+$(eval $(call lambda_target,Redrive,redrive))
 
 build: ## build every function for linux/arm64 into build/<name>/bootstrap
 	@for f in $(FUNCTIONS); do \

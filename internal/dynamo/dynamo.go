@@ -49,6 +49,9 @@ const (
 	KindSubmission = "submission"
 	StatusPending  = "pending"
 	StatusSent     = "sent"
+	// StatusFailed: the email was given up (a permanent SES error or too many
+	// attempts). The copy stays until its TTL, out of the pending index.
+	StatusFailed = "failed"
 	pendingShard   = "p"
 )
 
@@ -56,8 +59,9 @@ const (
 // still be sending it: it is longer than the submit function's timeout.
 const FirstRetryDelay = 2 * time.Minute
 
-// SubmitIAMActions are the DynamoDB actions the submit function calls.
-var SubmitIAMActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}
+// SubmitIAMActions are the DynamoDB actions the submit function calls: the
+// copy (PutItem, UpdateItem) and the idempotency markers (all four).
+var SubmitIAMActions = []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
 
 // API is the part of the DynamoDB client the adapter uses.
 type API interface {
