@@ -105,11 +105,11 @@ func (svc *Service) Accept(ctx context.Context, form *config.Form, s *Submission
 func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Submission) (Outcome, error) {
 	storeErr := make(chan error, 1)
 	go func() {
-		c, cancel := svc.budget(ctx, svc.Timeouts.Save)
+		c, cancel := WithBudget(ctx, svc.Timeouts.Save, svc.afterSend())
 		defer cancel()
 		storeErr <- svc.Store.Save(c, s)
 	}()
-	c, cancel := svc.budget(ctx, svc.Timeouts.Send)
+	c, cancel := WithBudget(ctx, svc.Timeouts.Send, svc.afterSend())
 	sendErr := svc.Mailer.Send(c, form, s)
 	cancel()
 	saveErr := <-storeErr
@@ -149,6 +149,17 @@ func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Subm
 
 func (svc *Service) budget(ctx context.Context, limit time.Duration) (context.Context, context.CancelFunc) {
 	return WithBudget(ctx, limit, svc.Timeouts.Reserve)
+}
+
+// afterSend is the time kept back from sending and storing for what must
+// follow them: recording the outcome on the copy (so a pending copy says
+// why) and on the idempotency marker, then answering.
+func (svc *Service) afterSend() time.Duration {
+	d := svc.Timeouts.Reserve + svc.Timeouts.Mark
+	if svc.Markers != nil {
+		d += svc.Timeouts.Marker
+	}
+	return d
 }
 
 // WithBudget gives one external call the smaller of limit and what is left
