@@ -52,7 +52,7 @@ const (
 	// StatusFailed: the email was given up (a permanent SES error or too many
 	// attempts). The copy stays until its TTL, out of the pending index.
 	StatusFailed = "failed"
-	pendingShard   = "p"
+	pendingShard = "p"
 )
 
 // FirstRetryDelay keeps the re-sender away from a copy whose submit call may
