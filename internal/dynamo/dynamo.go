@@ -49,11 +49,12 @@ const (
 	KindSubmission = "submission"
 	StatusPending  = "pending"
 	StatusSent     = "sent"
-	// StatusFailed: the email was given up (a permanent SES error or too many
-	// attempts). The copy stays until its TTL, out of the pending index.
-	StatusFailed = "failed"
-	pendingShard = "p"
+	pendingShard   = "p"
 )
+
+// StatusFailed: the email was given up (a permanent SES error or too many
+// attempts). The copy stays until its TTL, out of the pending index.
+const StatusFailed = "failed"
 
 // FirstRetryDelay keeps the re-sender away from a copy whose submit call may
 // still be sending it: it is longer than the submit function's timeout.

@@ -17,6 +17,11 @@ import (
 	"github.com/opt-e/kontakt/internal/ses"
 )
 
+const (
+	redriveFunction  = "RedriveFunction"
+	configurationSet = "SesConfigurationSet"
+)
+
 var redriveActions = append(append([]string{}, dynamo.RedriveIAMActions...), ses.IAMActions...)
 
 // assertSendResources: every function sends as identities of the account

@@ -25,16 +25,14 @@ import (
 // What the code relies on, taken from the code's own constants: a rename on
 // either side fails here, not in production.
 const (
-	submitFunction   = "SubmitFunction"
-	eraseFunction    = "EraseFunction"
-	httpAPI          = "HttpApi"
-	table            = "SubmissionsTable"
-	ttlAttribute     = dynamo.TTLAttribute
-	lookupIndex      = dynamo.LookupIndex
-	pendingIndex     = dynamo.PendingIndex
-	senderParam      = "SenderAddress"
-	redriveFunction  = "RedriveFunction"
-	configurationSet = "SesConfigurationSet"
+	submitFunction = "SubmitFunction"
+	eraseFunction  = "EraseFunction"
+	httpAPI        = "HttpApi"
+	table          = "SubmissionsTable"
+	ttlAttribute   = dynamo.TTLAttribute
+	lookupIndex    = dynamo.LookupIndex
+	pendingIndex   = dynamo.PendingIndex
+	senderParam    = "SenderAddress"
 )
 
 var (
