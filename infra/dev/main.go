@@ -1,6 +1,8 @@
 // Command dev runs kontakt's whole stack on loopback for `make dev`: the
-// pinned AWS-API emulators, the table as template.yaml defines it, and the
-// submit handler behind a local HTTP → API Gateway adapter, plus a demo page.
+// pinned AWS-API emulators, the table as template.yaml defines it, the
+// submit handler behind a local HTTP → API Gateway adapter, the erase
+// function on the erasure queue, the redrive function on a schedule, and a
+// demo page.
 // Ctrl-C stops everything it started.
 package main
 
@@ -26,6 +28,7 @@ import (
 	"github.com/opt-e/kontakt/internal/apigw"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/esm"
 	"github.com/opt-e/kontakt/internal/testenv"
 )
@@ -47,6 +50,7 @@ func run() error {
 		sesPort    = flag.Int("ses-port", 8005, "SES emulator and mail viewer port")
 		sqsPort    = flag.Int("sqs-port", 9324, "SQS emulator port")
 		formsFile  = flag.String("forms", filepath.Join(testenv.RepoRoot(), "infra", "dev", "forms.json"), "forms configuration file")
+		redriveInt = flag.Duration("redrive-every", 30*time.Second, "how often the redrive function runs (every 5 minutes on AWS)")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -108,6 +112,19 @@ func run() error {
 	}
 	go poller.Run(ctx)
 
+	// The redrive function on its schedule, as EventBridge Scheduler runs it
+	// on AWS: each run gets the function's 60 s timeout.
+	redriveCfg, err := config.LoadRedrive(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	rd := app.Redrive(redriveCfg, env.AWS, log, os.Stderr, "kontakt-local-redrive")
+	go schedule(ctx, *redriveInt, func() {
+		run, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		rd.Handle(run, nil)
+	})
+
 	api := fmt.Sprintf("http://127.0.0.1:%d", *apiPort)
 	mux := http.NewServeMux()
 	mux.Handle("/f/{form}", &apigw.Adapter{Handler: submit.Handle, Params: []string{"form"}, Timeout: 10 * time.Second})
@@ -132,6 +149,7 @@ func run() error {
 		"erasure_queue_url": queues.Erasure.URL,
 		"erasure_dlq_url":   queues.DeadLetter.URL,
 		"privacy_contact":   eraseCfg.PrivacyContact,
+		"redrive_every":     redriveInt.String(),
 		"table":             env.Table,
 		"forms_file":        *formsFile,
 		"region":            os.Getenv("AWS_REGION"),
@@ -149,10 +167,12 @@ kontakt is running on loopback (Ctrl-C stops everything):
   DynamoDB      %s   table %s
   SQS           %s
   erasure queue %s   (make erase EMAIL=…; notices go to %s)
+  redrive       every %s; a pending email is re-sent from %s after its post
   forms config  %s
   written to    .dev/stack.json
 
-`, api, api, env.SESURL, env.SESURL, env.DynamoURL, env.Table, env.SQSURL, queues.Erasure.URL, eraseCfg.PrivacyContact, *formsFile)
+`, api, api, env.SESURL, env.SESURL, env.DynamoURL, env.Table, env.SQSURL, queues.Erasure.URL, eraseCfg.PrivacyContact,
+		*redriveInt, dynamo.FirstRetryDelay, *formsFile)
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
@@ -168,4 +188,19 @@ kontakt is running on loopback (Ctrl-C stops everything):
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// schedule calls run every interval until ctx ends, never two at once (on
+// AWS the redrive function's reserved concurrency of 1 does the same).
+func schedule(ctx context.Context, every time.Duration, run func()) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			run()
+		}
+	}
 }

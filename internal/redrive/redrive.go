@@ -205,7 +205,11 @@ func (svc *Service) Run(ctx context.Context) (Report, error) {
 		svc.Log.ErrorContext(ctx, "redrive could not read the pending index", append(attrs, slog.String("error_class", submission.ErrorClass(queryErr)))...)
 		return rep, queryErr
 	}
-	svc.Log.InfoContext(ctx, "redrive run", attrs...)
+	level := slog.LevelInfo
+	if rep.Due == 0 {
+		level = slog.LevelDebug // a quiet run every few minutes is no news
+	}
+	svc.Log.Log(ctx, level, "redrive run", attrs...)
 	return rep, nil
 }
 
