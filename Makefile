@@ -1,6 +1,8 @@
 # kontakt — build, run locally, test.
-#   make dev    the whole stack on loopback (emulators, API on :3000, demo page)
-#   make test   lint, unit, integration, end-to-end and template tests
+#   make dev       the whole stack on loopback (emulators, API on :3000, demo page)
+#   make test      lint, unit, integration, end-to-end and template tests
+#   make loadtest  5,000 submissions at concurrency 32 while SES fails, then redrive
+#   make fuzz      every fuzz target for FUZZTIME each
 # `sam build` calls the build-<LogicalId> targets below (BuildMethod: makefile).
 
 SHELL := /bin/bash
@@ -13,7 +15,7 @@ GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags='-s -w'
 FORMS_FILE ?= forms.json
 FUNCTIONS := submit erase redrive
 
-.PHONY: build dev erase test lint unit validate tidy-check fmt-check clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: build dev erase test lint unit validate tidy-check fmt-check clean loadtest fuzz $(addprefix build-,$(FUNCTIONS))
 
 # build-<Function>: what sam build runs, with ARTIFACTS_DIR set by SAM.
 define lambda_target
@@ -60,6 +62,24 @@ validate: ## check the forms configuration and the SAM template without AWS
 
 unit: ## unit tests only (no emulators)
 	$(GO) test -race -short ./...
+
+# `make test` runs a small load (300 at 8, with -race); this is the full one.
+LOAD_N ?= 5000
+LOAD_C ?= 32
+loadtest: ## LOAD_N submissions at concurrency LOAD_C through the local stack, SES failing for part of it
+	$(GO) test -count=1 -run '^TestLoad$$' -v -timeout 30m ./internal/loadtest -load.n=$(LOAD_N) -load.c=$(LOAD_C)
+
+# Fuzz targets as package:Target; `make test` runs their seed corpora
+# (testdata/fuzz) like any test. Findings are written to testdata/fuzz too.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := internal/httpapi:FuzzParseBody internal/httpapi:FuzzSubmitToEmail \
+	internal/submission:FuzzCheck internal/ses:FuzzInput
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg="./$${t%%:*}"; name="$${t##*:}"; \
+	  echo "== $$name ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	done
 
 clean:
 	rm -rf build .aws-sam .dev .bench

@@ -6,6 +6,7 @@
 package faultproxy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -71,6 +72,7 @@ type Proxy struct {
 	fault Fault
 	seq   int
 	srv   *http.Server
+	ln    net.Listener
 
 	forwarded, faulted atomic.Int64
 }
@@ -109,7 +111,7 @@ func Start(target string) (*Proxy, error) {
 
 func (p *Proxy) serve(ln net.Listener) {
 	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
-	p.srv = srv
+	p.srv, p.ln = srv, ln
 	go srv.Serve(ln)
 }
 
@@ -123,15 +125,21 @@ func (p *Proxy) Set(f Fault) {
 	p.fault, p.seq = f, 0
 }
 
-// Down stops listening and drops every open connection: new requests are
-// refused by the operating system, as when a service is unreachable.
+// Down stops listening: new connections are refused by the operating
+// system, as when a service is unreachable, and kept-alive ones are closed
+// once idle. Requests already forwarded still get their answer: cutting one
+// after the service accepted it would leave the client not knowing whether
+// it went through, which is another fault (see Close).
 func (p *Proxy) Down() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.srv != nil {
-		p.srv.Close()
-		p.srv = nil
+	if p.srv == nil {
+		return
 	}
+	p.ln.Close()
+	srv := p.srv
+	go srv.Shutdown(context.Background())
+	p.srv, p.ln = nil, nil
 }
 
 // Up listens again on the same address after Down.
@@ -149,8 +157,16 @@ func (p *Proxy) Up() error {
 	return nil
 }
 
-// Close stops the proxy for good.
-func (p *Proxy) Close() { p.Down() }
+// Close stops the proxy for good, dropping every connection at once,
+// requests in flight included.
+func (p *Proxy) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.srv != nil {
+		p.srv.Close()
+		p.srv, p.ln = nil, nil
+	}
+}
 
 // Counts reports how many requests were forwarded and how many were given
 // a fault (answered or held until the client left).

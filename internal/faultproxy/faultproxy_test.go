@@ -171,3 +171,28 @@ func TestLoopbackOnly(t *testing.T) {
 		t.Errorf("Start on a remote target: %v", err)
 	}
 }
+
+// A request the service already took still gets its answer when the proxy
+// goes down: the client must not be left unsure whether it went through.
+func TestDownLetsRequestsInFlightFinish(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		w.Header().Set("Content-Type", "text/xml")
+		w.Write([]byte(`<SendEmailResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><SendEmailResult><MessageId>m-1</MessageId></SendEmailResult></SendEmailResponse>`))
+	}))
+	defer srv.Close()
+	p := start(t, srv.URL)
+	done := make(chan error, 1)
+	go func() { done <- send(context.Background(), sesClient(p.URL())) }()
+	<-entered
+	p.Down()
+	if err := send(context.Background(), sesClient(p.URL())); ses.Classify(err) != ses.ClassUnavailable {
+		t.Errorf("a new request while down: %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Errorf("the request in flight failed: %v", err)
+	}
+}

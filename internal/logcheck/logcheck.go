@@ -46,14 +46,14 @@ func (c *Capture) Write(p []byte) (int, error) {
 }
 
 // Secret adds values that must never be logged. A multi-line value is also
-// checked line by line; values shorter than 4 characters are skipped, as
-// they match ordinary words.
+// checked line by line; values shorter than 4 bytes are skipped, as they
+// match ordinary words.
 func (c *Capture) Secret(values ...string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, v := range values {
 		for _, part := range append([]string{v}, strings.Split(v, "\n")...) {
-			if part = strings.TrimSpace(part); len([]rune(part)) >= 4 {
+			if part = strings.TrimSpace(part); len(part) >= 4 {
 				c.secrets = append(c.secrets, part)
 			}
 		}
@@ -74,18 +74,34 @@ func (c *Capture) Lines() []string {
 // Leaks returns each captured line that holds a secret, with the secret.
 func (c *Capture) Leaks() []string {
 	lines := c.Lines()
+	// Each secret as written and as JSON escapes it, lower-cased, indexed by
+	// its first four bytes: a load test registers thousands of secrets and
+	// captures thousands of lines.
+	type form struct{ secret, text string }
+	index := map[string][]form{}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	for _, s := range c.secrets {
+		esc, _ := json.Marshal(s)
+		texts := []string{strings.ToLower(s)}
+		if e := strings.ToLower(strings.Trim(string(esc), `"`)); e != texts[0] {
+			texts = append(texts, e)
+		}
+		for _, tx := range texts {
+			if len(tx) >= 4 { // lower-casing can shorten a string
+				index[tx[:4]] = append(index[tx[:4]], form{s, tx})
+			}
+		}
+	}
+	c.mu.Unlock()
 	var leaks []string
 	for _, line := range lines {
 		lower := strings.ToLower(line)
-		for _, s := range c.secrets {
-			esc, _ := json.Marshal(s)
-			forms := []string{s, strings.Trim(string(esc), `"`)}
-			for _, f := range forms {
-				if strings.Contains(lower, strings.ToLower(f)) {
-					leaks = append(leaks, "value "+s+" in: "+line)
-					break
+	scan:
+		for i := 0; i+4 <= len(lower); i++ {
+			for _, f := range index[lower[i:i+4]] {
+				if strings.HasPrefix(lower[i:], f.text) {
+					leaks = append(leaks, "value "+f.secret+" in: "+line)
+					break scan
 				}
 			}
 		}

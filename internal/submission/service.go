@@ -75,7 +75,7 @@ type Timeouts struct {
 // DefaultTimeouts fit a 10 s function timeout with room to answer.
 var DefaultTimeouts = Timeouts{
 	Send: 5 * time.Second, Save: 3 * time.Second, Mark: 2 * time.Second, Reserve: 1 * time.Second,
-	Marker: 1 * time.Second, Replay: 8 * time.Second,
+	Marker: 2 * time.Second, Replay: 8 * time.Second,
 }
 
 // Service sends and stores submissions.
