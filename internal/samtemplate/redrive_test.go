@@ -282,6 +282,40 @@ func TestAlarms(t *testing.T) {
 	}
 }
 
+// Error log lines (level ERROR) of the submit and redrive functions are
+// counted by a metric filter on the function's own log group, and alarmed.
+func TestErrorLogAlarms(t *testing.T) {
+	raw := loadRaw(t)
+	all := alarms(t)
+	res, _ := samtemplate.Lookup(raw, "Resources")
+	for _, fn := range []string{submitFunction, redriveFunction} {
+		props, _ := samtemplate.RawProperties(raw, fn)
+		group, _ := samtemplate.Lookup(props, "LoggingConfig", "LogGroup")
+		found := false
+		for name, r := range res.(map[string]any) {
+			if typ, _ := samtemplate.Lookup(r, "Type"); typ != "AWS::Logs::MetricFilter" {
+				continue
+			}
+			p, _ := samtemplate.RawProperties(raw, name)
+			if lg, _ := samtemplate.Lookup(p, "LogGroupName"); lg != group {
+				continue
+			}
+			found = true
+			if pat, _ := samtemplate.Lookup(p, "FilterPattern"); pat != `{ $.level = "ERROR" }` {
+				t.Errorf("%s: pattern %v, want the ERROR level", name, pat)
+			}
+			ns, _ := samtemplate.Lookup(p, "MetricTransformations", "0", "MetricNamespace")
+			metric, _ := samtemplate.Lookup(p, "MetricTransformations", "0", "MetricName")
+			if a := findAlarm(t, all, fmt.Sprint(ns), fmt.Sprint(metric), map[string]string{}); a != nil {
+				assertAnyIsAlarm(t, a)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no metric filter on its log group %v", fn, group)
+		}
+	}
+}
+
 func assertAnyIsAlarm(t *testing.T, a *alarm) {
 	t.Helper()
 	if a.threshold != 0 || a.comparison != "GreaterThanThreshold" || a.stat != "Sum" || a.missing != "notBreaching" {
