@@ -15,7 +15,7 @@ GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags='-s -w'
 FORMS_FILE ?= forms.json
 FUNCTIONS := submit erase redrive
 
-.PHONY: build dev erase test lint unit validate tidy-check fmt-check clean loadtest fuzz $(addprefix build-,$(FUNCTIONS))
+.PHONY: build dev erase test lint unit validate tidy-check fmt-check clean loadtest fuzz requeue $(addprefix build-,$(FUNCTIONS))
 
 # build-<Function>: what sam build runs, with ARTIFACTS_DIR set by SAM.
 define lambda_target
@@ -39,6 +39,10 @@ dev: ## run the local stack: emulators + API on http://127.0.0.1:3000
 erase: ## enqueue an erasure request on the local stack: make erase EMAIL=kari@example.no
 	@test -n "$(EMAIL)" || { echo "usage: make erase EMAIL=address"; exit 2; }
 	$(GO) run ./infra/erase -email '$(EMAIL)'
+
+requeue: ## put a failed copy back in the redrive queue: make requeue TABLE=<table> ID=<submission id>
+	@test -n "$(TABLE)" -a -n "$(ID)" || { echo "usage: make requeue TABLE=<table> ID=<submission id>"; exit 2; }
+	$(GO) run ./infra/requeue -table '$(TABLE)' -id '$(ID)'
 
 test: lint validate ## every test
 	$(GO) test -race -count=1 ./...

@@ -241,6 +241,20 @@ func TestRedriveGivesUpLoudly(t *testing.T) {
 					t.Errorf("no %s metric in %s", m, emf)
 				}
 			}
+
+			// The operator fixes the cause and requeues the copy: the next
+			// run sends it once.
+			rd := &dynamo.Redrive{Client: dynamoClient(), Table: s.table}
+			if err := rd.Requeue(ctx(t), a.ID, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if err := rd.Requeue(ctx(t), a.ID, time.Now()); err == nil {
+				t.Error("a copy that is no longer failed was requeued")
+			}
+			if rep, err := s.redrive(t).Run(fnCtx(t)); err != nil || rep.Sent != 1 {
+				t.Fatalf("run after requeue = %+v, %v", rep, err)
+			}
+			assertEmailedOnce(t, []string{a.ID})
 		})
 	}
 }

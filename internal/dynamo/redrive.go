@@ -154,3 +154,33 @@ func (r *Redrive) finish(ctx context.Context, op string, c *redrive.Claimed, upd
 	}
 	return nil
 }
+
+// Requeue puts a failed copy back in the pending index, due at once and
+// with its attempts counted afresh: the operator's way to deliver it after
+// fixing what made SES refuse it. Only a failed, unexpired copy qualifies.
+func (r *Redrive) Requeue(ctx context.Context, id string, now time.Time) error {
+	_, err := r.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(r.Table),
+		Key:                 key(id),
+		UpdateExpression:    aws.String("SET #status = :pending, #p = :p, #next = :now, #attempts = :one REMOVE #failed_at"),
+		ConditionExpression: aws.String("#status = :failed AND #exp > :now"),
+		ExpressionAttributeNames: map[string]string{
+			"#status": AttrStatus, "#p": AttrPending, "#next": AttrNextAttemptAt, "#attempts": AttrAttempts,
+			"#failed_at": AttrFailedAt, "#exp": TTLAttribute,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pending": &types.AttributeValueMemberS{Value: StatusPending},
+			":failed":  &types.AttributeValueMemberS{Value: StatusFailed},
+			":p":       &types.AttributeValueMemberS{Value: pendingShard},
+			":now":     num(now.Unix()),
+			":one":     num(1),
+		},
+	})
+	if err != nil {
+		if isConflict(err) {
+			return &Error{Op: "requeue copy", Class: "conflict", Err: errors.New("no failed, unexpired copy with that id")}
+		}
+		return wrap("requeue copy", err)
+	}
+	return nil
+}
