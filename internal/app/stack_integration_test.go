@@ -130,6 +130,16 @@ func (s *stack) redrive(t *testing.T) *redrive.Service {
 	return svc
 }
 
+// redriveSends runs redrive once and checks it sent want copies.
+func (s *stack) redriveSends(t *testing.T, want int) redrive.Report {
+	t.Helper()
+	rep, err := s.redrive(t).Run(fnCtx(t))
+	if err != nil || rep.Sent != want {
+		t.Fatalf("redrive = %+v, %v; want %d sent", rep, err, want)
+	}
+	return rep
+}
+
 // copyOf reads a copy straight from the emulator, past the proxies.
 func (s *stack) copyOf(t *testing.T, id string) *dynamo.Copy {
 	t.Helper()
