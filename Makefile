@@ -1,7 +1,9 @@
 # kontakt — build, run locally, test, deploy.
-#   make dev      the whole stack on loopback (emulators, API on :3000, demo page)
-#   make test     lint, unit, integration, end-to-end, browser and template tests
-#   make deploy   sam build && sam deploy (the first run asks its questions)
+#   make dev       the whole stack on loopback (emulators, API on :3000, demo page)
+#   make test      lint, unit, integration, end-to-end, browser and template tests
+#   make deploy    sam build && sam deploy (the first run asks its questions)
+#   make loadtest  5,000 submissions at concurrency 32 while SES fails, then redrive
+#   make fuzz      every fuzz target for FUZZTIME each
 # `sam build` calls the build-<LogicalId> targets below (BuildMethod: makefile).
 
 SHELL := /bin/bash
@@ -12,7 +14,7 @@ GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags='-s -w'
 # A forms file (see README, "Configuration") is copied into the deployment
 # package when it exists.
 FORMS_FILE ?= forms.json
-FUNCTIONS := submit erase privacy
+FUNCTIONS := submit erase privacy redrive
 # Flags for the local stack, e.g. DEV_FLAGS='-port 3100' when 3000 is taken
 # (go run ./infra/dev -h lists them).
 DEV_FLAGS ?=
@@ -22,7 +24,7 @@ REGION ?=
 GUIDED ?=
 SAM_INSTALL_URL := https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html
 
-.PHONY: build dev deploy erase test lint unit validate tidy-check fmt-check clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: build dev deploy erase test lint unit validate tidy-check fmt-check clean loadtest fuzz requeue $(addprefix build-,$(FUNCTIONS))
 
 # build-<Function>: what sam build runs, with ARTIFACTS_DIR set by SAM.
 define lambda_target
@@ -33,6 +35,7 @@ endef
 $(eval $(call lambda_target,Submit,submit))
 $(eval $(call lambda_target,Erase,erase))
 $(eval $(call lambda_target,Privacy,privacy))
+$(eval $(call lambda_target,Redrive,redrive))
 
 build: ## build every function for linux/arm64 into build/<name>/bootstrap
 	@for f in $(FUNCTIONS); do \
@@ -51,6 +54,10 @@ deploy: validate ## build and deploy to AWS with SAM: make deploy [REGION=eu-nor
 erase: ## enqueue an erasure request on the local stack: make erase EMAIL=kari@example.no
 	@test -n "$(EMAIL)" || { echo "usage: make erase EMAIL=address"; exit 2; }
 	$(GO) run ./infra/erase -email '$(EMAIL)'
+
+requeue: ## put a failed copy back in the redrive queue: make requeue TABLE=<table> ID=<submission id>
+	@test -n "$(TABLE)" -a -n "$(ID)" || { echo "usage: make requeue TABLE=<table> ID=<submission id>"; exit 2; }
+	$(GO) run ./infra/requeue -table '$(TABLE)' -id '$(ID)'
 
 test: lint validate ## every test
 	$(GO) test -race -count=1 ./...
@@ -75,6 +82,24 @@ validate: ## check the forms configuration and the SAM template without AWS
 
 unit: ## unit tests only (no emulators)
 	$(GO) test -race -short ./...
+
+# `make test` runs a small load (300 at 8, with -race); this is the full one.
+LOAD_N ?= 5000
+LOAD_C ?= 32
+loadtest: ## LOAD_N submissions at concurrency LOAD_C through the local stack, SES failing for part of it
+	$(GO) test -count=1 -run '^TestLoad$$' -v -timeout 30m ./internal/loadtest -load.n=$(LOAD_N) -load.c=$(LOAD_C)
+
+# Fuzz targets as package:Target; `make test` runs their seed corpora
+# (testdata/fuzz) like any test. Findings are written to testdata/fuzz too.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := internal/httpapi:FuzzParseBody internal/httpapi:FuzzSubmitToEmail \
+	internal/submission:FuzzCheck internal/ses:FuzzInput
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg="./$${t%%:*}"; name="$${t##*:}"; \
+	  echo "== $$name ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	done
 
 clean:
 	rm -rf build .aws-sam .dev .bench

@@ -1,7 +1,8 @@
 // Command dev runs kontakt's whole stack on loopback for `make dev`: the
-// pinned AWS-API emulators, the table as template.yaml defines it, and the
+// pinned AWS-API emulators, the table as template.yaml defines it, the
 // submit handler behind a local HTTP → API Gateway adapter on the template's
-// routes, plus a demo page. It reloads the forms file when it changes.
+// routes, the erase function on the erasure queue, the redrive function on a
+// schedule, and a demo page. It reloads the forms file when it changes.
 // Ctrl-C stops everything it started.
 package main
 
@@ -26,6 +27,7 @@ import (
 	"github.com/opt-e/kontakt/internal/apigw"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/esm"
 	"github.com/opt-e/kontakt/internal/httpapi"
 	"github.com/opt-e/kontakt/internal/samtemplate"
@@ -46,6 +48,7 @@ func run() error {
 		sesPort    = flag.Int("ses-port", 8005, "SES emulator and mail viewer port")
 		sqsPort    = flag.Int("sqs-port", 9324, "SQS emulator port")
 		formsFile  = flag.String("forms", filepath.Join(testenv.RepoRoot(), "infra", "dev", "forms.json"), "forms configuration file")
+		redriveInt = flag.Duration("redrive-every", 30*time.Second, "how often the redrive function runs (every 5 minutes on AWS)")
 	)
 	flag.Parse()
 	// Shown relative to where make dev runs, so it reads like the README.
@@ -116,6 +119,19 @@ func run() error {
 	}
 	go poller.Run(ctx)
 
+	// The redrive function on its schedule, as EventBridge Scheduler runs it
+	// on AWS: each run gets the function's 60 s timeout.
+	redriveCfg, err := config.LoadRedrive(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	rd := app.Redrive(redriveCfg, env.AWS, log, os.Stderr, "kontakt-local-redrive")
+	go schedule(ctx, *redriveInt, func() {
+		run, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		rd.Handle(run, nil)
+	})
+
 	api := fmt.Sprintf("http://127.0.0.1:%d", *apiPort)
 	privacyCfg, err := config.LoadPrivacy(func(k string) (string, bool) {
 		if v, ok := os.LookupEnv(k); ok {
@@ -168,6 +184,7 @@ func run() error {
 		"erasure_queue_url": queues.Erasure.URL,
 		"erasure_dlq_url":   queues.DeadLetter.URL,
 		"privacy_contact":   eraseCfg.PrivacyContact,
+		"redrive_every":     redriveInt.String(),
 		"table":             env.Table,
 		"forms_file":        *formsFile,
 		"region":            os.Getenv("AWS_REGION"),
@@ -188,12 +205,13 @@ kontakt is running on loopback (Ctrl-C stops everything):
   SQS           %s
   erasure queue %s   (make erase EMAIL=…; notices go to %s)
   self-service  %s/erasure
+  redrive       every %s; a pending email is re-sent from %s after its post
   forms config  %s   (reloaded when you save it)
   forms         %s
   written to    .dev/stack.json
 
 `, api, api, form.ID, api, form.ID, httpapi.ScriptFile, env.SESURL, env.SESURL, env.DynamoURL, env.Table, env.SQSURL,
-		queues.Erasure.URL, eraseCfg.PrivacyContact, api, *formsFile, formList(submit.config()))
+		queues.Erasure.URL, eraseCfg.PrivacyContact, api, *redriveInt, dynamo.FirstRetryDelay, *formsFile, formList(submit.config()))
 	if !form.OriginAllowed(api) {
 		fmt.Printf("warning: the demo page's origin %s is not in allowed_origins of form %q in %s: kontakt will refuse its posts (403). Add it there.\n\n", api, form.ID, *formsFile)
 	}
@@ -212,4 +230,19 @@ kontakt is running on loopback (Ctrl-C stops everything):
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// schedule calls run every interval until ctx ends, never two at once (on
+// AWS the redrive function's reserved concurrency of 1 does the same).
+func schedule(ctx context.Context, every time.Duration, run func()) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			run()
+		}
+	}
 }

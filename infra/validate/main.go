@@ -40,13 +40,22 @@ func run(forms []string, template string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", template, err)
 	}
-	env, err := samtemplate.FunctionEnv(tpl, "SubmitFunction")
-	if err != nil {
-		return fmt.Errorf("%s: %w", template, err)
-	}
-	for _, v := range config.EnvVars {
-		if _, ok := env[v]; !ok {
-			return fmt.Errorf("%s: SubmitFunction does not set %s", template, v)
+	for _, fn := range []struct {
+		id   string
+		vars []string
+	}{
+		{"SubmitFunction", config.EnvVars},
+		{"EraseFunction", config.EraseEnvVars},
+		{"RedriveFunction", config.RedriveEnvVars},
+	} {
+		env, err := samtemplate.FunctionEnv(tpl, fn.id)
+		if err != nil {
+			return fmt.Errorf("%s: %w", template, err)
+		}
+		for _, v := range fn.vars {
+			if _, ok := env[v]; !ok {
+				return fmt.Errorf("%s: %s does not set %s", template, fn.id, v)
+			}
 		}
 	}
 	ttl, err := samtemplate.TTLAttribute(tpl, "SubmissionsTable")

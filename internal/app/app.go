@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -21,6 +22,8 @@ import (
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/erasurequeue"
 	"github.com/opt-e/kontakt/internal/httpapi"
+	"github.com/opt-e/kontakt/internal/metrics"
+	"github.com/opt-e/kontakt/internal/redrive"
 	"github.com/opt-e/kontakt/internal/secrets"
 	"github.com/opt-e/kontakt/internal/ses"
 	"github.com/opt-e/kontakt/internal/submission"
@@ -44,13 +47,33 @@ func Submit(ctx context.Context, cfg *config.Config, awsCfg aws.Config, log *slo
 	if err != nil {
 		return nil, err
 	}
-	store := &dynamo.Store{Client: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table}
-	mailer := &ses.Mailer{Client: sesapi.NewFromConfig(awsCfg)}
+	db := dynamodb.NewFromConfig(awsCfg)
+	store := &dynamo.Store{Client: db, Table: cfg.Table}
+	mailer := &ses.Mailer{Client: sesapi.NewFromConfig(awsCfg), ConfigurationSet: cfg.ConfigurationSet}
+	idem := submission.DefaultIdempotency
+	idem.DuplicateWindow = cfg.DuplicateWindow
 	svc := &submission.Service{
 		Store: store, Mailer: mailer, Log: log,
 		Timeouts: submission.DefaultTimeouts, Now: time.Now,
+		Markers: &dynamo.Markers{Client: db, Table: cfg.Table}, Idempotency: idem,
 	}
 	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID}, nil
+}
+
+// Redrive builds the redrive function's scheduled handler. Metrics go to
+// metricsOut as EMF lines (the function's stdout in Lambda).
+func Redrive(cfg *config.Redrive, awsCfg aws.Config, log *slog.Logger, metricsOut io.Writer, function string) *redrive.Service {
+	settings := redrive.DefaultSettings
+	settings.MaxAttempts = cfg.MaxAttempts
+	return &redrive.Service{
+		Store:    &dynamo.Redrive{Client: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table},
+		Mailer:   &ses.Mailer{Client: sesapi.NewFromConfig(awsCfg), ConfigurationSet: cfg.ConfigurationSet},
+		Form:     cfg.Form,
+		Log:      log,
+		Metrics:  &metrics.EMF{W: metricsOut, Function: function},
+		Now:      time.Now,
+		Settings: settings,
+	}
 }
 
 // Erase builds the erase function's SQS handler.
@@ -58,7 +81,7 @@ func Erase(cfg *config.Erase, awsCfg aws.Config, log *slog.Logger) *erasure.Queu
 	store := &dynamo.Erasure{Client: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table}
 	svc := &erasure.Service{
 		Finder: store, Deleter: store, Receipts: store,
-		Notifier:  &ses.Notifier{Client: sesapi.NewFromConfig(awsCfg), Sender: cfg.Sender, Contact: cfg.PrivacyContact},
+		Notifier:  &ses.Notifier{Client: sesapi.NewFromConfig(awsCfg), Sender: cfg.Sender, Contact: cfg.PrivacyContact, ConfigurationSet: cfg.ConfigurationSet},
 		Retention: cfg.ReceiptRetention, Now: time.Now, Log: log,
 	}
 	return &erasure.QueueHandler{Service: svc, Log: log}

@@ -43,6 +43,9 @@ func testConfig(t *testing.T) *config.Config {
 		config.EnvRecipients:     "post@example.no",
 		config.EnvAllowedOrigins: "https://www.example.no",
 		config.EnvSecretID:       env.SecretID,
+		// These tests post the same sample events again and again; repeats
+		// have tests of their own (idempotency_integration_test.go).
+		config.EnvDuplicateWindow: "0",
 	}
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {

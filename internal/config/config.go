@@ -32,13 +32,24 @@ const (
 	EnvFormID         = "KONTAKT_FORM_ID"
 	EnvRedirectURL    = "KONTAKT_REDIRECT_URL"
 	EnvFormsFile      = "KONTAKT_FORMS_FILE"
+	// EnvConfigurationSet names the SES configuration set every email is
+	// sent with (bounce and complaint feedback).
+	EnvConfigurationSet = "KONTAKT_SES_CONFIGURATION_SET"
+	// EnvDuplicateWindow is how many minutes an identical submission without
+	// an Idempotency-Key counts as a repeat (0 turns that off).
+	EnvDuplicateWindow = "KONTAKT_DUPLICATE_WINDOW_MINUTES"
 )
 
-// EnvVars lists every variable the submit function reads.
-var EnvVars = []string{
+// FormEnvVars are the variables that describe the forms: every function
+// that emails a submission (submit, redrive) reads them.
+var FormEnvVars = []string{
 	EnvTable, EnvSender, EnvRecipients, EnvAllowedOrigins, EnvRetentionDays,
-	EnvLanguage, EnvFormID, EnvRedirectURL, EnvFormsFile, EnvSecretID,
+	EnvLanguage, EnvFormID, EnvRedirectURL, EnvFormsFile, EnvConfigurationSet,
 }
+
+// EnvVars lists every variable the submit function reads: the forms, the
+// duplicate window and the generated secret its abuse rules are keyed with.
+var EnvVars = append(append([]string{}, FormEnvVars...), EnvDuplicateWindow, EnvSecretID)
 
 // Defaults that apply when neither the file nor the parameters say otherwise.
 const (
@@ -48,6 +59,9 @@ const (
 	DefaultMaxFields      = 50
 	DefaultMaxFieldLength = 10000
 	DefaultMaxBodyBytes   = 64 << 10
+	// DefaultDuplicateWindow: double clicks and browser resubmits.
+	DefaultDuplicateWindow = 10 * time.Minute
+	maxDuplicateWindowMins = 24 * 60
 	// maxBodyBytesCeiling keeps one request well under Lambda's 6 MB payload
 	// and DynamoDB's 400 KB item limit.
 	maxBodyBytesCeiling = 256 << 10
@@ -120,6 +134,11 @@ type Config struct {
 	// SecretID is the generated secret (EnvSecretID); the submit function's
 	// wiring requires it.
 	SecretID string `json:"-"`
+	// ConfigurationSet is the SES configuration set, or "".
+	ConfigurationSet string `json:"-"`
+	// DuplicateWindow is how long an identical submission counts as a
+	// repeat (submit function only).
+	DuplicateWindow time.Duration `json:"-"`
 
 	byID map[string]*Form
 }
@@ -135,11 +154,31 @@ type Error struct {
 
 func (e *Error) Error() string { return "config: " + e.Key + ": " + e.Reason }
 
-// Load reads the configuration from the environment (lookup is os.LookupEnv
-// in production). With KONTAKT_FORMS_FILE set, forms come from that JSON file
-// and the parameters fill what a form leaves out; without it, one form is
-// built from the parameters alone.
+// Load reads the submit function's configuration from the environment
+// (lookup is os.LookupEnv in production): the forms (see LoadForms) and the
+// duplicate window.
 func Load(lookup func(string) (string, bool)) (*Config, error) {
+	cfg, err := LoadForms(lookup)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DuplicateWindow = DefaultDuplicateWindow
+	if s, _ := lookup(EnvDuplicateWindow); strings.TrimSpace(s) != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 0 || n > maxDuplicateWindowMins {
+			return nil, &Error{Key: EnvDuplicateWindow, Reason: fmt.Sprintf("%q must be a whole number of minutes between 0 and %d", s, maxDuplicateWindowMins)}
+		}
+		cfg.DuplicateWindow = time.Duration(n) * time.Minute
+	}
+	return cfg, nil
+}
+
+var configurationSetPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// LoadForms reads the forms from the environment. With KONTAKT_FORMS_FILE
+// set, forms come from that JSON file and the parameters fill what a form
+// leaves out; without it, one form is built from the parameters alone.
+func LoadForms(lookup func(string) (string, bool)) (*Config, error) {
 	get := func(k string) string {
 		v, _ := lookup(k)
 		return strings.TrimSpace(v)
@@ -163,7 +202,10 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 		defaults.RetentionDays = n
 	}
 
-	cfg := &Config{Table: get(EnvTable), Sender: defaults.Sender, SecretID: get(EnvSecretID)}
+	cfg := &Config{Table: get(EnvTable), Sender: defaults.Sender, SecretID: get(EnvSecretID), ConfigurationSet: get(EnvConfigurationSet)}
+	if cs := cfg.ConfigurationSet; cs != "" && !configurationSetPattern.MatchString(cs) {
+		return nil, &Error{Key: EnvConfigurationSet, Reason: fmt.Sprintf("%q must be 1-64 letters, digits, - or _", cs)}
+	}
 	if path := get(EnvFormsFile); path != "" {
 		if !filepath.IsAbs(path) {
 			// In Lambda the deployment package is unpacked at LAMBDA_TASK_ROOT,

@@ -16,7 +16,7 @@ const (
 )
 
 // EraseEnvVars lists every variable the erase function reads.
-var EraseEnvVars = []string{EnvTable, EnvSender, EnvPrivacyContact, EnvReceiptRetentionDays}
+var EraseEnvVars = []string{EnvTable, EnvSender, EnvPrivacyContact, EnvReceiptRetentionDays, EnvConfigurationSet}
 
 // Erase is the erase function's configuration.
 type Erase struct {
@@ -24,6 +24,7 @@ type Erase struct {
 	Sender           string
 	PrivacyContact   string
 	ReceiptRetention time.Duration
+	ConfigurationSet string
 }
 
 // LoadErase reads the erase function's configuration.
@@ -32,7 +33,10 @@ func LoadErase(lookup func(string) (string, bool)) (*Erase, error) {
 		v, _ := lookup(k)
 		return strings.TrimSpace(v)
 	}
-	c := &Erase{Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact)}
+	c := &Erase{Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact), ConfigurationSet: get(EnvConfigurationSet)}
+	if cs := c.ConfigurationSet; cs != "" && !configurationSetPattern.MatchString(cs) {
+		return nil, &Error{Key: EnvConfigurationSet, Reason: fmt.Sprintf("%q must be 1-64 letters, digits, - or _", cs)}
+	}
 	if c.Table == "" {
 		return nil, &Error{Key: EnvTable, Reason: "is not set; it names the DynamoDB table"}
 	}

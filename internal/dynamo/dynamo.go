@@ -52,12 +52,17 @@ const (
 	pendingShard   = "p"
 )
 
+// StatusFailed: the email was given up (a permanent SES error or too many
+// attempts). The copy stays until its TTL, out of the pending index.
+const StatusFailed = "failed"
+
 // FirstRetryDelay keeps the re-sender away from a copy whose submit call may
 // still be sending it: it is longer than the submit function's timeout.
 const FirstRetryDelay = 2 * time.Minute
 
-// SubmitIAMActions are the DynamoDB actions the submit function calls.
-var SubmitIAMActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}
+// SubmitIAMActions are the DynamoDB actions the submit function calls: the
+// copy (PutItem, UpdateItem) and the idempotency markers (all four).
+var SubmitIAMActions = []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
 
 // API is the part of the DynamoDB client the adapter uses.
 type API interface {

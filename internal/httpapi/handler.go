@@ -102,6 +102,15 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		return r.refused(err)
 	}
 
+	key := r.header("idempotency-key")
+	if key == "" {
+		key = ins.IdempotencyKey
+	}
+	if len(key) > submission.MaxIdempotencyKey {
+		r.outcome = "body"
+		return r.fail(malformed("Idempotency-Key is longer than 255 bytes"))
+	}
+
 	now := h.Now().UTC()
 	s := &submission.Submission{
 		ID:         h.NewID(),
@@ -113,6 +122,8 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		Subject:    ins.Subject,
 		Language:   r.lang,
 		Consent:    ins.Consent,
+
+		IdempotencyKey: key,
 	}
 	if s.Consent != nil {
 		s.Consent.At = now

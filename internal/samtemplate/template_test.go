@@ -233,6 +233,7 @@ func TestSubmitFunctionEnv(t *testing.T) {
 	vars[senderParam] = "skjema@example.no"
 	vars[table] = table
 	vars[secret] = secret
+	vars[configurationSet] = configurationSet
 	for k, v := range env {
 		if _, err := samtemplate.Substitute(v, vars); err != nil {
 			t.Errorf("%s: %v", k, err)
@@ -251,8 +252,7 @@ func TestSubmitFunctionPolicy(t *testing.T) {
 	for _, a := range []string{"dynamodb:PutItem", "dynamodb:UpdateItem"} {
 		assertActionResources(t, tpl, submitFunction, a, []string{samtemplate.GetAtt(table, "Arn")})
 	}
-	assertActionResources(t, tpl, submitFunction, "ses:SendEmail",
-		[]string{"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"})
+	assertSendResources(t, tpl, submitFunction)
 	assertActionCondition(t, tpl, submitFunction, "ses:SendEmail", "StringEquals", "ses:FromAddress", samtemplate.Ref(senderParam))
 	// Its own generated secret, and captcha secrets under the one prefix
 	// that config accepts.

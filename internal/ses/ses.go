@@ -32,7 +32,13 @@ type API interface {
 }
 
 // Mailer implements submission.Mailer.
-type Mailer struct{ Client API }
+type Mailer struct {
+	Client API
+	// ConfigurationSet names the SES configuration set every email is sent
+	// with, so that bounces and complaints reach the feedback topic; "" sends
+	// without one.
+	ConfigurationSet string
+}
 
 var _ submission.Mailer = (*Mailer)(nil)
 
@@ -40,8 +46,18 @@ var _ submission.Mailer = (*Mailer)(nil)
 // fuzz and unit tests can check exactly what would reach SES.
 func Input(form *config.Form, s *submission.Submission) *sesapi.SendEmailInput {
 	in := input(form.Sender, form.Recipients, email.Build(form, s))
-	if s.ReplyTo != "" {
+	// The reply address was validated when the form was posted; checking it
+	// again here keeps a copy read back from the table (or any other path)
+	// from ever putting a second address or a line break into the header.
+	if addr, code := submission.ParseReplyTo(s.ReplyTo); s.ReplyTo != "" && code == "" && addr == s.ReplyTo {
 		in.ReplyToAddresses = []string{s.ReplyTo}
+	}
+	return in
+}
+
+func withConfigurationSet(in *sesapi.SendEmailInput, name string) *sesapi.SendEmailInput {
+	if name != "" {
+		in.ConfigurationSetName = aws.String(name)
 	}
 	return in
 }
@@ -62,7 +78,7 @@ func input(from string, to []string, msg email.Message) *sesapi.SendEmailInput {
 
 // Send emails s to the form's recipients.
 func (m *Mailer) Send(ctx context.Context, form *config.Form, s *submission.Submission) error {
-	if _, err := m.Client.SendEmail(ctx, Input(form, s)); err != nil {
+	if _, err := m.Client.SendEmail(ctx, withConfigurationSet(Input(form, s), m.ConfigurationSet)); err != nil {
 		return &Error{Class: Classify(err), Err: err}
 	}
 	return nil
@@ -81,6 +97,10 @@ func (e *Error) ErrorClass() string { return e.Class }
 
 // Permanent reports whether retrying cannot help.
 func (e *Error) Permanent() bool { return e.Class == ClassRejected || e.Class == ClassPaused }
+
+// Throttled reports whether SES asked to slow down: worth retrying later,
+// not at once.
+func (e *Error) Throttled() bool { return e.Class == ClassThrottled }
 
 // Error classes.
 const (
@@ -128,16 +148,17 @@ func Classify(err error) string {
 
 // Notifier tells the privacy contact about erasures.
 type Notifier struct {
-	Client  API
-	Sender  string
-	Contact string
+	Client           API
+	Sender           string
+	Contact          string
+	ConfigurationSet string
 }
 
 var _ erasure.Notifier = (*Notifier)(nil)
 
 // NotifyErased emails the erasure notice to the privacy contact.
 func (n *Notifier) NotifyErased(ctx context.Context, r erasure.Receipt, copies []erasure.Copy) error {
-	_, err := n.Client.SendEmail(ctx, input(n.Sender, []string{n.Contact}, email.ErasureNotice(r, copies)))
+	_, err := n.Client.SendEmail(ctx, withConfigurationSet(input(n.Sender, []string{n.Contact}, email.ErasureNotice(r, copies)), n.ConfigurationSet))
 	if err != nil {
 		return &Error{Class: Classify(err), Err: err}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/ses"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -104,5 +105,51 @@ func TestConsentEvidenceInEmail(t *testing.T) {
 	}
 	if !strings.Contains(*in.Message.Body.Html.Data, "personvernerklæring 2026-01") {
 		t.Error("HTML part lacks the consent evidence")
+	}
+}
+
+// Every email goes out with the configuration set, so that its bounces and
+// complaints reach the feedback topic.
+func TestSendUsesTheConfigurationSet(t *testing.T) {
+	var got *sesapi.SendEmailInput
+	client := sendFunc(func(_ context.Context, in *sesapi.SendEmailInput, _ ...func(*sesapi.Options)) (*sesapi.SendEmailOutput, error) {
+		got = in
+		return &sesapi.SendEmailOutput{}, nil
+	})
+	m := &ses.Mailer{Client: client, ConfigurationSet: "kontakt-feedback"}
+	if err := m.Send(context.Background(), form, &submission.Submission{ID: "x", ReceivedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if got.ConfigurationSetName == nil || *got.ConfigurationSetName != "kontakt-feedback" {
+		t.Errorf("ConfigurationSetName = %v", got.ConfigurationSetName)
+	}
+	n := &ses.Notifier{Client: client, Sender: "kontakt@example.no", Contact: "personvern@example.no", ConfigurationSet: "kontakt-feedback"}
+	if err := n.NotifyErased(context.Background(), erasure.Receipt{RequestID: "r"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got.ConfigurationSetName == nil || *got.ConfigurationSetName != "kontakt-feedback" {
+		t.Errorf("erasure notice ConfigurationSetName = %v", got.ConfigurationSetName)
+	}
+	if ses.Input(form, &submission.Submission{ID: "x"}).ConfigurationSetName != nil {
+		t.Error("Input sets a configuration set of its own")
+	}
+}
+
+// A reply address that is not one plain address never reaches Reply-To,
+// whatever path the submission took (a copy read back from the table).
+func TestInputDropsAnUnsafeReplyTo(t *testing.T) {
+	for _, bad := range []string{"kari@example.no\r\nBcc: evil@example.com", "kari@example.no, evil@example.com", "Kari <kari@example.no>", "not an address"} {
+		in := ses.Input(form, &submission.Submission{ID: "x", ReplyTo: bad})
+		if len(in.ReplyToAddresses) != 0 {
+			t.Errorf("Reply-To %q passed as %q", bad, in.ReplyToAddresses)
+		}
+	}
+}
+
+func TestThrottledErrors(t *testing.T) {
+	for class, want := range map[string]bool{ses.ClassThrottled: true, ses.ClassRejected: false, ses.ClassUnavailable: false} {
+		if got := (&ses.Error{Class: class}).Throttled(); got != want {
+			t.Errorf("%s: Throttled() = %v", class, got)
+		}
 	}
 }

@@ -66,10 +66,17 @@ type Timeouts struct {
 	Save    time.Duration
 	Mark    time.Duration
 	Reserve time.Duration
+	// Marker bounds each idempotency marker call; Replay bounds how long a
+	// repeated request waits for the first one's answer.
+	Marker time.Duration
+	Replay time.Duration
 }
 
 // DefaultTimeouts fit a 10 s function timeout with room to answer.
-var DefaultTimeouts = Timeouts{Send: 5 * time.Second, Save: 3 * time.Second, Mark: 2 * time.Second, Reserve: 1 * time.Second}
+var DefaultTimeouts = Timeouts{
+	Send: 5 * time.Second, Save: 3 * time.Second, Mark: 2 * time.Second, Reserve: 1 * time.Second,
+	Marker: 2 * time.Second, Replay: 8 * time.Second,
+}
 
 // Service sends and stores submissions.
 type Service struct {
@@ -78,18 +85,31 @@ type Service struct {
 	Log      *slog.Logger
 	Timeouts Timeouts
 	Now      func() time.Time
+	// Markers, when set, make submits idempotent (see Idempotency).
+	Markers     Markers
+	Idempotency Idempotency
 }
 
-// Accept emails s and stores its fallback copy at the same time, so the
-// visitor waits for the slower of the two rather than their sum.
+// Accept emails s and stores its fallback copy. With Markers set, a repeated
+// request (same Idempotency-Key, or the same fields within the window) sends
+// nothing and answers like the first: s.ID becomes the first one's id.
 func (svc *Service) Accept(ctx context.Context, form *config.Form, s *Submission) (Outcome, error) {
+	if svc.Markers == nil {
+		return svc.sendAndStore(ctx, form, s)
+	}
+	return svc.acceptOnce(ctx, form, s, 0)
+}
+
+// sendAndStore emails s and stores its fallback copy at the same time, so
+// the visitor waits for the slower of the two rather than their sum.
+func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Submission) (Outcome, error) {
 	storeErr := make(chan error, 1)
 	go func() {
-		c, cancel := svc.budget(ctx, svc.Timeouts.Save)
+		c, cancel := WithBudget(ctx, svc.Timeouts.Save, svc.afterSend())
 		defer cancel()
 		storeErr <- svc.Store.Save(c, s)
 	}()
-	c, cancel := svc.budget(ctx, svc.Timeouts.Send)
+	c, cancel := WithBudget(ctx, svc.Timeouts.Send, svc.afterSend())
 	sendErr := svc.Mailer.Send(c, form, s)
 	cancel()
 	saveErr := <-storeErr
@@ -128,8 +148,27 @@ func (svc *Service) Accept(ctx context.Context, form *config.Form, s *Submission
 }
 
 func (svc *Service) budget(ctx context.Context, limit time.Duration) (context.Context, context.CancelFunc) {
+	return WithBudget(ctx, limit, svc.Timeouts.Reserve)
+}
+
+// afterSend is the time kept back from sending and storing for what must
+// follow them: recording the outcome on the copy (so a pending copy says
+// why) and on the idempotency marker, then answering.
+func (svc *Service) afterSend() time.Duration {
+	d := svc.Timeouts.Reserve + svc.Timeouts.Mark
+	if svc.Markers != nil {
+		d += svc.Timeouts.Marker
+	}
+	return d
+}
+
+// WithBudget gives one external call the smaller of limit and what is left
+// of ctx's deadline (the Lambda deadline) minus reserve, the time the
+// function needs to answer. Every AWS call goes through it, so a slow
+// dependency ends in a clean answer rather than a Lambda timeout.
+func WithBudget(ctx context.Context, limit, reserve time.Duration) (context.Context, context.CancelFunc) {
 	if dl, ok := ctx.Deadline(); ok {
-		if left := time.Until(dl) - svc.Timeouts.Reserve; left < limit {
+		if left := time.Until(dl) - reserve; left < limit {
 			limit = max(left, time.Millisecond)
 		}
 	}

@@ -136,6 +136,43 @@ func TestAcceptDeadlinesFollowTheLambdaDeadline(t *testing.T) {
 	}
 }
 
+// A send slower than the budget still leaves time to mark the copy pending
+// with its reason and to record the idempotency outcome before answering.
+func TestSlowSendLeavesTimeToRecordTheOutcome(t *testing.T) {
+	var pendingLeft time.Duration
+	st := &storeFunc{save: func(context.Context, *submission.Submission) error { return nil }}
+	svc, _ := service(st, func(ctx context.Context, _ *config.Form, _ *submission.Submission) error {
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	svc.Store = pendingDeadline{st, &pendingLeft}
+	svc.Markers = &memMarkers{}
+	svc.Idempotency = submission.DefaultIdempotency
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	defer cancel()
+	o, err := svc.Accept(ctx, &config.Form{ID: "contact"}, &submission.Submission{ID: "x"})
+	if err != nil || o != submission.Stored || ctx.Err() != nil {
+		t.Fatalf("Accept = %v, %v (deadline passed: %v)", o, err, ctx.Err())
+	}
+	if got, _ := st.pending.Load().(string); got != "timeout" {
+		t.Errorf("pending class %q, want timeout", got)
+	}
+	if want := svc.Timeouts.Mark; pendingLeft < want-100*time.Millisecond {
+		t.Errorf("MarkPending got %v, want its whole %v", pendingLeft, want)
+	}
+}
+
+type pendingDeadline struct {
+	*storeFunc
+	left *time.Duration
+}
+
+func (p pendingDeadline) MarkPending(ctx context.Context, id, class string) error {
+	dl, _ := ctx.Deadline()
+	*p.left = time.Until(dl)
+	return p.storeFunc.MarkPending(ctx, id, class)
+}
+
 func TestErrorClass(t *testing.T) {
 	for _, tc := range []struct {
 		err  error

@@ -34,6 +34,9 @@ type Submission struct {
 	Language string
 	// Consent is the evidence of the visitor's answer, when the form asks.
 	Consent *Consent
+	// IdempotencyKey is the client's Idempotency-Key (header or
+	// _idempotency_key field), or "". Never stored in clear, never emailed.
+	IdempotencyKey string
 }
 
 // Consent is what the visitor agreed to, recorded with the copy and in the

@@ -49,6 +49,9 @@ type Instructions struct {
 	// Consent is set when the form has a consent field (At is left for the
 	// caller, who knows the time).
 	Consent *Consent
+	// IdempotencyKey is the _idempotency_key field, for clients that cannot
+	// set the Idempotency-Key header (plain HTML forms).
+	IdempotencyKey string
 }
 
 // Field names web developers know from Formspree and similar services.
@@ -57,6 +60,7 @@ const (
 	fieldEmail    = "email"
 	fieldSubject  = "_subject"
 	fieldNext     = "_next"
+	fieldIdemKey  = "_idempotency_key"
 	maxNameLength = 100
 	maxSubject    = 200
 )
@@ -106,6 +110,9 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 			continue
 		case fieldNext:
 			ins.Next = strings.TrimSpace(f.Value)
+			continue
+		case fieldIdemKey:
+			ins.IdempotencyKey = strings.TrimSpace(f.Value)
 			continue
 		case fieldEmail:
 			email = strings.TrimSpace(f.Value)

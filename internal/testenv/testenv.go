@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -94,6 +95,12 @@ func Start(ctx context.Context, opt Options) (*Env, error) {
 // CreateTable creates the submissions table exactly as template.yaml
 // defines it and returns its name.
 func (e *Env) CreateTable(ctx context.Context) (string, error) {
+	return e.NewTable(ctx, "")
+}
+
+// NewTable creates another table like the submissions table, named with
+// suffix, so that a test can count exactly what its own run left behind.
+func (e *Env) NewTable(ctx context.Context, suffix string) (string, error) {
 	tpl, err := samtemplate.Load(filepath.Join(e.Root, "template.yaml"))
 	if err != nil {
 		return "", fmt.Errorf("load template: %w", err)
@@ -102,11 +109,16 @@ func (e *Env) CreateTable(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("table from template: %w", err)
 	}
+	in.TableName = aws.String(aws.ToString(in.TableName) + suffix)
 	db := dynamodb.NewFromConfig(e.AWS)
 	if _, err := db.CreateTable(ctx, in); err != nil {
 		return "", fmt.Errorf("create table: %w", err)
 	}
-	w := dynamodb.NewTableExistsWaiter(db)
+	// dynalite may answer CREATING once; the waiter's default first delay
+	// would then be 20 s.
+	w := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50*time.Millisecond, time.Second
+	})
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName}, 30e9); err != nil {
 		return "", fmt.Errorf("wait for table: %w", err)
 	}

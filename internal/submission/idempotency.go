@@ -1,0 +1,182 @@
+package submission
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/opt-e/kontakt/internal/config"
+)
+
+// Marker is what the first request with a given key left behind: the id it
+// answered with and, once it has finished, its outcome (0 while running).
+type Marker struct {
+	SubmissionID string
+	Outcome      Outcome
+}
+
+// Markers remember recent requests so that a retry or a double click is
+// answered like the first request and sends no second email. Keys are
+// hashes: a marker holds no personal data.
+type Markers interface {
+	// Reserve records key as taken by id until now+hold, unless a live
+	// marker holds it: then it returns that marker and takes nothing. A
+	// marker still running after stale is taken over (its request died or
+	// could not record its outcome), so a lost marker cannot block a form.
+	Reserve(ctx context.Context, key, id string, now time.Time, hold, stale time.Duration) (*Marker, error)
+	// Get returns the live marker for key, or nil.
+	Get(ctx context.Context, key string, now time.Time) (*Marker, error)
+	// Complete records the outcome of the request that holds key as id.
+	Complete(ctx context.Context, key, id string, o Outcome) error
+	// Release gives key up when id's request accepted nothing, so that the
+	// visitor's retry is not answered with a failure.
+	Release(ctx context.Context, key, id string) error
+}
+
+// Idempotency settings.
+type Idempotency struct {
+	// KeyRetention is how long an explicit Idempotency-Key is remembered.
+	KeyRetention time.Duration
+	// DuplicateWindow is how long an identical submission without a key
+	// (same form, same fields) counts as a repeat; 0 turns that off.
+	DuplicateWindow time.Duration
+	// Stale is when a marker whose request never finished may be taken over;
+	// it is longer than the submit function's timeout.
+	Stale time.Duration
+	// Poll is how often a repeat checks whether the first has finished.
+	Poll time.Duration
+}
+
+// DefaultIdempotency: keys for a day, identical posts for 10 minutes.
+var DefaultIdempotency = Idempotency{
+	KeyRetention: 24 * time.Hour, DuplicateWindow: 10 * time.Minute,
+	Stale: 30 * time.Second, Poll: 150 * time.Millisecond,
+}
+
+// MaxIdempotencyKey is the longest Idempotency-Key accepted, in bytes.
+const MaxIdempotencyKey = 255
+
+// MarkerKey returns the marker key for s and how long it holds, or "" when
+// s is not to be deduplicated. With a client key the key is namespaced by
+// form; without one it is a hash of everything that would be emailed, so
+// two posts differing in any content field are two submissions.
+func (idem Idempotency) MarkerKey(formID string, s *Submission) (string, time.Duration) {
+	h := sha256.New()
+	part := func(v string) {
+		// Length-prefixed, so that ("ab","c") and ("a","bc") differ.
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(v)))
+		h.Write(n[:])
+		h.Write([]byte(v))
+	}
+	if s.IdempotencyKey != "" {
+		part("key")
+		part(formID)
+		part(s.IdempotencyKey)
+		return "k" + hex.EncodeToString(h.Sum(nil)), idem.KeyRetention
+	}
+	if idem.DuplicateWindow <= 0 {
+		return "", 0
+	}
+	part("content")
+	part(formID)
+	part(s.ReplyTo)
+	part(s.Subject)
+	if c := s.Consent; c != nil {
+		part(c.Field)
+		part(c.Value)
+	}
+	for _, f := range s.Fields {
+		part(f.Name)
+		part(f.Value)
+	}
+	return "c" + hex.EncodeToString(h.Sum(nil)), idem.DuplicateWindow
+}
+
+// maxReserveTries bounds the loop when the first request gives its marker
+// up (it failed) while a repeat waits: the repeat then tries to take it.
+const maxReserveTries = 3
+
+func (svc *Service) acceptOnce(ctx context.Context, form *config.Form, s *Submission, tries int) (Outcome, error) {
+	key, hold := svc.Idempotency.MarkerKey(form.ID, s)
+	if key == "" {
+		return svc.sendAndStore(ctx, form, s)
+	}
+	attrs := []any{slog.String("submission_id", s.ID), slog.String("form", s.FormID)}
+	c, cancel := svc.budget(ctx, svc.Timeouts.Marker)
+	first, err := svc.Markers.Reserve(c, key, s.ID, svc.Now(), hold, svc.Idempotency.Stale)
+	cancel()
+	switch {
+	case err != nil:
+		// Without the marker a repeat may send twice; refusing would lose
+		// the message when DynamoDB is down, which is worse.
+		svc.Log.WarnContext(ctx, "idempotency check unavailable", append(attrs, slog.String("error_class", ErrorClass(err)))...)
+		return svc.sendAndStore(ctx, form, s)
+	case first != nil:
+		return svc.replay(ctx, form, s, key, first, tries)
+	}
+	outcome, err := svc.sendAndStore(ctx, form, s)
+	c, cancel = svc.budget(ctx, svc.Timeouts.Marker)
+	defer cancel()
+	if err != nil {
+		if rerr := svc.Markers.Release(c, key, s.ID); rerr != nil {
+			// The marker goes stale and is taken over by the visitor's retry.
+			svc.Log.WarnContext(ctx, "releasing idempotency marker failed", append(attrs, slog.String("error_class", ErrorClass(rerr)))...)
+		}
+		return outcome, err
+	}
+	if cerr := svc.Markers.Complete(c, key, s.ID, outcome); cerr != nil {
+		// A repeat waits for the outcome until the marker goes stale, then
+		// sends again: one extra email at worst, never a lost one.
+		svc.Log.WarnContext(ctx, "recording idempotency outcome failed", append(attrs, slog.String("error_class", ErrorClass(cerr)))...)
+	}
+	return outcome, nil
+}
+
+// replay answers a repeated request like the first one, waiting for it when
+// it is still running (two clicks a moment apart).
+func (svc *Service) replay(ctx context.Context, form *config.Form, s *Submission, key string, m *Marker, tries int) (Outcome, error) {
+	attrs := []any{slog.String("submission_id", s.ID), slog.String("form", s.FormID), slog.String("first_id", m.SubmissionID)}
+	wait, cancel := svc.budget(ctx, svc.Timeouts.Replay)
+	defer cancel()
+	poll := svc.Idempotency.Poll
+	if poll <= 0 {
+		poll = DefaultIdempotency.Poll
+	}
+	for m.Outcome == 0 {
+		t := time.NewTimer(poll)
+		select {
+		case <-wait.Done():
+			t.Stop()
+			// Nothing was accepted for this request; the visitor's retry gets
+			// the first one's answer.
+			svc.Log.WarnContext(ctx, "repeat still waiting for the first request", attrs...)
+			return 0, ErrUnavailable
+		case <-t.C:
+		}
+		c, cancelGet := svc.budget(wait, svc.Timeouts.Marker)
+		next, err := svc.Markers.Get(c, key, svc.Now())
+		cancelGet()
+		switch {
+		case err != nil && !errors.Is(err, context.DeadlineExceeded):
+			svc.Log.WarnContext(ctx, "reading idempotency marker failed", append(attrs, slog.String("error_class", ErrorClass(err)))...)
+			return 0, ErrUnavailable
+		case err != nil:
+			continue // the wait's deadline ends the loop
+		case next == nil:
+			// The first request accepted nothing and gave the key up.
+			if tries+1 >= maxReserveTries {
+				return 0, ErrUnavailable
+			}
+			return svc.acceptOnce(ctx, form, s, tries+1)
+		}
+		m = next
+	}
+	svc.Log.InfoContext(ctx, "repeat answered like the first request", attrs...)
+	s.ID = m.SubmissionID
+	return m.Outcome, nil
+}

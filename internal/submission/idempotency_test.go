@@ -1,0 +1,320 @@
+package submission_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+// memMarkers keeps markers with the DynamoDB adapter's conditions.
+type memMarkers struct {
+	mu   sync.Mutex
+	m    map[string]*memMarker
+	down error
+}
+
+type memMarker struct {
+	id      string
+	outcome submission.Outcome
+	started time.Time
+	expires time.Time
+}
+
+func (mm *memMarkers) Reserve(_ context.Context, key, id string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	if mm.down != nil {
+		return nil, mm.down
+	}
+	if mm.m == nil {
+		mm.m = map[string]*memMarker{}
+	}
+	if m := mm.m[key]; m != nil && m.expires.After(now) && (m.outcome != 0 || !m.started.Before(now.Add(-stale))) {
+		return &submission.Marker{SubmissionID: m.id, Outcome: m.outcome}, nil
+	}
+	mm.m[key] = &memMarker{id: id, started: now, expires: now.Add(hold)}
+	return nil, nil
+}
+
+func (mm *memMarkers) Get(_ context.Context, key string, now time.Time) (*submission.Marker, error) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	if m := mm.m[key]; m != nil && m.expires.After(now) {
+		return &submission.Marker{SubmissionID: m.id, Outcome: m.outcome}, nil
+	}
+	return nil, nil
+}
+
+func (mm *memMarkers) Complete(_ context.Context, key, id string, o submission.Outcome) error {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	if m := mm.m[key]; m != nil && m.id == id {
+		m.outcome = o
+	}
+	return nil
+}
+
+func (mm *memMarkers) Release(_ context.Context, key, id string) error {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	if m := mm.m[key]; m != nil && m.id == id && m.outcome == 0 {
+		delete(mm.m, key)
+	}
+	return nil
+}
+
+type idemEnv struct {
+	svc   *submission.Service
+	sent  atomic.Int32
+	clock atomic.Pointer[time.Time]
+	logs  *bytes.Buffer
+}
+
+func newIdem(t *testing.T, mk submission.Markers, send func(ctx context.Context) error) *idemEnv {
+	t.Helper()
+	e := &idemEnv{}
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	e.clock.Store(&now)
+	st := &storeFunc{save: func(context.Context, *submission.Submission) error { return nil }}
+	svc, logs := service(st, func(ctx context.Context, _ *config.Form, _ *submission.Submission) error {
+		if send != nil {
+			if err := send(ctx); err != nil {
+				return err
+			}
+		}
+		e.sent.Add(1)
+		return nil
+	})
+	svc.Markers = mk
+	svc.Idempotency = submission.DefaultIdempotency
+	svc.Idempotency.Poll = time.Millisecond
+	svc.Now = func() time.Time { return *e.clock.Load() }
+	e.svc, e.logs = svc, logs
+	return e
+}
+
+func (e *idemEnv) advance(d time.Duration) {
+	t := e.clock.Load().Add(d)
+	e.clock.Store(&t)
+}
+
+var idemForm = &config.Form{ID: "contact"}
+
+func post(id, key string, fields ...string) *submission.Submission {
+	s := &submission.Submission{ID: id, FormID: "contact", IdempotencyKey: key, ReplyTo: "kari@example.no"}
+	for i := 0; i+1 < len(fields); i += 2 {
+		s.Fields = append(s.Fields, submission.Field{Name: fields[i], Value: fields[i+1]})
+	}
+	return s
+}
+
+func accept(t *testing.T, e *idemEnv, s *submission.Submission) submission.Outcome {
+	t.Helper()
+	o, err := e.svc.Accept(context.Background(), idemForm, s)
+	if err != nil {
+		t.Fatalf("Accept(%s): %v", s.ID, err)
+	}
+	return o
+}
+
+func TestRepeatsAreAnsweredLikeTheFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		first, then *submission.Submission
+		after       time.Duration
+		emails      int32
+	}{
+		{"same key, other content", post("one", "k-1", "message", "Hei"), post("two", "k-1", "message", "Hei igjen"), time.Hour, 1},
+		{"same key after a day", post("one", "k-1", "message", "Hei"), post("two", "k-1", "message", "Hei"), 25 * time.Hour, 2},
+		{"same fields, no key", post("one", "", "message", "Hei"), post("two", "", "message", "Hei"), 9 * time.Minute, 1},
+		{"same fields after the window", post("one", "", "message", "Hei"), post("two", "", "message", "Hei"), 11 * time.Minute, 2},
+		{"other fields, no key", post("one", "", "message", "Hei"), post("two", "", "message", "Hei!"), 0, 2},
+		{"fields moved between names", post("one", "", "a", "bc", "d", ""), post("two", "", "a", "b", "cd", ""), 0, 2},
+		{"different keys, same content", post("one", "k-1", "message", "Hei"), post("two", "k-2", "message", "Hei"), 0, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newIdem(t, &memMarkers{}, nil)
+			accept(t, e, tc.first)
+			e.advance(tc.after)
+			accept(t, e, tc.then)
+			if got := e.sent.Load(); got != tc.emails {
+				t.Fatalf("emails = %d, want %d", got, tc.emails)
+			}
+			if repeat := tc.emails == 1; repeat != (tc.then.ID == "one") {
+				t.Errorf("second answer's id = %q (repeat %v)", tc.then.ID, repeat)
+			}
+		})
+	}
+}
+
+func TestNoDuplicateWindowMeansOnlyKeys(t *testing.T) {
+	e := newIdem(t, &memMarkers{}, nil)
+	e.svc.Idempotency.DuplicateWindow = 0
+	accept(t, e, post("one", "", "message", "Hei"))
+	accept(t, e, post("two", "", "message", "Hei"))
+	accept(t, e, post("three", "k", "message", "Hei"))
+	accept(t, e, post("four", "k", "message", "Hei"))
+	if got := e.sent.Load(); got != 3 {
+		t.Errorf("emails = %d, want 3", got)
+	}
+}
+
+// A repeat answers with the first's outcome: a first that was stored (SES
+// down) makes the repeat 202 too, and sends nothing then either.
+func TestRepeatGetsTheFirstOutcome(t *testing.T) {
+	mk := &memMarkers{}
+	e := newIdem(t, mk, func(context.Context) error { return classed{} })
+	if o := accept(t, e, post("one", "k")); o != submission.Stored {
+		t.Fatalf("first = %v, want Stored", o)
+	}
+	s := post("two", "k")
+	if o := accept(t, e, s); o != submission.Stored || s.ID != "one" {
+		t.Errorf("repeat = %v %s, want Stored one", o, s.ID)
+	}
+}
+
+// Two identical posts at the same moment: the second waits for the first
+// and neither sends twice.
+func TestConcurrentIdenticalPostsSendOnce(t *testing.T) {
+	release := make(chan struct{})
+	var inSend atomic.Int32
+	mk := &countingMarkers{memMarkers: &memMarkers{}, reserved: make(chan struct{}, 2)}
+	e := newIdem(t, mk, func(ctx context.Context) error {
+		inSend.Add(1)
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
+	})
+	var wg sync.WaitGroup
+	posts := []*submission.Submission{post("one", "", "message", "Hei"), post("two", "", "message", "Hei")}
+	outcomes := make([]submission.Outcome, 2)
+	errs := make([]error, 2)
+	for i, s := range posts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outcomes[i], errs[i] = e.svc.Accept(context.Background(), idemForm, s)
+		}()
+	}
+	// Both have asked for the key before the first send may finish.
+	<-mk.reserved
+	<-mk.reserved
+	close(release)
+	wg.Wait()
+	if inSend.Load() != 1 || e.sent.Load() != 1 {
+		t.Fatalf("sends started %d, done %d; want 1", inSend.Load(), e.sent.Load())
+	}
+	for i := range posts {
+		if errs[i] != nil || outcomes[i] != submission.Sent {
+			t.Errorf("post %d: %v %v", i, outcomes[i], errs[i])
+		}
+	}
+	if posts[0].ID != posts[1].ID {
+		t.Errorf("answered with ids %q and %q, want one id", posts[0].ID, posts[1].ID)
+	}
+}
+
+type countingMarkers struct {
+	*memMarkers
+	reserved chan struct{}
+}
+
+func (c *countingMarkers) Reserve(ctx context.Context, key, id string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
+	m, err := c.memMarkers.Reserve(ctx, key, id, now, hold, stale)
+	c.reserved <- struct{}{}
+	return m, err
+}
+
+// When nothing could be accepted the key is given up, so the visitor's
+// retry is sent instead of being answered with the failure.
+func TestFailedFirstDoesNotBlockTheRetry(t *testing.T) {
+	mk := &memMarkers{}
+	fail := true
+	e := newIdem(t, mk, func(context.Context) error {
+		if fail {
+			return errors.New("connection refused")
+		}
+		return nil
+	})
+	e.svc.Store = &storeFunc{save: func(context.Context, *submission.Submission) error {
+		if fail {
+			return errors.New("connection refused")
+		}
+		return nil
+	}}
+	if _, err := e.svc.Accept(context.Background(), idemForm, post("one", "k")); !errors.Is(err, submission.ErrUnavailable) {
+		t.Fatalf("first: %v, want ErrUnavailable", err)
+	}
+	fail = false
+	s := post("two", "k")
+	if o := accept(t, e, s); o != submission.Sent || s.ID != "two" || e.sent.Load() != 1 {
+		t.Errorf("retry = %v %s, %d emails; want sent as itself", o, s.ID, e.sent.Load())
+	}
+}
+
+// Without the markers (DynamoDB down) the email still goes out.
+func TestMarkersDownStillSends(t *testing.T) {
+	e := newIdem(t, &memMarkers{down: errors.New("connection refused")}, nil)
+	if o := accept(t, e, post("one", "k")); o != submission.Sent || e.sent.Load() != 1 {
+		t.Errorf("outcome %v, %d emails", o, e.sent.Load())
+	}
+	if !strings.Contains(e.logs.String(), "idempotency check unavailable") {
+		t.Errorf("logs:\n%s", e.logs)
+	}
+}
+
+// A first request that never finishes: the repeat gives up within its
+// budget with ErrUnavailable (503, nothing accepted); once the marker is
+// stale a retry takes it over and sends.
+func TestUnfinishedFirstRequest(t *testing.T) {
+	mk := &memMarkers{}
+	e := newIdem(t, mk, nil)
+	start := *e.clock.Load()
+	if first, err := mk.Reserve(context.Background(), mustKey(e, post("", "k")), "lost", start, time.Hour, time.Minute); first != nil || err != nil {
+		t.Fatal(first, err)
+	}
+	e.svc.Timeouts.Replay = 20 * time.Millisecond
+	if _, err := e.svc.Accept(context.Background(), idemForm, post("two", "k")); !errors.Is(err, submission.ErrUnavailable) {
+		t.Fatalf("repeat of an unfinished request: %v, want ErrUnavailable", err)
+	}
+	if e.sent.Load() != 0 {
+		t.Fatal("sent while the first request was still running")
+	}
+	e.advance(e.svc.Idempotency.Stale + time.Second)
+	s := post("three", "k")
+	if o := accept(t, e, s); o != submission.Sent || s.ID != "three" || e.sent.Load() != 1 {
+		t.Errorf("after the marker went stale: %v %s, %d emails", o, s.ID, e.sent.Load())
+	}
+}
+
+func mustKey(e *idemEnv, s *submission.Submission) string {
+	k, _ := e.svc.Idempotency.MarkerKey("contact", s)
+	return k
+}
+
+// Keys are hashes: nothing submitted appears in them, and the client key
+// is scoped to the form.
+func TestMarkerKeysHoldNoPersonalData(t *testing.T) {
+	idem := submission.DefaultIdempotency
+	s := post("x", "", "name", "Kari Nordmann", "message", "Hei")
+	k, hold := idem.MarkerKey("contact", s)
+	if hold != idem.DuplicateWindow || len(k) != 65 || strings.Contains(k, "Kari") || strings.Contains(k, "kari@") {
+		t.Errorf("content key %q (hold %v)", k, hold)
+	}
+	s.IdempotencyKey = "kari@example.no"
+	k1, hold := idem.MarkerKey("contact", s)
+	k2, _ := idem.MarkerKey("quote", s)
+	if hold != idem.KeyRetention || k1 == k2 || strings.Contains(k1, "kari") {
+		t.Errorf("client keys %q %q (hold %v)", k1, k2, hold)
+	}
+}
