@@ -4,13 +4,10 @@
 package app
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
 
@@ -21,17 +18,6 @@ import (
 	"github.com/opt-e/kontakt/internal/ses"
 	"github.com/opt-e/kontakt/internal/submission"
 )
-
-// AWSConfig loads the SDK configuration from the standard sources. Endpoints
-// for the local emulators come from AWS_ENDPOINT_URL_* like any other
-// setting: there is no emulator code path.
-func AWSConfig(ctx context.Context) (aws.Config, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
-	}
-	return cfg, nil
-}
 
 // Submit builds the submit function's HTTP handler.
 func Submit(cfg *config.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.Handler {
