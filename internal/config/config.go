@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -275,7 +274,24 @@ func applyDefaults(f, def *Form, sender string) {
 	}
 }
 
-var formIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+// validFormID accepts 1-64 lower-case letters, digits, - and _, starting
+// with a letter or digit. A loop rather than a regular expression: compiling
+// `^[a-z0-9][a-z0-9_-]{0,63}$` at package init cost about 1 ms of every cold
+// start (README, "Performance").
+func validFormID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case (c == '-' || c == '_') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func (c *Config) validate() error {
 	if len(c.Forms) == 0 {
@@ -287,7 +303,7 @@ func (c *Config) validate() error {
 		if f == nil {
 			return &Error{Key: fmt.Sprintf("forms[%d]", i), Reason: "is empty"}
 		}
-		if !formIDPattern.MatchString(f.ID) {
+		if !validFormID(f.ID) {
 			return &Error{Key: key("id"), Reason: fmt.Sprintf("%q must be 1-64 lower-case letters, digits, - or _", f.ID)}
 		}
 		if _, dup := c.byID[f.ID]; dup {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -24,13 +25,15 @@ type Message struct {
 }
 
 // Oslo is where the first operator's staff read the received time. Loaded
-// once; a missing tzdata falls back to UTC rather than failing a submission.
-var oslo = func() *time.Location {
+// once, on the first email rather than at init: a cold start caused by a
+// CORS preflight, or in the erase function, does not need it. A missing
+// tzdata falls back to UTC rather than failing a submission.
+var oslo = sync.OnceValue(func() *time.Location {
 	if loc, err := time.LoadLocation("Europe/Oslo"); err == nil {
 		return loc
 	}
 	return time.UTC
-}()
+})
 
 const maxSubjectRunes = 250
 
@@ -49,7 +52,7 @@ func Build(form *config.Form, s *submission.Submission) Message {
 	subject := strings.NewReplacer("{form}", form.ID, "{subject}", subj).Replace(form.Subject)
 	subject = oneLine(subject)
 
-	received := s.ReceivedAt.In(oslo).Format("2006-01-02 15:04 MST")
+	received := s.ReceivedAt.In(oslo()).Format("2006-01-02 15:04 MST")
 	var t, h strings.Builder
 	t.Grow(256 + 2*fieldsLen(s.Fields))
 	h.Grow(1024 + 3*fieldsLen(s.Fields))
@@ -84,7 +87,7 @@ func Build(form *config.Form, s *submission.Submission) Message {
 			answer = l.yes
 		}
 		meta = append(meta, fmt.Sprintf("%s: %s (%s=%q, %s %s, %s)", l.consent, answer, c.Field, c.Value,
-			l.policy, c.PolicyVersion, c.At.In(oslo).Format("2006-01-02 15:04:05 MST")))
+			l.policy, c.PolicyVersion, c.At.In(oslo()).Format("2006-01-02 15:04:05 MST")))
 	}
 	if s.ReplyTo != "" {
 		meta = append(meta, l.reply)
