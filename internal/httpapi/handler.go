@@ -42,7 +42,7 @@ const RetryAfterSeconds = "30"
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	r := newRequest(&req, h.Config)
 	resp := h.serve(ctx, r)
-	h.Log.InfoContext(ctx, "request",
+	h.Log.LogAttrs(ctx, slog.LevelInfo, "request",
 		slog.String("method", r.method),
 		slog.String("form", r.formID()),
 		slog.Int("status", resp.StatusCode),
@@ -176,26 +176,28 @@ func (r *request) header(name string) string {
 	return ""
 }
 
-func (r *request) body() ([]byte, error) {
+// body is the request body as sent: the fields parsed from it are slices
+// of it rather than copies.
+func (r *request) body() (string, error) {
 	limit := r.form.MaxBodyBytes
 	raw := r.ev.Body
 	if r.ev.IsBase64Encoded {
 		if base64.StdEncoding.DecodedLen(len(raw)) > limit+3 {
-			return nil, &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
+			return "", &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
 		}
 		b, err := base64.StdEncoding.DecodeString(raw)
 		if err != nil {
-			return nil, malformed("body is not valid base64")
+			return "", malformed("body is not valid base64")
 		}
 		if len(b) > limit {
-			return nil, &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
+			return "", &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
 		}
-		return b, nil
+		return string(b), nil
 	}
 	if len(raw) > limit {
-		return nil, &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
+		return "", &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
 	}
-	return []byte(raw), nil
+	return raw, nil
 }
 
 // originAllowed checks Origin, or Referer when a browser sent no Origin.
