@@ -91,11 +91,12 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 		}
 		// Content may span lines; of the instructions only _subject may, and
 		// its line breaks are folded away below.
-		if !validText(f.Value, f.Name == fieldSubject || !strings.HasPrefix(f.Name, "_")) {
+		runes, ok := scanText(f.Value, f.Name == fieldSubject || !strings.HasPrefix(f.Name, "_"))
+		if !ok {
 			add(f.Name, CodeInvalidChars, 0)
 			continue
 		}
-		if utf8.RuneCountInString(f.Value) > form.MaxFieldLength {
+		if runes > form.MaxFieldLength {
 			add(f.Name, CodeTooLong, form.MaxFieldLength)
 			continue
 		}
@@ -280,23 +281,26 @@ func validName(s string) bool {
 	return true
 }
 
-// validText refuses invalid UTF-8, NUL and other control characters. Line
+// scanText refuses invalid UTF-8, NUL and other control characters, and
+// counts the runes in the same pass (the length limit is in runes). Line
 // breaks and tabs are allowed where the field is free text (multiline).
-func validText(s string, multiline bool) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			if !multiline {
-				return false
+// ASCII, most of any message, is checked without decoding.
+func scanText(s string, multiline bool) (runes int, ok bool) {
+	for i := 0; i < len(s); runes++ {
+		if c := s[i]; c < utf8.RuneSelf {
+			if (c < 0x20 || c == 0x7f) && !(multiline && (c == '\n' || c == '\r' || c == '\t')) {
+				return 0, false
 			}
-		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
-			return false
+			i++
+			continue
 		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return 0, false
+		}
+		i += size
 	}
-	return true
+	return runes, true
 }
 
 // singleLine folds any line break into a space and trims the result to max
