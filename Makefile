@@ -1,6 +1,7 @@
 # kontakt — build, run locally, test.
 #   make dev    the whole stack on loopback (emulators, API on :3000, demo page)
 #   make test   lint, unit, integration, end-to-end and template tests
+#   make bench  every performance figure in one run (README, "Performance")
 # `sam build` calls the build-<LogicalId> targets below (BuildMethod: makefile).
 
 SHELL := /bin/bash
@@ -13,7 +14,7 @@ GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags='-s -w'
 FORMS_FILE ?= forms.json
 FUNCTIONS := submit erase
 
-.PHONY: build dev erase test lint unit validate tidy-check fmt-check clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: build build-hello bench dev erase test lint unit validate tidy-check fmt-check clean $(addprefix build-,$(FUNCTIONS))
 
 # build-<Function>: what sam build runs, with ARTIFACTS_DIR set by SAM.
 define lambda_target
@@ -23,6 +24,11 @@ build-$(1)Function:
 endef
 $(eval $(call lambda_target,Submit,submit))
 $(eval $(call lambda_target,Erase,erase))
+
+# build-hello: the hello-world Lambda that `make bench` compares cold starts
+# and sizes against, built with exactly the flags above.
+build-hello:
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(GOFLAGS_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./internal/rie/testdata/hello
 
 build: ## build every function for linux/arm64 into build/<name>/bootstrap
 	@for f in $(FUNCTIONS); do \
@@ -37,8 +43,12 @@ erase: ## enqueue an erasure request on the local stack: make erase EMAIL=kari@e
 	@test -n "$(EMAIL)" || { echo "usage: make erase EMAIL=address"; exit 2; }
 	$(GO) run ./infra/erase -email '$(EMAIL)'
 
+# -bench . -benchtime=1x runs every benchmark once, so none can rot.
 test: lint validate ## every test
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -bench . -benchtime=1x ./...
+
+bench: ## every performance figure in one run: a table, and .bench/results.json
+	$(GO) run ./infra/bench
 
 lint: fmt-check tidy-check
 	$(GO) vet ./...

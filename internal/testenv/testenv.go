@@ -79,7 +79,12 @@ func Start(ctx context.Context, opt Options) (*Env, error) {
 
 // CreateTable creates the submissions table exactly as template.yaml
 // defines it and returns its name.
-func (e *Env) CreateTable(ctx context.Context) (string, error) {
+func (e *Env) CreateTable(ctx context.Context) (string, error) { return e.CreateTableNamed(ctx, "") }
+
+// CreateTableNamed creates another table like the submissions table, named
+// name ("" keeps the template's name), e.g. for a benchmark that must not
+// share the table with other work.
+func (e *Env) CreateTableNamed(ctx context.Context, name string) (string, error) {
 	tpl, err := samtemplate.Load(filepath.Join(e.Root, "template.yaml"))
 	if err != nil {
 		return "", fmt.Errorf("load template: %w", err)
@@ -87,6 +92,9 @@ func (e *Env) CreateTable(ctx context.Context) (string, error) {
 	in, err := samtemplate.TableInput(tpl, TableLogicalID)
 	if err != nil {
 		return "", fmt.Errorf("table from template: %w", err)
+	}
+	if name != "" {
+		in.TableName = aws.String(name)
 	}
 	db := dynamodb.NewFromConfig(e.AWS)
 	if _, err := db.CreateTable(ctx, in); err != nil {
