@@ -6,7 +6,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/rie"
 	"github.com/opt-e/kontakt/internal/testenv"
 )
@@ -14,24 +13,6 @@ import (
 // memoryMB is the functions' MemorySize in template.yaml; RIE only prints it
 // in REPORT lines, the cost model uses it.
 const memoryMB = 128
-
-// functionVars is the configuration every function gets: the union of what
-// each reads, as template.yaml sets it, pointing at the local table.
-func functionVars(table string) map[string]string {
-	return map[string]string{
-		config.EnvTable:                table,
-		config.EnvSender:               "kontakt@example.no",
-		config.EnvRecipients:           "post@example.no",
-		config.EnvAllowedOrigins:       "https://www.example.no",
-		config.EnvRetentionDays:        "30",
-		config.EnvLanguage:             "nb",
-		config.EnvFormID:               "contact",
-		config.EnvRedirectURL:          "",
-		config.EnvFormsFile:            "",
-		config.EnvPrivacyContact:       "personvern@example.no",
-		config.EnvReceiptRetentionDays: "1095",
-	}
-}
 
 // lambdaEnv is a function's whole environment under the emulator: its
 // configuration, the SDK's endpoint variables for the emulators and what
@@ -41,7 +22,7 @@ func lambdaEnv(env *testenv.Env) []string {
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=10",
 		fmt.Sprintf("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", memoryMB),
 		"AWS_LAMBDA_LOG_FORMAT=JSON")
-	for k, v := range functionVars(env.Table) {
+	for k, v := range env.FunctionVars() {
 		vars = append(vars, k+"="+v)
 	}
 	return vars

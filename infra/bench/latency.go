@@ -126,7 +126,7 @@ func newLatencyRun(ctx context.Context, env *testenv.Env) (*latencyRun, error) {
 	if err := json.Unmarshal(r.payload, &r.ev); err != nil {
 		return nil, fmt.Errorf("%s: %w", typicalEvent, err)
 	}
-	vars := functionVars(env.Table)
+	vars := env.FunctionVars()
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {
 		return nil, err

@@ -86,17 +86,7 @@ func TestSubmitFunction(t *testing.T) {
 	if env == nil {
 		t.Skip("end-to-end test (not run with -short)")
 	}
-	e := start(t, build(t, "SubmitFunction"), map[string]string{
-		config.EnvTable:          env.Table,
-		config.EnvSender:         "kontakt@example.no",
-		config.EnvRecipients:     "post@example.no",
-		config.EnvAllowedOrigins: "https://www.example.no",
-		config.EnvRetentionDays:  "30",
-		config.EnvLanguage:       "nb",
-		config.EnvFormID:         "contact",
-		config.EnvRedirectURL:    "",
-		config.EnvFormsFile:      "",
-	})
+	e := start(t, build(t, "SubmitFunction"), env.FunctionVars())
 	ctx := context.Background()
 	if err := env.ClearEmails(ctx); err != nil {
 		t.Fatal(err)

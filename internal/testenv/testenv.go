@@ -20,6 +20,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/localstack"
 	"github.com/opt-e/kontakt/internal/samtemplate"
 )
@@ -105,6 +106,26 @@ func (e *Env) CreateTableNamed(ctx context.Context, name string) (string, error)
 		return "", fmt.Errorf("wait for table: %w", err)
 	}
 	return aws.ToString(in.TableName), nil
+}
+
+// FunctionVars is a working configuration for every function on this stack
+// (the union of the variables each reads, see config.EnvVars and
+// config.EraseEnvVars): one form, "contact", posting from
+// https://www.example.no, mail from kontakt@example.no to post@example.no.
+func (e *Env) FunctionVars() map[string]string {
+	return map[string]string{
+		config.EnvTable:                e.Table,
+		config.EnvSender:               "kontakt@example.no",
+		config.EnvRecipients:           "post@example.no",
+		config.EnvAllowedOrigins:       "https://www.example.no",
+		config.EnvRetentionDays:        "30",
+		config.EnvLanguage:             "nb",
+		config.EnvFormID:               "contact",
+		config.EnvRedirectURL:          "",
+		config.EnvFormsFile:            "",
+		config.EnvPrivacyContact:       "personvern@example.no",
+		config.EnvReceiptRetentionDays: "1095",
+	}
 }
 
 // Stop stops the emulators and restores the environment.
