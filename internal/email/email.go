@@ -201,8 +201,14 @@ func oneLine(s string) string {
 // or CR line ends made LF.
 func writeIndented(b *strings.Builder, v string) {
 	b.WriteString("  ")
+	// Without a CR (JSON posts), IndexByte finds line ends many bytes at a
+	// time; IndexAny goes byte by byte (6% of a submission's CPU).
+	next := func(v string) int { return strings.IndexByte(v, '\n') }
+	if strings.IndexByte(v, '\r') >= 0 {
+		next = func(v string) int { return strings.IndexAny(v, "\r\n") }
+	}
 	for v != "" {
-		i := strings.IndexAny(v, "\r\n")
+		i := next(v)
 		if i < 0 {
 			b.WriteString(v)
 			return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opt-e/kontakt/internal/i18n"
 	"github.com/opt-e/kontakt/internal/submission"
+	"github.com/opt-e/kontakt/internal/wordscan"
 )
 
 // requestError is a problem with the request as a whole, mapped once to a
@@ -262,6 +263,10 @@ func (r *jsonReader) str() (string, bool) {
 	start := r.i
 	escapes := false
 	for ; r.i < len(r.b); r.i++ {
+		r.i += wordscan.Clean(r.b[r.i:], '"', '\\') // the words with nothing to see
+		if r.i == len(r.b) {
+			break
+		}
 		switch c := r.b[r.i]; {
 		case c == '"':
 			r.i++

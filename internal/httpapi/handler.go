@@ -42,11 +42,15 @@ const RetryAfterSeconds = "30"
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	r := newRequest(&req, h.Config)
 	resp := h.serve(ctx, r)
-	h.Log.LogAttrs(ctx, slog.LevelInfo, "request",
-		slog.String("method", r.method),
-		slog.String("form", r.formID()),
-		slog.Int("status", resp.StatusCode),
-		slog.String("outcome", r.outcome))
+	// One line per request, with the id of an accepted submission so that
+	// its email and copy can be found.
+	method, form, status, outcome := slog.String("method", r.method), slog.String("form", r.formID()),
+		slog.Int("status", resp.StatusCode), slog.String("outcome", r.outcome)
+	if r.submissionID == "" {
+		h.Log.LogAttrs(ctx, slog.LevelInfo, "request", method, form, status, outcome)
+	} else {
+		h.Log.LogAttrs(ctx, slog.LevelInfo, "request", method, form, status, outcome, slog.String("submission_id", r.submissionID))
+	}
 	return resp, nil
 }
 
@@ -117,7 +121,7 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		resp.Headers["Retry-After"] = RetryAfterSeconds
 		return resp
 	}
-	r.outcome = "sent"
+	r.outcome, r.submissionID = "sent", s.ID
 	if outcome == submission.Stored {
 		r.outcome = "stored"
 	}
@@ -133,6 +137,8 @@ type request struct {
 	json    bool
 	origin  string
 	outcome string
+	// submissionID is set once a submission was accepted.
+	submissionID string
 }
 
 func newRequest(ev *events.APIGatewayV2HTTPRequest, cfg *config.Config) *request {

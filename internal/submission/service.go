@@ -105,7 +105,8 @@ func (svc *Service) Accept(ctx context.Context, form *config.Form, s *Submission
 			// again by redrive, so say so loudly.
 			svc.Log.LogAttrs(ctx, slog.LevelError, "mark sent failed", id, formID, slog.String("error_class", ErrorClass(err)))
 		}
-		svc.Log.LogAttrs(ctx, slog.LevelInfo, "submission sent", id, formID)
+		// No line of its own: the caller's one line per request says it
+		// (the second JSON line cost 4% of a submission's CPU).
 		return Sent, nil
 	case sendErr == nil:
 		svc.Log.LogAttrs(ctx, slog.LevelError, "fallback copy not stored; email sent", id, formID, slog.String("error_class", ErrorClass(saveErr)))

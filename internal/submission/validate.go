@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/wordscan"
 )
 
 // Problem codes. They are stable (clients may switch on them) and are turned
@@ -284,21 +285,37 @@ func validName(s string) bool {
 // scanText refuses invalid UTF-8, NUL and other control characters, and
 // counts the runes in the same pass (the length limit is in runes). Line
 // breaks and tabs are allowed where the field is free text (multiline).
-// ASCII, most of any message, is checked without decoding.
+// Words (eight bytes) with no ASCII control and no 0xC2 or 0xE2 byte, which
+// start the C1 controls and U+2028/U+2029, are passed over whole.
 func scanText(s string, multiline bool) (runes int, ok bool) {
-	for i := 0; i < len(s); runes++ {
-		if c := s[i]; c < utf8.RuneSelf {
+	if !utf8.ValidString(s) {
+		return 0, false
+	}
+	for i := 0; i < len(s); {
+		if n := wordscan.Clean(s[i:], 0xc2, 0xe2); n > 0 {
+			runes += wordscan.Runes(s[i : i+n])
+			i += n
+			continue
+		}
+		switch c := s[i]; {
+		case c&0xc0 == 0x80:
+			// The rest of a rune that began in a word passed over (and so
+			// with a lead byte that starts no control): counted already.
+			i++
+		case c < utf8.RuneSelf:
 			if (c < 0x20 || c == 0x7f) && !(multiline && (c == '\n' || c == '\r' || c == '\t')) {
 				return 0, false
 			}
 			i++
-			continue
+			runes++
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+				return 0, false
+			}
+			i += size
+			runes++
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return 0, false
-		}
-		i += size
 	}
 	return runes, true
 }
