@@ -26,9 +26,11 @@ $(eval $(call lambda_target,Submit,submit))
 $(eval $(call lambda_target,Erase,erase))
 
 # build-hello: the hello-world Lambda that `make bench` compares cold starts
-# and sizes against, built with exactly the flags above.
+# and sizes against, built with exactly the flags above (HELLO picks
+# another one: make bench also starts infra/bench/testdata/sdkhello).
+HELLO ?= ./internal/rie/testdata/hello
 build-hello:
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(GOFLAGS_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./internal/rie/testdata/hello
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(GOFLAGS_BUILD) -o $(ARTIFACTS_DIR)/bootstrap $(HELLO)
 
 build: ## build every function for linux/arm64 into build/<name>/bootstrap
 	@for f in $(FUNCTIONS); do \

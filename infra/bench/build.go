@@ -10,8 +10,13 @@ import (
 	"strings"
 )
 
-// helloName is the hello-world Lambda every function is compared with.
-const helloName = "hello"
+// helloName is the hello-world Lambda every function is compared with;
+// sdkHelloName is the same plus the functions' SDK set-up at init.
+const (
+	helloName    = "hello"
+	sdkHelloName = "sdk-hello"
+	sdkHelloPkg  = "./infra/bench/testdata/sdkhello"
+)
 
 // functions lists every Lambda under functions/ (a folder with a main.go),
 // so a function added later is measured without touching the bench.
@@ -37,7 +42,7 @@ func functions(root string) ([]string, error) {
 // (build-<LogicalId>, the logical id being the name capitalised plus
 // "Function", as `make build` spells it), or build-hello.
 func makeTarget(name string) string {
-	if name == helloName {
+	if name == helloName || name == sdkHelloName {
 		return "build-hello"
 	}
 	return "build-" + strings.ToUpper(name[:1]) + name[1:] + "Function"
@@ -50,7 +55,11 @@ func build(ctx context.Context, root, dir, name, goarch string) (string, error) 
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, "make", "--no-print-directory", makeTarget(name), "ARTIFACTS_DIR="+out, "GOARCH="+goarch)
+	args := []string{"--no-print-directory", makeTarget(name), "ARTIFACTS_DIR=" + out, "GOARCH=" + goarch}
+	if name == sdkHelloName {
+		args = append(args, "HELLO="+sdkHelloPkg)
+	}
+	cmd := exec.CommandContext(ctx, "make", args...)
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("make %s GOARCH=%s: %w\n%s", makeTarget(name), goarch, err, b)
@@ -58,10 +67,10 @@ func build(ctx context.Context, root, dir, name, goarch string) (string, error) 
 	return filepath.Join(out, "bootstrap"), nil
 }
 
-// buildAll builds hello and every function for goarch.
+// buildAll builds the given Lambdas for goarch.
 func buildAll(ctx context.Context, root, dir, goarch string, names []string) (map[string]string, error) {
 	paths := map[string]string{}
-	for _, n := range append([]string{helloName}, names...) {
+	for _, n := range names {
 		p, err := build(ctx, root, dir, n, goarch)
 		if err != nil {
 			return nil, err
