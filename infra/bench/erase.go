@@ -81,14 +81,14 @@ func measureErasure(ctx context.Context, env *testenv.Env, small, large, samples
 func eraseOne(ctx context.Context, store *dynamo.Store, finder erasure.Finder, svc *erasure.Service, tag string) (time.Duration, error) {
 	addr := tag + "@example.no"
 	now := time.Now().UTC()
+	c, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	for i := 0; i < copiesEach; i++ {
 		s := otherSubmission(now, addr, i)
-		if err := store.Save(ctx, s); err != nil {
+		if err := store.Save(c, s); err != nil {
 			return 0, fmt.Errorf("store a copy to erase: %w", err)
 		}
 	}
-	c, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
 	start := time.Now()
 	r, err := svc.Erase(c, erasure.Request{Email: addr, RequestID: tag, Source: erasure.SourceOperator})
 	d := time.Since(start)

@@ -202,6 +202,8 @@ func (r *latencyRun) round(ctx context.Context, measured, last bool) error {
 }
 
 func (r *latencyRun) readBack(ctx context.Context, id string) (map[string]types.AttributeValue, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	out, err := r.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &r.table, Key: dynamo.Key(id), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, fmt.Errorf("read back: %w", err)

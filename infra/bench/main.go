@@ -74,6 +74,9 @@ func run(ctx context.Context, o options) error {
 	for _, p := range strings.Split(o.phases, ",") {
 		b.phase[strings.TrimSpace(p)] = true
 	}
+	if err := os.MkdirAll(b.dir, 0o755); err != nil {
+		return err
+	}
 	b.notes = []string{machine(), "load average at start: " + loadAverage()}
 	names, err := functions(b.root)
 	if err != nil {
