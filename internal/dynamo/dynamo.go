@@ -149,8 +149,8 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 		maps = append(maps, types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"n": str(f.Name), "v": str(f.Value)}})
 		fields[i] = &maps[len(maps)-1]
 	}
-	size := 10
-	for _, optional := range []bool{s.Language != "", s.Subject != "", s.Consent != nil, s.ReplyTo != "", s.ReplyTo != ""} {
+	size := 10 // the attributes every item has, then the optional ones
+	for _, optional := range []bool{s.Language != "", s.Subject != "", s.Consent != nil, s.ReplyTo != "" /* reply_to */, s.ReplyTo != "" /* lookup_key */} {
 		if optional {
 			size++
 		}
