@@ -4,6 +4,7 @@
 #   make deploy    sam build && sam deploy (the first run asks its questions)
 #   make loadtest  5,000 submissions at concurrency 32 while SES fails, then redrive
 #   make fuzz      every fuzz target for FUZZTIME each
+#   make bench     every performance figure in one run (README, "Performance")
 # `sam build` calls the build-<LogicalId> targets below (BuildMethod: makefile).
 
 SHELL := /bin/bash
@@ -24,7 +25,7 @@ REGION ?=
 GUIDED ?=
 SAM_INSTALL_URL := https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html
 
-.PHONY: build dev deploy erase test lint unit validate tidy-check fmt-check clean loadtest fuzz requeue $(addprefix build-,$(FUNCTIONS))
+.PHONY: build build-hello bench dev deploy erase test lint unit validate tidy-check fmt-check clean loadtest fuzz requeue $(addprefix build-,$(FUNCTIONS))
 
 # build-<Function>: what sam build runs, with ARTIFACTS_DIR set by SAM.
 define lambda_target
@@ -36,6 +37,13 @@ $(eval $(call lambda_target,Submit,submit))
 $(eval $(call lambda_target,Erase,erase))
 $(eval $(call lambda_target,Privacy,privacy))
 $(eval $(call lambda_target,Redrive,redrive))
+
+# build-hello: the hello-world Lambda that `make bench` compares cold starts
+# and sizes against, built with exactly the flags above (HELLO picks
+# another one: make bench also starts infra/bench/testdata/sdkhello).
+HELLO ?= ./internal/rie/testdata/hello
+build-hello:
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(GOFLAGS_BUILD) -o $(ARTIFACTS_DIR)/bootstrap $(HELLO)
 
 build: ## build every function for linux/arm64 into build/<name>/bootstrap
 	@for f in $(FUNCTIONS); do \
@@ -59,8 +67,12 @@ requeue: ## put a failed copy back in the redrive queue: make requeue TABLE=<tab
 	@test -n "$(TABLE)" -a -n "$(ID)" || { echo "usage: make requeue TABLE=<table> ID=<submission id>"; exit 2; }
 	$(GO) run ./infra/requeue -table '$(TABLE)' -id '$(ID)'
 
+# -bench . -benchtime=1x runs every benchmark once, so none can rot.
 test: lint validate ## every test
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -bench . -benchtime=1x ./...
+
+bench: ## every performance figure in one run: a table, and .bench/results.json
+	$(GO) run ./infra/bench
 
 lint: fmt-check tidy-check
 	$(GO) vet ./...

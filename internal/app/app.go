@@ -5,13 +5,11 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
@@ -28,17 +26,6 @@ import (
 	"github.com/opt-e/kontakt/internal/ses"
 	"github.com/opt-e/kontakt/internal/submission"
 )
-
-// AWSConfig loads the SDK configuration from the standard sources. Endpoints
-// for the local emulators come from AWS_ENDPOINT_URL_* like any other
-// setting: there is no emulator code path.
-func AWSConfig(ctx context.Context) (aws.Config, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
-	}
-	return cfg, nil
-}
 
 // Submit builds the submit function's HTTP handler. It reads secrets (see
 // Guard), so it belongs in init, bounded by ctx.

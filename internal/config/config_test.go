@@ -115,3 +115,22 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 		})
 	}
 }
+
+// Form ids are path segments (/f/{form}): 1-64 of a-z, 0-9, - and _, not
+// starting with - or _.
+func TestFormIDs(t *testing.T) {
+	for id, ok := range map[string]bool{
+		"contact": true, "a": true, "0": true, "quote-2_b": true, "a-": true,
+		strings.Repeat("a", 64): true, strings.Repeat("a", 65): false,
+		"": false, "-a": false, "_a": false, "Contact": false, "a b": false, "a/b": false, "kåre": false,
+	} {
+		file := filepath.Join(t.TempDir(), "forms.json")
+		os.WriteFile(file, []byte(`{"forms":[{"id":"`+id+`"}]}`), 0o600)
+		e := base()
+		e[config.EnvFormsFile] = file
+		_, err := config.Load(env(e))
+		if (err == nil) != ok {
+			t.Errorf("id %q: err = %v, want ok=%v", id, err, ok)
+		}
+	}
+}

@@ -34,7 +34,7 @@ func LoadErase(lookup func(string) (string, bool)) (*Erase, error) {
 		return strings.TrimSpace(v)
 	}
 	c := &Erase{Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact), ConfigurationSet: get(EnvConfigurationSet)}
-	if cs := c.ConfigurationSet; cs != "" && !configurationSetPattern.MatchString(cs) {
+	if cs := c.ConfigurationSet; cs != "" && !validConfigurationSet(cs) {
 		return nil, &Error{Key: EnvConfigurationSet, Reason: fmt.Sprintf("%q must be 1-64 letters, digits, - or _", cs)}
 	}
 	if c.Table == "" {

@@ -116,46 +116,93 @@ func wrap(op string, err error) error {
 
 // Item renders s as the stored item, pending until marked sent.
 func Item(s *submission.Submission) map[string]types.AttributeValue {
+	// The attribute values are carved from a few slices rather than
+	// allocated one by one: building the item was the handler's largest
+	// source of allocations (README, "Performance").
+	var (
+		strs  = make([]types.AttributeValueMemberS, 0, 12+2*len(s.Fields))
+		nums  = make([]types.AttributeValueMemberN, 0, 5)
+		maps  = make([]types.AttributeValueMemberM, 0, len(s.Fields)+1)
+		digit = make([]byte, 0, 64)
+	)
+	str := func(v string) types.AttributeValue {
+		strs = append(strs, types.AttributeValueMemberS{Value: v})
+		return &strs[len(strs)-1]
+	}
+	// Numbers are formatted into one buffer and sliced, one string for all.
+	values := [5]int64{s.ReceivedAt.Unix(), s.ExpiresAt.Unix(), 1, s.ReceivedAt.Add(FirstRetryDelay).Unix()}
+	if s.Consent != nil {
+		values[4] = s.Consent.At.Unix()
+	}
+	var ends [len(values)]int
+	for i, n := range values {
+		digit = strconv.AppendInt(digit, n, 10)
+		ends[i] = len(digit)
+	}
+	digits := string(digit)
+	number := func(i int) types.AttributeValue {
+		start := 0
+		if i > 0 {
+			start = ends[i-1]
+		}
+		nums = append(nums, types.AttributeValueMemberN{Value: digits[start:ends[i]]})
+		return &nums[len(nums)-1]
+	}
+
 	fields := make([]types.AttributeValue, len(s.Fields))
 	for i, f := range s.Fields {
-		fields[i] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
-			"n": &types.AttributeValueMemberS{Value: f.Name},
-			"v": &types.AttributeValueMemberS{Value: f.Value},
-		}}
+		maps = append(maps, types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"n": str(f.Name), "v": str(f.Value)}})
+		fields[i] = &maps[len(maps)-1]
 	}
-	item := map[string]types.AttributeValue{
-		AttrID:            &types.AttributeValueMemberS{Value: s.ID},
-		AttrKind:          &types.AttributeValueMemberS{Value: KindSubmission},
-		AttrFormID:        &types.AttributeValueMemberS{Value: s.FormID},
-		AttrReceivedAt:    num(s.ReceivedAt.Unix()),
-		TTLAttribute:      num(s.ExpiresAt.Unix()),
-		AttrFields:        &types.AttributeValueMemberL{Value: fields},
-		AttrStatus:        &types.AttributeValueMemberS{Value: StatusPending},
-		AttrAttempts:      num(1),
-		AttrPending:       &types.AttributeValueMemberS{Value: pendingShard},
-		AttrNextAttemptAt: num(s.ReceivedAt.Add(FirstRetryDelay).Unix()),
+	size := 10 // the attributes every item has, then the optional ones
+	for _, optional := range []bool{s.Language != "", s.Subject != "", s.Consent != nil, s.ReplyTo != "" /* reply_to */, s.ReplyTo != "" /* lookup_key */} {
+		if optional {
+			size++
+		}
 	}
+	item := make(map[string]types.AttributeValue, size)
+	item[AttrID] = str(s.ID)
+	item[AttrKind] = str(KindSubmission)
+	item[AttrFormID] = str(s.FormID)
+	item[AttrReceivedAt] = number(0)
+	item[TTLAttribute] = number(1)
+	item[AttrFields] = &types.AttributeValueMemberL{Value: fields}
+	item[AttrStatus] = str(StatusPending)
+	item[AttrAttempts] = number(2)
+	item[AttrPending] = str(pendingShard)
+	item[AttrNextAttemptAt] = number(3)
 	if s.Language != "" {
-		item[AttrLanguage] = &types.AttributeValueMemberS{Value: s.Language}
+		item[AttrLanguage] = str(s.Language)
 	}
 	if s.Subject != "" {
-		item[AttrSubject] = &types.AttributeValueMemberS{Value: s.Subject}
+		item[AttrSubject] = str(s.Subject)
 	}
 	if c := s.Consent; c != nil {
-		item[AttrConsent] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
-			"field":          &types.AttributeValueMemberS{Value: c.Field},
-			"value":          &types.AttributeValueMemberS{Value: c.Value},
+		maps = append(maps, types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"field":          str(c.Field),
+			"value":          str(c.Value),
 			"given":          &types.AttributeValueMemberBOOL{Value: c.Given},
-			"policy_version": &types.AttributeValueMemberS{Value: c.PolicyVersion},
-			"at":             num(c.At.Unix()),
-		}}
+			"policy_version": str(c.PolicyVersion),
+			"at":             number(4),
+		}})
+		item[AttrConsent] = &maps[len(maps)-1]
 	}
 	if s.ReplyTo != "" {
-		item[AttrReplyTo] = &types.AttributeValueMemberS{Value: s.ReplyTo}
-		item[AttrLookupKey] = &types.AttributeValueMemberS{Value: submission.LookupKey(s.ReplyTo)}
+		item[AttrReplyTo] = str(s.ReplyTo)
+		item[AttrLookupKey] = str(submission.LookupKey(s.ReplyTo))
 	}
 	return item
 }
+
+// The expressions are constants; one pointer each serves every request
+// (the SDK only reads its input), rather than a new allocation per call.
+var (
+	saveCondition        = aws.String("attribute_not_exists(#id)")
+	markSentUpdate       = aws.String("SET #status = :sent, #sent_at = :at REMOVE #pending, #next, #last_error")
+	existsCondition      = aws.String("attribute_exists(#id)")
+	markPendingUpdate    = aws.String("SET #last_error = :class")
+	markPendingCondition = aws.String("attribute_exists(#id) AND #status = :pending")
+)
 
 // Save writes the copy as pending. It never overwrites: ids are random, so
 // a collision means something is badly wrong and must not destroy data.
@@ -163,7 +210,7 @@ func (st *Store) Save(ctx context.Context, s *submission.Submission) error {
 	_, err := st.Client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(st.Table),
 		Item:                Item(s),
-		ConditionExpression: aws.String("attribute_not_exists(#id)"),
+		ConditionExpression: saveCondition,
 		ExpressionAttributeNames: map[string]string{
 			"#id": AttrID,
 		},
@@ -179,8 +226,8 @@ func (st *Store) MarkSent(ctx context.Context, id string, at time.Time) error {
 	_, err := st.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(st.Table),
 		Key:                 key(id),
-		UpdateExpression:    aws.String("SET #status = :sent, #sent_at = :at REMOVE #pending, #next, #last_error"),
-		ConditionExpression: aws.String("attribute_exists(#id)"),
+		UpdateExpression:    markSentUpdate,
+		ConditionExpression: existsCondition,
 		ExpressionAttributeNames: map[string]string{
 			"#id": AttrID, "#status": AttrStatus, "#sent_at": AttrSentAt,
 			"#pending": AttrPending, "#next": AttrNextAttemptAt, "#last_error": AttrLastError,
@@ -202,8 +249,8 @@ func (st *Store) MarkPending(ctx context.Context, id, errorClass string) error {
 	_, err := st.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(st.Table),
 		Key:                 key(id),
-		UpdateExpression:    aws.String("SET #last_error = :class"),
-		ConditionExpression: aws.String("attribute_exists(#id) AND #status = :pending"),
+		UpdateExpression:    markPendingUpdate,
+		ConditionExpression: markPendingCondition,
 		ExpressionAttributeNames: map[string]string{
 			"#id": AttrID, "#status": AttrStatus, "#last_error": AttrLastError,
 		},

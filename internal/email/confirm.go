@@ -8,7 +8,7 @@ import (
 // ConfirmLink is the message a visitor gets after asking for erasure: the
 // link, how long it works, and that nothing happens without it.
 func ConfirmLink(link, lang string, expires time.Time) Message {
-	until := expires.In(oslo).Format("2006-01-02 15:04 MST")
+	until := expires.In(oslo()).Format("2006-01-02 15:04 MST")
 	if lang == "en" {
 		text := "Someone — hopefully you — asked us to delete everything we have stored about this email address.\n\n" +
 			"To confirm, open this link before " + until + ":\n\n" + link + "\n\n" +

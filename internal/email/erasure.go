@@ -24,7 +24,7 @@ func ErasureNotice(r erasure.Receipt, copies []erasure.Copy) Message {
 			strconv.Itoa(len(copies)) + " stored copies are being erased. Also delete these emails in staff mailboxes\n" +
 			"(search for the submission id at the bottom of each email):\n\n")
 		for _, c := range copies {
-			t.WriteString("  " + c.ID + "  " + c.FormID + "  " + c.ReceivedAt.In(oslo).Format("2006-01-02 15:04 MST") + "\n")
+			t.WriteString("  " + c.ID + "  " + c.FormID + "  " + c.ReceivedAt.In(oslo()).Format("2006-01-02 15:04 MST") + "\n")
 		}
 	}
 	t.WriteString("\nKvittering / receipt: request_id=" + r.RequestID + "\n")

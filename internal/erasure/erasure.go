@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"time"
 
 	"github.com/opt-e/kontakt/internal/submission"
@@ -77,7 +76,24 @@ type InvalidError struct{ Reason string }
 
 func (e *InvalidError) Error() string { return "invalid erasure request: " + e.Reason }
 
-var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+// validRequestID accepts 1-128 letters, digits, '.', '_', ':' and '-'. A
+// loop rather than a regular expression: compiling `^[A-Za-z0-9._:-]{1,128}$`
+// at package init cost over 1 ms of every cold start, of the submit function
+// too (README, "Performance").
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // ParseRequest decodes and checks a queue message body strictly.
 func ParseRequest(body string) (Request, error) {
@@ -93,7 +109,7 @@ func ParseRequest(body string) (Request, error) {
 	if _, code := submission.ParseReplyTo(r.Email); code != "" {
 		return Request{}, &InvalidError{Reason: "email is not one valid address"}
 	}
-	if !requestIDPattern.MatchString(r.RequestID) {
+	if !validRequestID(r.RequestID) {
 		return Request{}, &InvalidError{Reason: "request_id must be 1-128 letters, digits or . _ : -"}
 	}
 	if r.Source != SourceOperator && r.Source != SourceSelfService {

@@ -175,6 +175,11 @@ func TestParseRequest(t *testing.T) {
 		{`{"email":"a@example.no, b@example.no","request_id":"r-1","source":"operator"}`, false},
 		{`{"email":"kari@example.no","request_id":"","source":"operator"}`, false},
 		{`{"email":"kari@example.no","request_id":"a b","source":"operator"}`, false},
+		{`{"email":"kari@example.no","request_id":"op-2026.11:Z_9","source":"operator"}`, true},
+		{`{"email":"kari@example.no","request_id":"` + strings.Repeat("r", 128) + `","source":"operator"}`, true},
+		{`{"email":"kari@example.no","request_id":"` + strings.Repeat("r", 129) + `","source":"operator"}`, false},
+		{`{"email":"kari@example.no","request_id":"r/1","source":"operator"}`, false},
+		{`{"email":"kari@example.no","request_id":"rø","source":"operator"}`, false},
 		{`{"email":"kari@example.no","request_id":"r-1","source":"someone"}`, false},
 		{`{"email":"kari@example.no","request_id":"r-1","source":"operator","extra":1}`, false},
 	} {

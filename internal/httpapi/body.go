@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,10 +9,12 @@ import (
 	"mime/multipart"
 	"net/url"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/opt-e/kontakt/internal/i18n"
 	"github.com/opt-e/kontakt/internal/submission"
+	"github.com/opt-e/kontakt/internal/wordscan"
 )
 
 // requestError is a problem with the request as a whole, mapped once to a
@@ -36,7 +37,7 @@ func malformed(detail string) *requestError {
 // parseBody turns a JSON, urlencoded or multipart body into fields in the
 // order they were sent. maxFields bounds the work done on a hostile body:
 // parsing stops one field past the limit, which validation then refuses.
-func parseBody(contentType string, body []byte, maxFields int) ([]submission.Field, error) {
+func parseBody(contentType, body string, maxFields int) ([]submission.Field, error) {
 	mediaType, params, err := mime.ParseMediaType(contentType)
 	if contentType == "" {
 		return nil, &requestError{status: 415, key: i18n.Unsupported, detail: "missing Content-Type"}
@@ -58,98 +59,304 @@ func parseBody(contentType string, body []byte, maxFields int) ([]submission.Fie
 	return nil, &requestError{status: 415, key: i18n.Unsupported, detail: "unsupported Content-Type " + mediaType}
 }
 
-func parseJSON(body []byte, maxFields int) ([]submission.Field, error) {
+// parseJSON reads a flat JSON object of fields in the order they were sent.
+// It is a small validating reader for exactly what kontakt accepts rather
+// than json.Decoder.Token, which keeps the order too but allocated about 60
+// times per typical submission; json.Valid plus json.Unmarshal for escaped
+// strings then still took a third of the handler's CPU (README,
+// "Performance"). A fuzz test holds it to encoding/json's verdict and values.
+func parseJSON(body string, maxFields int) ([]submission.Field, error) {
 	// encoding/json would silently turn invalid UTF-8 into U+FFFD and so
 	// change what the visitor sent; refuse it instead.
-	if !utf8.Valid(body) {
+	if !utf8.ValidString(body) {
 		return nil, malformed("body is not valid UTF-8")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, malformed("body is not valid JSON")
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, malformed("body must be a JSON object of fields")
-	}
-	fields := make([]submission.Field, 0, 8)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, malformed("body is not valid JSON")
+	w := jsonReader{b: body}
+	if w.skipSpace() != '{' {
+		if json.Valid([]byte(body)) {
+			return nil, malformed("body must be a JSON object of fields")
 		}
-		name := tok.(string) // object keys are always strings
-		value, err := jsonValue(dec)
+		return nil, errNotJSON
+	}
+	w.i++
+	fields := make([]submission.Field, 0, 8)
+	c := w.skipSpace()
+	for c != '}' {
+		if c != '"' {
+			return nil, errNotJSON
+		}
+		name, ok := w.str()
+		if !ok || w.skipSpace() != ':' {
+			return nil, errNotJSON
+		}
+		w.i++
+		w.skipSpace()
+		value, err := w.value()
 		if err != nil {
 			return nil, err
 		}
 		fields = append(fields, submission.Field{Name: name, Value: value})
 		if len(fields) > maxFields {
+			// Validation refuses the body for its field count; reading
+			// the rest of a hostile body would be wasted work.
 			return fields, nil
 		}
+		switch c = w.skipSpace(); c {
+		case ',':
+			w.i++
+			if c = w.skipSpace(); c == '}' {
+				return nil, errNotJSON // a trailing comma
+			}
+		case '}':
+		default:
+			return nil, errNotJSON
+		}
 	}
-	if _, err := dec.Token(); err != nil {
-		return nil, malformed("body is not valid JSON")
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	w.i++
+	if w.skipSpace(); w.i != len(w.b) {
 		return nil, malformed("unexpected data after the JSON object")
 	}
 	return fields, nil
 }
 
-// jsonValue reads one field value: text, number, true/false or null, or a
-// list of those (checkbox groups), which is joined with ", ".
-func jsonValue(dec *json.Decoder) (string, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return "", malformed("body is not valid JSON")
-	}
-	if d, ok := tok.(json.Delim); ok {
-		if d != '[' {
-			return "", malformed("field values must be text, numbers, true/false or lists of them")
-		}
-		var parts []string
-		for dec.More() {
-			t, err := dec.Token()
-			if err != nil {
-				return "", malformed("body is not valid JSON")
-			}
-			s, ok := scalar(t)
-			if !ok {
-				return "", malformed("field values must be text, numbers, true/false or lists of them")
-			}
-			parts = append(parts, s)
-		}
-		if _, err := dec.Token(); err != nil {
-			return "", malformed("body is not valid JSON")
-		}
-		return strings.Join(parts, ", "), nil
-	}
-	s, _ := scalar(tok)
-	return s, nil
+var (
+	errNotJSON    = malformed("body is not valid JSON")
+	errValueKind  = malformed("field values must be text, numbers, true/false or lists of them")
+	jsonLiterals  = [...]string{'t': "true", 'f': "false", 'n': "null"}
+	jsonUnescaped = [...]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+)
+
+// jsonReader reads a UTF-8 document (the caller checked that) byte by byte.
+// Strings without escapes are returned as slices of the body, not copies.
+type jsonReader struct {
+	b string
+	i int
 }
 
-func scalar(t json.Token) (string, bool) {
-	switch v := t.(type) {
-	case string:
-		return v, true
-	case json.Number:
-		return v.String(), true
-	case bool:
-		if v {
-			return "true", true
+// skipSpace skips JSON whitespace and returns the next byte, 0 at the end
+// (or at a NUL byte, which is never valid there).
+func (r *jsonReader) skipSpace() byte {
+	for ; r.i < len(r.b); r.i++ {
+		switch c := r.b[r.i]; c {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return c
 		}
-		return "false", true
-	case nil:
-		return "", true
+	}
+	return 0
+}
+
+// value reads one field value: text, number, true/false or null, or a list
+// of those (checkbox groups), which is joined with ", ".
+func (r *jsonReader) value() (string, error) {
+	switch r.peek() {
+	case '{':
+		return "", errValueKind
+	case '[':
+	default:
+		if v, ok := r.scalar(); ok {
+			return v, nil
+		}
+		return "", errNotJSON
+	}
+	r.i++
+	var parts []string
+	for c := r.skipSpace(); c != ']'; {
+		if c == '[' || c == '{' {
+			return "", errValueKind
+		}
+		v, ok := r.scalar()
+		if !ok {
+			return "", errNotJSON
+		}
+		parts = append(parts, v)
+		switch c = r.skipSpace(); c {
+		case ',':
+			r.i++
+			if c = r.skipSpace(); c == ']' {
+				return "", errNotJSON
+			}
+		case ']':
+		default:
+			return "", errNotJSON
+		}
+	}
+	r.i++
+	return strings.Join(parts, ", "), nil
+}
+
+func (r *jsonReader) peek() byte {
+	if r.i < len(r.b) {
+		return r.b[r.i]
+	}
+	return 0
+}
+
+// scalar reads a string, a number (kept as written, like json.Number),
+// true, false or null (""). ok is false for anything else.
+func (r *jsonReader) scalar() (string, bool) {
+	c := r.peek()
+	switch {
+	case c == '"':
+		return r.str()
+	case c == '-' || '0' <= c && c <= '9':
+		return r.number()
+	case int(c) < len(jsonLiterals) && jsonLiterals[c] != "":
+		lit := jsonLiterals[c]
+		if !strings.HasPrefix(r.b[r.i:], lit) {
+			return "", false
+		}
+		r.i += len(lit)
+		if lit == "null" {
+			return "", true
+		}
+		return lit, true
 	}
 	return "", false
 }
 
+// number reads -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+func (r *jsonReader) number() (string, bool) {
+	start := r.i
+	if r.peek() == '-' {
+		r.i++
+	}
+	switch c := r.peek(); {
+	case c == '0':
+		r.i++
+	case '1' <= c && c <= '9':
+		r.digits()
+	default:
+		return "", false
+	}
+	if r.peek() == '.' {
+		r.i++
+		if r.digits() == 0 {
+			return "", false
+		}
+	}
+	if c := r.peek(); c == 'e' || c == 'E' {
+		r.i++
+		if c := r.peek(); c == '+' || c == '-' {
+			r.i++
+		}
+		if r.digits() == 0 {
+			return "", false
+		}
+	}
+	return r.b[start:r.i], true
+}
+
+func (r *jsonReader) digits() int {
+	start := r.i
+	for r.i < len(r.b) && '0' <= r.b[r.i] && r.b[r.i] <= '9' {
+		r.i++
+	}
+	return r.i - start
+}
+
+// str reads a string at its opening quote. Most have no escapes and are a
+// slice of the body; escapes decode as encoding/json decodes them, unpaired
+// surrogates becoming U+FFFD.
+func (r *jsonReader) str() (string, bool) {
+	r.i++
+	start := r.i
+	escapes := false
+	for ; r.i < len(r.b); r.i++ {
+		r.i += wordscan.Clean(r.b[r.i:], '"', '\\') // the words with nothing to see
+		if r.i == len(r.b) {
+			break
+		}
+		switch c := r.b[r.i]; {
+		case c == '"':
+			r.i++
+			if !escapes {
+				return r.b[start : r.i-1], true
+			}
+			return unescape(r.b[start : r.i-1])
+		case c == '\\':
+			escapes = true
+			r.i++ // the escaped byte cannot end the string
+		case c < 0x20:
+			return "", false // control characters must be escaped
+		}
+	}
+	return "", false
+}
+
+// unescape decodes the inside of a string; the result is never longer.
+func unescape(in string) (string, bool) {
+	var out strings.Builder
+	out.Grow(len(in))
+	for i := 0; i < len(in); {
+		c := in[i]
+		if c != '\\' {
+			j := i + 1
+			for j < len(in) && in[j] != '\\' {
+				j++
+			}
+			out.WriteString(in[i:j])
+			i = j
+			continue
+		}
+		if i+1 >= len(in) {
+			return "", false
+		}
+		e := in[i+1]
+		if e != 'u' {
+			if int(e) >= len(jsonUnescaped) || jsonUnescaped[e] == 0 {
+				return "", false
+			}
+			out.WriteByte(jsonUnescaped[e])
+			i += 2
+			continue
+		}
+		ru, ok := hex4(in, i+2)
+		if !ok {
+			return "", false
+		}
+		i += 6
+		if utf16.IsSurrogate(ru) {
+			if i+1 < len(in) && in[i] == '\\' && in[i+1] == 'u' {
+				if lo, ok := hex4(in, i+2); ok {
+					if pair := utf16.DecodeRune(ru, lo); pair != utf8.RuneError {
+						out.WriteRune(pair)
+						i += 6
+						continue
+					}
+				}
+			}
+			ru = utf8.RuneError
+		}
+		out.WriteRune(ru)
+	}
+	return out.String(), true
+}
+
+// hex4 reads the four hex digits of a \u escape at b[i:].
+func hex4(b string, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var v rune
+	for _, c := range []byte(b[i : i+4]) {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | rune(c)
+	}
+	return v, true
+}
+
 // parseURLEncoded keeps field order, which url.ParseQuery does not.
-func parseURLEncoded(body []byte, maxFields int) ([]submission.Field, error) {
-	s := string(body)
+func parseURLEncoded(s string, maxFields int) ([]submission.Field, error) {
 	fields := make([]submission.Field, 0, strings.Count(s, "&")+1)
 	for s != "" {
 		var pair string
@@ -173,11 +380,11 @@ func parseURLEncoded(body []byte, maxFields int) ([]submission.Field, error) {
 
 var errFilePart = errors.New("file part")
 
-func parseMultipart(body []byte, boundary string, maxFields int) ([]submission.Field, error) {
+func parseMultipart(body, boundary string, maxFields int) ([]submission.Field, error) {
 	if boundary == "" {
 		return nil, malformed("multipart body without a boundary")
 	}
-	r := multipart.NewReader(bytes.NewReader(body), boundary)
+	r := multipart.NewReader(strings.NewReader(body), boundary)
 	var fields []submission.Field
 	for {
 		p, err := r.NextPart()

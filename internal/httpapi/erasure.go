@@ -71,12 +71,13 @@ func (h *ErasureHandler) fields(r *request) (map[string]string, error) {
 	if len(r.ev.Body) > erasureBodyLimit {
 		return nil, &requestError{status: 413, key: i18n.TooLarge, limit: erasureBodyLimit, detail: "body too large"}
 	}
-	body := []byte(r.ev.Body)
+	body := r.ev.Body
 	if r.ev.IsBase64Encoded {
-		var err error
-		if body, err = decodeBase64(r.ev.Body); err != nil {
+		b, err := decodeBase64(r.ev.Body)
+		if err != nil {
 			return nil, malformed("body is not valid base64")
 		}
+		body = string(b)
 	}
 	fs, err := parseBody(r.header("content-type"), body, 5)
 	if err != nil {

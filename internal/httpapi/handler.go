@@ -46,11 +46,15 @@ const RetryAfterSeconds = "30"
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	r := newRequest(&req, h.Config)
 	resp := h.serve(ctx, r)
-	h.Log.InfoContext(ctx, "request",
-		slog.String("method", r.method),
-		slog.String("form", r.formID()),
-		slog.Int("status", resp.StatusCode),
-		slog.String("outcome", r.outcome))
+	// One line per request, with the id of an accepted submission so that
+	// its email and copy can be found.
+	method, form, status, outcome := slog.String("method", r.method), slog.String("form", r.formID()),
+		slog.Int("status", resp.StatusCode), slog.String("outcome", r.outcome)
+	if r.submissionID == "" {
+		h.Log.LogAttrs(ctx, slog.LevelInfo, "request", method, form, status, outcome)
+	} else {
+		h.Log.LogAttrs(ctx, slog.LevelInfo, "request", method, form, status, outcome, slog.String("submission_id", r.submissionID))
+	}
 	return resp, nil
 }
 
@@ -138,7 +142,7 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		resp.Headers["Retry-After"] = RetryAfterSeconds
 		return resp
 	}
-	r.outcome = "sent"
+	r.outcome, r.submissionID = "sent", s.ID
 	if outcome == submission.Stored {
 		r.outcome = "stored"
 	}
@@ -158,6 +162,8 @@ type request struct {
 	tokenRoute bool
 	// scriptRoute is GET /f/{form}/kontakt.js.
 	scriptRoute bool
+	// submissionID is set once a submission was accepted.
+	submissionID string
 }
 
 func newRequest(ev *events.APIGatewayV2HTTPRequest, cfg *config.Config) *request {
@@ -207,26 +213,28 @@ func (r *request) header(name string) string {
 	return ""
 }
 
-func (r *request) body() ([]byte, error) {
+// body is the request body as sent: the fields parsed from it are slices
+// of it rather than copies.
+func (r *request) body() (string, error) {
 	limit := r.form.MaxBodyBytes
 	raw := r.ev.Body
 	if r.ev.IsBase64Encoded {
 		if base64.StdEncoding.DecodedLen(len(raw)) > limit+3 {
-			return nil, &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
+			return "", &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
 		}
 		b, err := decodeBase64(raw)
 		if err != nil {
-			return nil, malformed("body is not valid base64")
+			return "", malformed("body is not valid base64")
 		}
 		if len(b) > limit {
-			return nil, &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
+			return "", &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
 		}
-		return b, nil
+		return string(b), nil
 	}
 	if len(raw) > limit {
-		return nil, &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
+		return "", &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
 	}
-	return []byte(raw), nil
+	return raw, nil
 }
 
 func decodeBase64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }

@@ -505,3 +505,34 @@ func TestConsent(t *testing.T) {
 		}
 	})
 }
+
+// One log line per request; an accepted submission's carries its id (the
+// service logs nothing more on success), a refused or honeypot one none.
+func TestOneLogLinePerRequest(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		wantID     string
+		outcome    string
+	}{
+		{"accepted", `{"email":"kari@example.no","message":"hi"}`, "id-1", "sent"},
+		{"honeypot", `{"message":"hi","_gotcha":"bot"}`, "", "spam"},
+		{"invalid", `{"email":"kari"}`, "", "invalid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, logs := newHandler(t, &fakeService{})
+			h.Handle(context.Background(), post("application/json", tc.body))
+			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+			if len(lines) != 1 {
+				t.Fatalf("%d log lines: %s", len(lines), logs.String())
+			}
+			var line map[string]any
+			if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
+				t.Fatal(err)
+			}
+			id, hasID := line["submission_id"]
+			if tc.wantID == "" && hasID || tc.wantID != "" && id != tc.wantID || line["outcome"] != tc.outcome {
+				t.Errorf("log line %s; want submission_id %q, outcome %q", lines[0], tc.wantID, tc.outcome)
+			}
+		})
+	}
+}

@@ -112,3 +112,24 @@ func running(exe string) []string {
 	}
 	return pids
 }
+
+func TestParseReports(t *testing.T) {
+	logs := "START RequestId: a Version: $LATEST\n" +
+		"END RequestId: a\n" +
+		"REPORT RequestId: a\tInit Duration: 1.21 ms\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 128 MB\t\n" +
+		"{\"level\":\"INFO\",\"message\":\"REPORT RequestId: fake\"}\n" +
+		"REPORT RequestId: b\tDuration: 2.00 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 128 MB\t\n"
+	got := parseReports([]byte(logs))
+	want := []Report{
+		{RequestID: "a", Duration: 12340 * time.Microsecond, Billed: 13 * time.Millisecond},
+		{RequestID: "b", Duration: 2 * time.Millisecond, Billed: 2 * time.Millisecond},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("reports = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("report %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

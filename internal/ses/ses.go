@@ -62,9 +62,12 @@ func withConfigurationSet(in *sesapi.SendEmailInput, name string) *sesapi.SendEm
 	return in
 }
 
+// charsetUTF8 serves every request (the SDK only reads its input).
+var charsetUTF8 = aws.String("UTF-8")
+
 func input(from string, to []string, msg email.Message) *sesapi.SendEmailInput {
 	utf8 := func(s string) *types.Content {
-		return &types.Content{Data: aws.String(s), Charset: aws.String("UTF-8")}
+		return &types.Content{Data: aws.String(s), Charset: charsetUTF8}
 	}
 	return &sesapi.SendEmailInput{
 		Source:      aws.String(from),

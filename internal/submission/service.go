@@ -114,7 +114,8 @@ func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Subm
 	cancel()
 	saveErr := <-storeErr
 
-	attrs := []any{slog.String("submission_id", s.ID), slog.String("form", s.FormID)}
+	// LogAttrs with slog.Attr values: no boxing into []any per line.
+	id, formID := slog.String("submission_id", s.ID), slog.String("form", s.FormID)
 	switch {
 	case sendErr == nil && saveErr == nil:
 		c, cancel := svc.budget(ctx, svc.Timeouts.Mark)
@@ -122,12 +123,13 @@ func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Subm
 		if err := svc.Store.MarkSent(c, s.ID, svc.Now()); err != nil {
 			// The email is out; a copy still marked pending would be sent
 			// again by redrive, so say so loudly.
-			svc.Log.ErrorContext(ctx, "mark sent failed", append(attrs, slog.String("error_class", ErrorClass(err)))...)
+			svc.Log.LogAttrs(ctx, slog.LevelError, "mark sent failed", id, formID, slog.String("error_class", ErrorClass(err)))
 		}
-		svc.Log.InfoContext(ctx, "submission sent", attrs...)
+		// No line of its own: the caller's one line per request says it
+		// (the second JSON line cost 4% of a submission's CPU).
 		return Sent, nil
 	case sendErr == nil:
-		svc.Log.ErrorContext(ctx, "fallback copy not stored; email sent", append(attrs, slog.String("error_class", ErrorClass(saveErr)))...)
+		svc.Log.LogAttrs(ctx, slog.LevelError, "fallback copy not stored; email sent", id, formID, slog.String("error_class", ErrorClass(saveErr)))
 		return Sent, nil
 	case saveErr == nil:
 		class := ErrorClass(sendErr)
@@ -135,14 +137,14 @@ func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Subm
 		defer cancel()
 		if err := svc.Store.MarkPending(c, s.ID, class); err != nil {
 			// The copy is stored as pending already; only the error class is lost.
-			svc.Log.WarnContext(ctx, "recording send error failed", append(attrs, slog.String("error_class", ErrorClass(err)))...)
+			svc.Log.LogAttrs(ctx, slog.LevelWarn, "recording send error failed", id, formID, slog.String("error_class", ErrorClass(err)))
 		}
-		svc.Log.WarnContext(ctx, "email failed; copy stored for re-sending", append(attrs, slog.String("error_class", class))...)
+		svc.Log.LogAttrs(ctx, slog.LevelWarn, "email failed; copy stored for re-sending", id, formID, slog.String("error_class", class))
 		return Stored, nil
 	default:
-		svc.Log.ErrorContext(ctx, "submission neither sent nor stored", append(attrs,
+		svc.Log.LogAttrs(ctx, slog.LevelError, "submission neither sent nor stored", id, formID,
 			slog.String("send_error_class", ErrorClass(sendErr)),
-			slog.String("store_error_class", ErrorClass(saveErr)))...)
+			slog.String("store_error_class", ErrorClass(saveErr)))
 		return 0, ErrUnavailable
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/wordscan"
 )
 
 // Problem codes. They are stable (clients may switch on them) and are turned
@@ -93,11 +94,12 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 		}
 		// Content may span lines; of the instructions only _subject may, and
 		// its line breaks are folded away below.
-		if !validText(f.Value, f.Name == fieldSubject || !strings.HasPrefix(f.Name, "_")) {
+		runes, ok := scanText(f.Value, f.Name == fieldSubject || !strings.HasPrefix(f.Name, "_"))
+		if !ok {
 			add(f.Name, CodeInvalidChars, 0)
 			continue
 		}
-		if utf8.RuneCountInString(f.Value) > form.MaxFieldLength {
+		if runes > form.MaxFieldLength {
 			add(f.Name, CodeTooLong, form.MaxFieldLength)
 			continue
 		}
@@ -280,23 +282,42 @@ func validName(s string) bool {
 	return true
 }
 
-// validText refuses invalid UTF-8, NUL and other control characters. Line
+// scanText refuses invalid UTF-8, NUL and other control characters, and
+// counts the runes in the same pass (the length limit is in runes). Line
 // breaks and tabs are allowed where the field is free text (multiline).
-func validText(s string, multiline bool) bool {
+// Words (eight bytes) with no ASCII control and no 0xC2 or 0xE2 byte, which
+// start the C1 controls and U+2028/U+2029, are passed over whole.
+func scanText(s string, multiline bool) (runes int, ok bool) {
 	if !utf8.ValidString(s) {
-		return false
+		return 0, false
 	}
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			if !multiline {
-				return false
+	for i := 0; i < len(s); {
+		if n := wordscan.Clean(s[i:], 0xc2, 0xe2); n > 0 {
+			runes += wordscan.Runes(s[i : i+n])
+			i += n
+			continue
+		}
+		switch c := s[i]; {
+		case c&0xc0 == 0x80:
+			// The rest of a rune that began in a word passed over (and so
+			// with a lead byte that starts no control): counted already.
+			i++
+		case c < utf8.RuneSelf:
+			if (c < 0x20 || c == 0x7f) && !(multiline && (c == '\n' || c == '\r' || c == '\t')) {
+				return 0, false
 			}
-		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
-			return false
+			i++
+			runes++
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+				return 0, false
+			}
+			i += size
+			runes++
 		}
 	}
-	return true
+	return runes, true
 }
 
 // singleLine folds any line break into a space and trims the result to max

@@ -22,6 +22,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/localstack"
 	"github.com/opt-e/kontakt/internal/samtemplate"
 )
@@ -94,13 +95,22 @@ func Start(ctx context.Context, opt Options) (*Env, error) {
 
 // CreateTable creates the submissions table exactly as template.yaml
 // defines it and returns its name.
-func (e *Env) CreateTable(ctx context.Context) (string, error) {
-	return e.NewTable(ctx, "")
-}
+func (e *Env) CreateTable(ctx context.Context) (string, error) { return e.createTable(ctx, "", "") }
 
 // NewTable creates another table like the submissions table, named with
 // suffix, so that a test can count exactly what its own run left behind.
 func (e *Env) NewTable(ctx context.Context, suffix string) (string, error) {
+	return e.createTable(ctx, "", suffix)
+}
+
+// CreateTableNamed creates another table like the submissions table, named
+// name ("" keeps the template's name), e.g. for a benchmark that must not
+// share the table with other work.
+func (e *Env) CreateTableNamed(ctx context.Context, name string) (string, error) {
+	return e.createTable(ctx, name, "")
+}
+
+func (e *Env) createTable(ctx context.Context, name, suffix string) (string, error) {
 	tpl, err := samtemplate.Load(filepath.Join(e.Root, "template.yaml"))
 	if err != nil {
 		return "", fmt.Errorf("load template: %w", err)
@@ -108,6 +118,9 @@ func (e *Env) NewTable(ctx context.Context, suffix string) (string, error) {
 	in, err := samtemplate.TableInput(tpl, TableLogicalID)
 	if err != nil {
 		return "", fmt.Errorf("table from template: %w", err)
+	}
+	if name != "" {
+		in.TableName = aws.String(name)
 	}
 	in.TableName = aws.String(aws.ToString(in.TableName) + suffix)
 	db := dynamodb.NewFromConfig(e.AWS)
@@ -123,6 +136,30 @@ func (e *Env) NewTable(ctx context.Context, suffix string) (string, error) {
 		return "", fmt.Errorf("wait for table: %w", err)
 	}
 	return aws.ToString(in.TableName), nil
+}
+
+// FunctionVars is a working configuration for every function on this stack
+// (the union of the variables each reads, see config.EnvVars and
+// config.EraseEnvVars): one form, "contact", posting from
+// https://www.example.no, mail from kontakt@example.no to post@example.no.
+func (e *Env) FunctionVars() map[string]string {
+	return map[string]string{
+		config.EnvTable:                e.Table,
+		config.EnvSender:               "kontakt@example.no",
+		config.EnvRecipients:           "post@example.no",
+		config.EnvAllowedOrigins:       "https://www.example.no",
+		config.EnvRetentionDays:        "30",
+		config.EnvLanguage:             "nb",
+		config.EnvFormID:               "contact",
+		config.EnvRedirectURL:          "",
+		config.EnvFormsFile:            "",
+		config.EnvPrivacyContact:       "personvern@example.no",
+		config.EnvReceiptRetentionDays: "1095",
+		config.EnvSecretID:             e.SecretID,
+		config.EnvErasureQueueURL:      "http://127.0.0.1:1/000000000000/ErasureQueue",
+		config.EnvTokenSecret:          TokenSecretID,
+		config.EnvTokenLifetimeHours:   "24",
+	}
 }
 
 // Stop stops the emulators and restores the environment.

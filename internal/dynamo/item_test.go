@@ -1,0 +1,73 @@
+package dynamo_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+func attr(t *testing.T, item map[string]types.AttributeValue, name string) string {
+	t.Helper()
+	switch v := item[name].(type) {
+	case *types.AttributeValueMemberS:
+		return v.Value
+	case *types.AttributeValueMemberN:
+		return v.Value
+	case nil:
+		return ""
+	}
+	t.Fatalf("%s has type %T", name, item[name])
+	return ""
+}
+
+// A new copy is pending: it carries the sparse index's key and the time the
+// re-sender may first touch it, and every value reads back as written.
+func TestItemIsPendingAndReadsBack(t *testing.T) {
+	received := time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
+	s := &submission.Submission{
+		ID: "abc", FormID: "contact", ReceivedAt: received, ExpiresAt: received.Add(30 * 24 * time.Hour),
+		Fields:  []submission.Field{{Name: "name", Value: "Kari"}, {Name: "message", Value: "Hei!\nHilsen"}},
+		ReplyTo: "kari@example.no", Subject: "Tilbud", Language: "nb",
+		Consent: &submission.Consent{Field: "consent", Value: "on", Given: true, PolicyVersion: "2026-01", At: received.Add(time.Second)},
+	}
+	item := dynamo.Item(s)
+	for name, want := range map[string]string{
+		dynamo.AttrID: "abc", dynamo.AttrKind: dynamo.KindSubmission, dynamo.AttrFormID: "contact",
+		dynamo.AttrReceivedAt: "1795626000", dynamo.TTLAttribute: "1798218000",
+		dynamo.AttrStatus: dynamo.StatusPending, dynamo.AttrAttempts: "1",
+		dynamo.AttrPending: "p", dynamo.AttrNextAttemptAt: "1795626120", // received + FirstRetryDelay
+		dynamo.AttrReplyTo: "kari@example.no", dynamo.AttrLookupKey: submission.LookupKey("kari@example.no"),
+		dynamo.AttrSubject: "Tilbud", dynamo.AttrLanguage: "nb", dynamo.AttrSentAt: "", dynamo.AttrLastError: "",
+	} {
+		if got := attr(t, item, name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	c := dynamo.Decode(item)
+	got := c.Submission
+	if got.ID != s.ID || !got.ReceivedAt.Equal(s.ReceivedAt) || !got.ExpiresAt.Equal(s.ExpiresAt) || got.ReplyTo != s.ReplyTo ||
+		got.Subject != s.Subject || got.Language != s.Language || len(got.Fields) != 2 || got.Fields[1] != s.Fields[1] {
+		t.Errorf("read back %+v, want %+v", got, *s)
+	}
+	if got.Consent == nil || *got.Consent != *s.Consent {
+		t.Errorf("consent read back %+v, want %+v", got.Consent, s.Consent)
+	}
+	if c.Status != dynamo.StatusPending || c.Attempts != 1 {
+		t.Errorf("status %q, attempts %d", c.Status, c.Attempts)
+	}
+}
+
+// Without a reply address there is nothing to find for erasure, and
+// optional attributes are left out rather than stored empty.
+func TestItemLeavesOutWhatIsMissing(t *testing.T) {
+	item := dynamo.Item(&submission.Submission{ID: "x", FormID: "contact", Fields: []submission.Field{{Name: "message", Value: "hi"}}})
+	for _, name := range []string{dynamo.AttrReplyTo, dynamo.AttrLookupKey, dynamo.AttrSubject, dynamo.AttrLanguage, dynamo.AttrConsent} {
+		if _, ok := item[name]; ok {
+			t.Errorf("%s present", name)
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package httpapi_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/httpapi"
+	"github.com/opt-e/kontakt/internal/ses"
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+// The submit path as the Lambda runs it, minus the network: the real
+// submission service and the real SES and DynamoDB adapters (so building the
+// email and the item is measured), with function values in place of the SDK
+// clients. `make bench` reads these numbers; `make test` runs each once so
+// they cannot rot.
+func BenchmarkSubmitJSON(b *testing.B) { benchmarkSubmit(b, "submit-typical-json.json", 200) }
+
+// BenchmarkSubmitForm is a plain HTML form post: urlencoded, answered with
+// the built-in thank-you page.
+func BenchmarkSubmitForm(b *testing.B) { benchmarkSubmit(b, "submit-typical-form.json", 200) }
+
+// dynamoAPI and sesAPI stand in for the SDK clients.
+type dynamoAPI struct {
+	put    func(*dynamodb.PutItemInput) error
+	update func(*dynamodb.UpdateItemInput) error
+}
+
+func (d dynamoAPI) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return &dynamodb.PutItemOutput{}, d.put(in)
+}
+
+func (d dynamoAPI) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return &dynamodb.UpdateItemOutput{}, d.update(in)
+}
+
+func (dynamoAPI) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	panic("the submit path never reads")
+}
+
+type sesAPI func(*sesapi.SendEmailInput) error
+
+func (f sesAPI) SendEmail(_ context.Context, in *sesapi.SendEmailInput, _ ...func(*sesapi.Options)) (*sesapi.SendEmailOutput, error) {
+	return &sesapi.SendEmailOutput{}, f(in)
+}
+
+func benchmarkSubmit(b *testing.B, event string, wantStatus int) {
+	ev := loadEvent(b, event)
+	var puts, sends, updates int
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	svc := &submission.Service{
+		Store: &dynamo.Store{Table: "t", Client: dynamoAPI{
+			put:    func(*dynamodb.PutItemInput) error { puts++; return nil },
+			update: func(*dynamodb.UpdateItemInput) error { updates++; return nil },
+		}},
+		Mailer:   &ses.Mailer{Client: sesAPI(func(*sesapi.SendEmailInput) error { sends++; return nil })},
+		Log:      log,
+		Timeouts: submission.DefaultTimeouts,
+		Now:      time.Now,
+	}
+	h := &httpapi.Handler{Config: testConfig(b), Service: svc, Log: log, Now: time.Now, NewID: submission.NewID}
+	ctx := context.Background()
+	b.ReportAllocs()
+	cpu := processCPU()
+	for b.Loop() {
+		resp, err := h.Handle(ctx, ev)
+		if err != nil || resp.StatusCode != wantStatus {
+			b.Fatalf("status %d, %v: %s", resp.StatusCode, err, resp.Body)
+		}
+	}
+	// On a shared machine ns/op also counts the time spent waiting for a
+	// CPU; the process's CPU time (garbage collection included) does not.
+	if used := processCPU() - cpu; used > 0 {
+		b.ReportMetric(float64(used)/float64(b.N), "cpu-ns/op")
+	}
+	// A benchmark of an error path would be fast and meaningless: every
+	// submission must have reached the adapters.
+	if puts != b.N || sends != b.N {
+		b.Fatalf("%d ops: %d PutItem, %d SendEmail, %d UpdateItem", b.N, puts, sends, updates)
+	}
+}
