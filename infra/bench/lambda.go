@@ -48,7 +48,7 @@ var benchFormsFile string
 
 func writeBenchForms(dir string) error {
 	benchFormsFile = filepath.Join(dir, "bench-forms.json")
-	return os.WriteFile(benchFormsFile, []byte(`{"forms":[{"id":"contact","abuse":{"rate_limit":{"per_ip":1000000,"per_form":1000000}}}]}`), 0o644)
+	return os.WriteFile(benchFormsFile, []byte(`{"forms":[{"id":"contact","abuse":{"rate_limit":{"per_ip":10000,"per_form":10000}}}]}`), 0o644)
 }
 
 // coldStarts starts each bootstrap under a fresh emulator n times, invokes

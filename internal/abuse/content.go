@@ -1,17 +1,86 @@
 package abuse
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
-// linkPattern finds what a spammer posts as a link: URLs with a scheme,
-// bare www. hosts, BBCode and HTML links. A match takes the whole URL, so
-// https://www.example.no is one link.
-var linkPattern = regexp.MustCompile(`(?i)\bhttps?://\S+|\bwww\.\S+|\[url|<a\s`)
+// countLinks counts what a spammer posts as a link: URLs with a scheme,
+// bare www. hosts, BBCode and HTML links, case-insensitively. A URL counts
+// to the next space, so https://www.example.no is one link. It is the
+// regexp `(?i)\bhttps?://\S+|\bwww\.\S+|\[url|<a\s` written as one pass:
+// the regexp was half the CPU of a whole submission (make bench).
+func countLinks(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		url := 0
+		switch s[i] | 0x20 { // ASCII lower case
+		case 'h':
+			if wordStart(s, i) {
+				url = schemeLen(s, i)
+			}
+		case 'w':
+			if wordStart(s, i) && hasPrefixFold(s[i:], "www.") && i+4 < len(s) && !isSpace(s[i+4]) {
+				url = 4
+			}
+		case '[' | 0x20:
+			if s[i] == '[' && hasPrefixFold(s[i:], "[url") {
+				n++
+				i += 4
+				continue
+			}
+		case '<' | 0x20:
+			if s[i] == '<' && i+2 < len(s) && s[i+1]|0x20 == 'a' && isSpace(s[i+2]) {
+				n++
+				i += 3
+				continue
+			}
+		}
+		if url == 0 {
+			i++
+			continue
+		}
+		n++
+		for i += url; i < len(s) && !isSpace(s[i]); i++ {
+		}
+	}
+	return n
+}
+
+// schemeLen is the length of "http://" or "https://" at s[i:] when a
+// non-space follows it, else 0. Like (?i) in Go's regexp, the s may also be
+// the long s (ſ), which case-folds to it.
+func schemeLen(s string, i int) int {
+	if !hasPrefixFold(s[i:], "http") {
+		return 0
+	}
+	j := i + 4
+	if j < len(s) && s[j]|0x20 == 's' {
+		j++
+	} else if strings.HasPrefix(s[j:], "ſ") {
+		j += len("ſ")
+	}
+	if !strings.HasPrefix(s[j:], "://") || j+3 >= len(s) || isSpace(s[j+3]) {
+		return 0
+	}
+	return j + 3 - i
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// wordStart is regexp's \b before a word character at s[i].
+func wordStart(s string, i int) bool { return i == 0 || !isWordByte(s[i-1]) }
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// isSpace is regexp's \s (RE2: space, \t, \n, \f, \r; \v is not in it).
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
 
 // readByPeople are the fields staff read in the email: content fields and
 // the subject line. _next and the other instructions are not.
@@ -38,7 +107,7 @@ func checkContent(a *config.Abuse, fields []submission.Field) (Rule, []submissio
 		if !readByPeople(f.Name) {
 			continue
 		}
-		links += len(linkPattern.FindAllStringIndex(f.Value, -1))
+		links += countLinks(f.Value)
 		if len(a.Phrases()) > 0 && !blocked[f.Name] {
 			text := config.NormalizePhrase(f.Value)
 			for _, p := range a.Phrases() {
