@@ -15,9 +15,9 @@ import (
 	"os"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/dynamo"
 )
 
@@ -31,7 +31,9 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg, err := app.AWSConfig(ctx)
+	// An operator's machine, not Lambda: the SDK's whole chain of
+	// credentials (profiles, SSO), which the functions leave out.
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "requeue:", err)
 		os.Exit(1)
