@@ -9,28 +9,20 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	cfg, err := config.LoadRedrive(os.LookupEnv)
-	if err != nil {
-		fail(log, err)
-	}
-	awsCfg, err := app.AWSConfig(context.Background())
-	if err != nil {
-		fail(log, err)
-	}
-	// Metrics are EMF lines on stdout, which Lambda sends to CloudWatch Logs.
-	lambda.Start(app.Redrive(cfg, awsCfg, log, os.Stdout, lambdacontext.FunctionName).Handle)
-}
-
-func fail(log *slog.Logger, err error) {
-	log.Error("start-up failed", slog.String("error", err.Error()))
-	os.Exit(1)
+	app.Start(func(_ context.Context, awsCfg aws.Config, log *slog.Logger) (any, error) {
+		cfg, err := config.LoadRedrive(os.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		// Metrics are EMF lines on stdout, which Lambda sends to CloudWatch Logs.
+		return app.Redrive(cfg, awsCfg, log, os.Stdout, lambdacontext.FunctionName).Handle, nil
+	})
 }
