@@ -54,7 +54,7 @@ type capture struct {
 	s    *submission.Submission
 }
 
-func (c *capture) Accept(_ context.Context, f *config.Form, s *submission.Submission) (submission.Outcome, error) {
+func (c *capture) Accept(_ context.Context, f *config.Form, s *submission.Submission, _ submission.Gate) (submission.Outcome, error) {
 	c.form, c.s = f, s
 	return submission.Sent, nil
 }

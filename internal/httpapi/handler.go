@@ -22,7 +22,9 @@ import (
 
 // Acceptor is the domain service the handler hands valid submissions to.
 type Acceptor interface {
-	Accept(ctx context.Context, form *config.Form, s *submission.Submission) (submission.Outcome, error)
+	// Accept sends and stores s once admit lets it through; an admit error
+	// comes back unchanged.
+	Accept(ctx context.Context, form *config.Form, s *submission.Submission, admit submission.Gate) (submission.Outcome, error)
 }
 
 // Handler serves POST and OPTIONS on /f/{form}, GET /f/{form}/token, and
@@ -102,10 +104,6 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		r.outcome = "invalid"
 		return r.fail(err)
 	}
-	if err := h.Guard.Admit(ctx, r.form, screened, r.ev.RequestContext.HTTP.SourceIP); err != nil {
-		return r.refused(err)
-	}
-
 	key := r.header("idempotency-key")
 	if key == "" {
 		key = ins.IdempotencyKey
@@ -132,7 +130,15 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 	if s.Consent != nil {
 		s.Consent.At = now
 	}
-	outcome, err := h.Service.Accept(ctx, r.form, s)
+	// The abuse rules that cost a call run inside Accept, alongside the
+	// idempotency check, and before anything is sent.
+	outcome, err := h.Service.Accept(ctx, r.form, s, func(ctx context.Context) error {
+		return h.Guard.Admit(ctx, r.form, screened, r.ev.RequestContext.HTTP.SourceIP)
+	})
+	var refusal *abuse.Refusal
+	if errors.As(err, &refusal) {
+		return r.refused(refusal)
+	}
 	if err != nil {
 		r.outcome = "unavailable"
 		if !errors.Is(err, submission.ErrUnavailable) {

@@ -27,7 +27,13 @@ type fakeService struct {
 	err     error
 }
 
-func (f *fakeService) Accept(_ context.Context, _ *config.Form, s *submission.Submission) (submission.Outcome, error) {
+// Accept admits like the real service: nothing is accepted past a refusal.
+func (f *fakeService) Accept(ctx context.Context, _ *config.Form, s *submission.Submission, admit submission.Gate) (submission.Outcome, error) {
+	if admit != nil {
+		if err := admit(ctx); err != nil {
+			return 0, err
+		}
+	}
 	f.got = append(f.got, s)
 	if f.err != nil {
 		return 0, f.err

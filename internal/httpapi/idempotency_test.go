@@ -72,6 +72,6 @@ func TestRepeatAnswersWithTheFirstID(t *testing.T) {
 
 type acceptFunc func(s *submission.Submission) (submission.Outcome, error)
 
-func (f acceptFunc) Accept(_ context.Context, _ *config.Form, s *submission.Submission) (submission.Outcome, error) {
+func (f acceptFunc) Accept(_ context.Context, _ *config.Form, s *submission.Submission, _ submission.Gate) (submission.Outcome, error) {
 	return f(s)
 }

@@ -101,40 +101,68 @@ func (idem Idempotency) MarkerKey(formID string, s *Submission) (string, time.Du
 // up (it failed) while a repeat waits: the repeat then tries to take it.
 const maxReserveTries = 3
 
-func (svc *Service) acceptOnce(ctx context.Context, form *config.Form, s *Submission, tries int) (Outcome, error) {
+func (svc *Service) acceptOnce(ctx context.Context, form *config.Form, s *Submission, gate Gate, tries int) (Outcome, error) {
 	key, hold := svc.Idempotency.MarkerKey(form.ID, s)
 	if key == "" {
-		return svc.sendAndStore(ctx, form, s)
+		if err := gate.admit(ctx); err != nil {
+			return 0, err
+		}
+		return svc.sendAndStore(ctx, form, s, nil)
 	}
 	attrs := []any{slog.String("submission_id", s.ID), slog.String("form", s.FormID)}
-	c, cancel := svc.budget(ctx, svc.Timeouts.Marker)
-	first, err := svc.Markers.Reserve(c, key, s.ID, svc.Now(), hold, svc.Idempotency.Stale)
-	cancel()
+	// The gate and the reservation are independent calls: made at the same
+	// time, the visitor waits for one round trip instead of two. A refused
+	// post gives back the marker it took.
+	type reservation struct {
+		first *Marker
+		err   error
+	}
+	reserved := make(chan reservation, 1)
+	go func() {
+		c, cancel := svc.budget(ctx, svc.Timeouts.Marker)
+		defer cancel()
+		first, err := svc.Markers.Reserve(c, key, s.ID, svc.Now(), hold, svc.Idempotency.Stale)
+		reserved <- reservation{first, err}
+	}()
+	gateErr := gate.admit(ctx)
+	r := <-reserved
 	switch {
-	case err != nil:
+	case gateErr != nil:
+		if r.err == nil && r.first == nil {
+			svc.release(ctx, key, s.ID, attrs)
+		}
+		return 0, gateErr
+	case r.err != nil:
 		// Without the marker a repeat may send twice; refusing would lose
 		// the message when DynamoDB is down, which is worse.
-		svc.Log.WarnContext(ctx, "idempotency check unavailable", append(attrs, slog.String("error_class", ErrorClass(err)))...)
-		return svc.sendAndStore(ctx, form, s)
-	case first != nil:
-		return svc.replay(ctx, form, s, key, first, tries)
+		svc.Log.WarnContext(ctx, "idempotency check unavailable", append(attrs, slog.String("error_class", ErrorClass(r.err)))...)
+		return svc.sendAndStore(ctx, form, s, nil)
+	case r.first != nil:
+		return svc.replay(ctx, form, s, key, r.first, tries)
 	}
-	outcome, err := svc.sendAndStore(ctx, form, s)
-	c, cancel = svc.budget(ctx, svc.Timeouts.Marker)
-	defer cancel()
-	if err != nil {
-		if rerr := svc.Markers.Release(c, key, s.ID); rerr != nil {
-			// The marker goes stale and is taken over by the visitor's retry.
-			svc.Log.WarnContext(ctx, "releasing idempotency marker failed", append(attrs, slog.String("error_class", ErrorClass(rerr)))...)
+	return svc.sendAndStore(ctx, form, s, func(o Outcome, err error) {
+		if err != nil {
+			svc.release(ctx, key, s.ID, attrs)
+			return
 		}
-		return outcome, err
+		c, cancel := svc.budget(ctx, svc.Timeouts.Marker)
+		defer cancel()
+		if cerr := svc.Markers.Complete(c, key, s.ID, o); cerr != nil {
+			// A repeat waits for the outcome until the marker goes stale, then
+			// sends again: one extra email at worst, never a lost one.
+			svc.Log.WarnContext(ctx, "recording idempotency outcome failed", append(attrs, slog.String("error_class", ErrorClass(cerr)))...)
+		}
+	})
+}
+
+// release gives up a marker whose request accepted nothing.
+func (svc *Service) release(ctx context.Context, key, id string, attrs []any) {
+	c, cancel := svc.budget(ctx, svc.Timeouts.Marker)
+	defer cancel()
+	if err := svc.Markers.Release(c, key, id); err != nil {
+		// The marker goes stale and is taken over by the visitor's retry.
+		svc.Log.WarnContext(ctx, "releasing idempotency marker failed", append(attrs, slog.String("error_class", ErrorClass(err)))...)
 	}
-	if cerr := svc.Markers.Complete(c, key, s.ID, outcome); cerr != nil {
-		// A repeat waits for the outcome until the marker goes stale, then
-		// sends again: one extra email at worst, never a lost one.
-		svc.Log.WarnContext(ctx, "recording idempotency outcome failed", append(attrs, slog.String("error_class", ErrorClass(cerr)))...)
-	}
-	return outcome, nil
 }
 
 // replay answers a repeated request like the first one, waiting for it when
@@ -172,7 +200,7 @@ func (svc *Service) replay(ctx context.Context, form *config.Form, s *Submission
 			if tries+1 >= maxReserveTries {
 				return 0, ErrUnavailable
 			}
-			return svc.acceptOnce(ctx, form, s, tries+1)
+			return svc.acceptOnce(ctx, form, s, nil, tries+1) // admitted already
 		}
 		m = next
 	}

@@ -118,7 +118,7 @@ func post(id, key string, fields ...string) *submission.Submission {
 
 func accept(t *testing.T, e *idemEnv, s *submission.Submission) submission.Outcome {
 	t.Helper()
-	o, err := e.svc.Accept(context.Background(), idemForm, s)
+	o, err := e.svc.Accept(context.Background(), idemForm, s, nil)
 	if err != nil {
 		t.Fatalf("Accept(%s): %v", s.ID, err)
 	}
@@ -203,7 +203,7 @@ func TestConcurrentIdenticalPostsSendOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outcomes[i], errs[i] = e.svc.Accept(context.Background(), idemForm, s)
+			outcomes[i], errs[i] = e.svc.Accept(context.Background(), idemForm, s, nil)
 		}()
 	}
 	// Both have asked for the key before the first send may finish.
@@ -252,7 +252,7 @@ func TestFailedFirstDoesNotBlockTheRetry(t *testing.T) {
 		}
 		return nil
 	}}
-	if _, err := e.svc.Accept(context.Background(), idemForm, post("one", "k")); !errors.Is(err, submission.ErrUnavailable) {
+	if _, err := e.svc.Accept(context.Background(), idemForm, post("one", "k"), nil); !errors.Is(err, submission.ErrUnavailable) {
 		t.Fatalf("first: %v, want ErrUnavailable", err)
 	}
 	fail = false
@@ -284,7 +284,7 @@ func TestUnfinishedFirstRequest(t *testing.T) {
 		t.Fatal(first, err)
 	}
 	e.svc.Timeouts.Replay = 20 * time.Millisecond
-	if _, err := e.svc.Accept(context.Background(), idemForm, post("two", "k")); !errors.Is(err, submission.ErrUnavailable) {
+	if _, err := e.svc.Accept(context.Background(), idemForm, post("two", "k"), nil); !errors.Is(err, submission.ErrUnavailable) {
 		t.Fatalf("repeat of an unfinished request: %v, want ErrUnavailable", err)
 	}
 	if e.sent.Load() != 0 {
@@ -316,5 +316,119 @@ func TestMarkerKeysHoldNoPersonalData(t *testing.T) {
 	k2, _ := idem.MarkerKey("quote", s)
 	if hold != idem.KeyRetention || k1 == k2 || strings.Contains(k1, "kari") {
 		t.Errorf("client keys %q %q (hold %v)", k1, k2, hold)
+	}
+}
+
+// A gate that refuses stops everything: nothing is sent, its error comes
+// back unchanged (the handler maps it), and the marker the post took is
+// given back, so that the visitor's next try is a first post, not a repeat
+// of a refused one.
+func TestRefusedGateSendsNothingAndGivesTheMarkerBack(t *testing.T) {
+	mk := &memMarkers{}
+	e := newIdem(t, mk, nil)
+	limited := errors.New("over the limit")
+	refuse := func(context.Context) error { return limited }
+	if _, err := e.svc.Accept(context.Background(), idemForm, post("one", "k"), refuse); !errors.Is(err, limited) {
+		t.Fatalf("Accept = %v, want the gate's error", err)
+	}
+	if e.sent.Load() != 0 {
+		t.Fatal("a refused post was sent")
+	}
+	if m, _ := mk.Get(context.Background(), idemKey(e, "k"), *e.clock.Load()); m != nil {
+		t.Fatalf("marker kept after a refusal: %+v", m)
+	}
+	s := post("two", "k")
+	if o := accept(t, e, s); o != submission.Sent || s.ID != "two" || e.sent.Load() != 1 {
+		t.Fatalf("retry after a refusal = %v %s, %d sent; want a first post", o, s.ID, e.sent.Load())
+	}
+
+	t.Run("without markers", func(t *testing.T) {
+		e := newIdem(t, nil, nil)
+		e.svc.Markers = nil
+		if _, err := e.svc.Accept(context.Background(), idemForm, post("one", "k"), refuse); !errors.Is(err, limited) || e.sent.Load() != 0 {
+			t.Fatalf("Accept = %v, %d sent", err, e.sent.Load())
+		}
+	})
+	t.Run("a repeat the gate refuses", func(t *testing.T) {
+		// The first post was sent; the repeat is refused by the gate and
+		// must not release the first one's marker.
+		if _, err := e.svc.Accept(context.Background(), idemForm, post("three", "k"), refuse); !errors.Is(err, limited) {
+			t.Fatalf("Accept = %v, want the gate's error", err)
+		}
+		if m, _ := mk.Get(context.Background(), idemKey(e, "k"), *e.clock.Load()); m == nil || m.SubmissionID != "two" {
+			t.Fatalf("first post's marker = %+v, want two's", m)
+		}
+	})
+}
+
+func idemKey(e *idemEnv, key string) string {
+	k, _ := e.svc.Idempotency.MarkerKey(idemForm.ID, post("", key))
+	return k
+}
+
+// meetingMarkers make Reserve and Complete wait until their partner call
+// has started too (see TestIndependentCallsOverlap).
+type meetingMarkers struct {
+	memMarkers
+	reserve, complete *rendezvous
+}
+
+func (m *meetingMarkers) Reserve(ctx context.Context, key, id string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
+	if err := m.reserve.arrive(ctx, 1); err != nil {
+		return nil, err
+	}
+	return m.memMarkers.Reserve(ctx, key, id, now, hold, stale)
+}
+
+func (m *meetingMarkers) Complete(ctx context.Context, key, id string, o submission.Outcome) error {
+	if err := m.complete.arrive(ctx, 1); err != nil {
+		return err
+	}
+	return m.memMarkers.Complete(ctx, key, id, o)
+}
+
+// rendezvous lets two calls finish only once both have started: made one
+// after the other, the first waits until its deadline and fails.
+type rendezvous struct{ started [2]chan struct{} }
+
+func newRendezvous() *rendezvous {
+	return &rendezvous{started: [2]chan struct{}{make(chan struct{}), make(chan struct{})}}
+}
+
+func (r *rendezvous) arrive(ctx context.Context, side int) error {
+	close(r.started[side])
+	select {
+	case <-r.started[1-side]:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// The calls that do not depend on each other are made at the same time, so
+// the visitor waits one round trip per step rather than one per call: the
+// gate (rate limits) with the marker's reservation, and the copy's "sent"
+// mark with the marker's outcome.
+func TestIndependentCallsOverlap(t *testing.T) {
+	mk := &meetingMarkers{reserve: newRendezvous(), complete: newRendezvous()}
+	e := newIdem(t, mk, nil)
+	e.svc.Timeouts.Marker, e.svc.Timeouts.Mark = time.Second, time.Second
+	st := &storeFunc{save: func(context.Context, *submission.Submission) error { return nil }}
+	st.markSent = func(ctx context.Context) error { return mk.complete.arrive(ctx, 0) }
+	e.svc.Store = st
+	gate := func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		return mk.reserve.arrive(ctx, 0)
+	}
+	o, err := e.svc.Accept(context.Background(), idemForm, post("one", "k"), gate)
+	if err != nil || o != submission.Sent {
+		t.Fatalf("Accept = %v, %v: the gate ran after the reservation", o, err)
+	}
+	if m, _ := mk.Get(context.Background(), idemKey(e, "k"), *e.clock.Load()); m == nil || m.Outcome != submission.Sent {
+		t.Errorf("marker = %+v: the reservation waited for the gate, or the outcome for the mark", m)
+	}
+	if st.sent.Load() != 1 {
+		t.Errorf("copy marked sent %d times, want 1: the mark waited for the marker's outcome", st.sent.Load())
 	}
 }

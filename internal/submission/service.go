@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/opt-e/kontakt/internal/config"
@@ -90,19 +91,38 @@ type Service struct {
 	Idempotency Idempotency
 }
 
-// Accept emails s and stores its fallback copy. With Markers set, a repeated
-// request (same Idempotency-Key, or the same fields within the window) sends
-// nothing and answers like the first: s.ID becomes the first one's id.
-func (svc *Service) Accept(ctx context.Context, form *config.Form, s *Submission) (Outcome, error) {
+// Gate decides whether a submission may be sent at all: the abuse rules
+// that cost a call (rate limits, captcha). Its error is returned by Accept
+// unchanged, so the caller can tell a refusal from an outage. A nil Gate
+// admits everything.
+type Gate func(ctx context.Context) error
+
+// Accept emails s and stores its fallback copy once gate admits it. With
+// Markers set, a repeated request (same Idempotency-Key, or the same fields
+// within the window) sends nothing and answers like the first: s.ID becomes
+// the first one's id.
+func (svc *Service) Accept(ctx context.Context, form *config.Form, s *Submission, gate Gate) (Outcome, error) {
 	if svc.Markers == nil {
-		return svc.sendAndStore(ctx, form, s)
+		if err := gate.admit(ctx); err != nil {
+			return 0, err
+		}
+		return svc.sendAndStore(ctx, form, s, nil)
 	}
-	return svc.acceptOnce(ctx, form, s, 0)
+	return svc.acceptOnce(ctx, form, s, gate, 0)
+}
+
+func (g Gate) admit(ctx context.Context) error {
+	if g == nil {
+		return nil
+	}
+	return g(ctx)
 }
 
 // sendAndStore emails s and stores its fallback copy at the same time, so
-// the visitor waits for the slower of the two rather than their sum.
-func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Submission) (Outcome, error) {
+// the visitor waits for the slower of the two rather than their sum. Once
+// the outcome is known, settle (when not nil) runs alongside recording it
+// on the copy, for the same reason; sendAndStore returns when both are done.
+func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Submission, settle func(Outcome, error)) (Outcome, error) {
 	storeErr := make(chan error, 1)
 	go func() {
 		c, cancel := WithBudget(ctx, svc.Timeouts.Save, svc.afterSend())
@@ -114,23 +134,28 @@ func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Subm
 	cancel()
 	saveErr := <-storeErr
 
+	outcome, err := Sent, error(nil)
+	switch {
+	case sendErr != nil && saveErr != nil:
+		outcome, err = 0, ErrUnavailable
+	case sendErr != nil:
+		outcome = Stored
+	}
+	var settled sync.WaitGroup
+	if settle != nil {
+		settled.Go(func() { settle(outcome, err) })
+	}
+	defer settled.Wait()
+
 	// LogAttrs with slog.Attr values: no boxing into []any per line.
 	id, formID := slog.String("submission_id", s.ID), slog.String("form", s.FormID)
 	switch {
 	case sendErr == nil && saveErr == nil:
-		c, cancel := svc.budget(ctx, svc.Timeouts.Mark)
-		defer cancel()
-		if err := svc.Store.MarkSent(c, s.ID, svc.Now()); err != nil {
-			// The email is out; a copy still marked pending would be sent
-			// again by redrive, so say so loudly.
-			svc.Log.LogAttrs(ctx, slog.LevelError, "mark sent failed", id, formID, slog.String("error_class", ErrorClass(err)))
-		}
+		svc.markSent(ctx, s, id, formID)
 		// No line of its own: the caller's one line per request says it
 		// (the second JSON line cost 4% of a submission's CPU).
-		return Sent, nil
 	case sendErr == nil:
 		svc.Log.LogAttrs(ctx, slog.LevelError, "fallback copy not stored; email sent", id, formID, slog.String("error_class", ErrorClass(saveErr)))
-		return Sent, nil
 	case saveErr == nil:
 		class := ErrorClass(sendErr)
 		c, cancel := svc.budget(ctx, svc.Timeouts.Mark)
@@ -140,12 +165,22 @@ func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Subm
 			svc.Log.LogAttrs(ctx, slog.LevelWarn, "recording send error failed", id, formID, slog.String("error_class", ErrorClass(err)))
 		}
 		svc.Log.LogAttrs(ctx, slog.LevelWarn, "email failed; copy stored for re-sending", id, formID, slog.String("error_class", class))
-		return Stored, nil
 	default:
 		svc.Log.LogAttrs(ctx, slog.LevelError, "submission neither sent nor stored", id, formID,
 			slog.String("send_error_class", ErrorClass(sendErr)),
 			slog.String("store_error_class", ErrorClass(saveErr)))
-		return 0, ErrUnavailable
+	}
+	return outcome, err
+}
+
+// markSent records on the copy that its email went out.
+func (svc *Service) markSent(ctx context.Context, s *Submission, id, formID slog.Attr) {
+	c, cancel := svc.budget(ctx, svc.Timeouts.Mark)
+	defer cancel()
+	if err := svc.Store.MarkSent(c, s.ID, svc.Now()); err != nil {
+		// The email is out; a copy still marked pending would be sent
+		// again by redrive, so say so loudly.
+		svc.Log.LogAttrs(ctx, slog.LevelError, "mark sent failed", id, formID, slog.String("error_class", ErrorClass(err)))
 	}
 }
 
@@ -157,11 +192,12 @@ func (svc *Service) budget(ctx context.Context, limit time.Duration) (context.Co
 // follow them: recording the outcome on the copy (so a pending copy says
 // why) and on the idempotency marker, then answering.
 func (svc *Service) afterSend() time.Duration {
-	d := svc.Timeouts.Reserve + svc.Timeouts.Mark
+	// The two run at the same time.
+	mark := svc.Timeouts.Mark
 	if svc.Markers != nil {
-		d += svc.Timeouts.Marker
+		mark = max(mark, svc.Timeouts.Marker)
 	}
-	return d
+	return svc.Timeouts.Reserve + mark
 }
 
 // WithBudget gives one external call the smaller of limit and what is left

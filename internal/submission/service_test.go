@@ -14,13 +14,20 @@ import (
 )
 
 type storeFunc struct {
-	save    func(ctx context.Context, s *submission.Submission) error
-	sent    atomic.Int32
-	pending atomic.Value
+	save func(ctx context.Context, s *submission.Submission) error
+	// markSent, when set, is what MarkSent does; sent counts its successes.
+	markSent func(ctx context.Context) error
+	sent     atomic.Int32
+	pending  atomic.Value
 }
 
 func (f *storeFunc) Save(ctx context.Context, s *submission.Submission) error { return f.save(ctx, s) }
-func (f *storeFunc) MarkSent(context.Context, string, time.Time) error {
+func (f *storeFunc) MarkSent(ctx context.Context, _ string, _ time.Time) error {
+	if f.markSent != nil {
+		if err := f.markSent(ctx); err != nil {
+			return err
+		}
+	}
 	f.sent.Add(1)
 	return nil
 }
@@ -67,7 +74,7 @@ func TestAcceptOutcomes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			st := &storeFunc{save: func(context.Context, *submission.Submission) error { return tc.saveErr }}
 			svc, _ := service(st, func(context.Context, *config.Form, *submission.Submission) error { return tc.sendErr })
-			got, err := svc.Accept(context.Background(), &config.Form{ID: "contact"}, &submission.Submission{ID: "x", FormID: "contact"})
+			got, err := svc.Accept(context.Background(), &config.Form{ID: "contact"}, &submission.Submission{ID: "x", FormID: "contact"}, nil)
 			if got != tc.want || !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Accept = %v, %v; want %v, %v", got, err, tc.want, tc.wantErr)
 			}
@@ -103,7 +110,7 @@ func TestAcceptRunsStoreAndSendConcurrently(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	got, err := svc.Accept(ctx, &config.Form{}, &submission.Submission{ID: "x"})
+	got, err := svc.Accept(ctx, &config.Form{}, &submission.Submission{ID: "x"}, nil)
 	if err != nil || got != submission.Sent {
 		t.Fatalf("Accept = %v, %v", got, err)
 	}
@@ -126,7 +133,7 @@ func TestAcceptDeadlinesFollowTheLambdaDeadline(t *testing.T) {
 	svc.Timeouts.Reserve = time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	if _, err := svc.Accept(ctx, &config.Form{}, &submission.Submission{ID: "x"}); err != nil {
+	if _, err := svc.Accept(ctx, &config.Form{}, &submission.Submission{ID: "x"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for name, left := range map[string]time.Duration{"send": sendLeft, "save": saveLeft} {
@@ -150,7 +157,7 @@ func TestSlowSendLeavesTimeToRecordTheOutcome(t *testing.T) {
 	svc.Idempotency = submission.DefaultIdempotency
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
-	o, err := svc.Accept(ctx, &config.Form{ID: "contact"}, &submission.Submission{ID: "x"})
+	o, err := svc.Accept(ctx, &config.Form{ID: "contact"}, &submission.Submission{ID: "x"}, nil)
 	if err != nil || o != submission.Stored || ctx.Err() != nil {
 		t.Fatalf("Accept = %v, %v (deadline passed: %v)", o, err, ctx.Err())
 	}
