@@ -204,8 +204,9 @@ func (g *Guard) checkToken(form *config.Form, token string) Rule {
 // sent: the per-IP limit first (a single flooding address costs no captcha
 // call), then the captcha, then the form's ceiling (which only posts that
 // passed everything else use up, so a bot failing captchas cannot exhaust
-// it for people). sourceIP is the address API Gateway saw, never a header.
-// It returns nil or a *Refusal.
+// it for people). Without a captcha the two limits are counted at the same
+// time (see limits). sourceIP is the address API Gateway saw, never a
+// header. It returns nil or a *Refusal.
 func (g *Guard) Admit(ctx context.Context, form *config.Form, sc *Screened, sourceIP string) error {
 	if g == nil {
 		if form.Abuse.Captcha != nil {
@@ -214,17 +215,19 @@ func (g *Guard) Admit(ctx context.Context, form *config.Form, sc *Screened, sour
 		return nil
 	}
 	rl := form.Abuse.RateLimit
-	window := time.Duration(rl.WindowSeconds) * time.Second
-	now := g.now()
-	if err := g.limit(ctx, form, ipKey(form.ID, g.hashIP(sourceIP)), rl.PerIP, window, now, RuleRateIP); err != nil {
+	w := newWindow(g.now(), time.Duration(rl.WindowSeconds)*time.Second)
+	ip := ipKey(form.ID, g.hashIP(sourceIP))
+	c := form.Abuse.Captcha
+	if c == nil {
+		return g.limits(ctx, form, w, ip)
+	}
+	if err := g.limit(ctx, form, w, ip, rl.PerIP, RuleRateIP); err != nil {
 		return err
 	}
-	if c := form.Abuse.Captcha; c != nil {
-		if err := g.verifyCaptcha(ctx, form, c, sc.CaptchaResponse, sourceIP); err != nil {
-			return err
-		}
+	if err := g.verifyCaptcha(ctx, form, c, sc.CaptchaResponse, sourceIP); err != nil {
+		return err
 	}
-	return g.limit(ctx, form, formKey(form.ID), rl.PerForm, window, now, RuleRateForm)
+	return g.limit(ctx, form, w, formKey(form.ID), rl.PerForm, RuleRateForm)
 }
 
 func (g *Guard) verifyCaptcha(ctx context.Context, form *config.Form, c *config.Captcha, answer, sourceIP string) error {

@@ -275,9 +275,28 @@ type counter struct {
 	keys  []string
 	err   error
 	calls int
+	// meet, when set, makes each Hit wait (up to a second) until another
+	// Hit is in flight too; most records how many ever were at once.
+	meet           bool
+	inFlight, most int
 }
 
 func (c *counter) Hit(ctx context.Context, key string, limit int, expires time.Time) (bool, error) {
+	if c.meet {
+		c.mu.Lock()
+		c.inFlight++
+		c.most = max(c.most, c.inFlight)
+		c.mu.Unlock()
+		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			c.mu.Lock()
+			both := c.most >= 2
+			c.mu.Unlock()
+			if both {
+				break
+			}
+		}
+		defer func() { c.mu.Lock(); c.inFlight--; c.mu.Unlock() }()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls++
@@ -296,6 +315,18 @@ func (c *counter) Hit(ctx context.Context, key string, limit int, expires time.T
 	}
 	c.n[key]++
 	return true, nil
+}
+
+func (c *counter) Undo(_ context.Context, key string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err
+	}
+	if c.n[key] > 0 {
+		c.n[key]--
+	}
+	return nil
 }
 
 func TestRateLimits(t *testing.T) {
@@ -341,6 +372,37 @@ func TestRateLimits(t *testing.T) {
 		t.Errorf("metrics: %s", metrics)
 	}
 
+	t.Run("a flooding address does not use the form's ceiling up", func(t *testing.T) {
+		f := form(t, `,"abuse":{"rate_limit":{"per_ip":1,"per_form":3,"window_seconds":60}}`)
+		g, _ := guard()
+		c := &counter{}
+		g.Counter = c
+		for i := range 5 {
+			if err := g.Admit(context.Background(), f, &abuse.Screened{}, "198.51.100.7"); (err == nil) != (i == 0) {
+				t.Fatalf("flood post %d: %v", i, err)
+			}
+		}
+		for _, ip := range []string{"198.51.100.8", "198.51.100.9"} {
+			if err := g.Admit(context.Background(), f, &abuse.Screened{}, ip); err != nil {
+				t.Fatalf("post from %s after the flood: %v", ip, err)
+			}
+		}
+		var r *abuse.Refusal
+		if err := g.Admit(context.Background(), f, &abuse.Screened{}, "198.51.100.10"); !errors.As(err, &r) || r.Rule != abuse.RuleRateForm {
+			t.Fatalf("fourth address = %v, want the form's ceiling", err)
+		}
+	})
+	t.Run("both limits in one round trip", func(t *testing.T) {
+		g, _ := guard()
+		c := &counter{meet: true}
+		g.Counter = c
+		if err := g.Admit(context.Background(), f, &abuse.Screened{}, "198.51.100.7"); err != nil {
+			t.Fatal(err)
+		}
+		if c.most != 2 || c.calls != 2 {
+			t.Errorf("%d counter calls, at most %d at once; want 2 at once", c.calls, c.most)
+		}
+	})
 	t.Run("a counter that fails lets posts through", func(t *testing.T) {
 		g, metrics := guard()
 		g.Counter = &counter{err: errors.New("connection refused")}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -128,8 +129,22 @@ func TestRateLimitUnderConcurrency(t *testing.T) {
 			if got := emailsFor(t, tc.form); got != tc.want {
 				t.Errorf("%d emails, want %d", got, tc.want)
 			}
+			// Posts the address limit refused gave their count on the form
+			// back: the ceiling counts only what was let through.
+			if got := counterValue(t, fmt.Sprintf("%s%s#form#%d", dynamo.RateIDPrefix, tc.form, start.Truncate(time.Minute).Unix())); got != tc.want {
+				t.Errorf("form counter = %d, want %d", got, tc.want)
+			}
 		})
 	}
+	t.Run("giving back a count that is not there creates nothing", func(t *testing.T) {
+		rc := &dynamo.RateCounter{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table}
+		if err := rc.Undo(ctx(t), "nothing#here"); err != nil {
+			t.Fatal(err)
+		}
+		if got := counterValue(t, dynamo.RateIDPrefix+"nothing#here"); got != -1 {
+			t.Errorf("Undo created a counter holding %d", got)
+		}
+	})
 
 	// The counters hold a hash, never the address, and expire.
 	out, err := dynamodb.NewFromConfig(env.AWS).Scan(ctx(t), &dynamodb.ScanInput{TableName: aws.String(env.Table)})
@@ -156,6 +171,26 @@ func TestRateLimitUnderConcurrency(t *testing.T) {
 	if counters == 0 {
 		t.Error("no counters in the table")
 	}
+}
+
+// counterValue reads a rate counter's count; -1 when there is none.
+func counterValue(t *testing.T, id string) int {
+	t.Helper()
+	out, err := dynamodb.NewFromConfig(env.AWS).GetItem(ctx(t), &dynamodb.GetItemInput{
+		TableName: aws.String(env.Table), Key: dynamo.Key(id), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, ok := out.Item[dynamo.AttrCount].(*types.AttributeValueMemberN)
+	if !ok {
+		return -1
+	}
+	v, err := strconv.Atoi(n.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // Every rule blocks what it should with nothing emailed, and a normal

@@ -61,3 +61,25 @@ func (c *RateCounter) Hit(ctx context.Context, name string, limit int, expires t
 	}
 	return false, wrap("count post", err)
 }
+
+// Undo takes one hit back. The condition keeps it from creating a counter
+// that is not there (the window ended and TTL removed it) or going below
+// zero.
+func (c *RateCounter) Undo(ctx context.Context, name string) error {
+	_, err := c.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(c.Table),
+		Key:                      key(RateIDPrefix + name),
+		UpdateExpression:         aws.String("ADD #count :minus"),
+		ConditionExpression:      aws.String("#count > :zero"),
+		ExpressionAttributeNames: map[string]string{"#count": AttrCount},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":minus": num(-1),
+			":zero":  num(0),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err == nil || errors.As(err, &ccf) {
+		return nil
+	}
+	return wrap("give a count back", err)
+}

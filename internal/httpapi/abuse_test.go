@@ -39,6 +39,15 @@ func (c *memCounter) Hit(_ context.Context, key string, limit int, _ time.Time) 
 	return true, nil
 }
 
+func (c *memCounter) Undo(_ context.Context, key string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n[key] > 0 {
+		c.n[key]--
+	}
+	return nil
+}
+
 // abuseHandler serves the contact form with the given abuse settings (JSON
 // members of the form, after its id) and a full guard.
 func abuseHandler(t *testing.T, svc *fakeService, formJSON string) (*httpapi.Handler, *bytes.Buffer, *bytes.Buffer) {
