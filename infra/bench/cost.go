@@ -40,8 +40,9 @@ type submissionCost struct {
 func (c submissionCost) total() float64 { return c.lambda + c.gbsec + c.api + c.dynamo + c.ses }
 
 // costOf prices one submission: one API request, one Lambda invoke of
-// billed duration at memoryMB, the write units of PutItem and of the
-// UpdateItem that marks the copy sent, and one email.
+// billed duration at memoryMB, the write units of every write (the copy,
+// its sent mark, the two rate counters, the idempotency marker and its
+// outcome), and one email.
 func costOf(billed time.Duration, memoryMB int, writeUnits float64) submissionCost {
 	gbs := float64(memoryMB) / 1024 * billed.Seconds()
 	return submissionCost{

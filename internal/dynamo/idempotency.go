@@ -18,7 +18,7 @@ import (
 // index sees them.
 const (
 	KindMarker       = "idempotency"
-	markerPrefix     = "idem#"
+	MarkerPrefix     = "idem#"
 	AttrSubmissionID = "submission_id"
 	AttrOutcome      = "outcome"
 	AttrStartedAt    = "started_at"
@@ -40,7 +40,7 @@ type Markers struct {
 
 var _ submission.Markers = (*Markers)(nil)
 
-func markerKey(key string) map[string]types.AttributeValue { return Key(markerPrefix + key) }
+func markerKey(key string) map[string]types.AttributeValue { return Key(MarkerPrefix + key) }
 
 // Reserve writes the marker with one conditional PutItem, so of two
 // identical requests at the same moment exactly one gets it. An expired
@@ -50,7 +50,7 @@ func (m *Markers) Reserve(ctx context.Context, key, id string, now time.Time, ho
 		_, err := m.Client.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: aws.String(m.Table),
 			Item: map[string]types.AttributeValue{
-				AttrID:           &types.AttributeValueMemberS{Value: markerPrefix + key},
+				AttrID:           &types.AttributeValueMemberS{Value: MarkerPrefix + key},
 				AttrKind:         &types.AttributeValueMemberS{Value: KindMarker},
 				AttrSubmissionID: &types.AttributeValueMemberS{Value: id},
 				AttrStartedAt:    num(now.Unix()),
