@@ -1,5 +1,5 @@
 // Command privacy is the Lambda function behind the self-service erasure
-// pages (/erasure, /erasure/confirm). Wiring only: see internal/app.
+// pages (/erasure, /erasure/confirm). Wiring only: see internal/app/privacy.
 package main
 
 import (
@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/app/privacy"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
@@ -19,7 +20,7 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		h, err := app.Privacy(ctx, cfg, awsCfg, log)
+		h, err := privacy.Handler(ctx, cfg, awsCfg, log)
 		if err != nil {
 			return nil, err
 		}

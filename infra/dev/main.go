@@ -26,6 +26,7 @@ import (
 
 	"github.com/opt-e/kontakt/internal/apigw"
 	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/app/privacy"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/esm"
@@ -145,7 +146,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	privacy, err := app.Privacy(ctx, privacyCfg, env.AWS, log)
+	privacyHandler, err := privacy.Handler(ctx, privacyCfg, env.AWS, log)
 	if err != nil {
 		return err
 	}
@@ -162,7 +163,7 @@ func run() error {
 	}
 	mux := http.NewServeMux()
 	apigw.Mount(mux, submit.Handle, 10*time.Second, routes...)
-	erasurePages := &apigw.Adapter{Handler: privacy.Handle, Timeout: 10 * time.Second}
+	erasurePages := &apigw.Adapter{Handler: privacyHandler.Handle, Timeout: 10 * time.Second}
 	mux.Handle("/erasure", erasurePages)
 	mux.Handle("/erasure/confirm", erasurePages)
 	mux.Handle("GET /{$}", &demo{api: api, mail: env.SESURL, formsFile: *formsFile, forms: submit.config})

@@ -8,29 +8,20 @@ import (
 	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
-	"github.com/opt-e/kontakt/internal/secrets"
 )
-
-// Guard builds the abuse rules' guard: it reads the generated secret and
-// every form's captcha secret once, now (at init), with a deadline each, so
-// that a missing secret or permission stops the function at start-up
-// instead of failing visitors one by one.
-func Guard(ctx context.Context, cfg *config.Config, awsCfg aws.Config, log *slog.Logger) (*abuse.Guard, error) {
-	return guard(ctx, cfg, &secrets.Reader{Client: secretsmanager.NewFromConfig(awsCfg)}, dynamodb.NewFromConfig(awsCfg), log)
-}
 
 // secretReader is what guard needs of package secrets (a fake in tests).
 type secretReader interface {
 	Get(ctx context.Context, id string) (string, error)
 }
 
+// guard builds the abuse rules' guard: it reads the generated secret and
+// every form's captcha secret once, now (at init), with a deadline each, so
+// that a missing secret or permission stops the function at start-up
+// instead of failing visitors one by one.
 func guard(ctx context.Context, cfg *config.Config, sr secretReader, db dynamo.API, log *slog.Logger) (*abuse.Guard, error) {
 	if cfg.SecretID == "" {
 		return nil, &config.Error{Key: config.EnvSecretID, Reason: "is not set; it names the generated secret that keys form tokens and hashed IPs"}

@@ -1,6 +1,8 @@
 // Package app wires configuration, SDK clients and adapters into the
 // handlers. The Lambda mains and the local stack both call it, so what runs
-// locally is wired exactly as what runs on AWS.
+// locally is wired exactly as what runs on AWS. The privacy function's
+// wiring is in package privacy below: it alone needs the SQS client, whose
+// package initialisation every other function would pay for at cold start.
 package app
 
 import (
@@ -13,12 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasure"
-	"github.com/opt-e/kontakt/internal/erasurequeue"
 	"github.com/opt-e/kontakt/internal/httpapi"
 	"github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/redrive"
@@ -28,13 +28,14 @@ import (
 )
 
 // Submit builds the submit function's HTTP handler. It reads secrets (see
-// Guard), so it belongs in init, bounded by ctx.
+// guard), so it belongs in init, bounded by ctx. One client per service:
+// each costs cold-start time.
 func Submit(ctx context.Context, cfg *config.Config, awsCfg aws.Config, log *slog.Logger) (*httpapi.Handler, error) {
-	guard, err := Guard(ctx, cfg, awsCfg, log)
+	db := dynamodb.NewFromConfig(awsCfg)
+	guard, err := guard(ctx, cfg, &secrets.Reader{Client: secretsmanager.NewFromConfig(awsCfg)}, db, log)
 	if err != nil {
 		return nil, err
 	}
-	db := dynamodb.NewFromConfig(awsCfg)
 	store := &dynamo.Store{Client: db, Table: cfg.Table}
 	mailer := &ses.Mailer{Client: sesapi.NewFromConfig(awsCfg), ConfigurationSet: cfg.ConfigurationSet}
 	idem := submission.DefaultIdempotency
@@ -72,29 +73,4 @@ func Erase(cfg *config.Erase, awsCfg aws.Config, log *slog.Logger) *erasure.Queu
 		Retention: cfg.ReceiptRetention, Now: time.Now, Log: log,
 	}
 	return &erasure.QueueHandler{Service: svc, Log: log}
-}
-
-// Privacy builds the self-service erasure pages' handler. The HMAC key is
-// read from Secrets Manager here, once, with its own deadline.
-func Privacy(ctx context.Context, cfg *config.Privacy, awsCfg aws.Config, log *slog.Logger) (*httpapi.ErasureHandler, error) {
-	key, err := (&secrets.Reader{Client: secretsmanager.NewFromConfig(awsCfg)}).Get(ctx, cfg.TokenSecret)
-	if err != nil {
-		return nil, err
-	}
-	if len(key) < 32 {
-		return nil, &config.Error{Key: config.EnvTokenSecret, Reason: "the secret is shorter than 32 characters; too weak to sign links"}
-	}
-	db := dynamodb.NewFromConfig(awsCfg)
-	svc := &erasure.SelfService{
-		Tokens:  erasure.Tokens{Key: []byte(key), Lifetime: cfg.TokenLifetime},
-		Store:   &dynamo.SelfService{Client: db, Table: cfg.Table},
-		Counter: &dynamo.RateCounter{Client: db, Table: cfg.Table},
-		Queue:   &erasurequeue.Queue{Client: sqs.NewFromConfig(awsCfg), URL: cfg.QueueURL},
-		Mailer:  &ses.LinkMailer{Client: sesapi.NewFromConfig(awsCfg), Sender: cfg.Sender},
-		// A person rarely needs more than a few links an hour; more looks
-		// like someone flooding a stranger's mailbox.
-		Limit: 3, Window: time.Hour,
-		Now: time.Now, Log: log,
-	}
-	return &httpapi.ErasureHandler{Config: cfg, Service: svc, Log: log}, nil
 }

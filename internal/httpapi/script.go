@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -27,8 +28,9 @@ var scriptFile string
 // scriptSource is kontakt.js without indentation and whole-line comments:
 // a third smaller on the wire (API Gateway does not compress), still
 // readable. The file has no multi-line strings, so this changes no
-// behaviour; the browser tests run what is served.
-var scriptSource = func() string {
+// behaviour; the browser tests run what is served. Made on the first
+// request for the script rather than in every cold start.
+var scriptSource = sync.OnceValue(func() string {
 	var b strings.Builder
 	for line := range strings.Lines(scriptFile) {
 		t := strings.TrimSpace(line)
@@ -39,7 +41,7 @@ var scriptSource = func() string {
 		b.WriteByte('\n')
 	}
 	return b.String()
-}()
+})
 
 // scriptConfig is the literal in kontakt.js that the form's settings
 // replace.
@@ -70,7 +72,7 @@ func (r *request) script() events.APIGatewayV2HTTPResponse {
 		}
 	}
 	b, _ := json.Marshal(cfg) // plain strings: cannot fail
-	body := strings.Replace(scriptSource, scriptConfig, string(b), 1)
+	body := strings.Replace(scriptSource(), scriptConfig, string(b), 1)
 	sum := sha256.Sum256([]byte(body))
 	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
 	h := map[string]string{
