@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -43,6 +44,9 @@ const (
 	RuleCaptchaFailed      Rule = "captcha_failed"
 	RuleCaptchaUnavailable Rule = "captcha_unavailable"
 )
+
+// MetricBlocked is the metric counting caught posts.
+const MetricBlocked = "Blocked"
 
 // TokenField is the hidden field that carries the form-age token.
 const TokenField = "_t"
@@ -100,9 +104,12 @@ type Guard struct {
 	IPKey []byte
 	// CounterTimeout bounds one counter call.
 	CounterTimeout time.Duration
-	Metrics        *Metrics
-	Log            *slog.Logger
-	Now            func() time.Time
+	// Metrics counts each caught post as the metric Blocked with the
+	// dimensions form and rule (RuleRateUnavailable: a post let through
+	// unchecked). Never anything a visitor sent.
+	Metrics *metrics.EMF
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // Screened is a submission after Screen.
@@ -261,7 +268,7 @@ func (g *Guard) refuse(form *config.Form, r *Refusal) error {
 
 func (g *Guard) count(form *config.Form, rule Rule) {
 	if g != nil && g.Metrics != nil {
-		g.Metrics.Blocked(form.ID, rule)
+		g.Metrics.Count(MetricBlocked, metrics.Dimension{Name: "form", Value: form.ID}, metrics.Dimension{Name: "rule", Value: string(rule)})
 	}
 }
 

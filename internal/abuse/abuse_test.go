@@ -15,6 +15,7 @@ import (
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/abuse/captchatest"
 	"github.com/opt-e/kontakt/internal/config"
+	kmetrics "github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -68,7 +69,7 @@ func guard() (*abuse.Guard, *bytes.Buffer) {
 	tokenKey, ipKey, _ := abuse.Keys(strings.Repeat("k", 64))
 	return &abuse.Guard{
 		Tokens: abuse.NewTokens(tokenKey), IPKey: ipKey,
-		Metrics: &abuse.Metrics{W: &metrics, Now: func() time.Time { return now }},
+		Metrics: &kmetrics.EMF{W: &metrics, Now: func() time.Time { return now }},
 		Now:     func() time.Time { return now },
 	}, &metrics
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/metrics"
 )
 
 // secretReader is what guard needs of package secrets (a fake in tests).
@@ -39,7 +40,7 @@ func guard(ctx context.Context, cfg *config.Config, sr secretReader, db dynamo.A
 		Counter:        &dynamo.RateCounter{Client: db, Table: cfg.Table},
 		IPKey:          ipKey,
 		CounterTimeout: abuse.DefaultCounterTimeout,
-		Metrics:        &abuse.Metrics{W: os.Stdout},
+		Metrics:        &metrics.EMF{W: os.Stdout},
 		Log:            log,
 		Now:            time.Now,
 	}

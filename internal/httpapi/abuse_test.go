@@ -18,6 +18,7 @@ import (
 	"github.com/opt-e/kontakt/internal/abuse/captchatest"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/httpapi"
+	kmetrics "github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -71,7 +72,7 @@ func abuseHandler(t *testing.T, svc *fakeService, formJSON string) (*httpapi.Han
 	var metrics bytes.Buffer
 	h.Guard = &abuse.Guard{
 		Tokens: abuse.NewTokens(tokenKey), IPKey: ipKey, Counter: &memCounter{n: map[string]int{}},
-		Metrics: &abuse.Metrics{W: &metrics}, Log: h.Log, Now: h.Now,
+		Metrics: &kmetrics.EMF{W: &metrics}, Log: h.Log, Now: h.Now,
 		Captcha: &abuse.Verifier{Client: http.DefaultClient, Secrets: map[string]string{"kontakt/captcha/test": "s3cret"}, Timeout: 200 * time.Millisecond},
 	}
 	return h, logs, &metrics

@@ -16,11 +16,11 @@ import (
 // Namespace is the CloudWatch namespace of kontakt's own metrics.
 const Namespace = "kontakt"
 
-// DimensionFunction is the one dimension: the Lambda function's name, so
+// DimensionFunction is Publish's dimension: the Lambda function's name, so
 // that two stacks in one account keep their metrics (and alarms) apart.
 const DimensionFunction = "FunctionName"
 
-// EMF writes EMF lines to W.
+// EMF writes EMF lines to W. Function is needed by Publish only.
 type EMF struct {
 	W        io.Writer
 	Function string
@@ -45,9 +45,23 @@ type metadata struct {
 	CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
 }
 
-// Publish writes one line with every count (unit Count). A failed write
-// loses a data point, never a submission, so it is not reported.
+// Dimension is one dimension of a data point. Values come from fixed sets
+// (a function name, a form id, a rule), never from a visitor.
+type Dimension struct{ Name, Value string }
+
+// Publish writes one line with every count (unit Count) under the
+// function's dimension. A failed write loses a data point, never a
+// submission, so it is not reported.
 func (e *EMF) Publish(counts map[string]int) {
+	e.write(counts, Dimension{DimensionFunction, e.Function})
+}
+
+// Count writes one line counting one name under dims, in that order.
+func (e *EMF) Count(name string, dims ...Dimension) {
+	e.write(map[string]int{name: 1}, dims...)
+}
+
+func (e *EMF) write(counts map[string]int, dims ...Dimension) {
 	if len(counts) == 0 {
 		return
 	}
@@ -57,20 +71,24 @@ func (e *EMF) Publish(counts map[string]int) {
 	}
 	sort.Strings(names)
 	defs := make([]metricDef, len(names))
-	line := make(map[string]any, len(counts)+2)
+	line := make(map[string]any, len(counts)+len(dims)+1)
 	for i, n := range names {
 		defs[i] = metricDef{Name: n, Unit: "Count"}
 		line[n] = counts[n]
+	}
+	dimNames := make([]string, len(dims))
+	for i, d := range dims {
+		dimNames[i] = d.Name
+		line[d.Name] = d.Value
 	}
 	now := time.Now
 	if e.Now != nil {
 		now = e.Now
 	}
-	line[DimensionFunction] = e.Function
 	line["_aws"] = metadata{
 		Timestamp: now().UnixMilli(),
 		CloudWatchMetrics: []directive{{
-			Namespace: Namespace, Dimensions: [][]string{{DimensionFunction}}, Metrics: defs,
+			Namespace: Namespace, Dimensions: [][]string{dimNames}, Metrics: defs,
 		}},
 	}
 	b, err := json.Marshal(line)
