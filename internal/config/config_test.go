@@ -79,7 +79,7 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 		{"retention too long", map[string]string{config.EnvRetentionDays: "9999"}, "", "retention_days"},
 		{"bad sender", map[string]string{config.EnvSender: "Kontakt <k@example.no>"}, "", "sender"},
 		{"no recipients", map[string]string{config.EnvRecipients: ""}, "", "recipients"},
-		{"bad recipient", map[string]string{config.EnvRecipients: "post"}, "", "recipients[0]"},
+		{"bad recipient", map[string]string{config.EnvRecipients: "kari.nordmann@"}, "", "recipients[0]"},
 		{"origin with path", map[string]string{config.EnvAllowedOrigins: "https://example.no/kontakt"}, "", "allowed_origins[0]"},
 		{"no origins", map[string]string{config.EnvAllowedOrigins: ""}, "", "allowed_origins"},
 		{"bad language", map[string]string{config.EnvLanguage: "sv"}, "", "language"},
@@ -111,6 +111,13 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.wantKey) {
 				t.Errorf("error %q does not name %q", err, tc.wantKey)
+			}
+			// Start-up errors are logged: no address, not even staff's.
+			for _, v := range tc.change {
+				addr := strings.TrimSuffix(v[strings.Index(v, "<")+1:], ">")
+				if strings.Contains(v, "@") && strings.Contains(err.Error(), addr) {
+					t.Errorf("error %q quotes the address", err)
+				}
 			}
 		})
 	}
