@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opt-e/kontakt/internal/config"
@@ -101,7 +102,8 @@ type Guard struct {
 	Counter Counter
 	// IPKey salts the hash of source IPs, so that a counter never holds an
 	// IP address and cannot be reversed by hashing all 2^32 of them.
-	IPKey []byte
+	IPKey     []byte
+	ipHashers sync.Pool // of HMACs keyed with IPKey
 	// CounterTimeout bounds one counter call.
 	CounterTimeout time.Duration
 	// Metrics counts each caught post as the metric Blocked with the

@@ -5,6 +5,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
+	"io"
 	"log/slog"
 	"math"
 	"net/netip"
@@ -53,10 +55,9 @@ type verdict struct {
 // promise is that a message reaches staff, and a store outage must not
 // turn into refusing every visitor. API Gateway's own throttling still
 // bounds the rate meanwhile.
+// ctx carries the counter's deadline (see counterContext).
 func (g *Guard) hit(ctx context.Context, form *config.Form, w window, key string, limit int, rule Rule) verdict {
-	c, cancel := context.WithTimeout(ctx, g.counterTimeout())
-	defer cancel()
-	ok, err := g.Counter.Hit(c, w.key(key), limit, w.end)
+	ok, err := g.Counter.Hit(ctx, w.key(key), limit, w.end)
 	if err != nil {
 		g.log().WarnContext(ctx, "rate limit not checked", slog.String("form", form.ID),
 			slog.String("rule", string(rule)), slog.String("error_class", submission.ErrorClass(err)))
@@ -71,7 +72,9 @@ func (g *Guard) limit(ctx context.Context, form *config.Form, w window, key stri
 	if g.Counter == nil {
 		return nil
 	}
-	if g.hit(ctx, form, w, key, limit, rule).ok {
+	c, cancel := g.counterContext(ctx)
+	defer cancel()
+	if g.hit(c, form, w, key, limit, rule).ok {
 		return nil
 	}
 	return g.refuse(form, g.limited(w, rule))
@@ -88,9 +91,11 @@ func (g *Guard) limits(ctx context.Context, form *config.Form, w window, ip stri
 	}
 	rl := form.Abuse.RateLimit
 	fk := formKey(form.ID)
+	c, cancel := g.counterContext(ctx) // one deadline for the round
+	defer cancel()
 	perForm := make(chan verdict, 1)
-	go func() { perForm <- g.hit(ctx, form, w, fk, rl.PerForm, RuleRateForm) }()
-	perIP := g.hit(ctx, form, w, ip, rl.PerIP, RuleRateIP)
+	go func() { perForm <- g.hit(c, form, w, fk, rl.PerForm, RuleRateForm) }()
+	perIP := g.hit(c, form, w, ip, rl.PerIP, RuleRateIP)
 	f := <-perForm
 	switch {
 	case !perIP.ok:
@@ -105,7 +110,7 @@ func (g *Guard) limits(ctx context.Context, form *config.Form, w window, ip stri
 }
 
 func (g *Guard) undo(ctx context.Context, form *config.Form, w window, key string) {
-	c, cancel := context.WithTimeout(ctx, g.counterTimeout())
+	c, cancel := g.counterContext(ctx)
 	defer cancel()
 	if err := g.Counter.Undo(c, w.key(key)); err != nil {
 		// The form's ceiling is one lower until the window ends.
@@ -118,11 +123,13 @@ func (g *Guard) limited(w window, rule Rule) *Refusal {
 	return &Refusal{Kind: Limited, Rule: rule, RetryAfter: retryAfter(w.end.Sub(w.now))}
 }
 
-func (g *Guard) counterTimeout() time.Duration {
-	if g.CounterTimeout > 0 {
-		return g.CounterTimeout
+// counterContext bounds counter calls by CounterTimeout.
+func (g *Guard) counterContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	timeout := g.CounterTimeout
+	if timeout <= 0 {
+		timeout = DefaultCounterTimeout
 	}
-	return DefaultCounterTimeout
+	return context.WithTimeout(ctx, timeout)
 }
 
 // retryAfter rounds up to whole seconds, at least one.
@@ -146,7 +153,18 @@ func (g *Guard) hashIP(ip string) string {
 		}
 		canonical = a.String()
 	}
-	m := hmac.New(sha256.New, g.IPKey)
-	m.Write([]byte(canonical))
-	return hex.EncodeToString(m.Sum(nil)[:16])
+	// Keyed HMACs are reused: setting one up hashes the key twice, and
+	// allocates more than hashing an address does.
+	m, _ := g.ipHashers.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, g.IPKey)
+	} else {
+		m.Reset()
+	}
+	io.WriteString(m, canonical)
+	var sum [sha256.Size]byte
+	var out [32]byte
+	hex.Encode(out[:], m.Sum(sum[:0])[:16])
+	g.ipHashers.Put(m)
+	return string(out[:])
 }

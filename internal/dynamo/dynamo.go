@@ -194,26 +194,29 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 	return item
 }
 
-// The expressions are constants; one pointer each serves every request
-// (the SDK only reads its input), rather than a new allocation per call.
+// The expressions, their attribute names and their constant values serve
+// every request, rather than new allocations per call: the SDK only reads
+// its input. Never write to them.
 var (
 	saveCondition        = aws.String("attribute_not_exists(#id)")
+	saveNames            = map[string]string{"#id": AttrID}
 	markSentUpdate       = aws.String("SET #status = :sent, #sent_at = :at REMOVE #pending, #next, #last_error")
+	markSentNames        = map[string]string{"#id": AttrID, "#status": AttrStatus, "#sent_at": AttrSentAt, "#pending": AttrPending, "#next": AttrNextAttemptAt, "#last_error": AttrLastError}
 	existsCondition      = aws.String("attribute_exists(#id)")
 	markPendingUpdate    = aws.String("SET #last_error = :class")
 	markPendingCondition = aws.String("attribute_exists(#id) AND #status = :pending")
+	statusSent           = &types.AttributeValueMemberS{Value: StatusSent}
+	statusPending        = &types.AttributeValueMemberS{Value: StatusPending}
 )
 
 // Save writes the copy as pending. It never overwrites: ids are random, so
 // a collision means something is badly wrong and must not destroy data.
 func (st *Store) Save(ctx context.Context, s *submission.Submission) error {
 	_, err := st.Client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(st.Table),
-		Item:                Item(s),
-		ConditionExpression: saveCondition,
-		ExpressionAttributeNames: map[string]string{
-			"#id": AttrID,
-		},
+		TableName:                &st.Table,
+		Item:                     Item(s),
+		ConditionExpression:      saveCondition,
+		ExpressionAttributeNames: saveNames,
 	})
 	if err != nil {
 		return wrap("store submission", err)
@@ -224,16 +227,13 @@ func (st *Store) Save(ctx context.Context, s *submission.Submission) error {
 // MarkSent records delivery and takes the copy out of the pending index.
 func (st *Store) MarkSent(ctx context.Context, id string, at time.Time) error {
 	_, err := st.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(st.Table),
-		Key:                 key(id),
-		UpdateExpression:    markSentUpdate,
-		ConditionExpression: existsCondition,
-		ExpressionAttributeNames: map[string]string{
-			"#id": AttrID, "#status": AttrStatus, "#sent_at": AttrSentAt,
-			"#pending": AttrPending, "#next": AttrNextAttemptAt, "#last_error": AttrLastError,
-		},
+		TableName:                &st.Table,
+		Key:                      key(id),
+		UpdateExpression:         markSentUpdate,
+		ConditionExpression:      existsCondition,
+		ExpressionAttributeNames: markSentNames,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":sent": &types.AttributeValueMemberS{Value: StatusSent},
+			":sent": statusSent,
 			":at":   num(at.Unix()),
 		},
 	})

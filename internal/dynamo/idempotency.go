@@ -42,26 +42,35 @@ var _ submission.Markers = (*Markers)(nil)
 
 func markerKey(key string) map[string]types.AttributeValue { return Key(MarkerPrefix + key) }
 
+// Shared by every request; see saveCondition. Never write to them.
+var (
+	reserveCondition = aws.String("attribute_not_exists(#id) OR #exp <= :now OR (attribute_not_exists(#outcome) AND #started < :stale)")
+	reserveNames     = map[string]string{"#id": AttrID, "#exp": TTLAttribute, "#outcome": AttrOutcome, "#started": AttrStartedAt}
+	kindMarker       = &types.AttributeValueMemberS{Value: KindMarker}
+	completeUpdate   = aws.String("SET #outcome = :o")
+	sameIDCondition  = aws.String("#sid = :id")
+	outcomeNames     = map[string]string{"#outcome": AttrOutcome, "#sid": AttrSubmissionID}
+)
+
 // Reserve writes the marker with one conditional PutItem, so of two
 // identical requests at the same moment exactly one gets it. An expired
 // marker (TTL deletion lags) and a stale unfinished one count as absent.
 func (m *Markers) Reserve(ctx context.Context, key, id string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
+	started := num(now.Unix())
 	for try := 0; try < 3; try++ {
 		_, err := m.Client.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName: aws.String(m.Table),
+			TableName: &m.Table,
 			Item: map[string]types.AttributeValue{
 				AttrID:           &types.AttributeValueMemberS{Value: MarkerPrefix + key},
-				AttrKind:         &types.AttributeValueMemberS{Value: KindMarker},
+				AttrKind:         kindMarker,
 				AttrSubmissionID: &types.AttributeValueMemberS{Value: id},
-				AttrStartedAt:    num(now.Unix()),
+				AttrStartedAt:    started,
 				TTLAttribute:     num(now.Add(hold).Unix()),
 			},
-			ConditionExpression: aws.String("attribute_not_exists(#id) OR #exp <= :now OR (attribute_not_exists(#outcome) AND #started < :stale)"),
-			ExpressionAttributeNames: map[string]string{
-				"#id": AttrID, "#exp": TTLAttribute, "#outcome": AttrOutcome, "#started": AttrStartedAt,
-			},
+			ConditionExpression:      reserveCondition,
+			ExpressionAttributeNames: reserveNames,
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":now":   num(now.Unix()),
+				":now":   started,
 				":stale": num(now.Add(-stale).Unix()),
 			},
 		})
@@ -102,17 +111,17 @@ func (m *Markers) Get(ctx context.Context, key string, now time.Time) (*submissi
 
 // Complete records the outcome, if the marker is still id's.
 func (m *Markers) Complete(ctx context.Context, key, id string, o submission.Outcome) error {
-	status := StatusSent
+	status := statusSent
 	if o == submission.Stored {
-		status = StatusPending
+		status = statusPending
 	}
 	_, err := m.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(m.Table),
+		TableName:                 &m.Table,
 		Key:                       markerKey(key),
-		UpdateExpression:          aws.String("SET #outcome = :o"),
-		ConditionExpression:       aws.String("#sid = :id"),
-		ExpressionAttributeNames:  map[string]string{"#outcome": AttrOutcome, "#sid": AttrSubmissionID},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":o": &types.AttributeValueMemberS{Value: status}, ":id": &types.AttributeValueMemberS{Value: id}},
+		UpdateExpression:          completeUpdate,
+		ConditionExpression:       sameIDCondition,
+		ExpressionAttributeNames:  outcomeNames,
+		ExpressionAttributeValues: map[string]types.AttributeValue{":o": status, ":id": &types.AttributeValueMemberS{Value: id}},
 	})
 	if err != nil {
 		return wrap("complete idempotency marker", err)
@@ -126,7 +135,7 @@ func (m *Markers) Release(ctx context.Context, key, id string) error {
 		TableName:                 aws.String(m.Table),
 		Key:                       markerKey(key),
 		ConditionExpression:       aws.String("#sid = :id AND attribute_not_exists(#outcome)"),
-		ExpressionAttributeNames:  map[string]string{"#outcome": AttrOutcome, "#sid": AttrSubmissionID},
+		ExpressionAttributeNames:  outcomeNames,
 		ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: id}},
 	})
 	if err != nil && !isConflict(err) {

@@ -2,8 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,36 +36,42 @@ var _ abuse.Counter = (*RateCounter)(nil)
 // per item: concurrent posts cannot pass a full counter.
 func (c *RateCounter) Hit(ctx context.Context, name string, limit int, expires time.Time) (bool, error) {
 	_, err := c.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(c.Table),
-		Key:                 key(RateIDPrefix + name),
-		UpdateExpression:    aws.String("ADD #count :one SET #kind = :kind, #exp = :exp"),
-		ConditionExpression: aws.String("attribute_not_exists(#count) OR #count < :limit"),
-		ExpressionAttributeNames: map[string]string{
-			"#count": AttrCount, "#kind": AttrKind, "#exp": TTLAttribute,
-		},
+		TableName:                &c.Table,
+		Key:                      key(RateIDPrefix + name),
+		UpdateExpression:         hitUpdate,
+		ConditionExpression:      hitCondition,
+		ExpressionAttributeNames: hitNames,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one":   num(1),
-			":limit": &types.AttributeValueMemberN{Value: strconv.Itoa(limit)},
-			":kind":  &types.AttributeValueMemberS{Value: KindRate},
+			":one":   one,
+			":limit": num(int64(limit)),
+			":kind":  kindRate,
 			":exp":   num(expires.Unix()),
 		},
 	})
-	var ccf *types.ConditionalCheckFailedException
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.As(err, &ccf):
+	case isConflict(err):
 		return false, nil
 	}
 	return false, wrap("count post", err)
 }
+
+// Shared by every request; see saveCondition. Never write to them.
+var (
+	hitUpdate    = aws.String("ADD #count :one SET #kind = :kind, #exp = :exp")
+	hitCondition = aws.String("attribute_not_exists(#count) OR #count < :limit")
+	hitNames     = map[string]string{"#count": AttrCount, "#kind": AttrKind, "#exp": TTLAttribute}
+	one          = num(1)
+	kindRate     = &types.AttributeValueMemberS{Value: KindRate}
+)
 
 // Undo takes one hit back. The condition keeps it from creating a counter
 // that is not there (the window ended and TTL removed it) or going below
 // zero.
 func (c *RateCounter) Undo(ctx context.Context, name string) error {
 	_, err := c.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(c.Table),
+		TableName:                &c.Table,
 		Key:                      key(RateIDPrefix + name),
 		UpdateExpression:         aws.String("ADD #count :minus"),
 		ConditionExpression:      aws.String("#count > :zero"),
@@ -77,8 +81,7 @@ func (c *RateCounter) Undo(ctx context.Context, name string) error {
 			":zero":  num(0),
 		},
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if err == nil || errors.As(err, &ccf) {
+	if err == nil || isConflict(err) {
 		return nil
 	}
 	return wrap("give a count back", err)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/httpapi"
 	"github.com/opt-e/kontakt/internal/ses"
@@ -18,9 +20,10 @@ import (
 
 // The submit path as the Lambda runs it, minus the network: the real
 // submission service and the real SES and DynamoDB adapters (so building the
-// email and the item is measured), with function values in place of the SDK
-// clients. `make bench` reads these numbers; `make test` runs each once so
-// they cannot rot.
+// email and the item is measured), the abuse guard with its rate counters
+// and the idempotency markers wired as app.Submit wires them, with function
+// values in place of the SDK clients. `make bench` reads these numbers;
+// `make test` runs each once so they cannot rot.
 func BenchmarkSubmitJSON(b *testing.B) { benchmarkSubmit(b, "submit-typical-json.json", 200) }
 
 // BenchmarkSubmitForm is a plain HTML form post: urlencoded, answered with
@@ -42,7 +45,11 @@ func (d dynamoAPI) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _
 }
 
 func (dynamoAPI) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	panic("the submit path never reads")
+	panic("a first post never reads")
+}
+
+func (dynamoAPI) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	panic("an accepted post gives no marker back")
 }
 
 type sesAPI func(*sesapi.SendEmailInput) error
@@ -55,17 +62,30 @@ func benchmarkSubmit(b *testing.B, event string, wantStatus int) {
 	ev := loadEvent(b, event)
 	var puts, sends, updates int
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	svc := &submission.Service{
-		Store: &dynamo.Store{Table: "t", Client: dynamoAPI{
-			put:    func(*dynamodb.PutItemInput) error { puts++; return nil },
-			update: func(*dynamodb.UpdateItemInput) error { updates++; return nil },
-		}},
-		Mailer:   &ses.Mailer{Client: sesAPI(func(*sesapi.SendEmailInput) error { sends++; return nil })},
-		Log:      log,
-		Timeouts: submission.DefaultTimeouts,
-		Now:      time.Now,
+	// The fake accepts every write, conditional or not, so every op is a
+	// first post within its limits.
+	db := dynamoAPI{
+		put:    func(*dynamodb.PutItemInput) error { puts++; return nil },
+		update: func(*dynamodb.UpdateItemInput) error { updates++; return nil },
 	}
-	h := &httpapi.Handler{Config: testConfig(b), Service: svc, Log: log, Now: time.Now, NewID: submission.NewID}
+	svc := &submission.Service{
+		Store:       &dynamo.Store{Table: "t", Client: db},
+		Mailer:      &ses.Mailer{Client: sesAPI(func(*sesapi.SendEmailInput) error { sends++; return nil })},
+		Log:         log,
+		Timeouts:    submission.DefaultTimeouts,
+		Now:         time.Now,
+		Markers:     &dynamo.Markers{Table: "t", Client: db},
+		Idempotency: submission.DefaultIdempotency,
+	}
+	tokenKey, ipKey, err := abuse.Keys(strings.Repeat("k", abuse.MinSecretLength))
+	if err != nil {
+		b.Fatal(err)
+	}
+	guard := &abuse.Guard{
+		Tokens: abuse.NewTokens(tokenKey), IPKey: ipKey, Counter: &dynamo.RateCounter{Table: "t", Client: db},
+		CounterTimeout: abuse.DefaultCounterTimeout, Log: log, Now: time.Now,
+	}
+	h := &httpapi.Handler{Config: testConfig(b), Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID}
 	ctx := context.Background()
 	b.ReportAllocs()
 	cpu := processCPU()
@@ -82,7 +102,9 @@ func benchmarkSubmit(b *testing.B, event string, wantStatus int) {
 	}
 	// A benchmark of an error path would be fast and meaningless: every
 	// submission must have reached the adapters.
-	if puts != b.N || sends != b.N {
+	// Per post: PutItem for the copy and the marker; UpdateItem for the two
+	// rate counters, the sent mark and the marker's outcome.
+	if puts != 2*b.N || sends != b.N || updates != 4*b.N {
 		b.Fatalf("%d ops: %d PutItem, %d SendEmail, %d UpdateItem", b.N, puts, sends, updates)
 	}
 }

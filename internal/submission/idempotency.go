@@ -109,7 +109,6 @@ func (svc *Service) acceptOnce(ctx context.Context, form *config.Form, s *Submis
 		}
 		return svc.sendAndStore(ctx, form, s, nil)
 	}
-	attrs := []any{slog.String("submission_id", s.ID), slog.String("form", s.FormID)}
 	// The gate and the reservation are independent calls: made at the same
 	// time, the visitor waits for one round trip instead of two. A refused
 	// post gives back the marker it took.
@@ -129,40 +128,45 @@ func (svc *Service) acceptOnce(ctx context.Context, form *config.Form, s *Submis
 	switch {
 	case gateErr != nil:
 		if r.err == nil && r.first == nil {
-			svc.release(ctx, key, s.ID, attrs)
+			svc.release(ctx, key, s)
 		}
 		return 0, gateErr
 	case r.err != nil:
 		// Without the marker a repeat may send twice; refusing would lose
 		// the message when DynamoDB is down, which is worse.
-		svc.Log.WarnContext(ctx, "idempotency check unavailable", append(attrs, slog.String("error_class", ErrorClass(r.err)))...)
+		svc.warn(ctx, "idempotency check unavailable", s, r.err)
 		return svc.sendAndStore(ctx, form, s, nil)
 	case r.first != nil:
 		return svc.replay(ctx, form, s, key, r.first, tries)
 	}
-	return svc.sendAndStore(ctx, form, s, func(o Outcome, err error) {
+	return svc.sendAndStore(ctx, form, s, func(c context.Context, o Outcome, err error) {
 		if err != nil {
-			svc.release(ctx, key, s.ID, attrs)
+			svc.release(c, key, s)
 			return
 		}
-		c, cancel := svc.budget(ctx, svc.Timeouts.Marker)
-		defer cancel()
 		if cerr := svc.Markers.Complete(c, key, s.ID, o); cerr != nil {
 			// A repeat waits for the outcome until the marker goes stale, then
 			// sends again: one extra email at worst, never a lost one.
-			svc.Log.WarnContext(ctx, "recording idempotency outcome failed", append(attrs, slog.String("error_class", ErrorClass(cerr)))...)
+			svc.warn(ctx, "recording idempotency outcome failed", s, cerr)
 		}
 	})
 }
 
 // release gives up a marker whose request accepted nothing.
-func (svc *Service) release(ctx context.Context, key, id string, attrs []any) {
+func (svc *Service) release(ctx context.Context, key string, s *Submission) {
 	c, cancel := svc.budget(ctx, svc.Timeouts.Marker)
 	defer cancel()
-	if err := svc.Markers.Release(c, key, id); err != nil {
+	if err := svc.Markers.Release(c, key, s.ID); err != nil {
 		// The marker goes stale and is taken over by the visitor's retry.
-		svc.Log.WarnContext(ctx, "releasing idempotency marker failed", append(attrs, slog.String("error_class", ErrorClass(err)))...)
+		svc.warn(ctx, "releasing idempotency marker failed", s, err)
 	}
+}
+
+// warn logs a marker call that failed: which submission, which form and
+// the class of error, built only when there is something to say.
+func (svc *Service) warn(ctx context.Context, msg string, s *Submission, err error) {
+	svc.Log.LogAttrs(ctx, slog.LevelWarn, msg, slog.String("submission_id", s.ID), slog.String("form", s.FormID),
+		slog.String("error_class", ErrorClass(err)))
 }
 
 // replay answers a repeated request like the first one, waiting for it when

@@ -121,8 +121,9 @@ func (g Gate) admit(ctx context.Context) error {
 // sendAndStore emails s and stores its fallback copy at the same time, so
 // the visitor waits for the slower of the two rather than their sum. Once
 // the outcome is known, settle (when not nil) runs alongside recording it
-// on the copy, for the same reason; sendAndStore returns when both are done.
-func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Submission, settle func(Outcome, error)) (Outcome, error) {
+// on the copy, for the same reason, under the same deadline (one timer for
+// the round); sendAndStore returns when both are done.
+func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Submission, settle func(context.Context, Outcome, error)) (Outcome, error) {
 	storeErr := make(chan error, 1)
 	go func() {
 		c, cancel := WithBudget(ctx, svc.Timeouts.Save, svc.afterSend())
@@ -141,26 +142,30 @@ func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Subm
 	case sendErr != nil:
 		outcome = Stored
 	}
+	rc, cancel := svc.budget(ctx, svc.recordLimit())
+	defer cancel()
 	var settled sync.WaitGroup
 	if settle != nil {
-		settled.Go(func() { settle(outcome, err) })
+		settled.Go(func() { settle(rc, outcome, err) })
 	}
-	defer settled.Wait()
+	defer settled.Wait() // before cancel
 
 	// LogAttrs with slog.Attr values: no boxing into []any per line.
 	id, formID := slog.String("submission_id", s.ID), slog.String("form", s.FormID)
 	switch {
 	case sendErr == nil && saveErr == nil:
-		svc.markSent(ctx, s, id, formID)
+		if err := svc.Store.MarkSent(rc, s.ID, svc.Now()); err != nil {
+			// The email is out; a copy still marked pending would be sent
+			// again by redrive, so say so loudly.
+			svc.Log.LogAttrs(ctx, slog.LevelError, "mark sent failed", id, formID, slog.String("error_class", ErrorClass(err)))
+		}
 		// No line of its own: the caller's one line per request says it
 		// (the second JSON line cost 4% of a submission's CPU).
 	case sendErr == nil:
 		svc.Log.LogAttrs(ctx, slog.LevelError, "fallback copy not stored; email sent", id, formID, slog.String("error_class", ErrorClass(saveErr)))
 	case saveErr == nil:
 		class := ErrorClass(sendErr)
-		c, cancel := svc.budget(ctx, svc.Timeouts.Mark)
-		defer cancel()
-		if err := svc.Store.MarkPending(c, s.ID, class); err != nil {
+		if err := svc.Store.MarkPending(rc, s.ID, class); err != nil {
 			// The copy is stored as pending already; only the error class is lost.
 			svc.Log.LogAttrs(ctx, slog.LevelWarn, "recording send error failed", id, formID, slog.String("error_class", ErrorClass(err)))
 		}
@@ -173,17 +178,6 @@ func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Subm
 	return outcome, err
 }
 
-// markSent records on the copy that its email went out.
-func (svc *Service) markSent(ctx context.Context, s *Submission, id, formID slog.Attr) {
-	c, cancel := svc.budget(ctx, svc.Timeouts.Mark)
-	defer cancel()
-	if err := svc.Store.MarkSent(c, s.ID, svc.Now()); err != nil {
-		// The email is out; a copy still marked pending would be sent
-		// again by redrive, so say so loudly.
-		svc.Log.LogAttrs(ctx, slog.LevelError, "mark sent failed", id, formID, slog.String("error_class", ErrorClass(err)))
-	}
-}
-
 func (svc *Service) budget(ctx context.Context, limit time.Duration) (context.Context, context.CancelFunc) {
 	return WithBudget(ctx, limit, svc.Timeouts.Reserve)
 }
@@ -191,13 +185,14 @@ func (svc *Service) budget(ctx context.Context, limit time.Duration) (context.Co
 // afterSend is the time kept back from sending and storing for what must
 // follow them: recording the outcome on the copy (so a pending copy says
 // why) and on the idempotency marker, then answering.
-func (svc *Service) afterSend() time.Duration {
-	// The two run at the same time.
-	mark := svc.Timeouts.Mark
+func (svc *Service) afterSend() time.Duration { return svc.Timeouts.Reserve + svc.recordLimit() }
+
+// recordLimit bounds that round: the two records are made at the same time.
+func (svc *Service) recordLimit() time.Duration {
 	if svc.Markers != nil {
-		mark = max(mark, svc.Timeouts.Marker)
+		return max(svc.Timeouts.Mark, svc.Timeouts.Marker)
 	}
-	return svc.Timeouts.Reserve + mark
+	return svc.Timeouts.Mark
 }
 
 // WithBudget gives one external call the smaller of limit and what is left
