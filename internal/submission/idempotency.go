@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/opt-e/kontakt/internal/config"
@@ -65,37 +66,54 @@ const MaxIdempotencyKey = 255
 // form; without one it is a hash of everything that would be emailed, so
 // two posts differing in any content field are two submissions.
 func (idem Idempotency) MarkerKey(formID string, s *Submission) (string, time.Duration) {
-	h := sha256.New()
+	if s.IdempotencyKey == "" && idem.DuplicateWindow <= 0 {
+		return "", 0
+	}
+	// The parts go into one pooled buffer hashed at once: written to a
+	// hash.Hash one by one, each was first copied to the heap.
+	bp := keyBuffers.Get().(*[]byte)
+	b := (*bp)[:0]
 	part := func(v string) {
 		// Length-prefixed, so that ("ab","c") and ("a","bc") differ.
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(v)))
-		h.Write(n[:])
-		h.Write([]byte(v))
+		b = binary.BigEndian.AppendUint64(b, uint64(len(v)))
+		b = append(b, v...)
 	}
+	prefix, hold := "c", idem.DuplicateWindow
 	if s.IdempotencyKey != "" {
+		prefix, hold = "k", idem.KeyRetention
 		part("key")
 		part(formID)
 		part(s.IdempotencyKey)
-		return "k" + hex.EncodeToString(h.Sum(nil)), idem.KeyRetention
+	} else {
+		part("content")
+		part(formID)
+		part(s.ReplyTo)
+		part(s.Subject)
+		if c := s.Consent; c != nil {
+			part(c.Field)
+			part(c.Value)
+		}
+		for _, f := range s.Fields {
+			part(f.Name)
+			part(f.Value)
+		}
 	}
-	if idem.DuplicateWindow <= 0 {
-		return "", 0
+	sum := sha256.Sum256(b)
+	if cap(b) <= maxPooledKeyBuffer {
+		*bp = b
+		keyBuffers.Put(bp)
 	}
-	part("content")
-	part(formID)
-	part(s.ReplyTo)
-	part(s.Subject)
-	if c := s.Consent; c != nil {
-		part(c.Field)
-		part(c.Value)
-	}
-	for _, f := range s.Fields {
-		part(f.Name)
-		part(f.Value)
-	}
-	return "c" + hex.EncodeToString(h.Sum(nil)), idem.DuplicateWindow
+	var out [1 + 2*sha256.Size]byte
+	out[0] = prefix[0]
+	hex.Encode(out[1:], sum[:])
+	return string(out[:]), hold
 }
+
+// keyBuffers hold MarkerKey's input; one that grew past
+// maxPooledKeyBuffer (a very long post) is left to the collector.
+var keyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledKeyBuffer = 64 << 10
 
 // maxReserveTries bounds the loop when the first request gives its marker
 // up (it failed) while a repeat waits: the repeat then tries to take it.

@@ -432,3 +432,17 @@ func TestIndependentCallsOverlap(t *testing.T) {
 		t.Errorf("copy marked sent %d times, want 1: the mark waited for the marker's outcome", st.sent.Load())
 	}
 }
+
+// Marker keys stay the same across versions: a deploy in the middle of a
+// retry must still recognise the first post's marker.
+func TestMarkerKeysAreStable(t *testing.T) {
+	s := &submission.Submission{ReplyTo: "a@b.no", Subject: "x", Fields: []submission.Field{{Name: "m", Value: "hei"}},
+		Consent: &submission.Consent{Field: "c", Value: "ja"}}
+	if k, hold := submission.DefaultIdempotency.MarkerKey("contact", s); k != "c58f981cb704e1ddf6113a157872e5aee8d3fe3f3012095426b541a59fae94bab" || hold != 10*time.Minute {
+		t.Errorf("content key = %s, %v", k, hold)
+	}
+	s.IdempotencyKey = "abc"
+	if k, hold := submission.DefaultIdempotency.MarkerKey("contact", s); k != "k430fd8b706d5c3e5345813fe6f28ef2c29413e7072f8aa2153d3d0992f812837" || hold != 24*time.Hour {
+		t.Errorf("client key = %s, %v", k, hold)
+	}
+}
