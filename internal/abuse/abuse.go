@@ -225,7 +225,7 @@ func (g *Guard) Admit(ctx context.Context, form *config.Form, sc *Screened, sour
 	}
 	rl := form.Abuse.RateLimit
 	w := newWindow(g.now(), time.Duration(rl.WindowSeconds)*time.Second)
-	ip := ipKey(form.ID, g.hashIP(sourceIP))
+	ip := ipKey(form.ID, g.hashIP(sourceIP), w)
 	c := form.Abuse.Captcha
 	if c == nil {
 		return g.limits(ctx, form, w, ip)
@@ -236,7 +236,7 @@ func (g *Guard) Admit(ctx context.Context, form *config.Form, sc *Screened, sour
 	if err := g.verifyCaptcha(ctx, form, c, sc.CaptchaResponse, sourceIP); err != nil {
 		return err
 	}
-	return g.limit(ctx, form, w, formKey(form.ID), rl.PerForm, RuleRateForm)
+	return g.limit(ctx, form, w, formKey(form.ID, w), rl.PerForm, RuleRateForm)
 }
 
 func (g *Guard) verifyCaptcha(ctx context.Context, form *config.Form, c *config.Captcha, answer, sourceIP string) error {

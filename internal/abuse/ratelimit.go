@@ -30,18 +30,18 @@ type Counter interface {
 // visitor's business, so it may not hold them up for long.
 const DefaultCounterTimeout = time.Second
 
-// window is the fixed counting window a post falls in.
+// window is the fixed counting window a post falls in; suffix ends the
+// names of its counters ("#" and the start's Unix time).
 type window struct {
 	now, start, end time.Time
+	suffix          string
 }
 
 func newWindow(now time.Time, length time.Duration) window {
 	start := now.Truncate(length)
-	return window{now: now, start: start, end: start.Add(length)}
+	var b [24]byte
+	return window{now: now, start: start, end: start.Add(length), suffix: string(strconv.AppendInt(append(b[:0], '#'), start.Unix(), 10))}
 }
-
-// key names key's counter in this window.
-func (w window) key(key string) string { return key + "#" + strconv.FormatInt(w.start.Unix(), 10) }
 
 // verdict is one counter's answer: refused or not, or err when the
 // counter could not be reached.
@@ -57,7 +57,7 @@ type verdict struct {
 // bounds the rate meanwhile.
 // ctx carries the counter's deadline (see counterContext).
 func (g *Guard) hit(ctx context.Context, form *config.Form, w window, key string, limit int, rule Rule) verdict {
-	ok, err := g.Counter.Hit(ctx, w.key(key), limit, w.end)
+	ok, err := g.Counter.Hit(ctx, key, limit, w.end)
 	if err != nil {
 		g.log().WarnContext(ctx, "rate limit not checked", slog.String("form", form.ID),
 			slog.String("rule", string(rule)), slog.String("error_class", submission.ErrorClass(err)))
@@ -90,7 +90,7 @@ func (g *Guard) limits(ctx context.Context, form *config.Form, w window, ip stri
 		return nil
 	}
 	rl := form.Abuse.RateLimit
-	fk := formKey(form.ID)
+	fk := formKey(form.ID, w)
 	c, cancel := g.counterContext(ctx) // one deadline for the round
 	defer cancel()
 	perForm := make(chan verdict, 1)
@@ -100,7 +100,7 @@ func (g *Guard) limits(ctx context.Context, form *config.Form, w window, ip stri
 	switch {
 	case !perIP.ok:
 		if f.ok && f.err == nil {
-			g.undo(ctx, form, w, fk)
+			g.undo(ctx, form, fk)
 		}
 		return g.refuse(form, g.limited(w, RuleRateIP))
 	case !f.ok:
@@ -109,10 +109,10 @@ func (g *Guard) limits(ctx context.Context, form *config.Form, w window, ip stri
 	return nil
 }
 
-func (g *Guard) undo(ctx context.Context, form *config.Form, w window, key string) {
+func (g *Guard) undo(ctx context.Context, form *config.Form, key string) {
 	c, cancel := g.counterContext(ctx)
 	defer cancel()
-	if err := g.Counter.Undo(c, w.key(key)); err != nil {
+	if err := g.Counter.Undo(c, key); err != nil {
 		// The form's ceiling is one lower until the window ends.
 		g.log().WarnContext(ctx, "rate limit count not given back", slog.String("form", form.ID),
 			slog.String("error_class", submission.ErrorClass(err)))
@@ -137,8 +137,9 @@ func retryAfter(d time.Duration) time.Duration {
 	return time.Duration(max(1, math.Ceil(d.Seconds()))) * time.Second
 }
 
-func ipKey(formID, ipHash string) string { return formID + "#ip#" + ipHash }
-func formKey(formID string) string       { return formID + "#form" }
+// Counter names: the form, the hashed address or "form", the window.
+func ipKey(formID, ipHash string, w window) string { return formID + "#ip#" + ipHash + w.suffix }
+func formKey(formID string, w window) string       { return formID + "#form" + w.suffix }
 
 // hashIP is the salted hash a counter is keyed by. An IPv6 address counts
 // by its /64, the block one subscriber usually gets: per address, one

@@ -56,7 +56,8 @@ var (
 // identical requests at the same moment exactly one gets it. An expired
 // marker (TTL deletion lags) and a stale unfinished one count as absent.
 func (m *Markers) Reserve(ctx context.Context, key, id string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
-	started := num(now.Unix())
+	n := nums(now.Unix(), now.Add(hold).Unix(), now.Add(-stale).Unix())
+	started := &n[0]
 	for try := 0; try < 3; try++ {
 		_, err := m.Client.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: &m.Table,
@@ -65,13 +66,13 @@ func (m *Markers) Reserve(ctx context.Context, key, id string, now time.Time, ho
 				AttrKind:         kindMarker,
 				AttrSubmissionID: &types.AttributeValueMemberS{Value: id},
 				AttrStartedAt:    started,
-				TTLAttribute:     num(now.Add(hold).Unix()),
+				TTLAttribute:     &n[1],
 			},
 			ConditionExpression:      reserveCondition,
 			ExpressionAttributeNames: reserveNames,
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":now":   started,
-				":stale": num(now.Add(-stale).Unix()),
+				":stale": &n[2],
 			},
 		})
 		if err == nil {

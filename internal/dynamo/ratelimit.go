@@ -35,6 +35,7 @@ var _ abuse.Counter = (*RateCounter)(nil)
 // and the addition are one UpdateItem, which DynamoDB applies atomically
 // per item: concurrent posts cannot pass a full counter.
 func (c *RateCounter) Hit(ctx context.Context, name string, limit int, expires time.Time) (bool, error) {
+	n := nums(int64(limit), expires.Unix())
 	_, err := c.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                &c.Table,
 		Key:                      key(RateIDPrefix + name),
@@ -43,9 +44,9 @@ func (c *RateCounter) Hit(ctx context.Context, name string, limit int, expires t
 		ExpressionAttributeNames: hitNames,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":one":   one,
-			":limit": num(int64(limit)),
+			":limit": &n[0],
 			":kind":  kindRate,
-			":exp":   num(expires.Unix()),
+			":exp":   &n[1],
 		},
 	})
 	switch {
