@@ -8,14 +8,18 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/opt-e/kontakt/internal/gcpolicy"
 )
 
-// Start is every Lambda main: it builds the handler once, at init, with the
+// Start is every Lambda main: it sets the collector for the function's
+// memory (package gcpolicy), builds the handler once, at init, with the
 // SDK configuration and Lambda's JSON logger, and starts it. A start-up
 // error (a bad configuration key, an unreadable secret) is logged and ends
 // init: Lambda then reports the failure on every invocation, which is louder
 // than answering visitors with errors.
 func Start(build func(ctx context.Context, awsCfg aws.Config, log *slog.Logger) (any, error)) {
+	gcpolicy.Apply(gcpolicy.LambdaMemoryMB(os.Getenv), os.Getenv)
 	log := lambdacontext.NewLogger()
 	ctx := context.Background()
 	awsCfg, err := AWSConfig(ctx)
