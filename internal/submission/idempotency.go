@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opt-e/kontakt/internal/async"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
@@ -135,12 +136,12 @@ func (svc *Service) acceptOnce(ctx context.Context, form *config.Form, s *Submis
 		err   error
 	}
 	reserved := make(chan reservation, 1)
-	go func() {
+	async.Go(func() {
 		c, cancel := svc.budget(ctx, svc.Timeouts.Marker)
 		defer cancel()
 		first, err := svc.Markers.Reserve(c, key, s.ID, svc.Now(), hold, svc.Idempotency.Stale)
 		reserved <- reservation{first, err}
-	}()
+	})
 	gateErr := gate.admit(ctx)
 	r := <-reserved
 	switch {

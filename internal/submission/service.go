@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
+	"github.com/opt-e/kontakt/internal/async"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
@@ -125,11 +125,11 @@ func (g Gate) admit(ctx context.Context) error {
 // the round); sendAndStore returns when both are done.
 func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Submission, settle func(context.Context, Outcome, error)) (Outcome, error) {
 	storeErr := make(chan error, 1)
-	go func() {
+	async.Go(func() {
 		c, cancel := WithBudget(ctx, svc.Timeouts.Save, svc.afterSend())
 		defer cancel()
 		storeErr <- svc.Store.Save(c, s)
-	}()
+	})
 	c, cancel := WithBudget(ctx, svc.Timeouts.Send, svc.afterSend())
 	sendErr := svc.Mailer.Send(c, form, s)
 	cancel()
@@ -144,11 +144,11 @@ func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Subm
 	}
 	rc, cancel := svc.budget(ctx, svc.recordLimit())
 	defer cancel()
-	var settled sync.WaitGroup
 	if settle != nil {
-		settled.Go(func() { settle(rc, outcome, err) })
+		settled := make(chan struct{})
+		async.Go(func() { defer close(settled); settle(rc, outcome, err) })
+		defer func() { <-settled }() // before cancel
 	}
-	defer settled.Wait() // before cancel
 
 	// LogAttrs with slog.Attr values: no boxing into []any per line.
 	id, formID := slog.String("submission_id", s.ID), slog.String("form", s.FormID)
