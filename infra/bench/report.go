@@ -36,9 +36,11 @@ var targets = map[string]float64{
 // function list.
 func order(names []string) []string {
 	keys := []string{
-		"submit_cpu_ns_per_op", "submit_allocs_per_op", "submit_bytes_per_op",
+		"submit_cpu_ns_per_op", "submit_allocs_per_op", "submit_bytes_per_op", "submit_gogc100_cpu_ns_per_op",
 		"submit_form_cpu_ns_per_op", "submit_form_allocs_per_op", "submit_form_bytes_per_op",
 		"e2e_p50_ms", "e2e_p99_ms", "raw_putitem_p50_ms", "raw_sendemail_p50_ms", "e2e_over_max_raw",
+		"hello_invoke_p50_ms", "raw_gate_round_p50_ms", "raw_record_round_p50_ms", "e2e_floor_ms", "e2e_over_floor",
+		"handler_p50_ms",
 	}
 	all := append([]string{helloName}, names...)
 	for _, n := range all {
