@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,17 +71,18 @@ func (f sesAPI) SendEmail(_ context.Context, in *sesapi.SendEmailInput, _ ...fun
 
 func benchmarkSubmit(b *testing.B, event string, wantStatus int) {
 	ev := loadEvent(b, event)
-	var puts, sends, updates int
+	// Atomic: the path makes its independent calls at the same time.
+	var puts, sends, updates atomic.Int64
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	// The fake accepts every write, conditional or not, so every op is a
 	// first post within its limits.
 	db := dynamoAPI{
-		put:    func(*dynamodb.PutItemInput) error { puts++; return nil },
-		update: func(*dynamodb.UpdateItemInput) error { updates++; return nil },
+		put:    func(*dynamodb.PutItemInput) error { puts.Add(1); return nil },
+		update: func(*dynamodb.UpdateItemInput) error { updates.Add(1); return nil },
 	}
 	svc := &submission.Service{
 		Store:       &dynamo.Store{Table: "t", Client: db},
-		Mailer:      &ses.Mailer{Client: sesAPI(func(*sesapi.SendEmailInput) error { sends++; return nil })},
+		Mailer:      &ses.Mailer{Client: sesAPI(func(*sesapi.SendEmailInput) error { sends.Add(1); return nil })},
 		Log:         log,
 		Timeouts:    submission.DefaultTimeouts,
 		Now:         time.Now,
@@ -117,7 +119,7 @@ func benchmarkSubmit(b *testing.B, event string, wantStatus int) {
 	// submission must have reached the adapters.
 	// Per post: PutItem for the copy and the marker; UpdateItem for the two
 	// rate counters, the sent mark and the marker's outcome.
-	if puts != 2*b.N || sends != b.N || updates != 4*b.N {
-		b.Fatalf("%d ops: %d PutItem, %d SendEmail, %d UpdateItem", b.N, puts, sends, updates)
+	if n := int64(b.N); puts.Load() != 2*n || sends.Load() != n || updates.Load() != 4*n {
+		b.Fatalf("%d ops: %d PutItem, %d SendEmail, %d UpdateItem", b.N, puts.Load(), sends.Load(), updates.Load())
 	}
 }

@@ -146,8 +146,12 @@ func (svc *Service) acceptOnce(ctx context.Context, form *config.Form, s *Submis
 	r := <-reserved
 	switch {
 	case gateErr != nil:
-		if r.err == nil && r.first == nil {
-			svc.release(ctx, key, s)
+		// Also after an error: the write may have landed before its answer
+		// was lost, and Release deletes only this request's own marker.
+		if r.first == nil {
+			c, cancel := svc.budget(ctx, svc.Timeouts.Marker)
+			svc.release(c, key, s)
+			cancel()
 		}
 		return 0, gateErr
 	case r.err != nil:
@@ -172,10 +176,9 @@ func (svc *Service) acceptOnce(ctx context.Context, form *config.Form, s *Submis
 }
 
 // release gives up a marker whose request accepted nothing.
+// ctx carries the call's deadline already.
 func (svc *Service) release(ctx context.Context, key string, s *Submission) {
-	c, cancel := svc.budget(ctx, svc.Timeouts.Marker)
-	defer cancel()
-	if err := svc.Markers.Release(c, key, s.ID); err != nil {
+	if err := svc.Markers.Release(ctx, key, s.ID); err != nil {
 		// The marker goes stale and is taken over by the visitor's retry.
 		svc.warn(ctx, "releasing idempotency marker failed", s, err)
 	}

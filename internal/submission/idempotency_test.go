@@ -446,3 +446,26 @@ func TestMarkerKeysAreStable(t *testing.T) {
 		t.Errorf("client key = %s, %v", k, hold)
 	}
 }
+
+// lostAnswerMarkers write the marker but lose the answer (a timeout after
+// DynamoDB applied the write).
+type lostAnswerMarkers struct{ memMarkers }
+
+func (m *lostAnswerMarkers) Reserve(ctx context.Context, key, id string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
+	m.memMarkers.Reserve(ctx, key, id, now, hold, stale)
+	return nil, context.DeadlineExceeded
+}
+
+// A refused post whose reservation landed but whose answer was lost still
+// gives the marker back: the visitor's retry is a first post.
+func TestRefusedPostReleasesAMarkerWhoseAnswerWasLost(t *testing.T) {
+	mk := &lostAnswerMarkers{}
+	e := newIdem(t, mk, nil)
+	limited := errors.New("over the limit")
+	if _, err := e.svc.Accept(context.Background(), idemForm, post("one", "k"), func(context.Context) error { return limited }); !errors.Is(err, limited) {
+		t.Fatalf("Accept = %v", err)
+	}
+	if m, _ := mk.Get(context.Background(), idemKey(e, "k"), *e.clock.Load()); m != nil {
+		t.Fatalf("marker kept: %+v", m)
+	}
+}
