@@ -175,8 +175,8 @@ func (svc *Service) acceptOnce(ctx context.Context, form *config.Form, s *Submis
 	})
 }
 
-// release gives up a marker whose request accepted nothing.
-// ctx carries the call's deadline already.
+// release gives up a marker whose request accepted nothing, within ctx's
+// deadline (the caller's budget for the call).
 func (svc *Service) release(ctx context.Context, key string, s *Submission) {
 	if err := svc.Markers.Release(ctx, key, s.ID); err != nil {
 		// The marker goes stale and is taken over by the visitor's retry.
