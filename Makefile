@@ -41,7 +41,7 @@ $(eval $(call lambda_target,Redrive,redrive))
 # build-hello: the hello-world Lambda that `make bench` compares cold starts
 # and sizes against, built with exactly the flags above (HELLO picks
 # another one: make bench also starts infra/bench/testdata/sdkhello).
-HELLO ?= ./internal/rie/testdata/hello
+HELLO ?= ./infra/harness/rie/testdata/hello
 build-hello:
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(GOFLAGS_BUILD) -o $(ARTIFACTS_DIR)/bootstrap $(HELLO)
 
@@ -99,7 +99,7 @@ unit: ## unit tests only (no emulators)
 LOAD_N ?= 5000
 LOAD_C ?= 32
 loadtest: ## LOAD_N submissions at concurrency LOAD_C through the local stack, SES failing for part of it
-	$(GO) test -count=1 -run '^TestLoad$$' -v -timeout 30m ./internal/loadtest -load.n=$(LOAD_N) -load.c=$(LOAD_C)
+	$(GO) test -count=1 -run '^TestLoad$$' -v -timeout 30m ./test/load -load.n=$(LOAD_N) -load.c=$(LOAD_C)
 
 # Fuzz targets as package:Target; `make test` runs their seed corpora
 # (testdata/fuzz) like any test. Findings are written to testdata/fuzz too.

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/opt-e/kontakt/infra/harness/rie"
+	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/config"
-	"github.com/opt-e/kontakt/internal/rie"
-	"github.com/opt-e/kontakt/internal/testenv"
 )
 
 // memoryMB is the functions' MemorySize in template.yaml; RIE only prints it

@@ -16,14 +16,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/opt-e/kontakt/infra/harness/rie"
+	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/httpapi"
-	"github.com/opt-e/kontakt/internal/rie"
 	"github.com/opt-e/kontakt/internal/ses"
 	"github.com/opt-e/kontakt/internal/submission"
-	"github.com/opt-e/kontakt/internal/testenv"
 )
 
 // typicalEvent is the submission every latency figure uses: five fields and

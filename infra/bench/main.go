@@ -18,9 +18,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/opt-e/kontakt/internal/rie"
-	"github.com/opt-e/kontakt/internal/samtemplate"
-	"github.com/opt-e/kontakt/internal/testenv"
+	"github.com/opt-e/kontakt/infra/harness/rie"
+	"github.com/opt-e/kontakt/infra/harness/samtemplate"
+	"github.com/opt-e/kontakt/infra/harness/testenv"
 )
 
 type options struct {

@@ -24,15 +24,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/opt-e/kontakt/internal/apigw"
+	"github.com/opt-e/kontakt/infra/harness/apigw"
+	"github.com/opt-e/kontakt/infra/harness/esm"
+	"github.com/opt-e/kontakt/infra/harness/samtemplate"
+	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/app/privacy"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
-	"github.com/opt-e/kontakt/internal/esm"
 	"github.com/opt-e/kontakt/internal/httpapi"
-	"github.com/opt-e/kontakt/internal/samtemplate"
-	"github.com/opt-e/kontakt/internal/testenv"
 )
 
 func main() {

@@ -9,9 +9,9 @@ import (
 	"os"
 	"slices"
 
+	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
-	"github.com/opt-e/kontakt/internal/samtemplate"
 )
 
 func main() {

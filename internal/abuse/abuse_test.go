@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opt-e/kontakt/infra/harness/captchatest"
 	"github.com/opt-e/kontakt/internal/abuse"
-	"github.com/opt-e/kontakt/internal/abuse/captchatest"
 	"github.com/opt-e/kontakt/internal/config"
 	kmetrics "github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/submission"

@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/opt-e/kontakt/infra/harness/captchatest"
 	"github.com/opt-e/kontakt/internal/abuse"
-	"github.com/opt-e/kontakt/internal/abuse/captchatest"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"

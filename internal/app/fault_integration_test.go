@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opt-e/kontakt/infra/harness/faultproxy"
 	"github.com/opt-e/kontakt/internal/dynamo"
-	"github.com/opt-e/kontakt/internal/faultproxy"
 	"github.com/opt-e/kontakt/internal/redrive"
 	"github.com/opt-e/kontakt/internal/submission"
 )

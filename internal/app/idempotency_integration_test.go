@@ -4,7 +4,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/opt-e/kontakt/internal/faultproxy"
+	"github.com/opt-e/kontakt/infra/harness/faultproxy"
 )
 
 // A double click: two identical posts at the same moment produce one

@@ -13,12 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/opt-e/kontakt/infra/harness/faultproxy"
+	"github.com/opt-e/kontakt/infra/harness/logcheck"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
-	"github.com/opt-e/kontakt/internal/faultproxy"
 	"github.com/opt-e/kontakt/internal/httpapi"
-	"github.com/opt-e/kontakt/internal/logcheck"
 	"github.com/opt-e/kontakt/internal/redrive"
 )
 

@@ -14,8 +14,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/opt-e/kontakt/infra/harness/captchatest"
 	"github.com/opt-e/kontakt/internal/abuse"
-	"github.com/opt-e/kontakt/internal/abuse/captchatest"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/httpapi"
 	kmetrics "github.com/opt-e/kontakt/internal/metrics"

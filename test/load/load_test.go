@@ -1,12 +1,12 @@
-// Package loadtest sends many submissions through the local stack (the
+// Package load sends many submissions through the local stack (the
 // submit handler behind the local HTTP adapter, the emulators) while SES
 // fails for part of the run, then runs redrive, and proves that every
 // submission was emailed exactly once: none lost, none duplicated.
 //
 // `make test` runs a small load; `make loadtest` the full one:
 //
-//	go test ./internal/loadtest -run TestLoad -v -load.n=5000 -load.c=32
-package loadtest_test
+//	go test ./test/load -run TestLoad -v -load.n=5000 -load.c=32
+package load_test
 
 import (
 	"bytes"
@@ -27,13 +27,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/opt-e/kontakt/internal/apigw"
+	"github.com/opt-e/kontakt/infra/harness/apigw"
+	"github.com/opt-e/kontakt/infra/harness/faultproxy"
+	"github.com/opt-e/kontakt/infra/harness/logcheck"
+	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
-	"github.com/opt-e/kontakt/internal/faultproxy"
-	"github.com/opt-e/kontakt/internal/logcheck"
-	"github.com/opt-e/kontakt/internal/testenv"
 )
 
 var (

@@ -21,14 +21,14 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/opt-e/kontakt/internal/apigw"
+	"github.com/opt-e/kontakt/infra/harness/apigw"
+	"github.com/opt-e/kontakt/infra/harness/chromium"
+	"github.com/opt-e/kontakt/infra/harness/localstack"
+	"github.com/opt-e/kontakt/infra/harness/samtemplate"
+	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/app"
-	"github.com/opt-e/kontakt/internal/browser"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/httpapi"
-	"github.com/opt-e/kontakt/internal/localstack"
-	"github.com/opt-e/kontakt/internal/samtemplate"
-	"github.com/opt-e/kontakt/internal/testenv"
 )
 
 // The tests' world: kontakt's API on one loopback origin, a web developer's
@@ -166,7 +166,7 @@ func start() (stop func(), err error) {
 	serve(siteLn, pages)
 	serve(foreignLn, pages)
 
-	ctx, stopBrowser, err := browser.Start(context.Background(), browser.Options{Language: browserLanguage})
+	ctx, stopBrowser, err := chromium.Start(context.Background(), chromium.Options{Language: browserLanguage})
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-// Package browser starts a real browser, Debian's chromium, headless and
+// Package chromium starts a real browser, Debian's chromium, headless and
 // driven by chromedp, for the browser tests: the tests that show what only
 // a browser shows (CORS, redirects, what a visitor reads on the page).
 //
@@ -6,7 +6,7 @@
 // resolves to nothing, and the features that call home (updates, sync,
 // safe browsing lists, metrics, QUIC) are off, so it runs the same on a
 // closed CI machine as on a laptop.
-package browser
+package chromium
 
 import (
 	"context"

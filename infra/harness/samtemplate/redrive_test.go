@@ -9,11 +9,11 @@ import (
 
 	"github.com/awslabs/goformation/v7/cloudformation"
 
+	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/redrive"
-	"github.com/opt-e/kontakt/internal/samtemplate"
 	"github.com/opt-e/kontakt/internal/ses"
 )
 

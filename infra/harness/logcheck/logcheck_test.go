@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/opt-e/kontakt/internal/logcheck"
+	"github.com/opt-e/kontakt/infra/harness/logcheck"
 )
 
 // fakeT records failures instead of failing, so the helper's own failures

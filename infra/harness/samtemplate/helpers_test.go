@@ -9,13 +9,13 @@ import (
 
 	"github.com/awslabs/goformation/v7/cloudformation"
 
-	"github.com/opt-e/kontakt/internal/samtemplate"
+	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 )
 
 // Assertions on the template's wiring. Each takes the expected values as
 // arguments so that a test can pass the code's own constants.
 
-const templatePath = "../../template.yaml"
+const templatePath = "../../../template.yaml"
 
 func load(t *testing.T) *cloudformation.Template {
 	t.Helper()

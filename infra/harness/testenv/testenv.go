@@ -21,10 +21,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/opt-e/kontakt/infra/harness/localstack"
+	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
-	"github.com/opt-e/kontakt/internal/localstack"
-	"github.com/opt-e/kontakt/internal/samtemplate"
 )
 
 // TableLogicalID is the table's logical id in template.yaml.
@@ -60,7 +60,7 @@ type Options struct {
 // package find infra/ and template.yaml.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
 // Start brings the stack up. Callers must Stop it.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/opt-e/kontakt/internal/apigw"
+	"github.com/opt-e/kontakt/infra/harness/apigw"
 )
 
 func TestAdapterBuildsTheEventAndWritesTheResponse(t *testing.T) {

@@ -18,9 +18,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/opt-e/kontakt/infra/harness/rie"
+	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/config"
-	"github.com/opt-e/kontakt/internal/rie"
-	"github.com/opt-e/kontakt/internal/testenv"
 )
 
 var env *testenv.Env

@@ -16,7 +16,7 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/opt-e/kontakt/internal/faultproxy"
+	"github.com/opt-e/kontakt/infra/harness/faultproxy"
 	"github.com/opt-e/kontakt/internal/ses"
 )
 

@@ -16,12 +16,12 @@ import (
 	cfndynamodb "github.com/awslabs/goformation/v7/cloudformation/dynamodb"
 	"github.com/awslabs/goformation/v7/cloudformation/policies"
 
+	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasurequeue"
 	"github.com/opt-e/kontakt/internal/httpapi"
-	"github.com/opt-e/kontakt/internal/samtemplate"
 	"github.com/opt-e/kontakt/internal/secrets"
 	"github.com/opt-e/kontakt/internal/ses"
 )
@@ -578,7 +578,7 @@ func TestEveryFunctionBuildsWithTheMakefile(t *testing.T) {
 			continue
 		}
 		cmd := exec.Command("make", "-n", "--no-print-directory", "build-"+id, "ARTIFACTS_DIR=/artifacts")
-		cmd.Dir = "../.."
+		cmd.Dir = "../../.."
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Errorf("%s: make build-%s: %v\n%s", id, id, err, out)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/opt-e/kontakt/internal/samtemplate"
+	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 )
 
 const intrinsicsYAML = `
