@@ -98,8 +98,12 @@ func (e *Error) Error() string      { return fmt.Sprintf("ses send (%s): %v", e.
 func (e *Error) Unwrap() error      { return e.Err }
 func (e *Error) ErrorClass() string { return e.Class }
 
-// Permanent reports whether retrying cannot help.
-func (e *Error) Permanent() bool { return e.Class == ClassRejected || e.Class == ClassPaused }
+// Permanent reports whether retrying cannot help: the copy is marked failed
+// at once and counted in the permanent-errors metric, whose alarm tells the
+// operator, instead of being retried for the whole back-off (17 hours).
+func (e *Error) Permanent() bool {
+	return e.Class == ClassRejected || e.Class == ClassPaused || e.Class == ClassMisconfigured
+}
 
 // Throttled reports whether SES asked to slow down: worth retrying later,
 // not at once.
@@ -107,28 +111,112 @@ func (e *Error) Throttled() bool { return e.Class == ClassThrottled }
 
 // Error classes.
 const (
-	ClassThrottled   = "throttled"
-	ClassRejected    = "rejected"
-	ClassPaused      = "paused"
-	ClassTimeout     = "timeout"
-	ClassUnavailable = "unavailable"
-	ClassOther       = "error"
+	ClassThrottled = "throttled"
+	// ClassRejected: SES refused this request (the message, an address, a
+	// parameter); sending it again gets the same answer.
+	ClassRejected = "rejected"
+	// ClassPaused: sending is switched off for the account or the
+	// configuration set until the operator turns it on again.
+	ClassPaused = "paused"
+	// ClassMisconfigured: the deployment is wrong (a configuration set,
+	// template or identity that does not exist, missing permission); no
+	// retry helps until the operator fixes it.
+	ClassMisconfigured = "misconfigured"
+	ClassTimeout       = "timeout"
+	ClassUnavailable   = "unavailable"
+	ClassOther         = "error"
 )
 
+// classes gives every error code SES v1 can answer a deliberate class: each
+// error the SDK models (service/ses/types, codes as ErrorCode() returns
+// them: the query API's codes, which mostly lack the "Exception" suffix of
+// the type names) and the AWS common errors. TestEveryModeledErrorHasAClass
+// walks the SDK's types so that a new error, or a misspelt code here, fails
+// a test rather than being retried for hours as ClassOther.
+var classes = map[string]string{
+	// Modeled errors of SendEmail, the call this package makes.
+	"MessageRejected":                        ClassRejected,
+	"MailFromDomainNotVerifiedException":     ClassMisconfigured,
+	"ConfigurationSetDoesNotExist":           ClassMisconfigured,
+	"ConfigurationSetSendingPausedException": ClassPaused,
+	"AccountSendingPausedException":          ClassPaused,
+
+	// Modeled errors of the other SES v1 calls. None is an answer to
+	// SendEmail today; if one ever is, it names something the deployment
+	// lacks or has wrong, which a retry cannot change.
+	"AlreadyExists":                                ClassMisconfigured,
+	"CannotDelete":                                 ClassMisconfigured,
+	"ConfigurationSetAlreadyExists":                ClassMisconfigured,
+	"CustomVerificationEmailInvalidContent":        ClassMisconfigured,
+	"CustomVerificationEmailTemplateAlreadyExists": ClassMisconfigured,
+	"CustomVerificationEmailTemplateDoesNotExist":  ClassMisconfigured,
+	"EventDestinationAlreadyExists":                ClassMisconfigured,
+	"EventDestinationDoesNotExist":                 ClassMisconfigured,
+	"FromEmailAddressNotVerified":                  ClassMisconfigured,
+	"InvalidCloudWatchDestination":                 ClassMisconfigured,
+	"InvalidConfigurationSet":                      ClassMisconfigured,
+	"InvalidDeliveryOptions":                       ClassMisconfigured,
+	"InvalidFirehoseDestination":                   ClassMisconfigured,
+	"InvalidLambdaFunction":                        ClassMisconfigured,
+	"InvalidPolicy":                                ClassMisconfigured,
+	"InvalidRenderingParameter":                    ClassRejected,
+	"InvalidS3Configuration":                       ClassMisconfigured,
+	"InvalidSNSDestination":                        ClassMisconfigured,
+	"InvalidSnsTopic":                              ClassMisconfigured,
+	"InvalidTemplate":                              ClassMisconfigured,
+	"InvalidTrackingOptions":                       ClassMisconfigured,
+	// LimitExceeded is v1's "too many resources of a kind" (configuration
+	// sets, rule sets), not a sending rate: SES says Throttling for that.
+	"LimitExceeded":                         ClassMisconfigured,
+	"MissingRenderingAttribute":             ClassRejected,
+	"ProductionAccessNotGranted":            ClassPaused,
+	"RuleDoesNotExist":                      ClassMisconfigured,
+	"RuleSetDoesNotExist":                   ClassMisconfigured,
+	"TemplateDoesNotExist":                  ClassMisconfigured,
+	"TrackingOptionsAlreadyExistsException": ClassMisconfigured,
+	"TrackingOptionsDoesNotExistException":  ClassMisconfigured,
+
+	// Common errors of every AWS query API
+	// (docs.aws.amazon.com/ses/latest/APIReference/CommonErrors.html).
+	// SES's sending quotas answer "Throttling" (the daily quota too, which
+	// a retry within the back-off outlives).
+	"Throttling":          ClassThrottled,
+	"ThrottlingException": ClassThrottled,
+	"ServiceUnavailable":  ClassUnavailable,
+	"InternalFailure":     ClassUnavailable,
+	// The request's signature time was off: the next request is signed anew.
+	"RequestExpired":              ClassUnavailable,
+	"AccessDenied":                ClassMisconfigured,
+	"AccessDeniedException":       ClassMisconfigured,
+	"InvalidClientTokenId":        ClassMisconfigured,
+	"MissingAuthenticationToken":  ClassMisconfigured,
+	"NotAuthorized":               ClassMisconfigured,
+	"OptInRequired":               ClassMisconfigured,
+	"IncompleteSignature":         ClassRejected,
+	"InvalidAction":               ClassRejected,
+	"InvalidParameterCombination": ClassRejected,
+	"InvalidParameterValue":       ClassRejected,
+	"InvalidQueryParameter":       ClassRejected,
+	"MalformedQueryString":        ClassRejected,
+	"MissingAction":               ClassRejected,
+	"MissingParameter":            ClassRejected,
+	"ValidationError":             ClassRejected,
+}
+
+// ClassOf returns the class of an SES error code, and whether the code is
+// one this package classifies deliberately.
+func ClassOf(code string) (class string, known bool) {
+	class, known = classes[code]
+	return class, known
+}
+
 // Classify maps an SES error to a class by its code only: the message text
-// can quote addresses.
+// can quote addresses. A code outside the table is ClassOther (retried).
 func Classify(err error) string {
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "Throttling", "ThrottlingException", "TooManyRequestsException", "LimitExceededException":
-			return ClassThrottled
-		case "MessageRejected", "MailFromDomainNotVerifiedException", "ConfigurationSetDoesNotExistException", "InvalidParameterValue":
-			return ClassRejected
-		case "AccountSendingPausedException", "ConfigurationSetSendingPausedException":
-			return ClassPaused
-		case "ServiceUnavailable", "InternalFailure":
-			return ClassUnavailable
+		if class, ok := classes[api.ErrorCode()]; ok {
+			return class
 		}
 		return ClassOther
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/opt-e/kontakt/internal/config"
@@ -75,7 +76,11 @@ func TestSendClassifiesErrors(t *testing.T) {
 		permanent bool
 	}{
 		{&smithy.GenericAPIError{Code: "Throttling"}, ses.ClassThrottled, false},
-		{&smithy.GenericAPIError{Code: "TooManyRequestsException"}, ses.ClassThrottled, false},
+		{&smithy.GenericAPIError{Code: "ThrottlingException"}, ses.ClassThrottled, false},
+		{&smithy.GenericAPIError{Code: "ConfigurationSetDoesNotExist"}, ses.ClassMisconfigured, true},
+		{&types.ConfigurationSetDoesNotExistException{}, ses.ClassMisconfigured, true},
+		{&smithy.OperationError{ServiceID: "SES", OperationName: "SendEmail", Err: &types.MailFromDomainNotVerifiedException{}}, ses.ClassMisconfigured, true},
+		{&smithy.GenericAPIError{Code: "SomethingNew"}, ses.ClassOther, false},
 		{&smithy.GenericAPIError{Code: "MessageRejected", Message: "Email address is not verified: kari@example.no"}, ses.ClassRejected, true},
 		{&smithy.GenericAPIError{Code: "AccountSendingPausedException"}, ses.ClassPaused, true},
 		{context.DeadlineExceeded, ses.ClassTimeout, false},
