@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/deadline"
 )
 
 // Siteverify endpoints as the providers document them. Each takes a form
@@ -114,7 +115,7 @@ func (v *Verifier) Verify(ctx context.Context, c *config.Captcha, answer, remote
 	if timeout <= 0 {
 		timeout = DefaultCaptchaTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := deadline.Bound(ctx, timeout, 0)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, VerifyURL(c), strings.NewReader(form.Encode()))
 	if err != nil {

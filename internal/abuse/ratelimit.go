@@ -15,6 +15,7 @@ import (
 
 	"github.com/opt-e/kontakt/internal/async"
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/deadline"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -130,7 +131,7 @@ func (g *Guard) counterContext(ctx context.Context) (context.Context, context.Ca
 	if timeout <= 0 {
 		timeout = DefaultCounterTimeout
 	}
-	return context.WithTimeout(ctx, timeout)
+	return deadline.Bound(ctx, timeout, 0)
 }
 
 // retryAfter rounds up to whole seconds, at least one.

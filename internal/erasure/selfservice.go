@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opt-e/kontakt/internal/deadline"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -114,6 +115,30 @@ type SelfService struct {
 	Window  time.Duration
 	Now     func() time.Time
 	Log     *slog.Logger
+	// CallTimeout bounds each call to the table, the queue and SES (0:
+	// DefaultCallTimeout); Reserve is kept from the Lambda deadline for the
+	// answer (0: DefaultReserve).
+	CallTimeout time.Duration
+	Reserve     time.Duration
+}
+
+// Defaults for SelfService's deadlines: three calls in a row fit the
+// privacy function's 10 s timeout with a second left to answer.
+const (
+	DefaultCallTimeout = 3 * time.Second
+	DefaultReserve     = time.Second
+)
+
+// call bounds one external call (see deadline.Bound).
+func (s *SelfService) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	limit, reserve := s.CallTimeout, s.Reserve
+	if limit <= 0 {
+		limit = DefaultCallTimeout
+	}
+	if reserve <= 0 {
+		reserve = DefaultReserve
+	}
+	return deadline.Bound(ctx, limit, reserve)
 }
 
 // Ask handles "erase my data" for address (already validated). It does the
@@ -124,7 +149,9 @@ type SelfService struct {
 // confirmURL is the confirmation page the link points at.
 func (s *SelfService) Ask(ctx context.Context, address, lang, confirmURL string) error {
 	start := s.Now().Truncate(s.Window)
-	ok, err := s.Counter.Hit(ctx, "erasure-ask#"+submission.LookupKey(address)+"#"+strconv.FormatInt(start.Unix(), 10), s.Limit, start.Add(s.Window))
+	c, cancel := s.call(ctx)
+	defer cancel()
+	ok, err := s.Counter.Hit(c, "erasure-ask#"+submission.LookupKey(address)+"#"+strconv.FormatInt(start.Unix(), 10), s.Limit, start.Add(s.Window))
 	if err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
@@ -134,10 +161,14 @@ func (s *SelfService) Ask(ctx context.Context, address, lang, confirmURL string)
 	}
 	id := strings.ToLower(rand.Text())
 	token, expires := s.Tokens.Issue(id, s.Now())
-	if err := s.Store.SavePending(ctx, id, address, expires); err != nil {
+	c, cancel = s.call(ctx)
+	defer cancel()
+	if err := s.Store.SavePending(c, id, address, expires); err != nil {
 		return fmt.Errorf("save pending erasure: %w", err)
 	}
-	if err := s.Mailer.SendConfirmLink(ctx, address, confirmURL+"?token="+token, lang, expires); err != nil {
+	c, cancel = s.call(ctx)
+	defer cancel()
+	if err := s.Mailer.SendConfirmLink(c, address, confirmURL+"?token="+token, lang, expires); err != nil {
 		return fmt.Errorf("send confirmation link: %w", err)
 	}
 	s.Log.InfoContext(ctx, "erasure link sent", slog.String("pending_id", id))
@@ -151,7 +182,9 @@ func (s *SelfService) Check(ctx context.Context, token string) error {
 	if err != nil {
 		return err
 	}
-	ok, err := s.Store.PeekPending(ctx, id)
+	c, cancel := s.call(ctx)
+	defer cancel()
+	ok, err := s.Store.PeekPending(c, id)
 	if err != nil {
 		return fmt.Errorf("read pending erasure: %w", err)
 	}
@@ -168,15 +201,21 @@ func (s *SelfService) Confirm(ctx context.Context, token string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	address, err := s.Store.TakePending(ctx, id)
+	c, cancel := s.call(ctx)
+	defer cancel()
+	address, err := s.Store.TakePending(c, id)
 	if err != nil {
 		return "", err
 	}
 	req := Request{Email: address, RequestID: "ss-" + id, Source: SourceSelfService}
-	if err := s.Queue.Enqueue(ctx, req); err != nil {
+	c, cancel = s.call(ctx)
+	defer cancel()
+	if err := s.Queue.Enqueue(c, req); err != nil {
 		// The token is spent but the request is not queued: put it back so
 		// the visitor can press the button again.
-		if perr := s.Store.SavePending(ctx, id, address, s.Now().Add(time.Hour)); perr != nil {
+		c, cancel := s.call(ctx)
+		defer cancel()
+		if perr := s.Store.SavePending(c, id, address, s.Now().Add(time.Hour)); perr != nil {
 			s.Log.ErrorContext(ctx, "erasure request lost; visitor must ask again", slog.String("pending_id", id))
 		}
 		return "", fmt.Errorf("enqueue erasure: %w", err)

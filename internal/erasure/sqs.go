@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/opt-e/kontakt/internal/deadline"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -41,7 +42,7 @@ func (h *QueueHandler) one(ctx context.Context, m events.SQSMessage) error {
 			slog.String("receive_count", m.Attributes["ApproximateReceiveCount"]))
 		return err
 	}
-	c, cancel := context.WithTimeout(ctx, h.perMessage(ctx))
+	c, cancel := deadline.Bound(ctx, h.perMessage(), time.Second)
 	defer cancel()
 	if _, err := h.Service.Erase(c, req); err != nil {
 		h.Log.ErrorContext(ctx, "erasure failed", slog.String("message_id", m.MessageId), slog.String("request_id", req.RequestID),
@@ -51,15 +52,11 @@ func (h *QueueHandler) one(ctx context.Context, m events.SQSMessage) error {
 	return nil
 }
 
-func (h *QueueHandler) perMessage(ctx context.Context) time.Duration {
-	d := h.PerMessage
-	if d == 0 {
-		d = 20 * time.Second
+// perMessage is PerMessage or its default. The last second of the batch
+// is kept for the answer that lists the failed messages.
+func (h *QueueHandler) perMessage() time.Duration {
+	if h.PerMessage == 0 {
+		return 20 * time.Second
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		if left := time.Until(dl) - time.Second; left < d {
-			d = max(left, time.Millisecond)
-		}
-	}
-	return d
+	return h.PerMessage
 }

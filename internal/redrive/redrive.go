@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/deadline"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -78,7 +79,7 @@ const (
 	MetricPermanent = "PermanentSendErrors"
 )
 
-// Timeouts bound each call; see submission.WithBudget. Reserve is what the
+// Timeouts bound each call; see deadline.Bound. Reserve is what the
 // run keeps back to record the last result and return.
 type Timeouts struct {
 	Query, Claim, Send, Mark, Reserve time.Duration
@@ -175,7 +176,7 @@ func (svc *Service) Run(ctx context.Context) (Report, error) {
 		if throttle.Load() || !svc.timeForOne(ctx) {
 			break
 		}
-		c, cancel := submission.WithBudget(ctx, svc.Timeouts.Query, svc.Timeouts.Reserve)
+		c, cancel := deadline.Bound(ctx, svc.Timeouts.Query, svc.Timeouts.Reserve)
 		page, next, err := svc.Store.Due(c, now, cur)
 		cancel()
 		if err != nil {
@@ -236,7 +237,7 @@ func (svc *Service) one(ctx context.Context, cand Candidate, count func(func(*Re
 		return
 	}
 	t := svc.Timeouts
-	c, cancel := submission.WithBudget(ctx, t.Claim, t.Reserve)
+	c, cancel := deadline.Bound(ctx, t.Claim, t.Reserve)
 	start := svc.Now()
 	cl, err := svc.Store.Claim(c, cand, start, start.Add(svc.Lease))
 	cancel()
@@ -260,14 +261,14 @@ func (svc *Service) one(ctx context.Context, cand Candidate, count func(func(*Re
 		svc.fail(ctx, cl, "unknown_form", false, attrs, count)
 		return
 	}
-	c, cancel = submission.WithBudget(ctx, t.Send, t.Reserve)
+	c, cancel = deadline.Bound(ctx, t.Send, t.Reserve)
 	sendErr := svc.Mailer.Send(c, form, s)
 	cancel()
 	class := submission.ErrorClass(sendErr)
 
 	switch {
 	case sendErr == nil:
-		c, cancel := submission.WithBudget(ctx, t.Mark, t.Reserve)
+		c, cancel := deadline.Bound(ctx, t.Mark, t.Reserve)
 		err := svc.Store.Sent(c, cl, svc.Now())
 		cancel()
 		if err != nil {
@@ -284,7 +285,7 @@ func (svc *Service) one(ctx context.Context, cand Candidate, count func(func(*Re
 		svc.fail(ctx, cl, class, false, attrs, count)
 	default:
 		next := svc.Now().Add(svc.backoff(attempt))
-		c, cancel := submission.WithBudget(ctx, t.Mark, t.Reserve)
+		c, cancel := deadline.Bound(ctx, t.Mark, t.Reserve)
 		err := svc.Store.Retry(c, cl, next, class)
 		cancel()
 		if err != nil {
@@ -309,7 +310,7 @@ func (svc *Service) one(ctx context.Context, cand Candidate, count func(func(*Re
 // fail marks the copy failed: the message will not arrive, so it is logged
 // as an error and counted in the alarmed metric.
 func (svc *Service) fail(ctx context.Context, cl *Claimed, class string, permanent bool, attrs []any, count func(func(*Report))) {
-	c, cancel := submission.WithBudget(ctx, svc.Timeouts.Mark, svc.Timeouts.Reserve)
+	c, cancel := deadline.Bound(ctx, svc.Timeouts.Mark, svc.Timeouts.Reserve)
 	err := svc.Store.Fail(c, cl, svc.Now(), class)
 	cancel()
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/opt-e/kontakt/internal/deadline"
 )
 
 // IAMActions are the Secrets Manager actions the submit function calls.
@@ -39,7 +41,7 @@ func (r *Reader) Get(ctx context.Context, id string) (string, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := deadline.Bound(ctx, timeout, 0)
 	defer cancel()
 	out, err := r.Client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
 	if err != nil {

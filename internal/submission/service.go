@@ -8,6 +8,7 @@ import (
 
 	"github.com/opt-e/kontakt/internal/async"
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/deadline"
 )
 
 // Store keeps the fallback copy. Save must not overwrite an existing copy.
@@ -126,11 +127,11 @@ func (g Gate) admit(ctx context.Context) error {
 func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Submission, settle func(context.Context, Outcome, error)) (Outcome, error) {
 	storeErr := make(chan error, 1)
 	async.Go(func() {
-		c, cancel := WithBudget(ctx, svc.Timeouts.Save, svc.afterSend())
+		c, cancel := deadline.Bound(ctx, svc.Timeouts.Save, svc.afterSend())
 		defer cancel()
 		storeErr <- svc.Store.Save(c, s)
 	})
-	c, cancel := WithBudget(ctx, svc.Timeouts.Send, svc.afterSend())
+	c, cancel := deadline.Bound(ctx, svc.Timeouts.Send, svc.afterSend())
 	sendErr := svc.Mailer.Send(c, form, s)
 	cancel()
 	saveErr := <-storeErr
@@ -179,7 +180,7 @@ func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Subm
 }
 
 func (svc *Service) budget(ctx context.Context, limit time.Duration) (context.Context, context.CancelFunc) {
-	return WithBudget(ctx, limit, svc.Timeouts.Reserve)
+	return deadline.Bound(ctx, limit, svc.Timeouts.Reserve)
 }
 
 // afterSend is the time kept back from sending and storing for what must
@@ -193,17 +194,4 @@ func (svc *Service) recordLimit() time.Duration {
 		return max(svc.Timeouts.Mark, svc.Timeouts.Marker)
 	}
 	return svc.Timeouts.Mark
-}
-
-// WithBudget gives one external call the smaller of limit and what is left
-// of ctx's deadline (the Lambda deadline) minus reserve, the time the
-// function needs to answer. Every AWS call goes through it, so a slow
-// dependency ends in a clean answer rather than a Lambda timeout.
-func WithBudget(ctx context.Context, limit, reserve time.Duration) (context.Context, context.CancelFunc) {
-	if dl, ok := ctx.Deadline(); ok {
-		if left := time.Until(dl) - reserve; left < limit {
-			limit = max(left, time.Millisecond)
-		}
-	}
-	return context.WithTimeout(ctx, limit)
 }
