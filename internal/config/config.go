@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/opt-e/kontakt/internal/hostname"
 )
 
 // Environment variables read by Load. The SAM template sets every one of
@@ -112,16 +114,42 @@ func (f *Form) Retention() time.Duration {
 }
 
 // OriginAllowed reports whether origin (scheme://host[:port]) may post to
-// the form. Comparison is exact after lower-casing: a prefix or suffix match
-// would let evil-example.no through for example.no.
+// the form. Comparison is exact between canonical origins (CanonicalOrigin):
+// a prefix or suffix match would let evil-example.no through for
+// example.no, and lower-casing Unicode would let www.fİrma.no through for
+// www.firma.no, which browsers resolve to another host.
 func (f *Form) OriginAllowed(origin string) bool {
-	origin = strings.ToLower(strings.TrimRight(origin, "/"))
+	origin, ok := CanonicalOrigin(origin)
+	if !ok {
+		return false
+	}
 	for _, o := range f.AllowedOrigins {
 		if o == origin {
 			return true
 		}
 	}
 	return false
+}
+
+// CanonicalOrigin returns origin as a browser sends it in the Origin
+// header: scheme and host in lower case, an internationalised host in its
+// ASCII (punycode) form, the port as given, no trailing slash. ok is false
+// when origin has no scheme and host, or a host that does not convert
+// (see package hostname).
+func CanonicalOrigin(origin string) (string, bool) {
+	scheme, host, ok := strings.Cut(strings.TrimRight(origin, "/"), "://")
+	if !ok || scheme == "" || host == "" {
+		return "", false
+	}
+	port := ""
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
+		host, port = host[:i], host[i:]
+	}
+	h, err := hostname.ASCII(host)
+	if err != nil || h == "" {
+		return "", false
+	}
+	return strings.ToLower(scheme) + "://" + h + port, true
 }
 
 // Config is the whole configuration of a deployment.
@@ -335,7 +363,11 @@ func applyDefaults(f, def *Form, sender string) {
 		f.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	for i, o := range f.AllowedOrigins {
-		f.AllowedOrigins[i] = strings.ToLower(strings.TrimRight(o, "/"))
+		// An origin that does not convert is kept as written, for
+		// checkOrigin to name.
+		if c, ok := CanonicalOrigin(o); ok {
+			f.AllowedOrigins[i] = c
+		}
 	}
 	applyAbuseDefaults(&f.Abuse)
 }
@@ -469,6 +501,9 @@ func checkOrigin(o string) error {
 	u, err := url.Parse(o)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
 		return fmt.Errorf("%q must be an origin like https://www.example.no (scheme and host, no path)", o)
+	}
+	if c, ok := CanonicalOrigin(o); !ok || c != o {
+		return fmt.Errorf("%q has a host name that is not valid (an internationalised name must convert to punycode, without invisible characters)", o)
 	}
 	return nil
 }

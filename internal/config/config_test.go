@@ -141,3 +141,49 @@ func TestFormIDs(t *testing.T) {
 		}
 	}
 }
+
+// Hosts are compared as browsers resolve them: in their ASCII (punycode)
+// form. An operator may write an internationalised origin either way; the
+// browser's Origin header is always ASCII.
+func TestOriginsCompareAsBrowsersResolve(t *testing.T) {
+	e := base()
+	e[config.EnvAllowedOrigins] = "https://www.Bølgen.no, https://www.firma.no, http://[::1]:3000"
+	cfg, err := config.Load(env(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := cfg.Form("contact")
+	if got, want := strings.Join(f.AllowedOrigins, ","), "https://www.xn--blgen-vua.no,https://www.firma.no,http://[::1]:3000"; got != want {
+		t.Errorf("allowed origins = %q, want %q", got, want)
+	}
+	for origin, want := range map[string]bool{
+		"https://www.xn--blgen-vua.no": true,
+		"https://www.bølgen.no":        true,
+		"HTTPS://WWW.XN--BLGEN-VUA.NO": true,
+		"https://www.firma.no":         true,
+		"https://WWW.FIRMA.NO/":        true,
+		"http://[::1]:3000":            true,
+		"https://www.fİrma.no":         false, // İ: Go lower-cases it to i, browsers map it to i̇
+		"https://www.fir\u200bma.no":   false, // invisible
+		"https://www.firma.no:443":     false,
+		"http://www.firma.no":          false,
+		"www.firma.no":                 false,
+		"https://":                     false,
+	} {
+		if got := f.OriginAllowed(origin); got != want {
+			t.Errorf("OriginAllowed(%q) = %v, want %v", origin, got, want)
+		}
+	}
+}
+
+func TestOriginThatDoesNotConvertIsRefused(t *testing.T) {
+	for _, o := range []string{"https://www.bøl\u200bgen.no", "https://bølgen..no", "https://bølgen_x.no"} {
+		e := base()
+		e[config.EnvAllowedOrigins] = o
+		_, err := config.Load(env(e))
+		var ce *config.Error
+		if !errors.As(err, &ce) || !strings.Contains(ce.Key, "allowed_origins") {
+			t.Errorf("%q: err %v, want an allowed_origins error", o, err)
+		}
+	}
+}

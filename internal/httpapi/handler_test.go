@@ -50,7 +50,7 @@ func testConfig(t testing.TB) *config.Config {
 		config.EnvTable:          "t",
 		config.EnvSender:         "kontakt@example.no",
 		config.EnvRecipients:     "post@example.no",
-		config.EnvAllowedOrigins: "https://www.example.no,http://localhost:3000",
+		config.EnvAllowedOrigins: "https://www.example.no,http://localhost:3000,https://www.firma.no",
 		config.EnvLanguage:       "en",
 	}
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
@@ -275,6 +275,8 @@ func TestBadInput(t *testing.T) {
 	unknown.PathParameters["form"] = "nope"
 	preflightBad := post("", "", "origin", "https://evil.example.com")
 	preflightBad.RequestContext.HTTP.Method = "OPTIONS"
+	preflightLookalike := post("", "", "origin", "https://www.fİrma.no")
+	preflightLookalike.RequestContext.HTTP.Method = "OPTIONS"
 	badB64 := post("application/json", "!!!")
 	badB64.IsBase64Encoded = true
 
@@ -321,12 +323,19 @@ func TestBadInput(t *testing.T) {
 		{"_next protocol relative", post("application/json", `{"message":"hi","_next":"//evil.example.com/"}`), 422, "_next", submission.CodeBadRedirect},
 		{"_next lookalike host", post("application/json", `{"message":"hi","_next":"https://www.example.no.evil.com/"}`), 422, "_next", submission.CodeBadRedirect},
 		{"_next with userinfo", post("application/json", `{"message":"hi","_next":"https://www.example.no@evil.com/"}`), 422, "_next", submission.CodeBadRedirect},
+		// İ lower-cases to i in Go, so these passed as www.firma.no; browsers
+		// go to www.xn--firma-8fd.no, another host.
+		{"_next dotted capital I", post("application/json", `{"message":"hi","_next":"https://www.fİrma.no/takk"}`), 422, "_next", submission.CodeBadRedirect},
+		{"_next dotted capital I escaped", post("application/json", `{"message":"hi","_next":"https://www.f%C4%B0rma.no/takk"}`), 422, "_next", submission.CodeBadRedirect},
+		{"_next zero-width space", post("application/json", "{\"message\":\"hi\",\"_next\":\"https://www.fir\u200bma.no/takk\"}"), 422, "_next", submission.CodeBadRedirect},
+		{"origin dotted capital I", post("application/json", `{"message":"hi"}`, "origin", "https://www.fİrma.no"), 403, "", ""},
 		{"origin not allowed", post("application/json", `{"message":"hi"}`, "origin", "https://evil.example.com"), 403, "", ""},
 		{"origin null", post("application/json", `{"message":"hi"}`, "origin", "null"), 403, "", ""},
 		{"referer not allowed", post("application/json", `{"message":"hi"}`, "origin", "", "referer", "https://evil.example.com/form"), 403, "", ""},
 		{"unknown form", unknown, 404, "", ""},
 		{"GET", get, 405, "", ""},
 		{"preflight from disallowed origin", preflightBad, 403, "", ""},
+		{"preflight from a look-alike origin", preflightLookalike, 403, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			svc := &fakeService{}
