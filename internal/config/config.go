@@ -69,6 +69,10 @@ const (
 	maxRetentionDays    = 365
 )
 
+// MaxRecipients is SES's limit of recipients (To, Cc and Bcc together) of
+// one message: a form with more could never be emailed.
+const MaxRecipients = 50
+
 // Languages the visitor-facing texts exist in.
 var Languages = []string{"nb", "en"}
 
@@ -414,6 +418,9 @@ func (c *Config) validate() error {
 		if len(f.Recipients) == 0 {
 			return &Error{Key: key("recipients") + " (or " + EnvRecipients + ")", Reason: "at least one recipient is needed"}
 		}
+		if len(f.Recipients) > MaxRecipients {
+			return &Error{Key: key("recipients") + " (or " + EnvRecipients + ")", Reason: fmt.Sprintf("has %d addresses; SES sends a message to at most %d (use a distribution list or group address)", len(f.Recipients), MaxRecipients)}
+		}
 		for j, r := range f.Recipients {
 			if err := checkAddress(r); err != nil {
 				return &Error{Key: fmt.Sprintf("%s[%d]", key("recipients"), j), Reason: err.Error()}
@@ -486,6 +493,12 @@ func (c *Config) validate() error {
 func checkAddress(s string) error {
 	if s == "" {
 		return errors.New("is empty")
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] > '~' {
+			// SES sends to and from 7-bit ASCII addresses only.
+			return errors.New("is not 7-bit ASCII, which SES requires: write an internationalised domain in its punycode form (xn--...), and use an address with only ASCII before the @")
+		}
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s {

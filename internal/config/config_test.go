@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -185,5 +186,52 @@ func TestOriginThatDoesNotConvertIsRefused(t *testing.T) {
 		if !errors.As(err, &ce) || !strings.Contains(ce.Key, "allowed_origins") {
 			t.Errorf("%q: err %v, want an allowed_origins error", o, err)
 		}
+	}
+}
+
+// SES sends one message to at most 50 recipients: a form with more could
+// never be emailed, so it is a configuration error, found by make validate
+// before deploying.
+func TestAtMostFiftyRecipients(t *testing.T) {
+	dir := t.TempDir()
+	write := func(n int) string {
+		rs := make([]string, n)
+		for i := range rs {
+			rs[i] = fmt.Sprintf("%q", fmt.Sprintf("staff%d@example.no", i))
+		}
+		path := filepath.Join(dir, fmt.Sprintf("forms-%d.json", n))
+		os.WriteFile(path, []byte(`{"forms":[{"id":"contact","allowed_origins":["https://www.example.no"],"recipients":[`+strings.Join(rs, ",")+`]}]}`), 0o600)
+		return path
+	}
+	if _, err := config.ParseFile(write(50)); err != nil {
+		t.Fatalf("50 recipients: %v", err)
+	}
+	_, err := config.ParseFile(write(51))
+	var ce *config.Error
+	if !errors.As(err, &ce) || ce.Key != "forms[0].recipients (or KONTAKT_RECIPIENTS)" || !strings.Contains(ce.Reason, "at most 50") {
+		t.Fatalf("51 recipients: %v", err)
+	}
+	e := base()
+	e[config.EnvRecipients] = strings.Repeat("post@example.no,", 51)
+	if _, err := config.Load(env(e)); !errors.As(err, &ce) || !strings.Contains(ce.Reason, "at most 50") {
+		t.Errorf("51 recipients in the parameter: %v", err)
+	}
+}
+
+// SES sends to and from 7-bit ASCII addresses only.
+func TestConfiguredAddressesAreASCII(t *testing.T) {
+	for k, v := range map[string]string{config.EnvRecipients: "post@bølgen.no", config.EnvSender: "kontakt@bølgen.no"} {
+		e := base()
+		e[k] = v
+		_, err := config.Load(env(e))
+		var ce *config.Error
+		if !errors.As(err, &ce) || !strings.Contains(ce.Reason, "punycode") || strings.Contains(ce.Error(), v) {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
+	}
+	e := base()
+	e[config.EnvRecipients] = "post@xn--blgen-vua.no"
+	if _, err := config.Load(env(e)); err != nil {
+		t.Errorf("punycode recipient: %v", err)
 	}
 }

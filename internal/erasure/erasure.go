@@ -106,7 +106,10 @@ func ParseRequest(body string) (Request, error) {
 	if dec.More() {
 		return Request{}, &InvalidError{Reason: "unexpected data after the JSON object"}
 	}
-	if _, code := submission.ParseReplyTo(r.Email); code != "" {
+	// An address SES cannot send to (letters outside ASCII before the @,
+	// over 64 octets before it) was accepted before kontakt refused such
+	// addresses, and copies sent with one must still be erasable.
+	if _, code := submission.ParseReplyTo(r.Email); code != "" && code != submission.CodeEmailNotASCII && code != submission.CodeEmailTooLong {
 		return Request{}, &InvalidError{Reason: "email is not one valid address"}
 	}
 	if !validRequestID(r.RequestID) {
@@ -136,8 +139,7 @@ type Service struct {
 // repeat the notice, never lose it), and the receipt is written before the
 // deletes so its count covers copies deleted by an attempt that then failed.
 func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
-	key := submission.LookupKey(r.Email)
-	copies, err := s.Finder.FindByLookupKey(ctx, key)
+	copies, err := s.find(ctx, r.Email)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("find copies: %w", err)
 	}
@@ -180,6 +182,26 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 		slog.Int("erased_now", len(copies)), slog.Int("receipt_count", receipt.Count),
 		slog.Bool("repeat", existing != nil))
 	return receipt, nil
+}
+
+// find lists the copies under every key of address (submission.LookupKeys),
+// each copy once.
+func (s *Service) find(ctx context.Context, address string) ([]Copy, error) {
+	var all []Copy
+	seen := map[string]bool{}
+	for _, key := range submission.LookupKeys(address) {
+		copies, err := s.Finder.FindByLookupKey(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range copies {
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				all = append(all, c)
+			}
+		}
+	}
+	return all, nil
 }
 
 // IsInvalid reports whether err can never succeed on retry.

@@ -551,3 +551,36 @@ func TestOneLogLinePerRequest(t *testing.T) {
 		})
 	}
 }
+
+// An address SES cannot send to is refused at once, in the visitor's
+// language, rather than answered 202 and given up later; an
+// internationalised domain is accepted and sent on in punycode.
+func TestAddressesSESCannotSendTo(t *testing.T) {
+	for _, tc := range []struct {
+		email, lang, code, message string
+	}{
+		{"kåre@example.no", "nb", submission.CodeEmailNotASCII, "Vi kan ikke sende svar til en adresse med æ, ø, å eller andre spesialtegn foran @. Bruk en annen e-postadresse."},
+		{"kåre@example.no", "en", submission.CodeEmailNotASCII, "We cannot reply to an address with letters such as æ, ø or å before the @. Please use another email address."},
+		{strings.Repeat("k", 65) + "@example.no", "nb", submission.CodeEmailTooLong, "E-postadressen er for lang (høyst 64 tegn foran @ og 254 i alt)."},
+		{strings.Repeat("k", 65) + "@example.no", "en", submission.CodeEmailTooLong, "The email address is too long (at most 64 characters before the @ and 254 in all)."},
+		{"kari\u200b@example.no", "en", submission.CodeInvalidChars, "The field contains characters that are not allowed."},
+	} {
+		svc := &fakeService{}
+		h, _ := newHandler(t, svc)
+		body, _ := json.Marshal(map[string]string{"message": "Hei", "email": tc.email})
+		resp, _ := h.Handle(context.Background(), post("application/json", string(body), "accept-language", tc.lang))
+		if resp.StatusCode != 422 || len(svc.got) != 0 {
+			t.Fatalf("%q: status %d, %d sent; want 422 and nothing sent", tc.email, resp.StatusCode, len(svc.got))
+		}
+		b := decode(t, resp)
+		if len(b.Errors) != 1 || b.Errors[0].Field != "email" || b.Errors[0].Code != tc.code || b.Errors[0].Message != tc.message {
+			t.Errorf("%q (%s): errors %+v, want %s: %q", tc.email, tc.lang, b.Errors, tc.code, tc.message)
+		}
+	}
+	svc := &fakeService{}
+	h, _ := newHandler(t, svc)
+	resp, _ := h.Handle(context.Background(), post("application/json", `{"message":"Hei","email":"kari@bølgen.no"}`))
+	if resp.StatusCode != 200 || len(svc.got) != 1 || svc.got[0].ReplyTo != "kari@xn--blgen-vua.no" {
+		t.Fatalf("kari@bølgen.no: status %d, sent %+v", resp.StatusCode, svc.got)
+	}
+}

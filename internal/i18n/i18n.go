@@ -59,6 +59,8 @@ const (
 	BadRedirect   Key = "bad_redirect"
 	BadName       Key = "bad_name"
 	Consent       Key = "consent_required"
+	EmailNotASCII Key = "email_not_ascii"
+	EmailTooLong  Key = "email_too_long"
 
 	// Abuse protection (codes from package abuse).
 	TooManyLinks    Key = "too_many_links"
@@ -119,6 +121,8 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	InvalidChars:  {"Feltet inneholder tegn som ikke er tillatt.", "The field contains characters that are not allowed."},
 	TooManyFields: {"Skjemaet har for mange felt (høyst %d).", "The form has too many fields (at most %d)."},
 	BadRedirect:   {"Adressen det skal videresendes til, hører ikke til dette nettstedet.", "The redirect address does not belong to this site."},
+	EmailNotASCII: {"Vi kan ikke sende svar til en adresse med æ, ø, å eller andre spesialtegn foran @. Bruk en annen e-postadresse.", "We cannot reply to an address with letters such as æ, ø or å before the @. Please use another email address."},
+	EmailTooLong:  {"E-postadressen er for lang (høyst 64 tegn foran @ og 254 i alt).", "The email address is too long (at most 64 characters before the @ and 254 in all)."},
 	BadName:       {"Et feltnavn er tomt, for langt eller har ugyldige tegn (høyst %d tegn).", "A field name is empty, too long or has invalid characters (at most %d characters)."},
 
 	Consent: {"Du må samtykke for å sende skjemaet.", "You must give your consent to send this form."},

@@ -20,6 +20,8 @@ func FuzzInput(f *testing.F) {
 	f.Add("kari@example.no", "Hei", "message", "Hei!\nHilsen", "[{form}] {subject}", true)
 	f.Add("kari@example.no\r\nBcc: evil@example.com", "a\r\nBcc: b@c.no", "to", "evil@example.com", "{subject}\r\nX: y", false)
 	f.Add("a@b.no, c@d.no", "\u2028Subject", "<script>", "</td></tr></table>", "{form}{form}{subject}", true)
+	f.Add("kari@bølgen.no", "Hei", "message", "x", "{subject}", true)
+	f.Add("kåre@example.no", "Hei", "message", "x", "{subject}", false)
 	f.Fuzz(func(t *testing.T, replyTo, subject, name, value, subjectTemplate string, nb bool) {
 		lang := "en"
 		if nb {
@@ -42,7 +44,9 @@ func FuzzInput(f *testing.F) {
 		case 1:
 			a := in.ReplyToAddresses[0]
 			p, err := mail.ParseAddress(a)
-			if err != nil || p.Address != a || strings.ContainsAny(a, "\r\n,;") {
+			// SES takes 7-bit ASCII addresses only (no SMTPUTF8): an
+			// internationalised domain must arrive in punycode.
+			if err != nil || p.Address != a || strings.ContainsAny(a, "\r\n,;") || strings.ContainsFunc(a, func(r rune) bool { return r > 0x7e || r < 0x21 }) {
 				t.Fatalf("Reply-To %q", a)
 			}
 		default:

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,9 +49,12 @@ func Input(form *config.Form, s *submission.Submission) *sesapi.SendEmailInput {
 	in := input(form.Sender, form.Recipients, email.Build(form, s))
 	// The reply address was validated when the form was posted; checking it
 	// again here keeps a copy read back from the table (or any other path)
-	// from ever putting a second address or a line break into the header.
-	if addr, code := submission.ParseReplyTo(s.ReplyTo); s.ReplyTo != "" && code == "" && addr == s.ReplyTo {
-		in.ReplyToAddresses = []string{s.ReplyTo}
+	// from ever putting a second address, a display name or a line break
+	// into the header. What goes to SES is the parsed form, 7-bit ASCII: a
+	// copy stored before domains were converted to punycode still gets its
+	// Reply-To, in the form SES accepts.
+	if addr, code := submission.ParseReplyTo(s.ReplyTo); s.ReplyTo != "" && code == "" && (addr == s.ReplyTo || !strings.ContainsAny(s.ReplyTo, " <>\"(),;:")) {
+		in.ReplyToAddresses = []string{addr}
 	}
 	return in
 }

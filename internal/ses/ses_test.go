@@ -158,3 +158,19 @@ func TestThrottledErrors(t *testing.T) {
 		}
 	}
 }
+
+// SES sends only to 7-bit ASCII addresses: an internationalised domain goes
+// out in punycode, also for a copy stored before submit converted it.
+func TestReplyToIsASCII(t *testing.T) {
+	for stored, want := range map[string]string{
+		"kari@xn--blgen-vua.no": "kari@xn--blgen-vua.no",
+		"kari@bølgen.no":        "kari@xn--blgen-vua.no",
+		"kari@Bølgen.NO":        "kari@xn--blgen-vua.no",
+		"kåre@example.no":       "", // no ASCII form: no Reply-To rather than a refused email
+	} {
+		in := ses.Input(form, &submission.Submission{ID: "x", ReplyTo: stored})
+		if got := strings.Join(in.ReplyToAddresses, ","); got != want {
+			t.Errorf("stored %q: Reply-To %q, want %q", stored, got, want)
+		}
+	}
+}

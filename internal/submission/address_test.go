@@ -2,6 +2,7 @@ package submission
 
 import (
 	"net/mail"
+	"strings"
 	"testing"
 )
 
@@ -36,4 +37,44 @@ func TestDotAtomAddress(t *testing.T) {
 			t.Errorf("dotAtomAddress(%q) = %v, want %v", s, got, want)
 		}
 	}
+}
+
+// Whatever ParseReplyTo accepts is an address SES can send to and net/mail
+// reads as that very address: 7-bit ASCII (no SMTPUTF8 at SES), at most 64
+// octets before the @ and 254 in all, and no second spelling: parsing it
+// again gives it back, and both spellings have one lookup key, so erasure
+// finds the copy whichever way the person writes their address.
+func FuzzParseReplyTo(f *testing.F) {
+	for _, s := range []string{
+		"kari@example.no", "Kari <kari@example.no>", "kari@bølgen.no", "kari@Bølgen.NO", "kari@xn--blgen-vua.no",
+		"kåre@example.no", "kari@bøl\u200bgen.no", "kari@fİrma.no", "kari@straße.de", "a@b", "kari@bølgen..no",
+		strings.Repeat("a", 65) + "@example.no", "a@" + strings.Repeat("b", 250) + ".no", "kari@例え.テスト",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, code := ParseReplyTo(s)
+		if code != "" {
+			return
+		}
+		for i := 0; i < len(a); i++ {
+			if a[i] <= ' ' || a[i] > '~' {
+				t.Fatalf("ParseReplyTo(%q) = %q: not printable 7-bit ASCII", s, a)
+			}
+		}
+		at := strings.LastIndexByte(a, '@')
+		if at > 64 || len(a) > 254 {
+			t.Fatalf("ParseReplyTo(%q) = %q: over the length limits", s, a)
+		}
+		p, err := mail.ParseAddress(a)
+		if err != nil || p.Address != a || p.Name != "" {
+			t.Fatalf("ParseReplyTo(%q) = %q, but net/mail: %v, %+v", s, a, err, p)
+		}
+		if again, code := ParseReplyTo(a); again != a || code != "" {
+			t.Fatalf("ParseReplyTo(%q) = %q, %q; want it unchanged", a, again, code)
+		}
+		if LookupKey(s) != LookupKey(a) {
+			t.Fatalf("LookupKey(%q) differs from that of its ASCII form %q", s, a)
+		}
+	})
 }

@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
+
+	"github.com/opt-e/kontakt/internal/hostname"
 )
 
 // Field is one submitted name/value pair. Order is kept as the visitor's
@@ -54,11 +56,44 @@ type Consent struct {
 func NewID() string { return strings.ToLower(rand.Text()) }
 
 // LookupKey is the indexed key that erasure uses to find every copy for an
-// address. Submit and erase must normalise the same way, so both call this.
-// It is a hash so that the index, which is copied to every partition of the
-// GSI, does not hold the address in clear.
+// address. Submit and erase must normalise the same way, so both call this:
+// the address as ParseReplyTo gives it (an internationalised domain in
+// punycode), in lower case, so that "Kari@Bølgen.no" and
+// "kari@xn--blgen-vua.no" are one key. It is a hash so that the index,
+// which is copied to every partition of the GSI, does not hold the address
+// in clear.
 func LookupKey(address string) string {
-	a := strings.ToLower(strings.TrimSpace(address))
+	a := strings.TrimSpace(address)
+	if n, code := ParseReplyTo(a); code == "" {
+		a = n
+	}
+	return hashKey(strings.ToLower(a))
+}
+
+// LookupKeys returns every key copies for address may be stored under: its
+// LookupKey first and, when its domain is internationalised, the key of the
+// domain's Unicode spelling, which is how copies were keyed before
+// addresses were converted to ASCII (lower-cased, as typed in NFC). Those
+// copies are personal data until they expire, so erasure looks for both.
+func LookupKeys(address string) []string {
+	key := LookupKey(address)
+	if key == "" {
+		return nil
+	}
+	keys := []string{key}
+	a, code := ParseReplyTo(strings.TrimSpace(address))
+	if code != "" {
+		return keys
+	}
+	at := strings.LastIndexByte(a, '@')
+	legacy := hashKey(strings.ToLower(a[:at]) + "@" + hostname.Unicode(a[at+1:]))
+	if legacy != key {
+		keys = append(keys, legacy)
+	}
+	return keys
+}
+
+func hashKey(a string) string {
 	if a == "" {
 		return ""
 	}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/hostname"
 	"github.com/opt-e/kontakt/internal/wordscan"
 )
 
@@ -23,6 +24,18 @@ const (
 	CodeBadRedirect   = "bad_redirect"
 	CodeBadName       = "bad_name"
 	CodeConsent       = "consent_required"
+	// CodeEmailNotASCII: SES sends only to 7-bit ASCII addresses, and an
+	// address with other letters before the @ has no ASCII spelling.
+	CodeEmailNotASCII = "email_not_ascii"
+	// CodeEmailTooLong: over 64 octets before the @, or 254 in all (RFC
+	// 5321), after the domain's conversion to ASCII.
+	CodeEmailTooLong = "email_too_long"
+)
+
+// Address limits of RFC 5321 (4.5.3.1), which SES enforces.
+const (
+	maxLocalPart = 64
+	maxAddress   = 254
 )
 
 // FormProblem is the pseudo-field for problems that belong to no one field.
@@ -185,11 +198,18 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 
 // ParseReplyTo accepts exactly one plain address and returns it without any
 // display name: the name is where header tricks (commas, encoded words,
-// quotes) hide, and staff do not need it to press Reply. code is "" when the
-// address is usable.
+// quotes) hide, and staff do not need it to press Reply. The address comes
+// back in the form SES can send to: 7-bit ASCII, an internationalised
+// domain in punycode ("kari@bølgen.no" → "kari@xn--blgen-vua.no", see
+// package hostname); the part before the @ has no such form, so it must be
+// ASCII already. Invisible characters (zero-width, bidirectional controls)
+// are refused anywhere in the field. code is "" when the address is usable.
 func ParseReplyTo(s string) (addr, code string) {
 	if strings.ContainsAny(s, "\r\n") {
 		return "", CodeInvalidEmail
+	}
+	if strings.ContainsFunc(s, hostname.Invisible) {
+		return "", CodeInvalidChars
 	}
 	a := s
 	// What visitors type is nearly always a bare dot-atom address, which
@@ -208,13 +228,37 @@ func ParseReplyTo(s string) (addr, code string) {
 	// net/mail accepts quoted local parts and domain literals; an SES
 	// destination must be a plain dot-atom address, and anything with
 	// spaces, quotes or brackets is not what a visitor typed by mistake.
-	if strings.ContainsAny(a, " \"[]()<>,;:\\") || strings.Count(a, "@") != 1 || len(a) > 254 {
+	if strings.ContainsAny(a, " \"[]()<>,;:\\") || strings.Count(a, "@") != 1 {
 		return "", CodeInvalidEmail
 	}
-	if i := strings.LastIndexByte(a, '@'); !strings.Contains(a[i+1:], ".") {
+	at := strings.LastIndexByte(a, '@')
+	local, domain := a[:at], a[at+1:]
+	if !strings.Contains(domain, ".") {
 		return "", CodeInvalidEmail
+	}
+	if !isASCII(local) {
+		return "", CodeEmailNotASCII
+	}
+	if !isASCII(domain) {
+		d, err := hostname.ASCII(domain)
+		if err != nil {
+			return "", CodeInvalidEmail
+		}
+		a = local + "@" + d
+	}
+	if len(local) > maxLocalPart || len(a) > maxAddress {
+		return "", CodeEmailTooLong
 	}
 	return a, ""
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // dotAtomAddress reports whether s is local@domain with both parts

@@ -1,0 +1,107 @@
+package submission_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+var idnForm = &config.Form{
+	ID: "contact", MaxFields: 50, MaxFieldLength: 10000,
+	AllowedOrigins: []string{"https://www.firma.no", "https://www.xn--blgen-vua.no"},
+}
+
+// SES sends only to 7-bit ASCII addresses with punycode domains: an
+// internationalised domain is converted, and what has no ASCII form is
+// refused with its own code, never answered 202 and given up later.
+func TestReplyAddressSESCanSendTo(t *testing.T) {
+	for _, tc := range []struct{ typed, replyTo, code string }{
+		{"kari@bølgen.no", "kari@xn--blgen-vua.no", ""},
+		{"Kari@Bølgen.NO", "Kari@xn--blgen-vua.no", ""},
+		{"Kari Nordmann <kari@bølgen.no>", "kari@xn--blgen-vua.no", ""},
+		{"kari@xn--blgen-vua.no", "kari@xn--blgen-vua.no", ""},
+		{"kari@example.no", "kari@example.no", ""},
+		{"kåre@example.no", "", submission.CodeEmailNotASCII},
+		{"kåre@bølgen.no", "", submission.CodeEmailNotASCII},
+		{strings.Repeat("k", 65) + "@example.no", "", submission.CodeEmailTooLong},
+		{strings.Repeat("k", 64) + "@example.no", strings.Repeat("k", 64) + "@example.no", ""},
+		// 255 octets in all once the last label is in punycode (249 before).
+		{"kari@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 63) + "." + strings.Repeat("e", 44) + ".bølgen", "", submission.CodeEmailTooLong},
+		{"kari@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 63) + "." + strings.Repeat("e", 43) + ".bølgen", "kari@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 63) + "." + strings.Repeat("e", 43) + ".xn--blgen-vua", ""},
+		{"kari@bøl\u200bgen.no", "", submission.CodeInvalidChars},  // zero-width space
+		{"kari\u200d@example.no", "", submission.CodeInvalidChars}, // zero-width joiner
+		{"kari@example.no\u2066", "", submission.CodeInvalidChars}, // bidirectional isolate
+		{"kari@bølgen..no", "", submission.CodeInvalidEmail},
+	} {
+		content, ins, err := submission.Check(idnForm, []submission.Field{{Name: "email", Value: tc.typed}, {Name: "message", Value: "Hei"}})
+		if tc.code == "" {
+			if err != nil || ins.ReplyTo != tc.replyTo {
+				t.Errorf("%q: reply address %q, %v; want %q", tc.typed, ins.ReplyTo, err, tc.replyTo)
+			}
+			// The field as typed is content: staff read what the visitor wrote.
+			if len(content) == 0 || content[0].Value != tc.typed {
+				t.Errorf("%q: content %q", tc.typed, content)
+			}
+			continue
+		}
+		var ve *submission.ValidationError
+		if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Field != "email" || ve.Problems[0].Code != tc.code {
+			t.Errorf("%q: err %v, want email %s", tc.typed, err, tc.code)
+		}
+	}
+}
+
+// An erasure asked for in either spelling finds every copy: both give one
+// lookup key, and LookupKeys adds the key copies stored before the
+// conversion carry (the Unicode spelling, lower-cased).
+func TestLookupKeyIsOneForEverySpelling(t *testing.T) {
+	key := submission.LookupKey("kari@xn--blgen-vua.no")
+	for _, a := range []string{"kari@bølgen.no", "Kari@Bølgen.NO", " KARI@XN--BLGEN-VUA.NO ", "Kari <kari@bølgen.no>"} {
+		if got := submission.LookupKey(a); got != key {
+			t.Errorf("LookupKey(%q) differs from that of kari@xn--blgen-vua.no", a)
+		}
+	}
+	sum := sha256.Sum256([]byte("kari@bølgen.no"))
+	legacy := hex.EncodeToString(sum[:])
+	for _, a := range []string{"kari@bølgen.no", "kari@xn--blgen-vua.no", "KARI@Bølgen.no"} {
+		if got := submission.LookupKeys(a); !slices.Equal(got, []string{key, legacy}) {
+			t.Errorf("LookupKeys(%q) = %q, want the key and the pre-conversion key", a, got)
+		}
+	}
+	if got := submission.LookupKeys("kari@example.no"); !slices.Equal(got, []string{submission.LookupKey("kari@example.no")}) {
+		t.Errorf("LookupKeys of an ASCII address = %q", got)
+	}
+	// An address accepted before it was refused keeps its old key.
+	old := sha256.Sum256([]byte("kåre@example.no"))
+	if got := submission.LookupKeys("Kåre@example.no"); !slices.Equal(got, []string{hex.EncodeToString(old[:])}) {
+		t.Errorf("LookupKeys(kåre) = %q", got)
+	}
+}
+
+// The _next host is compared as browsers resolve it. strings.ToLower maps
+// İ to i, so www.fİrma.no passed for www.firma.no; browsers go to
+// www.xn--firma-8fd.no.
+func TestRedirectHostComparedAsBrowsersResolveIt(t *testing.T) {
+	for next, want := range map[string]bool{
+		"https://www.firma.no/takk":          true,
+		"https://WWW.FIRMA.NO/takk":          true,
+		"https://www.bølgen.no/takk":         true,
+		"https://www.Bølgen.no/takk":         true,
+		"https://www.xn--blgen-vua.no/takk":  true,
+		"https://www.fİrma.no/takk":          false,
+		"https://www.f%C4%B0rma.no/takk":     false,
+		"https://www.fir\u200bma.no/takk":    false,
+		"https://www.bøl\u00adgen.no/takk":   false,
+		"https://www.firma.no.evil.com/takk": false,
+	} {
+		if got := submission.RedirectAllowed(idnForm, next); got != want {
+			t.Errorf("RedirectAllowed(%q) = %v, want %v", next, got, want)
+		}
+	}
+}
