@@ -27,6 +27,9 @@ SAM_INSTALL_URL := https://docs.aws.amazon.com/serverless-application-model/late
 
 .PHONY: build build-hello bench dev deploy erase test lint unit validate tidy-check fmt-check clean loadtest fuzz requeue $(addprefix build-,$(FUNCTIONS))
 
+# `make` alone lists the targets, rather than building the first rule below
+# into /bootstrap.
+.DEFAULT_GOAL := help
 .PHONY: help
 help: ## list the targets and what they do
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-9s %s\n", $$1, $$2}'
