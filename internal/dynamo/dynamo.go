@@ -172,8 +172,8 @@ func (st *Store) Save(ctx context.Context, s *submission.Submission) error {
 // MarkSent records delivery and takes the copy out of the pending index.
 func (st *Store) MarkSent(ctx context.Context, id string, at time.Time) error {
 	_, err := st.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                &st.Table,
-		Key:                      key(id),
+		TableName:           &st.Table,
+		Key:                 key(id),
 		UpdateExpression:    aws.String("SET #status = :sent, #sent_at = :at REMOVE #pending, #next, #last_error"),
 		ConditionExpression: aws.String("attribute_exists(#id)"),
 		ExpressionAttributeNames: map[string]string{

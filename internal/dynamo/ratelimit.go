@@ -7,8 +7,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/opt-e/kontakt/internal/abuse"
 )
 
 // Rate limit counters live in the submissions table as items of their own:
@@ -28,8 +26,6 @@ type RateCounter struct {
 	Client API
 	Table  string
 }
-
-var _ abuse.Counter = (*RateCounter)(nil)
 
 // Hit adds one to the counter unless it has reached limit. The condition
 // and the addition are one UpdateItem, which DynamoDB applies atomically
