@@ -47,10 +47,13 @@ $(eval $(call lambda_target,Redrive,redrive))
 
 # build-hello: the hello-world Lambda that `make bench` compares cold starts
 # and sizes against, built with exactly the flags above (HELLO picks
-# another one: make bench also starts infra/bench/testdata/sdkhello).
+# another one: make bench also builds infra/bench/testdata/sdkhello with
+# HELLO_TAGS naming the SDK clients of each function).
 HELLO ?= ./infra/harness/rie/testdata/hello
+HELLO_TAGS ?=
+comma := ,
 build-hello:
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(GOFLAGS_BUILD) -o $(ARTIFACTS_DIR)/bootstrap $(HELLO)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(GOFLAGS_BUILD) $(if $(HELLO_TAGS),-tags lambda.norpc$(comma)$(HELLO_TAGS)) -o $(ARTIFACTS_DIR)/bootstrap $(HELLO)
 
 build: ## build every function for linux/arm64 into build/<name>/bootstrap
 	@for f in $(FUNCTIONS); do \
