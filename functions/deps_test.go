@@ -15,9 +15,11 @@ import (
 const module = "github.com/opt-e/kontakt/"
 
 // shared is what every function links: the start-up, the configuration
-// and the table and SES adapters with the domain types they speak.
+// and the table and SES adapters with the domain types they speak, the
+// deadline helper for their calls, and hostname, with which configuration
+// and addresses are put into the ASCII form browsers and SES use.
 var shared = []string{
-	"internal/app", "internal/config", "internal/dynamo", "internal/email",
+	"internal/app", "internal/config", "internal/deadline", "internal/dynamo", "internal/email", "internal/hostname",
 	"internal/erasure", "internal/gcpolicy", "internal/redrive", "internal/ses",
 	"internal/submission", "internal/wordscan",
 }
