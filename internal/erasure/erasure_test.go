@@ -3,6 +3,8 @@ package erasure_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"strings"
@@ -182,6 +184,11 @@ func TestParseRequest(t *testing.T) {
 		{`{"email":"kari@example.no","request_id":"rø","source":"operator"}`, false},
 		{`{"email":"kari@example.no","request_id":"r-1","source":"someone"}`, false},
 		{`{"email":"kari@example.no","request_id":"r-1","source":"operator","extra":1}`, false},
+		// Copies sent with an address SES cannot reach were stored before
+		// such addresses were refused: they must stay erasable.
+		{`{"email":"kåre@example.no","request_id":"r-1","source":"operator"}`, true},
+		{`{"email":"kari@bølgen.no","request_id":"r-1","source":"operator"}`, true},
+		{`{"email":"kari@bøl\u200bgen.no","request_id":"r-1","source":"operator"}`, false},
 	} {
 		_, err := erasure.ParseRequest(tc.body)
 		if (err == nil) != tc.ok {
@@ -215,6 +222,29 @@ func TestQueueHandlerReportsOnlyTheFailures(t *testing.T) {
 	for _, pii := range []string{"kari", "ola@"} {
 		if strings.Contains(logs.String(), pii) {
 			t.Errorf("logs contain %q: %s", pii, logs.String())
+		}
+	}
+}
+
+// An internationalised address is one person in either spelling, and its
+// copies stored before the conversion (under the Unicode spelling's key)
+// are found as well, each once.
+func TestEraseFindsEverySpelling(t *testing.T) {
+	for _, asked := range []string{"kari@xn--blgen-vua.no", "Kari@Bølgen.no"} {
+		m, svc, _ := setup()
+		legacy := sha256.Sum256([]byte("kari@bølgen.no"))
+		m.copies[submission.LookupKey("kari@bølgen.no")] = []erasure.Copy{{ID: "n1", FormID: "contact"}, {ID: "n2", FormID: "quote"}}
+		m.copies[hex.EncodeToString(legacy[:])] = []erasure.Copy{{ID: "o1", FormID: "contact"}}
+		m.copies[submission.LookupKey("ola@bølgen.no")] = []erasure.Copy{{ID: "x", FormID: "contact"}}
+		r, err := svc.Erase(context.Background(), erasure.Request{Email: asked, RequestID: "r-idn", Source: erasure.SourceOperator})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Count != 3 || len(m.notices) != 1 || len(m.notices[0]) != 3 {
+			t.Errorf("%s: erased %d, notices %v; want 3 copies in one notice", asked, r.Count, m.notices)
+		}
+		if len(m.copies[submission.LookupKey("ola@bølgen.no")]) != 1 {
+			t.Errorf("%s: another person's copy was erased", asked)
 		}
 	}
 }
