@@ -15,11 +15,15 @@ import (
 )
 
 func main() {
-	app.Start(func(_ context.Context, awsCfg aws.Config, log *slog.Logger) (any, error) {
+	app.Start(func(ctx context.Context, awsCfg aws.Config, log *slog.Logger) (any, error) {
 		cfg, err := config.LoadErase(os.LookupEnv)
 		if err != nil {
 			return nil, err
 		}
-		return app.Erase(cfg, awsCfg, log).Handle, nil
+		h, err := app.Erase(ctx, cfg, awsCfg, log)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
 	})
 }

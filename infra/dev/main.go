@@ -113,9 +113,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	eraseHandler, err := app.Erase(ctx, eraseCfg, env.AWS, log)
+	if err != nil {
+		return err
+	}
 	poller := &esm.Poller{
 		Client: sqs.NewFromConfig(env.AWS), QueueURL: queues.Erasure.URL, QueueARN: queues.Erasure.ARN,
-		Handler: app.Erase(eraseCfg, env.AWS, log).Handle, BatchSize: 10, Wait: 1,
+		Handler: eraseHandler.Handle, BatchSize: 10, Wait: 1,
 		RetryAfter: 10 * time.Second, Timeout: 30 * time.Second, Log: log,
 	}
 	go poller.Run(ctx)

@@ -12,6 +12,7 @@ import (
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/metrics"
+	"github.com/opt-e/kontakt/internal/submission"
 )
 
 // secretReader is what guard needs of package secrets (a fake in tests).
@@ -19,18 +20,32 @@ type secretReader interface {
 	Get(ctx context.Context, id string) (string, error)
 }
 
-// guard builds the abuse rules' guard: it reads the generated secret and
-// every form's captcha secret once, now (at init), with a deadline each, so
-// that a missing secret or permission stops the function at start-up
-// instead of failing visitors one by one.
-func guard(ctx context.Context, cfg *config.Config, sr secretReader, db dynamo.API, log *slog.Logger) (*abuse.Guard, error) {
-	if cfg.SecretID == "" {
-		return nil, &config.Error{Key: config.EnvSecretID, Reason: "is not set; it names the generated secret that keys form tokens and hashed IPs"}
+// generatedSecret reads the generated secret (KONTAKT_SECRET_ID) once, at
+// init, with a deadline, so that a missing secret or permission stops the
+// function at start-up instead of failing visitors one by one.
+func generatedSecret(ctx context.Context, id string, sr secretReader) (string, error) {
+	if id == "" {
+		return "", &config.Error{Key: config.EnvSecretID, Reason: "is not set; it names the generated secret that keys form tokens, hashed IPs and lookup keys"}
 	}
-	secret, err := sr.Get(ctx, cfg.SecretID)
+	secret, err := sr.Get(ctx, id)
+	if err != nil {
+		return "", &config.Error{Key: config.EnvSecretID, Reason: err.Error()}
+	}
+	return secret, nil
+}
+
+// lookupKeys derives the lookup keys from the generated secret.
+func lookupKeys(secret string) (*submission.LookupKeys, error) {
+	k, err := submission.NewLookupKeys(secret)
 	if err != nil {
 		return nil, &config.Error{Key: config.EnvSecretID, Reason: err.Error()}
 	}
+	return k, nil
+}
+
+// guard builds the abuse rules' guard from the generated secret, and reads
+// every form's captcha secret once, now (at init), with a deadline each.
+func guard(ctx context.Context, cfg *config.Config, secret string, sr secretReader, db dynamo.API, log *slog.Logger) (*abuse.Guard, error) {
 	tokenKey, ipKey, err := abuse.Keys(secret)
 	if err != nil {
 		return nil, &config.Error{Key: config.EnvSecretID, Reason: err.Error()}

@@ -9,13 +9,16 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasure"
@@ -32,11 +35,20 @@ import (
 // each costs cold-start time.
 func Submit(ctx context.Context, cfg *config.Config, awsCfg aws.Config, log *slog.Logger) (*httpapi.Handler, error) {
 	db := dynamodb.NewFromConfig(awsCfg)
-	guard, err := guard(ctx, cfg, &secrets.Reader{Client: secretsmanager.NewFromConfig(awsCfg)}, db, log)
+	sr := &secrets.Reader{Client: secretsmanager.NewFromConfig(awsCfg)}
+	secret, err := generatedSecret(ctx, cfg.SecretID, sr)
 	if err != nil {
 		return nil, err
 	}
-	store := &dynamo.Store{Client: db, Table: cfg.Table}
+	keys, err := lookupKeys(secret)
+	if err != nil {
+		return nil, err
+	}
+	guard, err := guard(ctx, cfg, secret, sr, db, log)
+	if err != nil {
+		return nil, err
+	}
+	store := &dynamo.Store{Client: db, Table: cfg.Table, LookupKeys: keys}
 	mailer := &ses.Mailer{Client: sesapi.NewFromConfig(awsCfg), ConfigurationSet: cfg.ConfigurationSet}
 	idem := submission.DefaultIdempotency
 	idem.DuplicateWindow = cfg.DuplicateWindow
@@ -64,13 +76,42 @@ func Redrive(cfg *config.Redrive, awsCfg aws.Config, log *slog.Logger, metricsOu
 	}
 }
 
-// Erase builds the erase function's SQS handler.
-func Erase(cfg *config.Erase, awsCfg aws.Config, log *slog.Logger) *erasure.QueueHandler {
+// Erase builds the erase function's SQS handler. It reads the generated
+// secret (lookup keys), so it belongs in init, bounded by ctx. Metrics go
+// to stdout as EMF lines under the function's name.
+func Erase(ctx context.Context, cfg *config.Erase, awsCfg aws.Config, log *slog.Logger) (*erasure.QueueHandler, error) {
+	secret, err := generatedSecret(ctx, cfg.SecretID, &secrets.Reader{Client: secretsmanager.NewFromConfig(awsCfg)})
+	if err != nil {
+		return nil, err
+	}
+	keys, err := lookupKeys(secret)
+	if err != nil {
+		return nil, err
+	}
 	store := &dynamo.Erasure{Client: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table}
 	svc := &erasure.Service{
-		Finder: store, Deleter: store, Receipts: store,
+		Finder: store, Deleter: store, Receipts: store, LookupKeys: keys,
 		Notifier:  &ses.Notifier{Client: sesapi.NewFromConfig(awsCfg), Sender: cfg.Sender, Contact: cfg.PrivacyContact, ConfigurationSet: cfg.ConfigurationSet},
+		Metrics:   &metrics.EMF{W: os.Stdout, Function: lambdacontext.FunctionName},
 		Retention: cfg.ReceiptRetention, Now: time.Now, Log: log,
 	}
-	return &erasure.QueueHandler{Service: svc, Log: log}
+	return &erasure.QueueHandler{Service: svc, Log: log}, nil
+}
+
+// Secrets is what the privacy function's wiring needs of the generated
+// secret: the lookup keys and the IP-hash key, from one read.
+func Secrets(ctx context.Context, secretID string, sr secretReader) (*submission.LookupKeys, []byte, error) {
+	secret, err := generatedSecret(ctx, secretID, sr)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := lookupKeys(secret)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, ipKey, err := abuse.Keys(secret)
+	if err != nil {
+		return nil, nil, &config.Error{Key: config.EnvSecretID, Reason: err.Error()}
+	}
+	return keys, ipKey, nil
 }

@@ -75,7 +75,11 @@ type API interface {
 type Store struct {
 	Client API
 	Table  string
-	Now    func() time.Time
+	// LookupKeys computes the lookup key of a copy's reply address; Save
+	// refuses a copy with a reply address without it, as such a copy could
+	// never be found for erasure.
+	LookupKeys *submission.LookupKeys
+	Now        func() time.Time
 }
 
 var _ submission.Store = (*Store)(nil)
@@ -90,6 +94,8 @@ type Error struct {
 func (e *Error) Error() string      { return fmt.Sprintf("%s (%s): %v", e.Op, e.Class, e.Err) }
 func (e *Error) Unwrap() error      { return e.Err }
 func (e *Error) ErrorClass() string { return e.Class }
+
+var errNoLookupKeys = errors.New("no lookup keys to key the reply address with")
 
 // ErrExists is returned by Save when a copy with that id exists already.
 var ErrExists = errors.New("submission exists")
@@ -114,8 +120,9 @@ func wrap(op string, err error) error {
 	return &Error{Op: op, Class: class, Err: err}
 }
 
-// Item renders s as the stored item, pending until marked sent.
-func Item(s *submission.Submission) map[string]types.AttributeValue {
+// Item renders s as the stored item, pending until marked sent. lookupKey
+// is the lookup key of s.ReplyTo (LookupKeys.Key), "" when there is none.
+func Item(s *submission.Submission, lookupKey string) map[string]types.AttributeValue {
 	// The attribute values are carved from a few slices rather than
 	// allocated one by one: building the item was the handler's largest
 	// source of allocations (README, "Performance").
@@ -140,7 +147,7 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 		fields[i] = &maps[len(maps)-1]
 	}
 	size := 10 // the attributes every item has, then the optional ones
-	for _, optional := range []bool{s.Language != "", s.Subject != "", s.Consent != nil, s.ReplyTo != "" /* reply_to */, s.ReplyTo != "" /* lookup_key */} {
+	for _, optional := range []bool{s.Language != "", s.Subject != "", s.Consent != nil, s.ReplyTo != "", lookupKey != ""} {
 		if optional {
 			size++
 		}
@@ -174,7 +181,9 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 	}
 	if s.ReplyTo != "" {
 		item[AttrReplyTo] = str(s.ReplyTo)
-		item[AttrLookupKey] = str(submission.LookupKey(s.ReplyTo))
+	}
+	if lookupKey != "" {
+		item[AttrLookupKey] = str(lookupKey)
 	}
 	return item
 }
@@ -197,9 +206,16 @@ var (
 // Save writes the copy as pending. It never overwrites: ids are random, so
 // a collision means something is badly wrong and must not destroy data.
 func (st *Store) Save(ctx context.Context, s *submission.Submission) error {
+	var lookupKey string
+	if s.ReplyTo != "" {
+		if st.LookupKeys == nil {
+			return &Error{Op: "store submission", Class: "config", Err: errNoLookupKeys}
+		}
+		lookupKey = st.LookupKeys.Key(s.ReplyTo)
+	}
 	_, err := st.Client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                &st.Table,
-		Item:                     Item(s),
+		Item:                     Item(s, lookupKey),
 		ConditionExpression:      saveCondition,
 		ExpressionAttributeNames: saveNames,
 	})

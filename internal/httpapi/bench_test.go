@@ -80,8 +80,12 @@ func benchmarkSubmit(b *testing.B, event string, wantStatus int) {
 		put:    func(*dynamodb.PutItemInput) error { puts.Add(1); return nil },
 		update: func(*dynamodb.UpdateItemInput) error { updates.Add(1); return nil },
 	}
+	keys, err := submission.NewLookupKeys(strings.Repeat("k", 64))
+	if err != nil {
+		b.Fatal(err)
+	}
 	svc := &submission.Service{
-		Store:       &dynamo.Store{Table: "t", Client: db},
+		Store:       &dynamo.Store{Table: "t", Client: db, LookupKeys: keys},
 		Mailer:      &ses.Mailer{Client: sesAPI(func(*sesapi.SendEmailInput) error { sends.Add(1); return nil })},
 		Log:         log,
 		Timeouts:    submission.DefaultTimeouts,
