@@ -14,11 +14,10 @@ import (
 
 	"github.com/opt-e/kontakt/infra/harness/esm"
 	"github.com/opt-e/kontakt/infra/harness/testenv"
-	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/app/erase"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasure"
-	kmetrics "github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -27,15 +26,14 @@ func eraseConfig() *config.Erase {
 		SecretID: env.SecretID}
 }
 
-// eraseHandler is the erase function as app wires it, its metrics into
-// metrics.
+// eraseHandler is the erase function as erase.Handler wires it, its
+// metrics into metrics.
 func eraseHandler(t *testing.T, logs, metrics *bytes.Buffer) *erasure.QueueHandler {
 	t.Helper()
-	h, err := app.Erase(ctx(t), eraseConfig(), env.AWS, slog.New(slog.NewJSONHandler(logs, nil)))
+	h, err := erase.Handler(ctx(t), eraseConfig(), erase.NewClients(env.AWS), slog.New(slog.NewJSONHandler(logs, nil)), metrics, "EraseFunction")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Service.Metrics = &kmetrics.EMF{W: metrics, Function: "EraseFunction"}
 	return h
 }
 

@@ -38,11 +38,10 @@ func privacyHandlerOn(t *testing.T, table string, q *testenv.Queues, logs *bytes
 	cfg := &config.Privacy{Table: table, Sender: "kontakt@example.no", PrivacyContact: "personvern@example.no",
 		QueueURL: q.Erasure.URL, TokenSecret: testenv.TokenSecretID, SecretID: env.SecretID, TokenLifetime: 24 * time.Hour,
 		PublicURL: "http://127.0.0.1:3000", Language: "nb", ConfigurationSet: "kontakt-feedback"}
-	h, err := privacy.Handler(ctx(t), cfg, env.AWS, slog.New(slog.NewJSONHandler(logs, nil)))
+	h, err := privacy.Handler(ctx(t), cfg, privacy.NewClients(env.AWS), slog.New(slog.NewJSONHandler(logs, nil)), logs, "PrivacyFunction")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Service.(*erasure.SelfService).Metrics = &kmetrics.EMF{W: logs, Function: "PrivacyFunction"}
 	return h
 }
 

@@ -1,20 +1,18 @@
-// Package privacy wires the self-service erasure pages' function. It is
-// apart from package app so that only this function links the SQS client:
-// Go runs every linked package's initialisation at cold start.
+// Package privacy wires the self-service erasure pages' function, the only
+// one that links the SQS client.
 package privacy
 
 import (
-	"context"
-	"log/slog"
-	"os"
-	"time"
-
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"context"
+	"io"
+	"log/slog"
+	"time"
 
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/app"
@@ -28,6 +26,24 @@ import (
 	"github.com/opt-e/kontakt/internal/ses"
 )
 
+// Clients are the AWS clients the privacy function calls.
+type Clients struct {
+	DynamoDB dynamo.SelfServiceAPI
+	SES      ses.API
+	SQS      erasurequeue.API
+	Secrets  secrets.API
+}
+
+// NewClients builds one client per service from the SDK configuration.
+func NewClients(awsCfg aws.Config) Clients {
+	return Clients{
+		DynamoDB: dynamodb.NewFromConfig(awsCfg),
+		SES:      sesapi.NewFromConfig(awsCfg),
+		SQS:      sqs.NewFromConfig(awsCfg),
+		Secrets:  secretsmanager.NewFromConfig(awsCfg),
+	}
+}
+
 // Limits of the erasure page per hour (erasure.AskLimits): a person rarely
 // needs more than a few links an hour, a household or an office behind one
 // address a few more; more looks like someone flooding mailboxes. The
@@ -36,10 +52,12 @@ import (
 var Limits = erasure.AskLimits{PerMailbox: 3, PerSource: 10, PerPage: 100}
 
 // Handler builds the self-service erasure pages' handler. The link-signing
-// key and the generated secret are read from Secrets Manager here, once,
-// with a deadline each. Metrics go to stdout as EMF lines.
-func Handler(ctx context.Context, cfg *config.Privacy, awsCfg aws.Config, log *slog.Logger) (*httpapi.ErasureHandler, error) {
-	sr := &secrets.Reader{Client: secretsmanager.NewFromConfig(awsCfg)}
+// key and the generated secret (lookup keys and the IP-hash key, which key
+// the page's counters) are read from Secrets Manager here, once, with a
+// deadline each. Metrics are EMF lines written to metricsOut (the
+// function's stdout in Lambda), named for function.
+func Handler(ctx context.Context, cfg *config.Privacy, c Clients, log *slog.Logger, metricsOut io.Writer, function string) (*httpapi.ErasureHandler, error) {
+	sr := &secrets.Reader{Client: c.Secrets}
 	key, err := sr.Get(ctx, cfg.TokenSecret)
 	if err != nil {
 		return nil, err
@@ -47,21 +65,28 @@ func Handler(ctx context.Context, cfg *config.Privacy, awsCfg aws.Config, log *s
 	if len(key) < 32 {
 		return nil, &config.Error{Key: config.EnvTokenSecret, Reason: "the secret is shorter than 32 characters; too weak to sign links"}
 	}
-	lookupKeys, ipKey, err := app.Secrets(ctx, cfg.SecretID, sr)
+	secret, err := app.GeneratedSecret(ctx, cfg.SecretID, sr)
 	if err != nil {
 		return nil, err
 	}
-	db := dynamodb.NewFromConfig(awsCfg)
+	lookupKeys, err := app.LookupKeys(secret)
+	if err != nil {
+		return nil, err
+	}
+	_, ipKey, err := abuse.Keys(secret)
+	if err != nil {
+		return nil, &config.Error{Key: config.EnvSecretID, Reason: err.Error()}
+	}
 	svc := &erasure.SelfService{
 		Tokens:     erasure.Tokens{Key: []byte(key), Lifetime: cfg.TokenLifetime},
-		Store:      &dynamo.SelfService{Client: db, Table: cfg.Table},
-		Counter:    &dynamo.RateCounter{Client: db, Table: cfg.Table},
-		Queue:      &erasurequeue.Queue{Client: sqs.NewFromConfig(awsCfg), URL: cfg.QueueURL},
-		Mailer:     &ses.LinkMailer{Client: sesapi.NewFromConfig(awsCfg), Sender: cfg.Sender, ConfigurationSet: cfg.ConfigurationSet},
+		Store:      &dynamo.SelfService{Client: c.DynamoDB, Table: cfg.Table},
+		Counter:    &dynamo.RateCounter{Client: c.DynamoDB, Table: cfg.Table},
+		Queue:      &erasurequeue.Queue{Client: c.SQS, URL: cfg.QueueURL},
+		Mailer:     &ses.LinkMailer{Client: c.SES, Sender: cfg.Sender, ConfigurationSet: cfg.ConfigurationSet},
 		LookupKeys: lookupKeys,
 		HashSource: func(ip string) string { return abuse.HashIP(ipKey, ip) },
 		Limits:     Limits, Window: time.Hour,
-		Metrics: &metrics.EMF{W: os.Stdout, Function: lambdacontext.FunctionName},
+		Metrics: &metrics.EMF{W: metricsOut, Function: function},
 		Now:     time.Now, Log: log,
 	}
 	return &httpapi.ErasureHandler{Config: cfg, Service: svc, Log: log}, nil
