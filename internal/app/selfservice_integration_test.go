@@ -35,9 +35,19 @@ func privacyHandler(t *testing.T, q *testenv.Queues, logs *bytes.Buffer) *httpap
 // table (and so counters) of its own.
 func privacyHandlerOn(t *testing.T, table string, q *testenv.Queues, logs *bytes.Buffer) *httpapi.ErasureHandler {
 	t.Helper()
-	cfg := &config.Privacy{Table: table, Sender: "kontakt@example.no", PrivacyContact: "personvern@example.no",
+	return privacyHandlerWith(t, privacyConfig(table, q), logs)
+}
+
+// privacyConfig has no configuration set: the emulators have none to send
+// with (a stricter implementation refuses an unknown one).
+func privacyConfig(table string, q *testenv.Queues) *config.Privacy {
+	return &config.Privacy{Table: table, Sender: "kontakt@example.no", PrivacyContact: "personvern@example.no",
 		QueueURL: q.Erasure.URL, TokenSecret: testenv.TokenSecretID, SecretID: env.SecretID, TokenLifetime: 24 * time.Hour,
-		PublicURL: "http://127.0.0.1:3000", Language: "nb", ConfigurationSet: "kontakt-feedback"}
+		PublicURL: "http://127.0.0.1:3000", Language: "nb"}
+}
+
+func privacyHandlerWith(t *testing.T, cfg *config.Privacy, logs *bytes.Buffer) *httpapi.ErasureHandler {
+	t.Helper()
 	h, err := privacy.Handler(ctx(t), cfg, privacy.NewClients(env.AWS), slog.New(slog.NewJSONHandler(logs, nil)), logs, "PrivacyFunction")
 	if err != nil {
 		t.Fatal(err)
@@ -321,11 +331,13 @@ func TestSelfServicePageCeiling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := privacyHandlerOn(t, table, q, &bytes.Buffer{})
-	svc := h.Service.(*erasure.SelfService)
-	if got := svc.Mailer.(*ses.LinkMailer).ConfigurationSet; got != "kontakt-feedback" {
+	withSet := privacyConfig(table, q)
+	withSet.ConfigurationSet = "kontakt-feedback"
+	if got := privacyHandlerWith(t, withSet, &bytes.Buffer{}).Service.(*erasure.SelfService).Mailer.(*ses.LinkMailer).ConfigurationSet; got != "kontakt-feedback" {
 		t.Errorf("links are sent with configuration set %q, want the stack's", got)
 	}
+	h := privacyHandlerOn(t, table, q, &bytes.Buffer{})
+	svc := h.Service.(*erasure.SelfService)
 	if svc.Limits != privacy.Limits || privacy.Limits.PerPage < 1 || privacy.Limits.PerSource < 1 || privacy.Limits.PerMailbox < 1 {
 		t.Errorf("limits %+v, want privacy.Limits %+v, each at least 1", svc.Limits, privacy.Limits)
 	}
