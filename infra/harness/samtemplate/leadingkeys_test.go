@@ -71,10 +71,12 @@ func TestPrivacyFunctionItemLevelAccess(t *testing.T) {
 	assertMayTouch(t, tpl, "PrivacyFunction", "dynamodb:UpdateItem", anAskCounter)
 }
 
-// The erase function writes receipts by key; finding and deleting copies
-// (by index, by ids without a prefix) cannot be narrowed that way.
+// The erase function writes receipts and deletes copies by key; finding
+// copies (by any address's lookup key) cannot be narrowed that way.
 func TestEraseFunctionItemLevelAccess(t *testing.T) {
 	tpl := load(t)
+	assertLeadingKeys(t, tpl, eraseFunction, "dynamodb:BatchWriteItem", []string{submissionIDs}, []string{receipts, pendings})
+	assertMayTouch(t, tpl, eraseFunction, "dynamodb:BatchWriteItem", aSubmission)
 	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"} {
 		assertLeadingKeys(t, tpl, eraseFunction, a, []string{receipts}, nil)
 		assertMayTouch(t, tpl, eraseFunction, a, aReceipt, aShortReceipt, aSelfReceipt)
@@ -178,4 +180,11 @@ func TestIAMLike(t *testing.T) {
 			t.Errorf("iamLike(%q, %q) = %v", tc.p, tc.s, got)
 		}
 	}
+}
+
+// The redrive function claims and records copies, nothing else.
+func TestRedriveFunctionItemLevelAccess(t *testing.T) {
+	tpl := load(t)
+	assertLeadingKeys(t, tpl, "RedriveFunction", "dynamodb:UpdateItem", []string{submissionIDs}, []string{receipts, pendings})
+	assertMayTouch(t, tpl, "RedriveFunction", "dynamodb:UpdateItem", aSubmission)
 }
