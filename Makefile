@@ -4,7 +4,7 @@
 #   make deploy    sam build && sam deploy (the first run asks its questions)
 #   make loadtest  5,000 submissions at concurrency 32 while SES fails, then redrive
 #   make fuzz      every fuzz target for FUZZTIME each
-#   make bench     every performance figure in one run (README, "Performance")
+#   make bench     every performance figure in one run (docs/performance.md)
 # `sam build` calls the build-<LogicalId> targets below (BuildMethod: makefile).
 
 SHELL := /bin/bash
@@ -12,7 +12,7 @@ GO ?= go
 # The deploy target is arm64; tests build for this machine with GOARCH set.
 GOARCH ?= arm64
 GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags='-s -w'
-# A forms file (see README, "Configuration") is copied into the deployment
+# A forms file (see docs/operators.md, "Configuration") is copied into the deployment
 # package when it exists.
 FORMS_FILE ?= forms.json
 FUNCTIONS := submit erase privacy redrive
@@ -47,10 +47,13 @@ $(eval $(call lambda_target,Redrive,redrive))
 
 # build-hello: the hello-world Lambda that `make bench` compares cold starts
 # and sizes against, built with exactly the flags above (HELLO picks
-# another one: make bench also starts infra/bench/testdata/sdkhello).
+# another one: make bench also builds infra/bench/testdata/sdkhello with
+# HELLO_TAGS naming the SDK clients of each function).
 HELLO ?= ./infra/harness/rie/testdata/hello
+HELLO_TAGS ?=
+comma := ,
 build-hello:
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(GOFLAGS_BUILD) -o $(ARTIFACTS_DIR)/bootstrap $(HELLO)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(GOFLAGS_BUILD) $(if $(HELLO_TAGS),-tags lambda.norpc$(comma)$(HELLO_TAGS)) -o $(ARTIFACTS_DIR)/bootstrap $(HELLO)
 
 build: ## build every function for linux/arm64 into build/<name>/bootstrap
 	@for f in $(FUNCTIONS); do \

@@ -35,13 +35,14 @@ func (h *Handler) token(r *request) events.APIGatewayV2HTTPResponse {
 		return resp
 	}
 	t := r.form.Abuse.FormToken
-	if t == nil || h.Guard == nil || h.Guard.Tokens == nil {
+	token, ok := h.guard().IssueToken(r.form.ID, h.Now())
+	if t == nil || !ok {
 		r.outcome = "token_off"
 		return r.fail(refuse(CodeFormTokenOff))
 	}
 	r.outcome = "token"
 	return r.jsonResponse(200, tokenBody{
-		OK: true, Success: true, Token: h.Guard.Tokens.Issue(r.form.ID, h.Now()),
+		OK: true, Success: true, Token: token,
 		Field: abuse.TokenField, ExpiresIn: t.MaxAgeSeconds,
 	})
 }
