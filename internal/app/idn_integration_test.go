@@ -67,7 +67,7 @@ func TestInternationalisedAddressIsSentAndErased(t *testing.T) {
 	// A copy stored before addresses were converted: keyed by the address
 	// as typed, lower-cased.
 	db := dynamodb.NewFromConfig(env.AWS)
-	store := &dynamo.Store{Client: db, Table: env.Table}
+	store := &dynamo.Store{Client: db, Table: env.Table, LookupKeys: env.LookupKeys()}
 	now := time.Now().UTC()
 	old := &submission.Submission{ID: submission.NewID(), FormID: "contact", ReceivedAt: now, ExpiresAt: now.Add(time.Hour), ReplyTo: "kari@bølgen.no",
 		Fields: []submission.Field{{Name: "message", Value: "Gammel melding"}}}

@@ -121,15 +121,55 @@ func ParseRequest(body string) (Request, error) {
 	return r, nil
 }
 
+// Metrics counts erasures. Only names and numbers: never an address.
+type Metrics interface {
+	Publish(counts map[string]int)
+}
+
+// MetricNothingErased counts requests that found no copy: the privacy
+// contact is not told of them (each is a self-service click or an operator
+// request for someone who never wrote), but their receipts are kept.
+const MetricNothingErased = "ErasuresNothingFound"
+
 // Service erases.
 type Service struct {
-	Finder    Finder
-	Deleter   Deleter
-	Receipts  Receipts
-	Notifier  Notifier
-	Retention time.Duration // how long receipts are kept
-	Now       func() time.Time
-	Log       *slog.Logger
+	Finder   Finder
+	Deleter  Deleter
+	Receipts Receipts
+	Notifier Notifier
+	// LookupKeys computes the key copies are indexed under.
+	LookupKeys *submission.LookupKeys
+	Metrics    Metrics
+	Retention  time.Duration // how long receipts are kept
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+// find lists the copies under the address's lookup key and, during the
+// migration window (see submission.LegacyLookupKey), under the plain hash
+// that copies stored before keyed lookup keys carry, and, for an
+// internationalised domain, the plain hash of its Unicode spelling, which
+// copies stored before domains were converted to punycode carry.
+func (s *Service) find(ctx context.Context, address string) ([]Copy, error) {
+	var copies []Copy
+	seen := map[string]bool{}
+	keys := []string{s.LookupKeys.Key(address), submission.LegacyLookupKey(address)}
+	if k := submission.PreIDNALookupKey(address); k != "" {
+		keys = append(keys, k)
+	}
+	for _, key := range keys {
+		found, err := s.Finder.FindByLookupKey(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range found {
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				copies = append(copies, c)
+			}
+		}
+	}
+	return copies, nil
 }
 
 // Erase deletes every copy for r.Email. It is idempotent: a message that is
@@ -138,6 +178,10 @@ type Service struct {
 // the privacy contact hears of the copies before they are gone (a retry may
 // repeat the notice, never lose it), and the receipt is written before the
 // deletes so its count covers copies deleted by an attempt that then failed.
+// A request that finds nothing is not told to the privacy contact (anyone
+// can ask for any address on the self-service page; telling of each would
+// be noise, and mail anyone could trigger); it is counted, and its receipt
+// kept like every other.
 func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 	copies, err := s.find(ctx, r.Email)
 	if err != nil {
@@ -152,7 +196,7 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 	if existing != nil {
 		receipt = *existing
 	}
-	if len(copies) > 0 || existing == nil {
+	if len(copies) > 0 {
 		if err := s.Notifier.NotifyErased(ctx, receipt, copies); err != nil {
 			return Receipt{}, fmt.Errorf("notify privacy contact: %w", err)
 		}
@@ -176,32 +220,15 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 			return Receipt{}, fmt.Errorf("complete receipt: %w", err)
 		}
 	}
+	if existing == nil && len(copies) == 0 && s.Metrics != nil {
+		s.Metrics.Publish(map[string]int{MetricNothingErased: 1})
+	}
 	receipt.Complete = true
 	s.Log.InfoContext(ctx, "erasure done",
 		slog.String("request_id", r.RequestID), slog.String("source", r.Source),
 		slog.Int("erased_now", len(copies)), slog.Int("receipt_count", receipt.Count),
 		slog.Bool("repeat", existing != nil))
 	return receipt, nil
-}
-
-// find lists the copies under every key of address (submission.LookupKeys),
-// each copy once.
-func (s *Service) find(ctx context.Context, address string) ([]Copy, error) {
-	var all []Copy
-	seen := map[string]bool{}
-	for _, key := range submission.LookupKeys(address) {
-		copies, err := s.Finder.FindByLookupKey(ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range copies {
-			if !seen[c.ID] {
-				seen[c.ID] = true
-				all = append(all, c)
-			}
-		}
-	}
-	return all, nil
 }
 
 // IsInvalid reports whether err can never succeed on retry.

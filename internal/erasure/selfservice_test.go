@@ -2,138 +2,135 @@ package erasure_test
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/opt-e/kontakt/internal/erasure"
+	"github.com/opt-e/kontakt/internal/submission"
 )
 
-// deadlines is every port of SelfService at once. Each call records whether
-// its context had a deadline, and how far off it was.
-type deadlines struct {
-	mu      sync.Mutex
-	calls   []string
-	missing []string
-	longest time.Duration
-	pending map[string]string
-	queue   error
-	token   string // from the last link sent
-}
-
-func (d *deadlines) saw(ctx context.Context, call string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.calls = append(d.calls, call)
-	dl, ok := ctx.Deadline()
-	if !ok {
-		d.missing = append(d.missing, call)
-		return
+func TestCanonicalMailbox(t *testing.T) {
+	for in, want := range map[string]string{
+		"Kari@Example.no":             "kari@example.no",
+		"kari+1@example.no":           "kari@example.no",
+		"kari+a+b@example.no":         "kari@example.no",
+		"k.a.r.i@example.no":          "k.a.r.i@example.no", // dots matter outside Gmail
+		"K.ari+x@GMail.com":           "kari@gmail.com",
+		"kari@googlemail.com":         "kari@gmail.com",
+		"+kari@example.no":            "+kari@example.no", // no local part left: keep it
+		"ola.nordmann@example.no":     "ola.nordmann@example.no",
+		" ola.nordmann@example.no \t": "ola.nordmann@example.no",
+	} {
+		if got := erasure.CanonicalMailbox(in); got != want {
+			t.Errorf("CanonicalMailbox(%q) = %q, want %q", in, got, want)
+		}
 	}
-	d.longest = max(d.longest, time.Until(dl))
 }
 
-func (d *deadlines) Hit(ctx context.Context, _ string, _ int, _ time.Time) (bool, error) {
-	d.saw(ctx, "Hit")
+// counter is an in-memory erasure.Counter.
+type counter map[string]int
+
+func (c counter) Hit(_ context.Context, key string, limit int, _ time.Time) (bool, error) {
+	if c[key] >= limit {
+		return false, nil
+	}
+	c[key]++
 	return true, nil
 }
 
-func (d *deadlines) SavePending(ctx context.Context, id, email string, _ time.Time) error {
-	d.saw(ctx, "SavePending")
-	d.pending[id] = email
+type pending struct{}
+
+func (pending) SavePending(context.Context, string, string, time.Time) error { return nil }
+func (pending) TakePending(context.Context, string) (string, error)          { return "", nil }
+func (pending) PeekPending(context.Context, string) (bool, error)            { return false, nil }
+
+type mailer struct{ to []string }
+
+func (m *mailer) SendConfirmLink(_ context.Context, to, _, _ string, _ time.Time) error {
+	m.to = append(m.to, to)
 	return nil
 }
 
-func (d *deadlines) TakePending(ctx context.Context, id string) (string, error) {
-	d.saw(ctx, "TakePending")
-	a, ok := d.pending[id]
-	if !ok {
-		return "", erasure.ErrTokenUsed
-	}
-	delete(d.pending, id)
-	return a, nil
+func selfService(limits erasure.AskLimits) (*erasure.SelfService, *mailer, counter, counts) {
+	m, c, n := &mailer{}, counter{}, counts{}
+	now := time.Date(2026, 12, 2, 10, 30, 0, 0, time.UTC)
+	return &erasure.SelfService{
+		Tokens: erasure.Tokens{Key: []byte(strings.Repeat("t", 32)), Lifetime: time.Hour}, Store: pending{},
+		Counter: c, Mailer: m, LookupKeys: keys, HashSource: func(ip string) string { return "h(" + ip + ")" },
+		Limits: limits, Window: time.Hour, Metrics: n,
+		Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler),
+	}, m, c, n
 }
 
-func (d *deadlines) PeekPending(ctx context.Context, id string) (bool, error) {
-	d.saw(ctx, "PeekPending")
-	_, ok := d.pending[id]
-	return ok, nil
-}
-
-func (d *deadlines) Enqueue(ctx context.Context, _ erasure.Request) error {
-	d.saw(ctx, "Enqueue")
-	return d.queue
-}
-
-func (d *deadlines) SendConfirmLink(ctx context.Context, _, link, _ string, _ time.Time) error {
-	d.saw(ctx, "SendConfirmLink")
-	d.token = link[len("https://x/erasure/confirm?token="):]
-	return nil
-}
-
-// Every call the privacy function makes (the table, the queue, SES) has a
-// deadline of its own, even when the handler's context has none, so a slow
-// dependency ends in a clean 503 rather than a Lambda timeout.
-func TestSelfServiceCallsHaveDeadlines(t *testing.T) {
-	d := &deadlines{pending: map[string]string{}, queue: errors.New("queue down")}
-	s := &erasure.SelfService{
-		Tokens: erasure.Tokens{Key: []byte("0123456789abcdef0123456789abcdef"), Lifetime: time.Hour},
-		Store:  d, Counter: d, Queue: d, Mailer: d, Limit: 3, Window: time.Hour,
-		Now: time.Now, Log: slog.New(slog.DiscardHandler), CallTimeout: 2 * time.Second,
-	}
+// One mailbox gets at most PerMailbox links an hour however its address is
+// spelt; one source mails at most PerSource addresses; the page sends at
+// most PerPage links in all.
+func TestAskLimits(t *testing.T) {
 	ctx := context.Background()
-	if err := s.Ask(ctx, "kari@example.no", "nb", "https://x/erasure/confirm"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Check(ctx, d.token); err != nil {
-		t.Fatal(err)
-	}
-	// The queue fails, so the pending request is put back: that call too.
-	if _, err := s.Confirm(ctx, d.token); err == nil {
-		t.Fatal("Confirm succeeded with the queue down")
-	}
-	d.queue = nil
-	if _, err := s.Confirm(ctx, d.token); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"Hit", "SavePending", "SendConfirmLink", "PeekPending", "TakePending", "Enqueue", "SavePending", "TakePending", "Enqueue"}
-	if len(d.calls) != len(want) {
-		t.Fatalf("calls %v, want %v", d.calls, want)
-	}
-	if len(d.missing) > 0 {
-		t.Errorf("calls without a deadline: %v", d.missing)
-	}
-	if d.longest > 2*time.Second {
-		t.Errorf("a call got %v, more than CallTimeout", d.longest)
-	}
+	t.Run("mailbox", func(t *testing.T) {
+		svc, m, _, n := selfService(erasure.AskLimits{PerMailbox: 3, PerSource: 100, PerPage: 100})
+		for i, addr := range []string{"victim@example.no", "victim+1@example.no", "Victim+2@example.no", "VICTIM@EXAMPLE.NO", "victim+x@example.no"} {
+			if err := svc.Ask(ctx, addr, fmt.Sprintf("192.0.2.%d", i), "nb", "https://x/erasure/confirm"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(m.to) != 3 || n[erasure.MetricAskMailboxLimit] != 2 {
+			t.Errorf("sent to %q, %d over the limit; want 3 links and 2 counted", m.to, n[erasure.MetricAskMailboxLimit])
+		}
+	})
+	t.Run("source", func(t *testing.T) {
+		svc, m, c, n := selfService(erasure.AskLimits{PerMailbox: 3, PerSource: 5, PerPage: 100})
+		for i := range 8 {
+			if err := svc.Ask(ctx, fmt.Sprintf("person%d@example.no", i), "198.51.100.7", "nb", "https://x/erasure/confirm"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(m.to) != 5 || n[erasure.MetricAskSourceLimit] != 3 {
+			t.Errorf("sent %d links, %d over the limit; want 5 and 3", len(m.to), n[erasure.MetricAskSourceLimit])
+		}
+		// A refused source used nothing of the page's ceiling.
+		for k, v := range c {
+			if strings.Contains(k, "#page#") && v != 5 {
+				t.Errorf("page counter %s = %d, want 5", k, v)
+			}
+		}
+	})
+	t.Run("page", func(t *testing.T) {
+		svc, m, _, n := selfService(erasure.AskLimits{PerMailbox: 3, PerSource: 5, PerPage: 4})
+		for i := range 6 {
+			if err := svc.Ask(ctx, fmt.Sprintf("person%d@example.no", i), fmt.Sprintf("203.0.113.%d", i), "nb", "https://x/erasure/confirm"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(m.to) != 4 || n[erasure.MetricAskPageCeiling] != 2 {
+			t.Errorf("sent %d links, %d over the ceiling; want 4 and 2", len(m.to), n[erasure.MetricAskPageCeiling])
+		}
+	})
 }
 
-// Without settings, the defaults apply, and a Lambda deadline close at hand
-// shortens every call so the function still answers.
-func TestSelfServiceCallsKeepTheReserve(t *testing.T) {
-	d := &deadlines{pending: map[string]string{}}
-	s := &erasure.SelfService{
-		Tokens: erasure.Tokens{Key: []byte("0123456789abcdef0123456789abcdef"), Lifetime: time.Hour},
-		Store:  d, Counter: d, Queue: d, Mailer: d, Limit: 3, Window: time.Hour,
-		Now: time.Now, Log: slog.New(slog.DiscardHandler),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
-	defer cancel()
-	if err := s.Ask(ctx, "kari@example.no", "en", "https://x/erasure/confirm"); err != nil {
+// No counter's id holds the address or its plain hash (which anyone could
+// confirm by hashing a guess); the source is counted by its hash.
+func TestAskCounterNames(t *testing.T) {
+	svc, _, c, _ := selfService(erasure.AskLimits{PerMailbox: 3, PerSource: 5, PerPage: 10})
+	if err := svc.Ask(context.Background(), "kari@example.no", "192.0.2.1", "nb", "https://x/erasure/confirm"); err != nil {
 		t.Fatal(err)
 	}
-	if len(d.missing) > 0 || d.longest > erasure.DefaultCallTimeout {
-		t.Errorf("without a deadline: %v; longest %v", d.missing, d.longest)
+	if len(c) != 3 {
+		t.Fatalf("counters %v, want 3", c)
 	}
-	d.longest = 0
-	ctx, cancel = context.WithTimeout(context.Background(), erasure.DefaultReserve+time.Second)
-	defer cancel()
-	if err := s.Check(ctx, d.token); err != nil {
-		t.Fatal(err)
+	source := 0
+	for k := range c {
+		if !strings.HasPrefix(k, erasure.AskCounterPrefix) || strings.Contains(k, "kari") || strings.Contains(k, submission.LegacyLookupKey("kari@example.no")) {
+			t.Errorf("counter %q", k)
+		}
+		if strings.Contains(k, "h(192.0.2.1)") {
+			source++
+		}
 	}
-	if d.longest > time.Second {
-		t.Errorf("PeekPending got %v with the reserve taken; want at most 1 s", d.longest)
+	if source != 1 {
+		t.Errorf("no counter is keyed by the source's hash: %v", c)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/httpapi"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -52,8 +53,8 @@ func TestOverlongIdempotencyKey(t *testing.T) {
 	if resp.StatusCode != 400 || len(svc.got) != 0 {
 		t.Fatalf("status %d, accepted %d; want 400 and nothing accepted", resp.StatusCode, len(svc.got))
 	}
-	if b := decode(t, resp); !strings.Contains(b.Error, "Idempotency-Key") {
-		t.Errorf("error %q does not name the header", b.Error)
+	if b := decode(t, resp); b.Error != httpapi.CodeIdempotencyKey {
+		t.Errorf("error %q, want %q", b.Error, httpapi.CodeIdempotencyKey)
 	}
 }
 

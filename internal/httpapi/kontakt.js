@@ -71,7 +71,9 @@
 
   function done(form, status, id, answer) {
     if (answer && answer.ok === true) {
-      if (answer.next) { location.assign(answer.next); return; }
+      // next is always there (Formspree's clients need it); redirect says
+      // the post or the form asked to go there, as a plain post would.
+      if (answer.redirect && answer.next) { location.assign(answer.next); return; }
       form.reset();
       show(status, "success", answer.message);
       return;
@@ -81,7 +83,11 @@
     (answer.errors || []).forEach(function (e) {
       var field = e.field && form.elements.namedItem(e.field);
       if (field && !field.tagName) field = field[0]; // radio buttons, checkboxes
-      if (!field || field.type === "hidden") { other.push(e.message); return; }
+      if (!field || field.type === "hidden") {
+        // A form-level error repeats the answer's own message.
+        if (e.message !== answer.message && other.indexOf(e.message) < 0) other.push(e.message);
+        return;
+      }
       mark(form, field, id, e);
     });
     show(status, "error", [answer.message].concat(other).join(" "));

@@ -61,6 +61,7 @@ const (
 	Consent       Key = "consent_required"
 	EmailNotASCII Key = "email_not_ascii"
 	EmailTooLong  Key = "email_too_long"
+	Empty         Key = "empty"
 
 	// Abuse protection (codes from package abuse).
 	TooManyLinks    Key = "too_many_links"
@@ -84,6 +85,8 @@ const (
 	Unsupported   Key = "unsupported"
 	TooLarge      Key = "too_large"
 	UnknownForm   Key = "unknown_form"
+	NoFileUploads Key = "no_file_uploads"
+	NestedValue   Key = "nested_value"
 	NotAllowed    Key = "not_allowed"
 	OriginRefused Key = "origin_refused"
 	Unavailable   Key = "unavailable"
@@ -125,6 +128,7 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	EmailTooLong:  {"E-postadressen er for lang (høyst 64 tegn foran @ og 254 i alt).", "The email address is too long (at most 64 characters before the @ and 254 in all)."},
 	BadName:       {"Et feltnavn er tomt, for langt eller har ugyldige tegn (høyst %d tegn).", "A field name is empty, too long or has invalid characters (at most %d characters)."},
 
+	Empty:   {"Skjemaet er tomt. Fyll ut feltene og send igjen.", "The form is empty. Fill in the fields and send again."},
 	Consent: {"Du må samtykke for å sende skjemaet.", "You must give your consent to send this form."},
 
 	TooManyLinks:    {"Meldingen har for mange lenker (høyst %d).", "The message has too many links (at most %d)."},
@@ -148,6 +152,8 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	Unsupported:   {"Skjemaet må sendes som JSON, URL-koding eller multipart/form-data.", "The form must be sent as JSON, URL-encoded or multipart/form-data."},
 	TooLarge:      {"Meldingen er for stor (høyst %d byte).", "The message is too large (at most %d bytes)."},
 	UnknownForm:   {"Skjemaet finnes ikke.", "This form does not exist."},
+	NoFileUploads: {"Skjemaet tar ikke imot filer.", "This form does not accept files."},
+	NestedValue:   {"Feltverdiene må være tekst, tall, sann/usann eller lister av dem.", "Field values must be text, numbers, true/false or lists of them."},
 	NotAllowed:    {"Metoden er ikke tillatt her.", "Method not allowed."},
 	OriginRefused: {"Dette nettstedet har ikke lov til å sende til skjemaet.", "This site is not allowed to post to this form."},
 	Unavailable:   {"Meldingen kunne ikke tas imot akkurat nå. Prøv igjen om litt.", "Your message could not be received right now. Please try again shortly."},

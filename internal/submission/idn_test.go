@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 
@@ -58,29 +57,32 @@ func TestReplyAddressSESCanSendTo(t *testing.T) {
 }
 
 // An erasure asked for in either spelling finds every copy: both give one
-// lookup key, and LookupKeys adds the key copies stored before the
-// conversion carry (the Unicode spelling, lower-cased).
+// lookup key (keyed and legacy alike), and PreIDNALookupKey gives the key
+// copies stored before the conversion carry (the Unicode spelling's plain
+// hash).
 func TestLookupKeyIsOneForEverySpelling(t *testing.T) {
-	key := submission.LookupKey("kari@xn--blgen-vua.no")
-	for _, a := range []string{"kari@bølgen.no", "Kari@Bølgen.NO", " KARI@XN--BLGEN-VUA.NO ", "Kari <kari@bølgen.no>"} {
-		if got := submission.LookupKey(a); got != key {
-			t.Errorf("LookupKey(%q) differs from that of kari@xn--blgen-vua.no", a)
-		}
+	keys, err := submission.NewLookupKeys(strings.Repeat("k", 64))
+	if err != nil {
+		t.Fatal(err)
 	}
+	key, legacy := keys.Key("kari@xn--blgen-vua.no"), submission.LegacyLookupKey("kari@xn--blgen-vua.no")
 	sum := sha256.Sum256([]byte("kari@bølgen.no"))
-	legacy := hex.EncodeToString(sum[:])
-	for _, a := range []string{"kari@bølgen.no", "kari@xn--blgen-vua.no", "KARI@Bølgen.no"} {
-		if got := submission.LookupKeys(a); !slices.Equal(got, []string{key, legacy}) {
-			t.Errorf("LookupKeys(%q) = %q, want the key and the pre-conversion key", a, got)
+	preIDNA := hex.EncodeToString(sum[:])
+	for _, a := range []string{"kari@bølgen.no", "Kari@Bølgen.NO", " KARI@XN--BLGEN-VUA.NO ", "Kari <kari@bølgen.no>"} {
+		if keys.Key(a) != key || submission.LegacyLookupKey(a) != legacy {
+			t.Errorf("the keys of %q differ from those of kari@xn--blgen-vua.no", a)
+		}
+		if got := submission.PreIDNALookupKey(a); got != preIDNA {
+			t.Errorf("PreIDNALookupKey(%q) = %q, want sha256(kari@bølgen.no)", a, got)
 		}
 	}
-	if got := submission.LookupKeys("kari@example.no"); !slices.Equal(got, []string{submission.LookupKey("kari@example.no")}) {
-		t.Errorf("LookupKeys of an ASCII address = %q", got)
+	if got := submission.PreIDNALookupKey("kari@example.no"); got != "" {
+		t.Errorf("PreIDNALookupKey of an ASCII address = %q", got)
 	}
 	// An address accepted before it was refused keeps its old key.
 	old := sha256.Sum256([]byte("kåre@example.no"))
-	if got := submission.LookupKeys("Kåre@example.no"); !slices.Equal(got, []string{hex.EncodeToString(old[:])}) {
-		t.Errorf("LookupKeys(kåre) = %q", got)
+	if got := submission.LegacyLookupKey("Kåre@example.no"); got != hex.EncodeToString(old[:]) {
+		t.Errorf("LegacyLookupKey(kåre) = %q", got)
 	}
 }
 

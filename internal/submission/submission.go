@@ -5,12 +5,8 @@ package submission
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"time"
-
-	"github.com/opt-e/kontakt/internal/hostname"
 )
 
 // Field is one submitted name/value pair. Order is kept as the visitor's
@@ -52,51 +48,10 @@ type Consent struct {
 	At            time.Time
 }
 
-// NewID returns a random, URL-safe submission id.
+// IDLength is the length of every id NewID makes (rand.Text's 26
+// characters): the template's IAM conditions tell submission ids from the
+// table's other items by it (see template.yaml, SubmitFunction).
+const IDLength = 26
+
+// NewID returns a random, URL-safe submission id of IDLength characters.
 func NewID() string { return strings.ToLower(rand.Text()) }
-
-// LookupKey is the indexed key that erasure uses to find every copy for an
-// address. Submit and erase must normalise the same way, so both call this:
-// the address as ParseReplyTo gives it (an internationalised domain in
-// punycode), in lower case, so that "Kari@Bølgen.no" and
-// "kari@xn--blgen-vua.no" are one key. It is a hash so that the index,
-// which is copied to every partition of the GSI, does not hold the address
-// in clear.
-func LookupKey(address string) string {
-	a := strings.TrimSpace(address)
-	if n, code := ParseReplyTo(a); code == "" {
-		a = n
-	}
-	return hashKey(strings.ToLower(a))
-}
-
-// LookupKeys returns every key copies for address may be stored under: its
-// LookupKey first and, when its domain is internationalised, the key of the
-// domain's Unicode spelling, which is how copies were keyed before
-// addresses were converted to ASCII (lower-cased, as typed in NFC). Those
-// copies are personal data until they expire, so erasure looks for both.
-func LookupKeys(address string) []string {
-	key := LookupKey(address)
-	if key == "" {
-		return nil
-	}
-	keys := []string{key}
-	a, code := ParseReplyTo(strings.TrimSpace(address))
-	if code != "" {
-		return keys
-	}
-	at := strings.LastIndexByte(a, '@')
-	legacy := hashKey(strings.ToLower(a[:at]) + "@" + hostname.Unicode(a[at+1:]))
-	if legacy != key {
-		keys = append(keys, legacy)
-	}
-	return keys
-}
-
-func hashKey(a string) string {
-	if a == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(a))
-	return hex.EncodeToString(sum[:])
-}

@@ -24,6 +24,7 @@ const (
 	CodeBadRedirect   = "bad_redirect"
 	CodeBadName       = "bad_name"
 	CodeConsent       = "consent_required"
+	CodeEmpty         = "empty"
 	// CodeEmailNotASCII: SES sends only to 7-bit ASCII addresses, and an
 	// address with other letters before the @ has no ASCII spelling.
 	CodeEmailNotASCII = "email_not_ascii"
@@ -190,6 +191,11 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 	if ins.Next != "" && !RedirectAllowed(form, ins.Next) {
 		add(fieldNext, CodeBadRedirect, 0)
 	}
+	if len(problems) == 0 && !anyValue(content) {
+		// Nothing for staff to read (Formspree's EMPTY); a form's missing
+		// required fields say more, so this is only when none are.
+		add(FormProblem, CodeEmpty, 0)
+	}
 	if len(problems) > 0 {
 		return nil, ins, &ValidationError{Problems: problems}
 	}
@@ -331,6 +337,15 @@ func dropFields(fields []Field, names []string) []Field {
 func hasProblem(ps []Problem, field string) bool {
 	for _, p := range ps {
 		if p.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+func anyValue(fields []Field) bool {
+	for _, f := range fields {
+		if strings.TrimSpace(f.Value) != "" {
 			return true
 		}
 	}

@@ -159,7 +159,7 @@ func start() (stop func(), err error) {
 	mux := http.NewServeMux()
 	apigw.Mount(mux, submit.Handle, 10*time.Second, routes...)
 	serve(apiLn, calls.wrap(gateway(mux)))
-	pages, err := sitePages()
+	pages, err := sitePages(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -176,8 +176,10 @@ func start() (stop func(), err error) {
 }
 
 // sitePages serves a web developer's pages: /form.html?mode=plain|fetch|script
-// (with next=1 a hidden _next to /thanks.html) and the thank-you page.
-func sitePages() (http.Handler, error) {
+// (with next=1 a hidden _next to /thanks.html), the thank-you page, and the
+// pages written for Formspree's clients (formspreePages); dir is for what
+// is built once.
+func sitePages(dir string) (http.Handler, error) {
 	form, err := template.ParseFiles(filepath.Join("testdata", "form.html"))
 	if err != nil {
 		return nil, err
@@ -204,6 +206,9 @@ func sitePages() (http.Handler, error) {
 	mux.HandleFunc("GET /thanks.html", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, filepath.Join("testdata", "thanks.html"))
 	})
+	if err := formspreePages(mux, dir); err != nil {
+		return nil, err
+	}
 	return mux, nil
 }
 
