@@ -36,6 +36,9 @@ const (
 	AttrPending       = "pending"
 	AttrNextAttemptAt = "next_attempt_at"
 	AttrConsent       = "consent"
+	// AttrReason says why a pending copy was not emailed by the submit
+	// function when that was by design: ReasonHeld.
+	AttrReason = "reason"
 	// TTLAttribute holds epoch seconds; DynamoDB deletes the item some time
 	// (typically days) after it passes, so reads must filter on it too.
 	TTLAttribute = "expires_at"
@@ -50,6 +53,12 @@ const (
 	StatusPending  = "pending"
 	StatusSent     = "sent"
 	pendingShard   = "p"
+	// heldShard is the pending index's partition for held copies (the
+	// form's ceiling was reached): the redrive function releases them at
+	// its own pace, apart from the copies whose email failed.
+	heldShard = "h"
+	// ReasonHeld: stored over the form's ceiling and not emailed yet.
+	ReasonHeld = "held"
 )
 
 // StatusFailed: the email was given up (a permanent SES error or too many
@@ -120,7 +129,7 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 	// allocated one by one: building the item was the handler's largest
 	// source of allocations (README, "Performance").
 	var (
-		strs = make([]types.AttributeValueMemberS, 0, 12+2*len(s.Fields))
+		strs = make([]types.AttributeValueMemberS, 0, 13+2*len(s.Fields))
 		maps = make([]types.AttributeValueMemberM, 0, len(s.Fields)+1)
 	)
 	str := func(v string) types.AttributeValue {
@@ -131,7 +140,13 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 	if s.Consent != nil {
 		consentAt = s.Consent.At.Unix()
 	}
-	numbers := nums(s.ReceivedAt.Unix(), s.ExpiresAt.Unix(), 1, s.ReceivedAt.Add(FirstRetryDelay).Unix(), consentAt)
+	next, shard, attempts := s.ReceivedAt.Add(FirstRetryDelay), pendingShard, int64(1)
+	if s.Held {
+		// Nobody is sending it: due at once, in the order it came, with no
+		// attempt made.
+		next, shard, attempts = s.ReceivedAt, heldShard, 0
+	}
+	numbers := nums(s.ReceivedAt.Unix(), s.ExpiresAt.Unix(), attempts, next.Unix(), consentAt)
 	number := func(i int) types.AttributeValue { return &numbers[i] }
 
 	fields := make([]types.AttributeValue, len(s.Fields))
@@ -140,7 +155,7 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 		fields[i] = &maps[len(maps)-1]
 	}
 	size := 10 // the attributes every item has, then the optional ones
-	for _, optional := range []bool{s.Language != "", s.Subject != "", s.Consent != nil, s.ReplyTo != "" /* reply_to */, s.ReplyTo != "" /* lookup_key */} {
+	for _, optional := range []bool{s.Language != "", s.Subject != "", s.Consent != nil, s.ReplyTo != "" /* reply_to */, s.ReplyTo != "" /* lookup_key */, s.Held} {
 		if optional {
 			size++
 		}
@@ -154,8 +169,11 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 	item[AttrFields] = &types.AttributeValueMemberL{Value: fields}
 	item[AttrStatus] = str(StatusPending)
 	item[AttrAttempts] = number(2)
-	item[AttrPending] = str(pendingShard)
+	item[AttrPending] = str(shard)
 	item[AttrNextAttemptAt] = number(3)
+	if s.Held {
+		item[AttrReason] = str(ReasonHeld)
+	}
 	if s.Language != "" {
 		item[AttrLanguage] = str(s.Language)
 	}
@@ -257,6 +275,8 @@ type Copy struct {
 	Attempts   int
 	LastError  string
 	LookupKey  string
+	// Reason is ReasonHeld while the copy waits to be released, or "".
+	Reason string
 }
 
 // Get reads one copy, or nil when there is none or it has expired (TTL
@@ -311,6 +331,7 @@ func Decode(item map[string]types.AttributeValue) *Copy {
 	c.Attempts = number(item[AttrAttempts])
 	c.LastError = str(item[AttrLastError])
 	c.LookupKey = str(item[AttrLookupKey])
+	c.Reason = str(item[AttrReason])
 	return c
 }
 
