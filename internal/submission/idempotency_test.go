@@ -481,7 +481,11 @@ func TestKeyReusedWithOtherContentIsRefused(t *testing.T) {
 	for _, other := range []*submission.Submission{
 		post("two", "k", "message", "Hei igjen"),
 		post("three", "k", "message", "Hei", "phone", "12345678"),
-		func() *submission.Submission { s := post("four", "k", "message", "Hei"); s.ReplyTo = "ola@example.no"; return s }(),
+		func() *submission.Submission {
+			s := post("four", "k", "message", "Hei")
+			s.ReplyTo = "ola@example.no"
+			return s
+		}(),
 	} {
 		o, err := e.svc.Accept(context.Background(), idemForm, other, nil)
 		if !errors.Is(err, submission.ErrKeyReused) || o != 0 {
@@ -553,8 +557,16 @@ func TestContentFingerprint(t *testing.T) {
 	}
 	for name, s := range map[string]*submission.Submission{
 		"field value": post("", "k", "name", "Kari Nordmann", "message", "Hei!"),
-		"reply-to":    func() *submission.Submission { s := post("", "k", "name", "Kari Nordmann", "message", "Hei"); s.ReplyTo = ""; return s }(),
-		"subject":     func() *submission.Submission { s := post("", "k", "name", "Kari Nordmann", "message", "Hei"); s.Subject = "x"; return s }(),
+		"reply-to": func() *submission.Submission {
+			s := post("", "k", "name", "Kari Nordmann", "message", "Hei")
+			s.ReplyTo = ""
+			return s
+		}(),
+		"subject": func() *submission.Submission {
+			s := post("", "k", "name", "Kari Nordmann", "message", "Hei")
+			s.Subject = "x"
+			return s
+		}(),
 	} {
 		if submission.ContentFingerprint("contact", s) == fp {
 			t.Errorf("%s: same fingerprint", name)
