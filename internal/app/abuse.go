@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
@@ -40,9 +42,11 @@ func guard(ctx context.Context, cfg *config.Config, sr secretReader, db dynamo.A
 		Counter:        &dynamo.RateCounter{Client: db, Table: cfg.Table},
 		IPKey:          ipKey,
 		CounterTimeout: abuse.DefaultCounterTimeout,
-		Metrics:        &metrics.EMF{W: os.Stdout},
-		Log:            log,
-		Now:            time.Now,
+		// The function's name is the held-post metric's dimension, as the
+		// template's SubmissionsHeldAlarm watches it.
+		Metrics: &metrics.EMF{W: os.Stdout, Function: lambdacontext.FunctionName},
+		Log:     log,
+		Now:     time.Now,
 	}
 	for i, f := range cfg.Forms {
 		c := f.Abuse.Captcha

@@ -53,6 +53,7 @@ func Submit(ctx context.Context, cfg *config.Config, awsCfg aws.Config, log *slo
 func Redrive(cfg *config.Redrive, awsCfg aws.Config, log *slog.Logger, metricsOut io.Writer, function string) *redrive.Service {
 	settings := redrive.DefaultSettings
 	settings.MaxAttempts = cfg.MaxAttempts
+	settings.Release = cfg.Release
 	return &redrive.Service{
 		Store:    &dynamo.Redrive{Client: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table},
 		Mailer:   &ses.Mailer{Client: sesapi.NewFromConfig(awsCfg), ConfigurationSet: cfg.ConfigurationSet},

@@ -26,6 +26,9 @@ type requestError struct {
 	// detail is English, for developers reading the JSON; it never echoes
 	// submitted content.
 	detail string
+	// code, when set, is the JSON answer's error (a stable code clients
+	// may switch on) and detail goes into the entry of errors[] it gets.
+	code string
 }
 
 func (e *requestError) Error() string { return e.detail }

@@ -40,6 +40,10 @@ type Handler struct {
 	NewID func() string
 }
 
+// CodeKeyReused is the JSON error (and errors[].code) of a post whose
+// Idempotency-Key came with another message before.
+const CodeKeyReused = "idempotency_key_reused"
+
 // RetryAfterSeconds is what a visitor is told to wait when nothing could be
 // accepted.
 const RetryAfterSeconds = "30"
@@ -126,6 +130,7 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		Consent:    ins.Consent,
 
 		IdempotencyKey: key,
+		Source:         h.Guard.SourceKey(r.ev.RequestContext.HTTP.SourceIP),
 	}
 	if s.Consent != nil {
 		s.Consent.At = now
@@ -138,6 +143,13 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 	var refusal *abuse.Refusal
 	if errors.As(err, &refusal) {
 		return r.refused(refusal)
+	}
+	if errors.Is(err, submission.ErrKeyReused) {
+		// Never the first post's answer: that would tell this visitor their
+		// message was sent when it was not.
+		r.outcome = "idempotency_key_reused"
+		return r.fail(&requestError{status: 422, key: i18n.KeyReused, code: CodeKeyReused,
+			detail: "this Idempotency-Key was used for a different message; send again with a new key (one per message)"})
 	}
 	if err != nil {
 		r.outcome = "unavailable"

@@ -109,6 +109,12 @@ func (r *request) fail(err error) events.APIGatewayV2HTTPResponse {
 		status = re.status
 		body.Error = re.detail
 		body.Message = i18n.Text(r.lang, re.key, re.limit)
+		if re.code != "" {
+			body.Error = re.code
+			if r.json { // the page says it once, in the message
+				body.Errors = []problemJSON{{Field: submission.FormProblem, Code: re.code, Message: body.Message}}
+			}
+		}
 	}
 	if r.json {
 		return r.jsonResponse(status, body)
