@@ -7,10 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
-	"github.com/opt-e/kontakt/internal/async"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
@@ -132,30 +130,14 @@ func contentParts(part func(string), s *Submission) {
 // hashParts hashes the length-prefixed parts that write gives it (so that
 // ("ab","c") and ("a","bc") differ) into prefix and hex SHA-256.
 func hashParts(prefix byte, write func(part func(string))) string {
-	// The parts go into one pooled buffer hashed at once: written to a
-	// hash.Hash one by one, each was first copied to the heap.
-	bp := keyBuffers.Get().(*[]byte)
-	b := (*bp)[:0]
+	var b []byte
 	write(func(v string) {
 		b = binary.BigEndian.AppendUint64(b, uint64(len(v)))
 		b = append(b, v...)
 	})
 	sum := sha256.Sum256(b)
-	if cap(b) <= maxPooledKeyBuffer {
-		*bp = b
-		keyBuffers.Put(bp)
-	}
-	var out [1 + 2*sha256.Size]byte
-	out[0] = prefix
-	hex.Encode(out[1:], sum[:])
-	return string(out[:])
+	return string(prefix) + hex.EncodeToString(sum[:])
 }
-
-// keyBuffers hold MarkerKey's input; one that grew past
-// maxPooledKeyBuffer (a very long post) is left to the collector.
-var keyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
-const maxPooledKeyBuffer = 64 << 10
 
 // maxReserveTries bounds the loop when the first request gives its marker
 // up (it failed) while a repeat waits: the repeat then tries to take it.
@@ -182,12 +164,12 @@ func (svc *Service) acceptOnce(ctx context.Context, form *config.Form, s *Submis
 		err   error
 	}
 	reserved := make(chan reservation, 1)
-	async.Go(func() {
+	go func() {
 		c, cancel := svc.budget(ctx, svc.Timeouts.Marker)
 		defer cancel()
 		first, err := svc.Markers.Reserve(c, key, s.ID, content, svc.Now(), hold, svc.Idempotency.Stale)
 		reserved <- reservation{first, err}
-	})
+	}()
 	held, gateErr := gate.decide(ctx)
 	r := <-reserved
 	switch {

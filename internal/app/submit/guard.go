@@ -1,11 +1,11 @@
-package app
+package submit
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -25,7 +25,7 @@ type secretReader interface {
 // every form's captcha secret once, now (at init), with a deadline each, so
 // that a missing secret or permission stops the function at start-up
 // instead of failing visitors one by one.
-func guard(ctx context.Context, cfg *config.Config, sr secretReader, db dynamo.API, log *slog.Logger) (*abuse.Guard, error) {
+func guard(ctx context.Context, cfg *config.Config, sr secretReader, db dynamo.API, log *slog.Logger, metricsOut io.Writer) (*abuse.Guard, error) {
 	if cfg.SecretID == "" {
 		return nil, &config.Error{Key: config.EnvSecretID, Reason: "is not set; it names the generated secret that keys form tokens and hashed IPs"}
 	}
@@ -44,7 +44,7 @@ func guard(ctx context.Context, cfg *config.Config, sr secretReader, db dynamo.A
 		CounterTimeout: abuse.DefaultCounterTimeout,
 		// The function's name is the held-post metric's dimension, as the
 		// template's SubmissionsHeldAlarm watches it.
-		Metrics: &metrics.EMF{W: os.Stdout, Function: lambdacontext.FunctionName},
+		Metrics: &metrics.EMF{W: metricsOut, Function: lambdacontext.FunctionName},
 		Log:     log,
 		Now:     time.Now,
 	}
