@@ -216,7 +216,13 @@ type floodStore struct {
 }
 
 func (st *floodStore) Save(_ context.Context, s *submission.Submission) error {
-	item := dynamo.Item(s)
+	lookup := ""
+	if s.ReplyTo != "" {
+		// The keyed lookup key has the plain one's size, which is all the
+		// write units see.
+		lookup = submission.LegacyLookupKey(s.ReplyTo)
+	}
+	item := dynamo.Item(s, lookup)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.items == nil {
