@@ -79,6 +79,7 @@ func integration(t *testing.T) {
 	if env == nil {
 		t.Skip("browser test (not run with -short)")
 	}
+	testenv.SkipOnMoto(t)
 }
 
 func listen() (net.Listener, int, error) {
