@@ -1,5 +1,5 @@
 // Command erase enqueues an erasure request on the local stack's queue
-// (`make erase EMAIL=...`), the same message the README's AWS CLI line sends
+// (`make erase EMAIL=...`), the same message the AWS CLI line in docs/operators.md sends
 // in production. It reads the queue URL from .dev/stack.json.
 package main
 
