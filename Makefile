@@ -96,6 +96,8 @@ tools:
 AWS_SUITES ?= ./internal/app/ ./test/e2e/
 test-aws: ## the integration and end-to-end tests against moto, a stricter AWS implementation
 	@infra/ensure-tools.sh moto
+	@out="$$($(GO) test -count=1 -v -run '^TestMotoSkipsExist$$' ./infra/harness/testenv/)" || { echo "$$out"; exit 1; }; \
+	  grep -o 'skipped on moto: .*' <<< "$$out" || true
 	KONTAKT_TEST_AWS=moto $(GO) test -race -count=1 $(AWS_SUITES)
 
 bench: ## every performance figure in one run: a table, and .bench/results.json

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -41,6 +42,15 @@ func TestMotoSkipsExist(t *testing.T) {
 		if !found {
 			t.Errorf("%s: no test %s in a package directory named %s", name, top, pkg)
 		}
+	}
+	// make test-aws runs this first with -v: the list, with reasons, in its output.
+	names := make([]string, 0, len(motoSkips))
+	for name := range motoSkips {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t.Logf("skipped on moto: %s: %s", name, motoSkips[name])
 	}
 }
 
