@@ -88,13 +88,13 @@ test: tools lint validate ## lint, validate, then every test (benchmarks once ea
 tools:
 	@infra/ensure-tools.sh node chromium
 
-# The integration and end-to-end suites against moto_server (moto 5.2.1),
+# The integration, end-to-end and browser suites against moto_server (moto 5.2.1),
 # which enforces much of what real AWS enforces and the npm emulators do
 # not: expression rules, item size, unverified senders, recipient limits.
 # The tests moto cannot run are skipped by name, with the reason, in
 # infra/harness/testenv/moto.go.
-AWS_SUITES ?= ./internal/app/ ./test/e2e/
-test-aws: ## the integration and end-to-end tests against moto, a stricter AWS implementation
+AWS_SUITES ?= ./internal/app/ ./test/e2e/ ./test/browser/
+test-aws: ## the integration, end-to-end and browser tests against moto, a stricter AWS implementation
 	@infra/ensure-tools.sh moto
 	@out="$$($(GO) test -count=1 -v -run '^TestMotoSkipsExist$$' ./infra/harness/testenv/)" || { echo "$$out"; exit 1; }; \
 	  grep -o 'skipped on moto: .*' <<< "$$out" || true
