@@ -30,6 +30,7 @@ import (
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/submission"
 )
 
 // TableLogicalID is the table's logical id in template.yaml.
@@ -50,8 +51,11 @@ type Env struct {
 	// SecretID is the ARN of the stand-in for the template's generated
 	// secret (config.EnvSecretID).
 	SecretID string
-	AWS      aws.Config
-	restore  func()
+	// Secret is its value, for tests that must compute what the functions
+	// derive from it (LookupKeys).
+	Secret  string
+	AWS     aws.Config
+	restore func()
 }
 
 // Options choose ports (0 = any free loopback port) and which emulators run.
@@ -103,11 +107,14 @@ func Start(ctx context.Context, opt Options) (*Env, error) {
 		}
 	}
 	// What GenerateSecretString makes in the template: 64 letters and digits.
-	for id, arn := range map[string]*string{SecretLogicalID: &e.SecretID, TokenSecretID: new(string)} {
-		if *arn, err = e.PutSecret(ctx, id, rand.Text()+rand.Text()+rand.Text()[:12]); err != nil {
-			e.Stop()
-			return nil, err
-		}
+	e.Secret = rand.Text() + rand.Text() + rand.Text()[:12]
+	if e.SecretID, err = e.PutSecret(ctx, SecretLogicalID, e.Secret); err != nil {
+		e.Stop()
+		return nil, err
+	}
+	if _, err = e.PutSecret(ctx, TokenSecretID, rand.Text()+rand.Text()+rand.Text()[:12]); err != nil {
+		e.Stop()
+		return nil, err
 	}
 	if e.Table, err = e.CreateTable(ctx); err != nil {
 		e.Stop()
@@ -183,6 +190,16 @@ func (e *Env) FunctionVars() map[string]string {
 		config.EnvTokenSecret:          TokenSecretID,
 		config.EnvTokenLifetimeHours:   "24",
 	}
+}
+
+// LookupKeys are the lookup keys the functions on this stack derive from
+// the generated secret.
+func (e *Env) LookupKeys() *submission.LookupKeys {
+	k, err := submission.NewLookupKeys(e.Secret)
+	if err != nil {
+		panic(err) // Start made the secret; it is long enough
+	}
+	return k
 }
 
 // Stop stops the emulators and restores the environment.
