@@ -84,6 +84,7 @@ func integration(t *testing.T) {
 	if env == nil {
 		t.Skip("browser test (not run with -short)")
 	}
+	testenv.SkipOnMoto(t)
 }
 
 func listen() (net.Listener, int, error) {
