@@ -1,6 +1,7 @@
 # kontakt — build, run locally, test, deploy.
 #   make dev       the whole stack on loopback (emulators, API on :3000, demo page)
 #   make test      lint, unit, integration, end-to-end, browser and template tests
+#   make test-aws  the integration and end-to-end tests against moto (stricter AWS)
 #   make deploy    sam build && sam deploy (the first run asks its questions)
 #   make loadtest  5,000 submissions at concurrency 32 while SES fails, then redrive
 #   make fuzz      every fuzz target for FUZZTIME each
@@ -25,7 +26,7 @@ REGION ?=
 GUIDED ?=
 SAM_INSTALL_URL := https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html
 
-.PHONY: build build-hello bench dev deploy erase test lint unit validate tidy-check fmt-check clean loadtest fuzz requeue $(addprefix build-,$(FUNCTIONS))
+.PHONY: build build-hello bench dev deploy erase test test-aws tools lint unit validate tidy-check fmt-check clean loadtest fuzz requeue $(addprefix build-,$(FUNCTIONS))
 
 # `make` alone lists the targets, rather than building the first rule below
 # into /bootstrap.
@@ -78,8 +79,26 @@ requeue: ## put a failed copy back in the redrive queue: make requeue TABLE=<tab
 	$(GO) run ./infra/requeue -table '$(TABLE)' -id '$(ID)'
 
 # -bench . -benchtime=1x runs every benchmark once, so none can rot.
-test: lint validate ## lint, validate, then every test (benchmarks once each)
+test: tools lint validate ## lint, validate, then every test (benchmarks once each)
 	$(GO) test -race -count=1 -bench . -benchtime=1x ./...
+
+# What `make test` needs beyond Go: Node.js for the emulators and chromium
+# for the browser tests. Installed as root (as on CI), else named with the
+# one command that installs them, before anything runs.
+tools:
+	@infra/ensure-tools.sh node chromium
+
+# The integration, end-to-end and browser suites against moto_server (moto 5.2.1),
+# which enforces much of what real AWS enforces and the npm emulators do
+# not: expression rules, item size, unverified senders, recipient limits.
+# The tests moto cannot run are skipped by name, with the reason, in
+# infra/harness/testenv/moto.go.
+AWS_SUITES ?= ./internal/app/ ./test/e2e/ ./test/browser/
+test-aws: ## the integration, end-to-end and browser tests against moto, a stricter AWS implementation
+	@infra/ensure-tools.sh moto
+	@out="$$($(GO) test -count=1 -v -run '^TestMotoSkipsExist$$' ./infra/harness/testenv/)" || { echo "$$out"; exit 1; }; \
+	  grep -o 'skipped on moto: .*' <<< "$$out" || true
+	KONTAKT_TEST_AWS=moto $(GO) test -race -count=1 $(AWS_SUITES)
 
 bench: ## every performance figure in one run: a table, and .bench/results.json
 	$(GO) run ./infra/bench
@@ -102,7 +121,9 @@ tidy-check:
 validate: ## check the forms configuration and the SAM template without AWS
 	$(GO) run ./infra/validate -forms infra/dev/forms.json $(if $(wildcard $(FORMS_FILE)),-forms $(FORMS_FILE)) -template template.yaml
 
-unit: ## go test -short: tests that need the local stack skip, but the harness packages' own tests still start emulators
+# -short: every test that starts an emulator, a Lambda runtime or a
+# browser skips itself (testenv.Main starts no stack), so this needs Go only.
+unit: ## go test -short: the tests that need no emulator, browser or moto (Go only)
 	$(GO) test -race -short ./...
 
 # `make test` runs a small load (300 at 8, with -race); this is the full one.

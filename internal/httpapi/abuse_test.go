@@ -350,11 +350,14 @@ func TestRateLimitThroughTheHandler(t *testing.T) {
 	if r := send("198.51.100.8", ""); r.StatusCode != 200 {
 		t.Fatalf("another address: %d", r.StatusCode)
 	}
-	if r := send("198.51.100.9", ""); r.StatusCode != 429 {
-		t.Fatalf("over the form's ceiling: %d", r.StatusCode)
+	// Over the form's ceiling a new address is not refused: its post is
+	// held (stored, emailed later) and answered 202.
+	r = send("198.51.100.9", "")
+	if b := decode(t, r); r.StatusCode != 202 || b.Status != "queued" || !b.OK {
+		t.Fatalf("over the form's ceiling: %d %s, want 202 queued", r.StatusCode, r.Body)
 	}
-	if len(svc.got) != 3 {
-		t.Errorf("accepted %d, want 3", len(svc.got))
+	if len(svc.got) != 4 || !svc.got[3].Held || svc.got[2].Held {
+		t.Errorf("accepted %d, want 4 with only the last held", len(svc.got))
 	}
 	for _, ip := range []string{"198.51.100", "203.0.113"} {
 		if strings.Contains(logs.String(), ip) {

@@ -28,15 +28,18 @@ const (
 	CodeNestedValue       = "nested_value"
 	CodeMalformedBody     = "malformed_body"
 	CodeIdempotencyKey    = "idempotency_key_too_long"
-	CodeValidation        = "validation"
-	CodeRateLimited       = "rate_limited"
-	CodeCheckUnavailable  = "check_unavailable"
-	CodeUnavailable       = "unavailable"
-	CodeFormTokenOff      = "form_token_off"
-	CodeTokenInvalid      = "token_invalid"
-	CodeTokenExpired      = "token_expired"
-	CodeTokenUsed         = "token_used"
-	CodeInternal          = "internal"
+	// CodeKeyReused: the post's Idempotency-Key came with another message
+	// before; send again with a new key (one per message).
+	CodeKeyReused        = "idempotency_key_reused"
+	CodeValidation       = "validation"
+	CodeRateLimited      = "rate_limited"
+	CodeCheckUnavailable = "check_unavailable"
+	CodeUnavailable      = "unavailable"
+	CodeFormTokenOff     = "form_token_off"
+	CodeTokenInvalid     = "token_invalid"
+	CodeTokenExpired     = "token_expired"
+	CodeTokenUsed        = "token_used"
+	CodeInternal         = "internal"
 )
 
 // Formspree's form-level codes (@formspree/core keeps only these, and
@@ -71,6 +74,7 @@ var refusals = map[string]refusal{
 	CodeNestedValue:       {400, i18n.NestedValue, ""},
 	CodeMalformedBody:     {400, i18n.Malformed, ""},
 	CodeIdempotencyKey:    {400, i18n.Malformed, ""},
+	CodeKeyReused:         {422, i18n.KeyReused, ""},
 	CodeValidation:        {422, i18n.FixFields, ""},
 	CodeRateLimited:       {429, i18n.RateLimited, ""},
 	CodeCheckUnavailable:  {503, i18n.CheckFailed, ""},

@@ -49,10 +49,13 @@ type Guard interface {
 	// token, content) and returns the fields that are content.
 	Screen(form *config.Form, fields []submission.Field) *abuse.Screened
 	// Admit applies the rules that cost a call (rate limits, captcha); nil
-	// or an *abuse.Refusal.
+	// or an *abuse.Refusal, or submission.ErrHold over the form's ceiling.
 	Admit(ctx context.Context, form *config.Form, sc *abuse.Screened, sourceIP string) error
 	// IssueToken signs a form-age token for form; false when tokens are off.
 	IssueToken(form string, now time.Time) (string, bool)
+	// SourceKey is the keyed hash of a source address, for the duplicate
+	// window (submission.Submission.Source); never the address.
+	SourceKey(ip string) string
 }
 
 var _ Guard = (*abuse.Guard)(nil)
@@ -148,6 +151,7 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		Consent:    instructions.Consent,
 
 		IdempotencyKey: key,
+		Source:         h.guard().SourceKey(r.ev.RequestContext.HTTP.SourceIP),
 	}
 	if s.Consent != nil {
 		s.Consent.At = now
@@ -160,6 +164,12 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 	var refusal *abuse.Refusal
 	if errors.As(err, &refusal) {
 		return r.refused(refusal)
+	}
+	if errors.Is(err, submission.ErrKeyReused) {
+		// Never the first post's answer: that would tell this visitor their
+		// message was sent when it was not.
+		r.outcome = "idempotency_key_reused"
+		return r.fail(refuse(CodeKeyReused))
 	}
 	if err != nil {
 		r.outcome = "unavailable"

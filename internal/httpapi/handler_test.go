@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 
 	"log/slog"
 	"os"
@@ -27,10 +28,17 @@ type fakeService struct {
 	err     error
 }
 
-// Accept admits like the real service: nothing is accepted past a refusal.
+// Accept admits like the real service: nothing is accepted past a refusal,
+// and a held post is stored only.
 func (f *fakeService) Accept(ctx context.Context, _ *config.Form, s *submission.Submission, admit submission.Gate) (submission.Outcome, error) {
 	if admit != nil {
-		if err := admit(ctx); err != nil {
+		err := admit(ctx)
+		if errors.Is(err, submission.ErrHold) {
+			s.Held = true
+			f.got = append(f.got, s)
+			return submission.Stored, nil
+		}
+		if err != nil {
 			return 0, err
 		}
 	}

@@ -92,6 +92,8 @@ const (
 	Unavailable   Key = "unavailable"
 	FixFields     Key = "fix_fields"
 	InternalError Key = "internal_error"
+	// KeyReused: the post's idempotency key came with another message.
+	KeyReused Key = "idempotency_key_reused"
 
 	// Shown by the embeddable script (kontakt.js) while it sends, and when
 	// the browser could not reach kontakt or read its answer.
@@ -159,6 +161,8 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	Unavailable:   {"Meldingen kunne ikke tas imot akkurat nå. Prøv igjen om litt.", "Your message could not be received right now. Please try again shortly."},
 	FixFields:     {"Rett opp feltene som er merket, og send igjen.", "Please correct the marked fields and send again."},
 	InternalError: {"Noe gikk galt hos oss.", "Something went wrong on our side."},
+	KeyReused: {"Meldingen ble ikke sendt: den kom med en nøkkel som allerede er brukt for en annen melding. Last inn siden på nytt og send den igjen.",
+		"Your message was not sent: it came with a key already used for a different message. Reload the page and send it again."},
 
 	Sending:            {"Sender …", "Sending …"},
 	NetworkError:       {"Meldingen ble ikke sendt. Sjekk nettforbindelsen og prøv igjen.", "Your message was not sent. Check your connection and try again."},

@@ -65,7 +65,10 @@ type Instructions struct {
 	// caller, who knows the time).
 	Consent *Consent
 	// IdempotencyKey is the _idempotency_key field, for clients that cannot
-	// set the Idempotency-Key header (plain HTML forms).
+	// set the Idempotency-Key header without a CORS preflight: kontakt.js
+	// sends a random one per filled-in form this way. The key must be made
+	// per message: a value written into a page would be shared by every
+	// visitor (see ErrKeyReused).
 	IdempotencyKey string
 }
 

@@ -74,6 +74,7 @@ func TestLoad(t *testing.T) {
 	if env == nil {
 		t.Skip("load test (not run with -short)")
 	}
+	testenv.SkipOnMoto(t)
 	n, conc := *submissions, *concurrency
 	ctx := context.Background()
 	table, err := env.NewTable(ctx, "-load")

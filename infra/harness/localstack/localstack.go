@@ -45,6 +45,11 @@ type Options struct {
 	// Log receives the emulators' output, each line prefixed with the
 	// emulator's name. May be nil.
 	Log io.Writer
+	// Moto serves every service from one moto_server (StartMoto) instead
+	// of the npm emulators and the Secrets Manager stand-in: the stricter
+	// implementation `make test-aws` runs the suites against. The other
+	// fields but Log are ignored; moto listens on DynamoPort (0: any).
+	Moto bool
 }
 
 // Stack is a set of running emulators. URLs are empty for emulators that
@@ -53,6 +58,9 @@ type Stack struct {
 	DynamoURL, SESURL, SQSURL string
 	// Secrets is the Secrets Manager stand-in, when started.
 	Secrets *Secrets
+	// Moto serves every URL above when Options.Moto was set; Secrets is
+	// then nil and secrets are created through the SDK.
+	Moto *Moto
 
 	procs []*proc
 }
@@ -97,6 +105,13 @@ var (
 // ctx bounds the startup only; the emulators run until Stop. If any fails
 // to start, the others are stopped and the error includes its output.
 func Start(ctx context.Context, opt Options) (*Stack, error) {
+	if opt.Moto {
+		m, err := StartMoto(ctx, opt.DynamoPort, opt.Log)
+		if err != nil {
+			return nil, err
+		}
+		return &Stack{DynamoURL: m.URL, SESURL: m.URL, SQSURL: m.URL, Moto: m}, nil
+	}
 	infra, err := findInfra(opt.InfraDir)
 	if err != nil {
 		return nil, err
@@ -182,6 +197,7 @@ func (s *Stack) Stop() {
 	}
 	s.procs = nil
 	s.Secrets.Close()
+	s.Moto.Stop()
 }
 
 // Env returns the variables that point the AWS SDK at the started
@@ -207,6 +223,9 @@ func (s *Stack) Env() []string {
 }
 
 func (s *Stack) secretsURL() string {
+	if s.Moto != nil {
+		return s.Moto.URL
+	}
 	if s.Secrets == nil {
 		return ""
 	}
