@@ -93,6 +93,18 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 		{"underscore required field", nil, `{"forms":[{"id":"a","required_fields":["_next"]}]}`, "required_fields[0]"},
 		{"sender in file", nil, `{"sender":"x@example.no","forms":[{"id":"a"}]}`, "sender"},
 		{"missing file", map[string]string{config.EnvFormsFile: "/nonexistent/forms.json"}, "", config.EnvFormsFile},
+		// Consents by purpose.
+		{"consent field is an instruction", nil, `{"forms":[{"id":"a","policy_version":"1","consents":[{"purpose":"marketing","field":"_m"}]}]}`, "consents[0].field"},
+		{"consent depends on an unknown field", nil, `{"forms":[{"id":"a","policy_version":"1","consents":[{"purpose":"marketing","field":"m","fields":[""]}]}]}`, "consents[0].fields[0]"},
+		{"consent depends on another checkbox", nil, `{"forms":[{"id":"a","policy_version":"1","consents":[{"purpose":"marketing","field":"m"},{"purpose":"optional_details","field":"d","fields":["m"]}]}]}`, "consents[1].fields[0]"},
+		{"consent field used twice", nil, `{"forms":[{"id":"a","policy_version":"1","consents":[{"purpose":"marketing","field":"m"},{"purpose":"optional_details","field":"m"}]}]}`, "consents[1].field"},
+		{"purpose asked twice", nil, `{"forms":[{"id":"a","policy_version":"1","consents":[{"purpose":"marketing","field":"m"},{"purpose":"marketing","field":"n"}]}]}`, "consents[1].purpose"},
+		{"bad purpose", nil, `{"forms":[{"id":"a","policy_version":"1","consents":[{"purpose":"Marketing!","field":"m"}]}]}`, "consents[0].purpose"},
+		{"consent without policy version", nil, `{"forms":[{"id":"a","consents":[{"purpose":"marketing","field":"m"}]}]}`, "consents[0].policy_version"},
+		{"dependent field required", nil, `{"forms":[{"id":"a","policy_version":"1","required_fields":["phone"],"consents":[{"purpose":"optional_details","field":"d","fields":["phone"]}]}]}`, "consents[0].fields[0]"},
+		{"both consent styles", nil, `{"forms":[{"id":"a","policy_version":"1","consent_field":"c","consents":[{"purpose":"marketing","field":"m"}]}]}`, "forms[0].consents"},
+		{"unknown consent key", nil, `{"forms":[{"id":"a","policy_version":"1","consents":[{"purpose":"marketing","field":"m","feilds":["x"]}]}]}`, "feilds"},
+		{"bad policy url", nil, `{"forms":[{"id":"a","privacy_policy_url":"personvern.html"}]}`, "privacy_policy_url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := base()
@@ -139,5 +151,35 @@ func TestFormIDs(t *testing.T) {
 		if (err == nil) != ok {
 			t.Errorf("id %q: err = %v, want ok=%v", id, err, ok)
 		}
+	}
+}
+
+// The single-consent keys keep working as one consent with the purpose
+// optional_details; consents by purpose take their version from the form
+// unless they name their own.
+func TestConsentRules(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "forms.json")
+	os.WriteFile(p, []byte(`{"forms":[
+		{"id":"old","policy_version":"2026-01","consent_field":"consent","consent_required":true,"consent_only_fields":["phone"]},
+		{"id":"new","policy_version":"2026-03","privacy_policy_url":"https://www.example.no/personvern","consents":[
+			{"purpose":"optional_details","field":"details_ok","fields":["phone","company"]},
+			{"purpose":"marketing","field":"marketing","policy_version":"2026-02"}]}]}`), 0o600)
+	e := base()
+	e[config.EnvFormsFile] = p
+	cfg, err := config.Load(env(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := cfg.Form("old").ConsentRules()
+	if len(old) != 1 || old[0].Purpose != config.PurposeOptionalDetails || old[0].Field != "consent" || !old[0].Required ||
+		len(old[0].Fields) != 1 || old[0].PolicyVersion != "2026-01" {
+		t.Errorf("single-consent keys map to %+v", old)
+	}
+	rules := cfg.Form("new").ConsentRules()
+	if len(rules) != 2 || rules[0].PolicyVersion != "2026-03" || rules[1].PolicyVersion != "2026-02" || rules[1].Purpose != config.PurposeMarketing {
+		t.Errorf("consents = %+v", rules)
+	}
+	if cfg.Form("contact") != nil || len(cfg.Form("new").ConsentRules()) != 2 {
+		t.Error("forms file not used")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -35,7 +36,10 @@ const (
 	AttrSentAt        = "sent_at"
 	AttrPending       = "pending"
 	AttrNextAttemptAt = "next_attempt_at"
-	AttrConsent       = "consent"
+	// AttrConsent is the one consent copies stored before consents by
+	// purpose carried; Decode still reads it.
+	AttrConsent  = "consent"
+	AttrConsents = "consents"
 	// TTLAttribute holds epoch seconds; DynamoDB deletes the item some time
 	// (typically days) after it passes, so reads must filter on it too.
 	TTLAttribute = "expires_at"
@@ -121,15 +125,16 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 	// source of allocations (README, "Performance").
 	var (
 		strs = make([]types.AttributeValueMemberS, 0, 12+2*len(s.Fields))
-		maps = make([]types.AttributeValueMemberM, 0, len(s.Fields)+1)
+		maps = make([]types.AttributeValueMemberM, 0, len(s.Fields)+len(s.Consents))
 	)
 	str := func(v string) types.AttributeValue {
 		strs = append(strs, types.AttributeValueMemberS{Value: v})
 		return &strs[len(strs)-1]
 	}
 	var consentAt int64
-	if s.Consent != nil {
-		consentAt = s.Consent.At.Unix()
+	if len(s.Consents) > 0 {
+		// Every answer of one submission is given at the same time.
+		consentAt = s.Consents[0].At.Unix()
 	}
 	numbers := nums(s.ReceivedAt.Unix(), s.ExpiresAt.Unix(), 1, s.ReceivedAt.Add(FirstRetryDelay).Unix(), consentAt)
 	number := func(i int) types.AttributeValue { return &numbers[i] }
@@ -140,7 +145,7 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 		fields[i] = &maps[len(maps)-1]
 	}
 	size := 10 // the attributes every item has, then the optional ones
-	for _, optional := range []bool{s.Language != "", s.Subject != "", s.Consent != nil, s.ReplyTo != "" /* reply_to */, s.ReplyTo != "" /* lookup_key */} {
+	for _, optional := range []bool{s.Language != "", s.Subject != "", len(s.Consents) > 0, s.ReplyTo != "" /* reply_to */, s.ReplyTo != "" /* lookup_key */} {
 		if optional {
 			size++
 		}
@@ -162,15 +167,20 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 	if s.Subject != "" {
 		item[AttrSubject] = str(s.Subject)
 	}
-	if c := s.Consent; c != nil {
-		maps = append(maps, types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
-			"field":          str(c.Field),
-			"value":          str(c.Value),
-			"given":          &types.AttributeValueMemberBOOL{Value: c.Given},
-			"policy_version": str(c.PolicyVersion),
-			"at":             number(4),
-		}})
-		item[AttrConsent] = &maps[len(maps)-1]
+	if len(s.Consents) > 0 {
+		list := make([]types.AttributeValue, len(s.Consents))
+		for i, c := range s.Consents {
+			maps = append(maps, types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+				"purpose":        str(c.Purpose),
+				"field":          str(c.Field),
+				"value":          str(c.Value),
+				"given":          &types.AttributeValueMemberBOOL{Value: c.Given},
+				"policy_version": str(c.PolicyVersion),
+				"at":             number(4),
+			}})
+			list[i] = &maps[len(maps)-1]
+		}
+		item[AttrConsents] = &types.AttributeValueMemberL{Value: list}
 	}
 	if s.ReplyTo != "" {
 		item[AttrReplyTo] = str(s.ReplyTo)
@@ -257,6 +267,9 @@ type Copy struct {
 	Attempts   int
 	LastError  string
 	LookupKey  string
+	// HeldUntil is when the copy's legal hold ends (zero when not held).
+	// A held copy has no expires_at: its TTL waits in held_expires_at.
+	HeldUntil time.Time
 }
 
 // Get reads one copy, or nil when there is none or it has expired (TTL
@@ -274,20 +287,33 @@ func (st *Store) Get(ctx context.Context, id string) (*Copy, error) {
 		return nil, nil
 	}
 	c := Decode(out.Item)
-	if !c.Submission.ExpiresAt.After(st.now()) {
+	if c.Expired(st.now()) {
 		return nil, nil
 	}
 	return c, nil
 }
 
-// Decode reads an item written by Item (and later updates).
+// Expired reports whether the copy is past its TTL and must look deleted.
+// A held copy (no expires_at) never is.
+func (c *Copy) Expired(now time.Time) bool {
+	return !c.Submission.ExpiresAt.IsZero() && !c.Submission.ExpiresAt.After(now)
+}
+
+// Decode reads an item written by Item (and later updates). A copy under a
+// legal hold has no expires_at: its ExpiresAt is zero and HeldUntil says
+// until when it is kept.
 func Decode(item map[string]types.AttributeValue) *Copy {
 	c := &Copy{}
 	s := &c.Submission
 	s.ID = str(item[AttrID])
 	s.FormID = str(item[AttrFormID])
 	s.ReceivedAt = time.Unix(int64(number(item[AttrReceivedAt])), 0).UTC()
-	s.ExpiresAt = time.Unix(int64(number(item[TTLAttribute])), 0).UTC()
+	if item[TTLAttribute] != nil {
+		s.ExpiresAt = time.Unix(int64(number(item[TTLAttribute])), 0).UTC()
+	}
+	if item[AttrHeldUntil] != nil {
+		c.HeldUntil = time.Unix(int64(number(item[AttrHeldUntil])), 0).UTC()
+	}
 	s.ReplyTo = str(item[AttrReplyTo])
 	s.Subject = str(item[AttrSubject])
 	s.Language = str(item[AttrLanguage])
@@ -298,20 +324,30 @@ func Decode(item map[string]types.AttributeValue) *Copy {
 			}
 		}
 	}
-	if m, ok := item[AttrConsent].(*types.AttributeValueMemberM); ok {
-		given, _ := m.Value["given"].(*types.AttributeValueMemberBOOL)
-		s.Consent = &submission.Consent{
-			Field: str(m.Value["field"]), Value: str(m.Value["value"]),
-			PolicyVersion: str(m.Value["policy_version"]),
-			At:            time.Unix(int64(number(m.Value["at"])), 0).UTC(),
-			Given:         given != nil && given.Value,
+	if l, ok := item[AttrConsents].(*types.AttributeValueMemberL); ok {
+		for _, v := range l.Value {
+			if m, ok := v.(*types.AttributeValueMemberM); ok {
+				s.Consents = append(s.Consents, decodeConsent(m, str(m.Value["purpose"])))
+			}
 		}
+	} else if m, ok := item[AttrConsent].(*types.AttributeValueMemberM); ok {
+		s.Consents = []submission.Consent{decodeConsent(m, config.PurposeOptionalDetails)}
 	}
 	c.Status = str(item[AttrStatus])
 	c.Attempts = number(item[AttrAttempts])
 	c.LastError = str(item[AttrLastError])
 	c.LookupKey = str(item[AttrLookupKey])
 	return c
+}
+
+func decodeConsent(m *types.AttributeValueMemberM, purpose string) submission.Consent {
+	given, _ := m.Value["given"].(*types.AttributeValueMemberBOOL)
+	return submission.Consent{
+		Purpose: purpose, Field: str(m.Value["field"]), Value: str(m.Value["value"]),
+		PolicyVersion: str(m.Value["policy_version"]),
+		At:            time.Unix(int64(number(m.Value["at"])), 0).UTC(),
+		Given:         given != nil && given.Value,
+	}
 }
 
 func (st *Store) now() time.Time {

@@ -123,12 +123,12 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		ReplyTo:    ins.ReplyTo,
 		Subject:    ins.Subject,
 		Language:   r.lang,
-		Consent:    ins.Consent,
+		Consents:   ins.Consents,
 
 		IdempotencyKey: key,
 	}
-	if s.Consent != nil {
-		s.Consent.At = now
+	for i := range s.Consents {
+		s.Consents[i].At = now
 	}
 	// The abuse rules that cost a call run inside Accept, alongside the
 	// idempotency check, and before anything is sent.

@@ -488,8 +488,8 @@ func TestConsent(t *testing.T) {
 			if len(s.Fields) != 1 || s.Fields[0].Name != "message" || s.ReplyTo != "" {
 				t.Errorf("%s: kept %+v, reply-to %q", body, s.Fields, s.ReplyTo)
 			}
-			if s.Consent == nil || s.Consent.Given || s.Consent.PolicyVersion != "2026-01" {
-				t.Errorf("%s: consent evidence %+v", body, s.Consent)
+			if len(s.Consents) != 1 || s.Consents[0].Given || s.Consents[0].PolicyVersion != "2026-01" || s.Consents[0].Purpose != "optional_details" {
+				t.Errorf("%s: consent evidence %+v", body, s.Consents)
 			}
 		}
 	})
@@ -502,7 +502,7 @@ func TestConsent(t *testing.T) {
 			t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
 		}
 		s := svc.got[0]
-		c := s.Consent
+		c := s.ConsentFor("optional_details")
 		if c == nil || !c.Given || c.Field != "consent" || c.Value != "on" || c.PolicyVersion != "2026-01" || !c.At.Equal(s.ReceivedAt) {
 			t.Fatalf("evidence = %+v", c)
 		}

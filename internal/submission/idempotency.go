@@ -90,7 +90,7 @@ func (idem Idempotency) MarkerKey(formID string, s *Submission) (string, time.Du
 		part(formID)
 		part(s.ReplyTo)
 		part(s.Subject)
-		if c := s.Consent; c != nil {
+		for _, c := range s.Consents {
 			part(c.Field)
 			part(c.Value)
 		}

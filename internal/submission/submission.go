@@ -32,17 +32,19 @@ type Submission struct {
 	// Subject is the visitor's _subject, a single line, or "".
 	Subject  string
 	Language string
-	// Consent is the evidence of the visitor's answer, when the form asks.
-	Consent *Consent
+	// Consents are the evidence of the visitor's answers, one per consent
+	// the form asks for, in the form's order.
+	Consents []Consent
 	// IdempotencyKey is the client's Idempotency-Key (header or
 	// _idempotency_key field), or "". Never stored in clear, never emailed.
 	IdempotencyKey string
 }
 
 // Consent is what the visitor agreed to, recorded with the copy and in the
-// staff email: the field and its value as sent, the policy version shown on
-// the form, and when.
+// staff email: the purpose, the field and its value as sent, the policy
+// version shown on the form, and when.
 type Consent struct {
+	Purpose       string
 	Field         string
 	Value         string
 	Given         bool
@@ -64,4 +66,14 @@ func LookupKey(address string) string {
 	}
 	sum := sha256.Sum256([]byte(a))
 	return hex.EncodeToString(sum[:])
+}
+
+// ConsentFor returns the evidence for purpose, or nil.
+func (s *Submission) ConsentFor(purpose string) *Consent {
+	for i := range s.Consents {
+		if s.Consents[i].Purpose == purpose {
+			return &s.Consents[i]
+		}
+	}
+	return nil
 }
