@@ -67,9 +67,11 @@ func Redrive(cfg *config.Redrive, awsCfg aws.Config, log *slog.Logger, metricsOu
 // Erase builds the erase function's SQS handler.
 func Erase(cfg *config.Erase, awsCfg aws.Config, log *slog.Logger) *erasure.QueueHandler {
 	store := &dynamo.Erasure{Client: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table}
+	mail := sesapi.NewFromConfig(awsCfg)
 	svc := &erasure.Service{
 		Finder: store, Deleter: store, Receipts: store,
-		Notifier:  &ses.Notifier{Client: sesapi.NewFromConfig(awsCfg), Sender: cfg.Sender, Contact: cfg.PrivacyContact, ConfigurationSet: cfg.ConfigurationSet},
+		Notifier:  &ses.Notifier{Client: mail, Sender: cfg.Sender, Contact: cfg.PrivacyContact, ConfigurationSet: cfg.ConfigurationSet},
+		Person:    &ses.PersonNotifier{Client: mail, Sender: cfg.Sender, ConfigurationSet: cfg.ConfigurationSet},
 		Retention: cfg.ReceiptRetention, Now: time.Now, Log: log,
 	}
 	return &erasure.QueueHandler{Service: svc, Log: log}

@@ -31,6 +31,10 @@ type RedriveAPI interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
+// notExpired holds for a copy whose TTL has not passed, and for one under a
+// legal hold, whose expires_at is lifted until the hold ends (hold.go).
+const notExpired = "(attribute_not_exists(#exp) OR #exp > :now)"
+
 // Redrive implements redrive.Store on the pending index.
 type Redrive struct {
 	Client RedriveAPI
@@ -47,7 +51,7 @@ func (r *Redrive) Due(ctx context.Context, now time.Time, after redrive.Cursor) 
 		TableName:              aws.String(r.Table),
 		IndexName:              aws.String(PendingIndex),
 		KeyConditionExpression: aws.String("#p = :p AND #next <= :now"),
-		FilterExpression:       aws.String("#exp > :now"),
+		FilterExpression:       aws.String(notExpired),
 		ProjectionExpression:   aws.String("#id, #next"),
 		ExpressionAttributeNames: map[string]string{
 			"#p": AttrPending, "#next": AttrNextAttemptAt, "#exp": TTLAttribute, "#id": AttrID,
@@ -83,7 +87,7 @@ func (r *Redrive) Claim(ctx context.Context, c redrive.Candidate, now, until tim
 		TableName:           aws.String(r.Table),
 		Key:                 key(c.ID),
 		UpdateExpression:    aws.String("SET #next = :until, #claimed = :now"),
-		ConditionExpression: aws.String("#p = :p AND #status = :pending AND #next = :due AND #exp > :now"),
+		ConditionExpression: aws.String("#p = :p AND #status = :pending AND #next = :due AND " + notExpired),
 		ExpressionAttributeNames: map[string]string{
 			"#p": AttrPending, "#status": AttrStatus, "#next": AttrNextAttemptAt,
 			"#exp": TTLAttribute, "#claimed": AttrClaimedAt,
@@ -163,7 +167,7 @@ func (r *Redrive) Requeue(ctx context.Context, id string, now time.Time) error {
 		TableName:           aws.String(r.Table),
 		Key:                 key(id),
 		UpdateExpression:    aws.String("SET #status = :pending, #p = :p, #next = :now, #attempts = :one REMOVE #failed_at"),
-		ConditionExpression: aws.String("#status = :failed AND #exp > :now"),
+		ConditionExpression: aws.String("#status = :failed AND " + notExpired),
 		ExpressionAttributeNames: map[string]string{
 			"#status": AttrStatus, "#p": AttrPending, "#next": AttrNextAttemptAt, "#attempts": AttrAttempts,
 			"#failed_at": AttrFailedAt, "#exp": TTLAttribute,

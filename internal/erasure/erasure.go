@@ -28,6 +28,9 @@ type Request struct {
 	Email     string `json:"email"`
 	RequestID string `json:"request_id"`
 	Source    string `json:"source"`
+	// Language is the visitor's ("nb" or "en"), for the confirmation a
+	// self-service request gets when it is done; optional.
+	Language string `json:"language,omitempty"`
 }
 
 // Copy is what erasure knows of a stored submission: never its content.
@@ -35,13 +38,20 @@ type Copy struct {
 	ID         string
 	FormID     string
 	ReceivedAt time.Time
+	// HeldUntil is set when the copy is under a legal hold: erasure keeps
+	// it, and says so, until then.
+	HeldUntil time.Time
 }
 
 // Receipt proves an erasure without personal data.
 type Receipt struct {
 	RequestID string
 	Source    string
+	// Count is the copies erased; Held the copies kept under a legal hold,
+	// the last of them until HeldUntil.
 	Count     int
+	Held      int
+	HeldUntil time.Time
 	At        time.Time
 	ExpiresAt time.Time
 	Complete  bool
@@ -65,9 +75,17 @@ type Receipts interface {
 	CompleteReceipt(ctx context.Context, requestID string, at time.Time) error
 }
 
-// Notifier tells the privacy contact which submissions were erased.
+// Notifier tells the privacy contact which submissions were erased, and
+// which were kept under a legal hold.
 type Notifier interface {
 	NotifyErased(ctx context.Context, r Receipt, copies []Copy) error
+}
+
+// PersonNotifier confirms a self-service erasure to the address that asked
+// (and verified it through the link): how many copies went, and how many
+// are kept under a legal obligation and until when.
+type PersonNotifier interface {
+	NotifyPerson(ctx context.Context, to, lang string, r Receipt) error
 }
 
 // InvalidError is a message that can never succeed: it fails on its own and,
@@ -115,21 +133,27 @@ func ParseRequest(body string) (Request, error) {
 	if r.Source != SourceOperator && r.Source != SourceSelfService {
 		return Request{}, &InvalidError{Reason: `source must be "operator" or "self-service"`}
 	}
+	if r.Language != "" && r.Language != "nb" && r.Language != "en" {
+		return Request{}, &InvalidError{Reason: `language must be "nb" or "en"`}
+	}
 	return r, nil
 }
 
 // Service erases.
 type Service struct {
-	Finder    Finder
-	Deleter   Deleter
-	Receipts  Receipts
-	Notifier  Notifier
+	Finder   Finder
+	Deleter  Deleter
+	Receipts Receipts
+	Notifier Notifier
+	// Person confirms self-service erasures to the person; nil sends none.
+	Person    PersonNotifier
 	Retention time.Duration // how long receipts are kept
 	Now       func() time.Time
 	Log       *slog.Logger
 }
 
-// Erase deletes every copy for r.Email. It is idempotent: a message that is
+// Erase deletes every copy for r.Email except those under a legal hold,
+// which it keeps and reports. It is idempotent: a message that is
 // delivered again, or retried after a partial failure, finishes the job and
 // changes nothing more. The order keeps every promise under failure:
 // the privacy contact hears of the copies before they are gone (a retry may
@@ -137,21 +161,34 @@ type Service struct {
 // deletes so its count covers copies deleted by an attempt that then failed.
 func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 	key := submission.LookupKey(r.Email)
-	copies, err := s.Finder.FindByLookupKey(ctx, key)
+	found, err := s.Finder.FindByLookupKey(ctx, key)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("find copies: %w", err)
+	}
+	var copies, held []Copy
+	var heldUntil time.Time
+	for _, c := range found {
+		if c.HeldUntil.IsZero() {
+			copies = append(copies, c)
+			continue
+		}
+		held = append(held, c)
+		if c.HeldUntil.After(heldUntil) {
+			heldUntil = c.HeldUntil
+		}
 	}
 	existing, err := s.Receipts.GetReceipt(ctx, r.RequestID)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("read receipt: %w", err)
 	}
 	now := s.Now().UTC()
-	receipt := Receipt{RequestID: r.RequestID, Source: r.Source, Count: len(copies), At: now, ExpiresAt: now.Add(s.Retention)}
+	receipt := Receipt{RequestID: r.RequestID, Source: r.Source, Count: len(copies), Held: len(held), HeldUntil: heldUntil,
+		At: now, ExpiresAt: now.Add(s.Retention)}
 	if existing != nil {
 		receipt = *existing
 	}
 	if len(copies) > 0 || existing == nil {
-		if err := s.Notifier.NotifyErased(ctx, receipt, copies); err != nil {
+		if err := s.Notifier.NotifyErased(ctx, receipt, append(copies, held...)); err != nil {
 			return Receipt{}, fmt.Errorf("notify privacy contact: %w", err)
 		}
 	}
@@ -169,6 +206,12 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 			return Receipt{}, fmt.Errorf("delete copies: %w", err)
 		}
 	}
+	if s.Person != nil && r.Source == SourceSelfService && (existing == nil || !existing.Complete) {
+		// Before the receipt is complete, so that a failed send is retried.
+		if err := s.Person.NotifyPerson(ctx, r.Email, r.Language, receipt); err != nil {
+			return Receipt{}, fmt.Errorf("confirm to person: %w", err)
+		}
+	}
 	if existing == nil || !existing.Complete || len(copies) > 0 {
 		if err := s.Receipts.CompleteReceipt(ctx, r.RequestID, now); err != nil {
 			return Receipt{}, fmt.Errorf("complete receipt: %w", err)
@@ -177,7 +220,7 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 	receipt.Complete = true
 	s.Log.InfoContext(ctx, "erasure done",
 		slog.String("request_id", r.RequestID), slog.String("source", r.Source),
-		slog.Int("erased_now", len(copies)), slog.Int("receipt_count", receipt.Count),
+		slog.Int("erased_now", len(copies)), slog.Int("held", len(held)), slog.Int("receipt_count", receipt.Count),
 		slog.Bool("repeat", existing != nil))
 	return receipt, nil
 }

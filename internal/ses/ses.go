@@ -168,6 +168,24 @@ func (n *Notifier) NotifyErased(ctx context.Context, r erasure.Receipt, copies [
 	return nil
 }
 
+// PersonNotifier confirms self-service erasures to the person.
+type PersonNotifier struct {
+	Client           API
+	Sender           string
+	ConfigurationSet string
+}
+
+var _ erasure.PersonNotifier = (*PersonNotifier)(nil)
+
+// NotifyPerson emails the confirmation to the verified address that asked.
+func (n *PersonNotifier) NotifyPerson(ctx context.Context, to, lang string, r erasure.Receipt) error {
+	_, err := n.Client.SendEmail(ctx, withConfigurationSet(input(n.Sender, []string{to}, email.ErasureDone(lang, r)), n.ConfigurationSet))
+	if err != nil {
+		return &Error{Class: Classify(err), Err: err}
+	}
+	return nil
+}
+
 // LinkMailer emails erasure confirmation links to visitors.
 type LinkMailer struct {
 	Client API
