@@ -19,6 +19,7 @@ import (
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasure"
+	"github.com/opt-e/kontakt/internal/hold"
 	"github.com/opt-e/kontakt/internal/httpapi"
 	"github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/redrive"
@@ -53,8 +54,10 @@ func Submit(ctx context.Context, cfg *config.Config, awsCfg aws.Config, log *slo
 func Redrive(cfg *config.Redrive, awsCfg aws.Config, log *slog.Logger, metricsOut io.Writer, function string) *redrive.Service {
 	settings := redrive.DefaultSettings
 	settings.MaxAttempts = cfg.MaxAttempts
+	db := dynamodb.NewFromConfig(awsCfg)
 	return &redrive.Service{
-		Store:    &dynamo.Redrive{Client: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table},
+		Store:    &dynamo.Redrive{Client: db, Table: cfg.Table},
+		Holds:    &hold.Service{Store: &dynamo.Holds{Client: db, Table: cfg.Table}, Now: time.Now, Log: log},
 		Mailer:   &ses.Mailer{Client: sesapi.NewFromConfig(awsCfg), ConfigurationSet: cfg.ConfigurationSet},
 		Form:     cfg.Form,
 		Log:      log,

@@ -23,7 +23,8 @@ const (
 
 // RedriveIAMActions are the DynamoDB actions the redrive function calls:
 // Query on the pending index only, UpdateItem on the table.
-var RedriveIAMActions = []string{"dynamodb:Query", "dynamodb:UpdateItem"}
+// GetItem and DeleteItem end legal holds whose date has passed (hold.go).
+var RedriveIAMActions = []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
 
 // RedriveAPI is the part of the DynamoDB client redrive uses.
 type RedriveAPI interface {

@@ -16,20 +16,28 @@ import (
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
-// SelfService is what the erasure pages need from the domain.
+// SelfService is what the privacy pages need from the domain.
 type SelfService interface {
-	Ask(ctx context.Context, address, lang, confirmURL string) error
-	Check(ctx context.Context, token string) error
-	Confirm(ctx context.Context, token string) (string, error)
+	// Ask sends a confirmation link for purpose (erasure.PurposeErasure or
+	// erasure.PurposeAccess).
+	Ask(ctx context.Context, purpose, address, lang, confirmURL string) error
+	// Check returns the purpose of the request the token confirms.
+	Check(ctx context.Context, token string) (string, error)
+	Confirm(ctx context.Context, token string) (erasure.Confirmation, error)
 }
 
-// ErasureHandler serves the self-service erasure pages:
+// ErasureHandler serves the self-service privacy pages, under /privacy and,
+// as before, /erasure:
 //
-//	GET  /erasure           the form asking for an address
-//	POST /erasure           sends the confirmation link; always the same answer
-//	GET  /erasure/confirm   checks the token and shows a confirm button
-//	POST /erasure/confirm   uses the token and queues the erasure
+//	GET  /privacy           two forms: "send me a copy of what you hold about
+//	                        me" and "delete everything about me"
+//	POST /privacy           sends the confirmation link for the form's
+//	                        action; always the same answer
+//	GET  /privacy/confirm   checks the token and shows a confirm button
+//	POST /privacy/confirm   uses the token: queues the erasure, or emails
+//	                        the copy to the verified address
 //
+// A POST to /erasure without an action asks for erasure, as it always did.
 // Confirming takes a button press, not just opening the link: mail
 // scanners open links, and must not erase anyone's data.
 type ErasureHandler struct {
@@ -46,23 +54,28 @@ func (h *ErasureHandler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPR
 	r.lang = i18n.Pick(r.header("accept-language"), h.Config.Language)
 	r.json = wantsJSON(r.header("accept"), r.header("content-type"), r.header("x-requested-with"))
 	confirm := strings.HasSuffix(strings.TrimRight(ev.RawPath, "/"), "/confirm")
+	base := pageBase(ev.RawPath)
 	var resp events.APIGatewayV2HTTPResponse
 	switch {
 	case r.method == "GET" && !confirm:
 		r.outcome = "form"
-		resp = h.page(r, 200, i18n.ErasureTitle, h.askForm(r.lang), "'self'")
+		title := i18n.ErasureTitle
+		if base == basePrivacy {
+			title = i18n.PrivacyTitle
+		}
+		resp = h.page(r, 200, title, h.askForms(r.lang, base), "'self'")
 	case r.method == "POST" && !confirm:
 		resp = h.ask(ctx, r)
 	case r.method == "GET" && confirm:
-		resp = h.check(ctx, r, ev.QueryStringParameters["token"])
+		resp = h.check(ctx, r, ev.QueryStringParameters["token"], base)
 	case r.method == "POST" && confirm:
-		resp = h.confirm(ctx, r)
+		resp = h.confirm(ctx, r, base)
 	default:
 		r.outcome = "method"
 		resp = h.fail(r, &requestError{status: 405, key: i18n.NotAllowed, detail: "use GET or POST"})
 		resp.Headers["Allow"] = "GET, POST"
 	}
-	h.Log.InfoContext(ctx, "request", slog.String("method", r.method), slog.Bool("confirm", confirm),
+	h.Log.InfoContext(ctx, "request", slog.String("method", r.method), slog.String("page", base), slog.Bool("confirm", confirm),
 		slog.Int("status", resp.StatusCode), slog.String("outcome", r.outcome))
 	return resp, nil
 }
@@ -96,12 +109,25 @@ func (h *ErasureHandler) ask(ctx context.Context, r *request) events.APIGatewayV
 		r.outcome = "body"
 		return h.fail(r, err)
 	}
+	purpose := erasure.PurposeErasure
+	switch fs["action"] {
+	case "", erasure.PurposeErasure:
+	case erasure.PurposeAccess:
+		purpose = erasure.PurposeAccess
+	default:
+		r.outcome = "body"
+		return h.fail(r, malformed(`action must be "access" or "erasure"`))
+	}
 	address, code := submission.ParseReplyTo(strings.TrimSpace(fs["email"]))
 	if code != "" {
 		r.outcome = "invalid"
 		return h.fail(r, &submission.ValidationError{Problems: []submission.Problem{{Field: "email", Code: code}}})
 	}
-	if err := h.Service.Ask(ctx, address, r.lang, ConfirmURL(h.Config.PublicURL, r.ev)); err != nil {
+	link := ConfirmURL(h.Config.PublicURL, r.ev)
+	if purpose == erasure.PurposeAccess {
+		link = strings.TrimSuffix(link, "/erasure/confirm") + "/privacy/confirm"
+	}
+	if err := h.Service.Ask(ctx, purpose, address, r.lang, link); err != nil {
 		r.outcome = "unavailable"
 		h.Log.ErrorContext(ctx, "erasure ask failed", slog.String("error_class", submission.ErrorClass(err)))
 		resp := h.fail(r, &requestError{status: 503, key: i18n.Unavailable, detail: "try again later"})
@@ -112,47 +138,65 @@ func (h *ErasureHandler) ask(ctx context.Context, r *request) events.APIGatewayV
 	r.outcome = "asked"
 	hours := int(h.Config.TokenLifetime.Hours())
 	msg := i18n.Text(r.lang, i18n.ErasureAskedBody, hours)
+	if purpose == erasure.PurposeAccess {
+		msg = i18n.Text(r.lang, i18n.AccessAskedBody, hours)
+	}
 	if r.json {
 		return r.jsonResponse(202, map[string]any{"ok": true, "status": "link_sent_if_valid", "message": msg})
 	}
 	return h.page(r, 202, i18n.ErasureAsked, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
 }
 
-func (h *ErasureHandler) check(ctx context.Context, r *request, token string) events.APIGatewayV2HTTPResponse {
-	if err := h.Service.Check(ctx, token); err != nil {
-		return h.tokenFailure(ctx, r, err)
+func (h *ErasureHandler) check(ctx context.Context, r *request, token, base string) events.APIGatewayV2HTTPResponse {
+	purpose, err := h.Service.Check(ctx, token)
+	if err != nil {
+		return h.tokenFailure(ctx, r, err, base)
 	}
 	r.outcome = "confirm_page"
-	body := `<p>` + html.EscapeString(i18n.Text(r.lang, i18n.ErasureConfirmBody, 0)) + `</p>` +
-		`<form method="post" action="confirm"><input type="hidden" name="token" value="` + html.EscapeString(token) + `">` +
-		`<button type="submit">` + html.EscapeString(i18n.Text(r.lang, i18n.ErasureConfirmBtn, 0)) + `</button></form>`
-	if r.json {
-		return r.jsonResponse(200, map[string]any{"ok": true, "status": "valid"})
+	title, text, button := i18n.ErasureConfirm, i18n.ErasureConfirmBody, i18n.ErasureConfirmBtn
+	if purpose == erasure.PurposeAccess {
+		title, text, button = i18n.AccessConfirm, i18n.AccessConfirmBody, i18n.AccessConfirmBtn
 	}
-	return h.page(r, 200, i18n.ErasureConfirm, body, "'self'")
+	body := `<p>` + html.EscapeString(i18n.Text(r.lang, text, 0)) + `</p>` +
+		`<form method="post" action="confirm"><input type="hidden" name="token" value="` + html.EscapeString(token) + `">` +
+		`<button type="submit">` + html.EscapeString(i18n.Text(r.lang, button, 0)) + `</button></form>`
+	if r.json {
+		return r.jsonResponse(200, map[string]any{"ok": true, "status": "valid", "purpose": purpose})
+	}
+	return h.page(r, 200, title, body, "'self'")
 }
 
-func (h *ErasureHandler) confirm(ctx context.Context, r *request) events.APIGatewayV2HTTPResponse {
+func (h *ErasureHandler) confirm(ctx context.Context, r *request, base string) events.APIGatewayV2HTTPResponse {
 	fs, err := h.fields(r)
 	if err != nil {
 		r.outcome = "body"
 		return h.fail(r, err)
 	}
-	id, err := h.Service.Confirm(ctx, fs["token"])
+	c, err := h.Service.Confirm(ctx, fs["token"])
 	if err != nil {
-		return h.tokenFailure(ctx, r, err)
+		return h.tokenFailure(ctx, r, err, base)
+	}
+	if c.Purpose == erasure.PurposeAccess {
+		// The same answer whether or not anything was stored: the email
+		// says what there is, to the verified address only.
+		r.outcome = "access_sent"
+		msg := i18n.Textf(r.lang, i18n.AccessSentBody, c.RequestID)
+		if r.json {
+			return r.jsonResponse(200, map[string]any{"ok": true, "status": "sent", "request_id": c.RequestID, "message": msg})
+		}
+		return h.page(r, 200, i18n.AccessSent, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
 	}
 	r.outcome = "queued"
-	msg := i18n.Textf(r.lang, i18n.ErasureQueuedBody, id)
+	msg := i18n.Textf(r.lang, i18n.ErasureQueuedBody, c.RequestID)
 	if r.json {
-		return r.jsonResponse(202, map[string]any{"ok": true, "status": "queued", "request_id": id, "message": msg})
+		return r.jsonResponse(202, map[string]any{"ok": true, "status": "queued", "request_id": c.RequestID, "message": msg})
 	}
 	return h.page(r, 202, i18n.ErasureQueued, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
 }
 
 // tokenFailure maps token errors to a clear page each: a link that was
 // changed (400), one that expired or was used (410), or our failure (503).
-func (h *ErasureHandler) tokenFailure(ctx context.Context, r *request, err error) events.APIGatewayV2HTTPResponse {
+func (h *ErasureHandler) tokenFailure(ctx context.Context, r *request, err error, base string) events.APIGatewayV2HTTPResponse {
 	var re *requestError
 	switch {
 	case errors.Is(err, erasure.ErrTokenInvalid):
@@ -171,8 +215,12 @@ func (h *ErasureHandler) tokenFailure(ctx context.Context, r *request, err error
 	if r.json {
 		return r.fail(re)
 	}
-	return h.page(r, re.status, i18n.ErasureRefused, "<p>"+html.EscapeString(i18n.Text(r.lang, re.key, 0))+`</p><p><a href="../erasure">`+
-		html.EscapeString(i18n.Text(r.lang, i18n.ErasureTitle, 0))+`</a></p>`, "'none'")
+	back := i18n.ErasureTitle
+	if base == basePrivacy {
+		back = i18n.PrivacyTitle
+	}
+	return h.page(r, re.status, i18n.ErasureRefused, "<p>"+html.EscapeString(i18n.Text(r.lang, re.key, 0))+`</p><p><a href="../`+base+`">`+
+		html.EscapeString(i18n.Text(r.lang, back, 0))+`</a></p>`, "'none'")
 }
 
 func (h *ErasureHandler) fail(r *request, err error) events.APIGatewayV2HTTPResponse {
@@ -183,17 +231,51 @@ func (h *ErasureHandler) fail(r *request, err error) events.APIGatewayV2HTTPResp
 	return resp
 }
 
-func (h *ErasureHandler) askForm(lang string) string {
-	return `<p>` + html.EscapeString(i18n.Text(lang, i18n.ErasureIntro, 0)) + `</p>` +
-		`<form method="post" action="erasure"><label for="email">` + html.EscapeString(i18n.Text(lang, i18n.ErasureEmailLabel, 0)) +
-		`</label><input id="email" name="email" type="email" autocomplete="email" required>` +
-		`<button type="submit">` + html.EscapeString(i18n.Text(lang, i18n.ErasureSend, 0)) + `</button></form>`
+// The two page bases: /privacy, and /erasure as before.
+const (
+	basePrivacy = "privacy"
+	baseErasure = "erasure"
+)
+
+func pageBase(path string) string {
+	if strings.HasPrefix(strings.TrimPrefix(path, "/"), basePrivacy) {
+		return basePrivacy
+	}
+	return baseErasure
+}
+
+// askForms are the two requests a person can make, each its own form
+// posting to the page it is on. The erasure form keeps the field id
+// "email" it always had.
+func (h *ErasureHandler) askForms(lang, base string) string {
+	form := func(action, id string, heading, intro, send i18n.Key) string {
+		return `<h2>` + html.EscapeString(i18n.Text(lang, heading, 0)) + `</h2><p>` + html.EscapeString(i18n.Text(lang, intro, 0)) + `</p>` +
+			`<form method="post" action="` + base + `"><input type="hidden" name="action" value="` + action + `">` +
+			`<label for="` + id + `">` + html.EscapeString(i18n.Text(lang, i18n.ErasureEmailLabel, 0)) +
+			`</label><input id="` + id + `" name="email" type="email" autocomplete="email" required>` +
+			`<button type="submit">` + html.EscapeString(i18n.Text(lang, send, 0)) + `</button></form>`
+	}
+	access := form(erasure.PurposeAccess, "access-email", i18n.AccessTitle, i18n.AccessIntro, i18n.AccessSend)
+	erase := form(erasure.PurposeErasure, "email", i18n.ErasureTitle, i18n.ErasureIntro, i18n.ErasureSend)
+	if base == baseErasure {
+		return erase + access
+	}
+	return access + erase
 }
 
 // footer names the privacy contact and the right to complain, on every page.
 func (h *ErasureHandler) footer(lang string) string {
 	var b strings.Builder
-	b.WriteString(`<div class="note"><p>`)
+	b.WriteString(`<div class="note">`)
+	if u := h.Config.PolicyURL; u != "" {
+		// Checked at start-up to be an http(s) URL without quotes.
+		b.WriteString(`<p><a href="` + html.EscapeString(u) + `">` + html.EscapeString(i18n.Text(lang, i18n.PolicyLink, 0)) + `</a>`)
+		if v := h.Config.PolicyVersion; v != "" {
+			b.WriteString(` (` + html.EscapeString(i18n.Textf(lang, i18n.PolicyVersion, v)) + `)`)
+		}
+		b.WriteString(`</p>`)
+	}
+	b.WriteString(`<p>`)
 	b.WriteString(html.EscapeString(i18n.Textf(lang, i18n.PrivacyContact, h.Config.PrivacyContact)))
 	b.WriteString(` `)
 	b.WriteString(html.EscapeString(i18n.Text(lang, i18n.Complaint, 0)))

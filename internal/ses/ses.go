@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/disclosure"
 	"github.com/opt-e/kontakt/internal/email"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/submission"
@@ -186,6 +187,23 @@ func (n *PersonNotifier) NotifyPerson(ctx context.Context, to, lang string, r er
 	return nil
 }
 
+// AccessMailer emails a person the copies stored about them.
+type AccessMailer struct {
+	Client API
+	Sender string
+}
+
+var _ disclosure.AccessMailer = (*AccessMailer)(nil)
+
+// SendAccessReport emails the report to the verified address that asked,
+// and to no other.
+func (m *AccessMailer) SendAccessReport(ctx context.Context, to, lang string, copies []disclosure.Copy) error {
+	if _, err := m.Client.SendEmail(ctx, input(m.Sender, []string{to}, email.AccessReport(lang, copies))); err != nil {
+		return &Error{Class: Classify(err), Err: err}
+	}
+	return nil
+}
+
 // LinkMailer emails erasure confirmation links to visitors.
 type LinkMailer struct {
 	Client API
@@ -195,8 +213,12 @@ type LinkMailer struct {
 var _ erasure.LinkMailer = (*LinkMailer)(nil)
 
 // SendConfirmLink emails the link to the address that asked.
-func (m *LinkMailer) SendConfirmLink(ctx context.Context, to, link, lang string, expires time.Time) error {
-	if _, err := m.Client.SendEmail(ctx, input(m.Sender, []string{to}, email.ConfirmLink(link, lang, expires))); err != nil {
+func (m *LinkMailer) SendConfirmLink(ctx context.Context, to, link, lang, purpose string, expires time.Time) error {
+	msg := email.ConfirmLink(link, lang, expires)
+	if purpose == erasure.PurposeAccess {
+		msg = email.ConfirmAccessLink(link, lang, expires)
+	}
+	if _, err := m.Client.SendEmail(ctx, input(m.Sender, []string{to}, msg)); err != nil {
 		return &Error{Class: Classify(err), Err: err}
 	}
 	return nil

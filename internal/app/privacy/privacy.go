@@ -1,4 +1,5 @@
-// Package privacy wires the self-service erasure pages' function. It is
+// Package privacy wires the self-service privacy pages' function (access
+// and erasure requests). It is
 // apart from package app so that only this function links the SQS client:
 // Go runs every linked package's initialisation at cold start.
 package privacy
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/disclosure"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/erasurequeue"
@@ -34,12 +36,16 @@ func Handler(ctx context.Context, cfg *config.Privacy, awsCfg aws.Config, log *s
 		return nil, &config.Error{Key: config.EnvTokenSecret, Reason: "the secret is shorter than 32 characters; too weak to sign links"}
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
+	mail := sesapi.NewFromConfig(awsCfg)
+	disclosed := &dynamo.Disclosure{Client: db, Table: cfg.Table}
 	svc := &erasure.SelfService{
 		Tokens:  erasure.Tokens{Key: []byte(key), Lifetime: cfg.TokenLifetime},
 		Store:   &dynamo.SelfService{Client: db, Table: cfg.Table},
 		Counter: &dynamo.RateCounter{Client: db, Table: cfg.Table},
 		Queue:   &erasurequeue.Queue{Client: sqs.NewFromConfig(awsCfg), URL: cfg.QueueURL},
-		Mailer:  &ses.LinkMailer{Client: sesapi.NewFromConfig(awsCfg), Sender: cfg.Sender},
+		Access: &disclosure.Access{Reader: disclosed, Receipts: disclosed, Mailer: &ses.AccessMailer{Client: mail, Sender: cfg.Sender},
+			Retention: cfg.ReceiptRetention, Now: time.Now, Log: log},
+		Mailer: &ses.LinkMailer{Client: mail, Sender: cfg.Sender},
 		// A person rarely needs more than a few links an hour; more looks
 		// like someone flooding a stranger's mailbox.
 		Limit: 3, Window: time.Hour,
