@@ -59,13 +59,18 @@ deploy: validate ## build and deploy to AWS with SAM: make deploy [REGION=eu-nor
 	sam build
 	sam deploy $(if $(or $(GUIDED),$(if $(wildcard samconfig.toml),,first)),--guided) $(if $(REGION),--region $(REGION))
 
-erase: ## enqueue an erasure request on the local stack: make erase EMAIL=kari@example.no
-	@test -n "$(EMAIL)" || { echo "usage: make erase EMAIL=address"; exit 2; }
-	$(GO) run ./infra/erase -email '$(EMAIL)'
+# make erase and make requeue are the kontakt command's (cmd/kontakt): on the
+# local stack by default, on a deployed one with STACK=<name> [REGION=...].
+KONTAKT_TARGET = $(if $(STACK),--stack '$(STACK)' $(if $(REGION),--region '$(REGION)'),--local)
 
-requeue: ## put a failed copy back in the redrive queue: make requeue TABLE=<table> ID=<submission id>
-	@test -n "$(TABLE)" -a -n "$(ID)" || { echo "usage: make requeue TABLE=<table> ID=<submission id>"; exit 2; }
-	$(GO) run ./infra/requeue -table '$(TABLE)' -id '$(ID)'
+erase: ## enqueue an erasure request: make erase EMAIL=kari@example.no [STACK=kontakt REGION=eu-north-1]
+	@test -n "$(EMAIL)" || { echo "usage: make erase EMAIL=address [STACK=<stack name> REGION=<region>]"; exit 2; }
+	$(GO) run ./cmd/kontakt erase $(KONTAKT_TARGET) --email '$(EMAIL)'
+
+requeue: ## put a failed copy back in the redrive queue: make requeue ID=<submission id> [STACK=kontakt REGION=eu-north-1]
+	@test -z "$(TABLE)" || { echo "make requeue: TABLE is no longer needed; the stack's outputs name the table: make requeue ID=<id> STACK=<stack name> [REGION=<region>]"; exit 2; }
+	@test -n "$(ID)" || { echo "usage: make requeue ID=<submission id> [STACK=<stack name> REGION=<region>]"; exit 2; }
+	$(GO) run ./cmd/kontakt requeue $(KONTAKT_TARGET) '$(ID)'
 
 # -bench . -benchtime=1x runs every benchmark once, so none can rot.
 test: lint validate ## every test
