@@ -33,6 +33,9 @@ import (
 var commands = []func() *command{
 	requeueCommand,
 	eraseCommand,
+	holdCommand,
+	releaseCommand,
+	exportCommand,
 }
 
 // command is one subcommand.
