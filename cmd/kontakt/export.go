@@ -78,6 +78,11 @@ example: kontakt export --local --email kari@example.no --reason "Tvist, sak 202
 			if r.ID == "" {
 				os.Remove(*output) // nothing was disclosed
 			}
+			for _, u := range []error{disclosure.ErrSelector, disclosure.ErrRange, disclosure.ErrInvalidEmail, disclosure.ErrInvalidCopyID} {
+				if errors.Is(err, u) {
+					return usagef("%v", err)
+				}
+			}
 			return err
 		}
 		fmt.Fprintf(e.Out, "exported %d stored copies to %s (receipt %s)\n", r.Count, *output, r.ID)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -49,7 +50,7 @@ example: kontakt hold --local --email kari@example.no --reason "Politiets begjæ
 		defer cancel()
 		h, err := holdService(e).Place(c, hold.Selector{Email: *email, SubmissionID: *id}, *reason, end)
 		if err != nil {
-			return err
+			return holdError(err)
 		}
 		fmt.Fprintf(e.Out, "held %d stored copies through %s (hold %s)\n", len(h.Copies), end.Add(-time.Second).Format(time.DateOnly), h.ID)
 		return nil
@@ -74,10 +75,21 @@ example: kontakt release --local --email kari@example.no`)
 		defer cancel()
 		h, err := holdService(e).Release(c, hold.Selector{Email: *email, SubmissionID: *id})
 		if err != nil {
-			return err
+			return holdError(err)
 		}
 		fmt.Fprintf(e.Out, "released hold %s on %d stored copies\n", h.ID, len(h.Copies))
 		return nil
 	}
 	return c
+}
+
+// holdError makes wrong use a usage error (exit 2); the rest (an unknown
+// id, nothing held, DynamoDB trouble) fail with exit 1.
+func holdError(err error) error {
+	for _, u := range []error{hold.ErrSelector, hold.ErrNoReason, hold.ErrPastEnd, hold.ErrInvalidEmail, hold.ErrInvalidCopyID} {
+		if errors.Is(err, u) {
+			return usagef("%v", err)
+		}
+	}
+	return err
 }
