@@ -166,6 +166,8 @@ func run() error {
 	erasurePages := &apigw.Adapter{Handler: privacyHandler.Handle, Timeout: 10 * time.Second}
 	mux.Handle("/erasure", erasurePages)
 	mux.Handle("/erasure/confirm", erasurePages)
+	mux.Handle("/privacy", erasurePages)
+	mux.Handle("/privacy/confirm", erasurePages)
 	mux.Handle("GET /{$}", &demo{api: api, mail: env.SESURL, formsFile: *formsFile, forms: submit.config})
 	mux.HandleFunc("GET /thanks", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -213,7 +215,7 @@ kontakt is running on loopback (Ctrl-C stops everything):
   DynamoDB      %s   table %s
   SQS           %s
   erasure queue %s   (make erase EMAIL=…; notices go to %s)
-  self-service  %s/erasure
+  self-service  %s/privacy   (a copy of one's data, or its erasure; /erasure as before)
   redrive       every %s; a pending email is re-sent from %s after its post
   forms config  %s   (reloaded when you save it)
   forms         %s
