@@ -218,3 +218,67 @@ func TestQueueHandlerReportsOnlyTheFailures(t *testing.T) {
 		}
 	}
 }
+
+type personNotices struct {
+	got  []erasure.Receipt
+	to   []string
+	fail error
+}
+
+func (p *personNotices) NotifyPerson(_ context.Context, to, lang string, r erasure.Receipt) error {
+	if p.fail != nil {
+		return p.fail
+	}
+	p.got = append(p.got, r)
+	p.to = append(p.to, to+"/"+lang)
+	return nil
+}
+
+// A copy under a legal hold is kept and reported: the privacy contact's
+// notice lists it, the receipt counts it with its end, and a self-service
+// requester is told (once, after a failed send too); an operator's request
+// sends the person nothing.
+func TestEraseKeepsHeldCopies(t *testing.T) {
+	m, svc, _ := setup()
+	until := time.Date(2027, 7, 1, 0, 0, 0, 0, time.UTC)
+	key := submission.LookupKey("kari@example.no")
+	m.copies[key][1].HeldUntil = until
+	p := &personNotices{fail: errors.New("ses down")}
+	svc.Person = p
+	req := erasure.Request{Email: "kari@example.no", RequestID: "ss-1", Source: erasure.SourceSelfService, Language: "en"}
+	if _, err := svc.Erase(context.Background(), req); err == nil {
+		t.Fatal("a failed confirmation to the person must fail the message, to be retried")
+	}
+	p.fail = nil
+	r, err := svc.Erase(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Count != 2 || r.Held != 1 || !r.HeldUntil.Equal(until) || !r.Complete {
+		t.Errorf("receipt = %+v", r)
+	}
+	if left := m.copies[key]; len(left) != 1 || left[0].ID != "b" {
+		t.Errorf("left %v, want the held copy b", left)
+	}
+	if len(m.notices) == 0 || len(m.notices[0]) != 3 {
+		t.Errorf("notice = %v, want the erased and the held copies", m.notices)
+	}
+	if len(p.got) != 1 || p.got[0].Held != 1 || p.to[0] != "kari@example.no/en" {
+		t.Errorf("person told %v %v", p.got, p.to)
+	}
+	if _, err := svc.Erase(context.Background(), req); err != nil || len(p.got) != 1 {
+		t.Errorf("a repeat told the person again: %v %d", err, len(p.got))
+	}
+	if _, err := svc.Erase(context.Background(), erasure.Request{Email: "ola@example.no", RequestID: "op-1", Source: erasure.SourceOperator}); err != nil || len(p.got) != 1 {
+		t.Errorf("an operator's erasure told the person: %v %d", err, len(p.got))
+	}
+}
+
+func TestParseRequestLanguage(t *testing.T) {
+	if r, err := erasure.ParseRequest(`{"email":"a@b.no","request_id":"x","source":"self-service","language":"en"}`); err != nil || r.Language != "en" {
+		t.Errorf("language en: %+v %v", r, err)
+	}
+	if _, err := erasure.ParseRequest(`{"email":"a@b.no","request_id":"x","source":"self-service","language":"sv"}`); !erasure.IsInvalid(err) {
+		t.Errorf("language sv: %v", err)
+	}
+}
