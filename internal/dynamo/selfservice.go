@@ -37,6 +37,13 @@ type SelfServiceAPI interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
+// PrivacyAPI is the part of the DynamoDB client the privacy function uses:
+// self-service requests, and the lookup index for access reports.
+type PrivacyAPI interface {
+	SelfServiceAPI
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
 // SelfService implements erasure.PendingStore.
 type SelfService struct {
 	Client SelfServiceAPI

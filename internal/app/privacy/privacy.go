@@ -1,19 +1,17 @@
 // Package privacy wires the self-service privacy pages' function (access
-// and erasure requests). It is
-// apart from package app so that only this function links the SQS client:
-// Go runs every linked package's initialisation at cold start.
+// and erasure requests), the only one that links the SQS client.
 package privacy
 
 import (
-	"context"
-	"log/slog"
-	"time"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"context"
+	"log/slog"
+	"time"
 
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/disclosure"
@@ -25,27 +23,43 @@ import (
 	"github.com/opt-e/kontakt/internal/ses"
 )
 
-// Handler builds the self-service erasure pages' handler. The HMAC key is
+// Clients are the AWS clients the privacy function calls.
+type Clients struct {
+	DynamoDB dynamo.PrivacyAPI
+	SES      ses.API
+	SQS      erasurequeue.API
+	Secrets  secrets.API
+}
+
+// NewClients builds one client per service from the SDK configuration.
+func NewClients(awsCfg aws.Config) Clients {
+	return Clients{
+		DynamoDB: dynamodb.NewFromConfig(awsCfg),
+		SES:      sesapi.NewFromConfig(awsCfg),
+		SQS:      sqs.NewFromConfig(awsCfg),
+		Secrets:  secretsmanager.NewFromConfig(awsCfg),
+	}
+}
+
+// Handler builds the self-service privacy pages' handler. The HMAC key is
 // read from Secrets Manager here, once, with its own deadline.
-func Handler(ctx context.Context, cfg *config.Privacy, awsCfg aws.Config, log *slog.Logger) (*httpapi.ErasureHandler, error) {
-	key, err := (&secrets.Reader{Client: secretsmanager.NewFromConfig(awsCfg)}).Get(ctx, cfg.TokenSecret)
+func Handler(ctx context.Context, cfg *config.Privacy, c Clients, log *slog.Logger) (*httpapi.ErasureHandler, error) {
+	key, err := (&secrets.Reader{Client: c.Secrets}).Get(ctx, cfg.TokenSecret)
 	if err != nil {
 		return nil, err
 	}
 	if len(key) < 32 {
 		return nil, &config.Error{Key: config.EnvTokenSecret, Reason: "the secret is shorter than 32 characters; too weak to sign links"}
 	}
-	db := dynamodb.NewFromConfig(awsCfg)
-	mail := sesapi.NewFromConfig(awsCfg)
-	disclosed := &dynamo.Disclosure{Client: db, Table: cfg.Table}
+	disclosed := &dynamo.Disclosure{Client: c.DynamoDB, Table: cfg.Table}
 	svc := &erasure.SelfService{
 		Tokens:  erasure.Tokens{Key: []byte(key), Lifetime: cfg.TokenLifetime},
-		Store:   &dynamo.SelfService{Client: db, Table: cfg.Table},
-		Counter: &dynamo.RateCounter{Client: db, Table: cfg.Table},
-		Queue:   &erasurequeue.Queue{Client: sqs.NewFromConfig(awsCfg), URL: cfg.QueueURL},
-		Access: &disclosure.Access{Reader: disclosed, Receipts: disclosed, Mailer: &ses.AccessMailer{Client: mail, Sender: cfg.Sender},
+		Store:   &dynamo.SelfService{Client: c.DynamoDB, Table: cfg.Table},
+		Counter: &dynamo.RateCounter{Client: c.DynamoDB, Table: cfg.Table},
+		Queue:   &erasurequeue.Queue{Client: c.SQS, URL: cfg.QueueURL},
+		Access: &disclosure.Access{Reader: disclosed, Receipts: disclosed, Mailer: &ses.AccessMailer{Client: c.SES, Sender: cfg.Sender},
 			Retention: cfg.ReceiptRetention, Now: time.Now, Log: log},
-		Mailer: &ses.LinkMailer{Client: mail, Sender: cfg.Sender},
+		Mailer: &ses.LinkMailer{Client: c.SES, Sender: cfg.Sender},
 		// A person rarely needs more than a few links an hour; more looks
 		// like someone flooding a stranger's mailbox.
 		Limit: 3, Window: time.Hour,
