@@ -542,3 +542,15 @@ func TestOneLogLinePerRequest(t *testing.T) {
 		})
 	}
 }
+
+// A form that names its privacy policy links it, with its version, from
+// the built-in thank-you page.
+func TestThanksPageLinksThePolicy(t *testing.T) {
+	h, _ := newHandler(t, &fakeService{})
+	f := h.Config.Form("contact")
+	f.PrivacyPolicyURL, f.PolicyVersion = "https://www.example.no/personvern", "2026-03"
+	resp, _ := h.Handle(context.Background(), post("application/x-www-form-urlencoded", "message=hi", "accept", "text/html", "accept-language", "en"))
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, `<a href="https://www.example.no/personvern">Our privacy policy</a> (version 2026-03)`) {
+		t.Errorf("thank-you page: %d %s", resp.StatusCode, resp.Body)
+	}
+}
