@@ -28,10 +28,6 @@ const (
 	AttrItemCount       = "item_count"
 )
 
-// AccessIAMActions are the DynamoDB actions the privacy function's access
-// report adds: Query on the lookup index, GetItem and PutItem on the table.
-var AccessIAMActions = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
-
 // ExportIAMActions are the DynamoDB actions the operator's export calls:
 // Query on the lookup and form indexes, GetItem and PutItem on the table.
 var ExportIAMActions = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}

@@ -12,8 +12,9 @@ import (
 	"github.com/opt-e/kontakt/internal/erasure"
 )
 
-// A pending self-service erasure (the address, until the link is used or
-// expires) is an item of its own. It carries no lookup key, so erasure's
+// A pending self-service request, erasure or access (the address, until
+// the link is used or expires), is an item of its own; the kind and the id
+// prefix kept their first names. It carries no lookup key, so erasure's
 // index never sees it, and it expires by TTL. Its per-address limit uses
 // RateCounter.
 const (
