@@ -104,6 +104,7 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 		{"dependent field required", nil, `{"forms":[{"id":"a","policy_version":"1","required_fields":["phone"],"consents":[{"purpose":"optional_details","field":"d","fields":["phone"]}]}]}`, "consents[0].fields[0]"},
 		{"both consent styles", nil, `{"forms":[{"id":"a","policy_version":"1","consent_field":"c","consents":[{"purpose":"marketing","field":"m"}]}]}`, "forms[0].consents"},
 		{"unknown consent key", nil, `{"forms":[{"id":"a","policy_version":"1","consents":[{"purpose":"marketing","field":"m","feilds":["x"]}]}]}`, "feilds"},
+		{"honeypot is a consent checkbox", nil, `{"forms":[{"id":"a","policy_version":"1","consents":[{"purpose":"marketing","field":"trap"}],"abuse":{"honeypot":"trap"}}]}`, "abuse.honeypot"},
 		{"bad policy url", nil, `{"forms":[{"id":"a","privacy_policy_url":"personvern.html"}]}`, "privacy_policy_url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
