@@ -4,7 +4,7 @@
 #   make deploy    sam build && sam deploy (the first run asks its questions)
 #   make loadtest  5,000 submissions at concurrency 32 while SES fails, then redrive
 #   make fuzz      every fuzz target for FUZZTIME each
-#   make bench     every performance figure in one run (README, "Performance")
+#   make bench     every performance figure in one run (docs/performance.md)
 # `sam build` calls the build-<LogicalId> targets below (BuildMethod: makefile).
 
 SHELL := /bin/bash
@@ -12,7 +12,7 @@ GO ?= go
 # The deploy target is arm64; tests build for this machine with GOARCH set.
 GOARCH ?= arm64
 GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags='-s -w'
-# A forms file (see README, "Configuration") is copied into the deployment
+# A forms file (see docs/operators.md, "Configuration") is copied into the deployment
 # package when it exists.
 FORMS_FILE ?= forms.json
 FUNCTIONS := submit erase privacy redrive

@@ -92,11 +92,12 @@ func TestRateLimitUnderConcurrency(t *testing.T) {
 	h := submitHandler(t, cfg, env.AWS, slog.New(slog.DiscardHandler))
 	// One window for the whole test, so a minute boundary cannot split it.
 	start := time.Now()
-	h.Guard.Now = func() time.Time { return start }
+	g := h.Guard.(*abuse.Guard)
+	g.Now = func() time.Time { return start }
 	// A counter call that times out lets the post through (the guard fails
 	// open): on a loaded machine that would pass a fourth post, so the
 	// deadline here is far from anything a shared machine reaches.
-	h.Guard.CounterTimeout = 30 * time.Second
+	g.CounterTimeout = 30 * time.Second
 
 	for _, tc := range []struct {
 		form    string
@@ -217,7 +218,8 @@ func TestEveryRuleBlocksBeforeAnyEmail(t *testing.T) {
 	h := submitHandler(t, formsConfig(t, forms...), env.AWS, slog.New(slog.DiscardHandler))
 	// Generous for the servers that answer; the case whose server never
 	// answers sets a short one of its own.
-	h.Guard.Captcha.Timeout = 30 * time.Second
+	g := h.Guard.(*abuse.Guard)
+	g.Captcha.Timeout = 30 * time.Second
 	if err := env.ClearEmails(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +228,7 @@ func TestEveryRuleBlocksBeforeAnyEmail(t *testing.T) {
 		t.Run(p, func(t *testing.T) {
 			form := "guarded-" + p
 			field := abuse.CaptchaField(p)
-			token := h.Guard.Tokens.Issue(form, time.Now().Add(-time.Minute))
+			token := g.Tokens.Issue(form, time.Now().Add(-time.Minute))
 			body := func(kv ...string) string {
 				v := url.Values{"message": {"Hei"}, "_t": {token}, field: {captchatest.Pass}}
 				for i := 0; i+1 < len(kv); i += 2 {
@@ -245,7 +247,7 @@ func TestEveryRuleBlocksBeforeAnyEmail(t *testing.T) {
 			}{
 				{"honeypot", formPost(form, "198.51.100.30", body("_gotcha", "x")), 200},
 				{"no form token", formPost(form, "198.51.100.30", body("_t", "")), 200},
-				{"too fast", formPost(form, "198.51.100.30", body("_t", h.Guard.Tokens.Issue(form, time.Now()))), 200},
+				{"too fast", formPost(form, "198.51.100.30", body("_t", g.Tokens.Issue(form, time.Now()))), 200},
 				{"no origin or referer", formPost(form, "198.51.100.30", body(), "origin", ""), 403},
 				{"foreign origin", formPost(form, "198.51.100.30", body(), "origin", "https://evil.example.com"), 403},
 				{"links", formPost(form, "198.51.100.30", body("message", "https://a.example https://b.example")), 422},
@@ -255,9 +257,9 @@ func TestEveryRuleBlocksBeforeAnyEmail(t *testing.T) {
 				{"captcha wrong", formPost(form, "198.51.100.30", body(field, "wrong")), 422},
 				{"captcha verify timeout", formPost(form, "198.51.100.30", body(field, captchatest.Slow)), 503},
 			} {
-				h.Guard.Captcha.Timeout = 30 * time.Second
+				g.Captcha.Timeout = 30 * time.Second
 				if tc.name == "captcha verify timeout" {
-					h.Guard.Captcha.Timeout = 10 * time.Millisecond
+					g.Captcha.Timeout = 10 * time.Millisecond
 				}
 				resp, err := h.Handle(ctx(t), tc.req)
 				if err != nil || resp.StatusCode != tc.status {

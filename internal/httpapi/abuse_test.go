@@ -180,7 +180,7 @@ func TestFormTokenRoute(t *testing.T) {
 	}
 
 	submit := func(at time.Time) events.APIGatewayV2HTTPResponse {
-		h.Guard.Now = func() time.Time { return at }
+		h.Guard.(*abuse.Guard).Now = func() time.Time { return at }
 		return handle(t, h, post("application/json", `{"message":"hi","_t":"`+body.Token+`"}`, "accept-language", "nb"))
 	}
 	if r := submit(clock.Add(2 * time.Second)); r.StatusCode != 200 || len(svc.got) != 0 {
@@ -382,7 +382,7 @@ func TestCaptchaThroughTheHandler(t *testing.T) {
 			}
 			hasProblem(t, send("wrong"), field, abuse.CodeCaptchaFailed, "We could not confirm that you are not a robot. Please try again.")
 			hasProblem(t, send(""), field, abuse.CodeCaptchaRequired, "Please confirm that you are not a robot.")
-			h.Guard.Captcha.Timeout = 10 * time.Millisecond // the slow server never answers
+			h.Guard.(*abuse.Guard).Captcha.Timeout = 10 * time.Millisecond // the slow server never answers
 			r := send(captchatest.Slow)
 			if r.StatusCode != 503 || r.Headers["Retry-After"] == "" {
 				t.Fatalf("verify server timed out: %d %v", r.StatusCode, r.Headers)
