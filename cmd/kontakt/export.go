@@ -17,6 +17,7 @@ import (
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/disclosure"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/submission"
 )
 
 func exportCommand() *command {
@@ -63,12 +64,18 @@ example: kontakt export --local --email kari@example.no --reason "Tvist, sak 202
 		if err != nil {
 			return err
 		}
+		var keys *submission.LookupKeys
+		if *email != "" {
+			if keys, err = lookupKeys(c, e); err != nil {
+				return err
+			}
+		}
 		f, err := os.OpenFile(*output, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return fmt.Errorf("create the output file: %w", err)
 		}
 		db := &dynamo.Disclosure{Client: dynamodb.NewFromConfig(e.Stack.AWS), Table: e.Stack.Table}
-		x := &disclosure.Exporter{Reader: db, Receipts: db, Retention: receiptRetention(e), Now: time.Now,
+		x := &disclosure.Exporter{Reader: db, Receipts: db, LookupKeys: keys, Retention: receiptRetention(e), Now: time.Now,
 			Log: slog.New(slog.NewTextHandler(e.Err, nil))}
 		r, err := x.Export(c, sel, *reason, by, f)
 		if cerr := f.Close(); err == nil && cerr != nil {

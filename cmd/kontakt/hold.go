@@ -8,19 +8,51 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/opt-e/kontakt/cmd/kontakt/internal/stack"
+	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/hold"
+	"github.com/opt-e/kontakt/internal/secrets"
+	"github.com/opt-e/kontakt/internal/submission"
 )
 
 // operatorTimeout bounds one operator action's calls to DynamoDB.
 const operatorTimeout = 30 * time.Second
 
-func holdService(e *env) *hold.Service {
+// holdService builds the service; sel's address, when it has one (and no
+// id, which checkSelector refuses), needs the stack's lookup keys.
+func holdService(ctx context.Context, e *env, sel hold.Selector) (*hold.Service, error) {
+	var keys *submission.LookupKeys
+	if sel.Email != "" && sel.SubmissionID == "" {
+		var err error
+		if keys, err = lookupKeys(ctx, e); err != nil {
+			return nil, err
+		}
+	}
 	// The log goes to stderr and carries no personal data, as the
 	// functions' logs.
-	return &hold.Service{Store: &dynamo.Holds{Client: dynamodb.NewFromConfig(e.Stack.AWS), Table: e.Stack.Table},
-		Now: time.Now, Log: slog.New(slog.NewTextHandler(e.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	return &hold.Service{Store: &dynamo.Holds{Client: dynamodb.NewFromConfig(e.Stack.AWS), Table: e.Stack.Table}, LookupKeys: keys,
+		Now: time.Now, Log: slog.New(slog.NewTextHandler(e.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))}, nil
+}
+
+// lookupKeys derives the lookup keys the stack's functions index copies
+// by, from its generated secret (the GeneratedSecretArn output; with
+// --local, .dev/stack.json's secret_id in make dev's Secrets Manager
+// stand-in). Reading it needs secretsmanager:GetSecretValue on it.
+func lookupKeys(ctx context.Context, e *env) (*submission.LookupKeys, error) {
+	if e.Stack.SecretID == "" {
+		if e.Stack.Local {
+			return nil, errors.New("the local stack names no generated secret (secret_id in .dev/stack.json): restart make dev to rewrite it")
+		}
+		return nil, fmt.Errorf("stack %q has no %s output: deploy the current template.yaml", e.Stack.Name, stack.OutputSecret)
+	}
+	secret, err := app.GeneratedSecret(ctx, e.Stack.SecretID, &secrets.Reader{Client: secretsmanager.NewFromConfig(e.Stack.AWS)})
+	if err != nil {
+		return nil, fmt.Errorf("read the generated secret: %w", err)
+	}
+	return app.LookupKeys(secret)
 }
 
 func holdCommand() *command {
@@ -48,7 +80,12 @@ example: kontakt hold --local --email kari@example.no --reason "Politiets begjæ
 		}
 		c, cancel := context.WithTimeout(ctx, operatorTimeout)
 		defer cancel()
-		h, err := holdService(e).Place(c, hold.Selector{Email: *email, SubmissionID: *id}, *reason, end)
+		sel := hold.Selector{Email: *email, SubmissionID: *id}
+		svc, err := holdService(c, e, sel)
+		if err != nil {
+			return err
+		}
+		h, err := svc.Place(c, sel, *reason, end)
 		if err != nil {
 			return holdError(err)
 		}
@@ -73,7 +110,12 @@ example: kontakt release --local --email kari@example.no`)
 	c.Run = func(ctx context.Context, e *env) error {
 		c, cancel := context.WithTimeout(ctx, operatorTimeout)
 		defer cancel()
-		h, err := holdService(e).Release(c, hold.Selector{Email: *email, SubmissionID: *id})
+		sel := hold.Selector{Email: *email, SubmissionID: *id}
+		svc, err := holdService(c, e, sel)
+		if err != nil {
+			return err
+		}
+		h, err := svc.Release(c, sel)
 		if err != nil {
 			return holdError(err)
 		}

@@ -64,6 +64,7 @@ func devStack(t *testing.T, q *testenv.Queues) string {
 	info := map[string]string{
 		"dynamodb": local.DynamoURL, "sqs": local.SQSURL, "ses": local.SESURL, "mail_viewer": local.SESURL,
 		"table": local.Table, "region": os.Getenv("AWS_REGION"), "sender": "kontakt@example.no",
+		"secrets": local.Secrets.URL, "secret_id": local.SecretID,
 	}
 	if q != nil {
 		info["erasure_queue_url"], info["erasure_dlq_url"] = q.Erasure.URL, q.DeadLetter.URL

@@ -23,7 +23,25 @@ func saveLocal(t *testing.T, form, addr, message string) string {
 	now := time.Now().UTC().Truncate(time.Second)
 	s := &submission.Submission{ID: submission.NewID(), FormID: form, ReceivedAt: now, ExpiresAt: now.Add(time.Hour), ReplyTo: addr,
 		Fields: []submission.Field{{Name: "message", Value: message}}}
-	if err := (&dynamo.Store{Client: dynamodb.NewFromConfig(local.AWS), Table: local.Table}).Save(context.Background(), s); err != nil {
+	keys, err := submission.NewLookupKeys(local.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (&dynamo.Store{Client: dynamodb.NewFromConfig(local.AWS), Table: local.Table, LookupKeys: keys}).Save(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return s.ID
+}
+
+// saveLegacy stores a copy as it was stored before lookup keys were keyed:
+// under the plain hash of its address.
+func saveLegacy(t *testing.T, form, addr, message string) string {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Second)
+	s := &submission.Submission{ID: submission.NewID(), FormID: form, ReceivedAt: now, ExpiresAt: now.Add(time.Hour), ReplyTo: addr,
+		Fields: []submission.Field{{Name: "message", Value: message}}}
+	if _, err := dynamodb.NewFromConfig(local.AWS).PutItem(context.Background(), &dynamodb.PutItemInput{
+		TableName: aws.String(local.Table), Item: dynamo.Item(s, submission.LegacyLookupKey(addr))}); err != nil {
 		t.Fatal(err)
 	}
 	return s.ID
@@ -47,6 +65,7 @@ func TestHoldReleaseLocal(t *testing.T) {
 	}
 	dir := devStack(t, nil)
 	id := saveLocal(t, "contact", "tone@example.no", "hei")
+	old := saveLegacy(t, "contact", "tone@example.no", "gammel")
 	next := time.Now().AddDate(0, 6, 0).Format(time.DateOnly)
 	for _, tc := range []struct {
 		args []string
@@ -69,18 +88,23 @@ func TestHoldReleaseLocal(t *testing.T) {
 		t.Fatal("a refused hold changed the copy")
 	}
 	code, out, errOut := kontakt(t, "hold", "--local", "--dev-dir", dir, "--email", "tone@example.no", "--reason", "Politiets begjæring", "--until", next)
-	if code != 0 || !strings.Contains(out, "held 1 stored copies through "+next) {
+	if code != 0 || !strings.Contains(out, "held 2 stored copies through "+next) {
 		t.Fatalf("hold: exit %d\n%s%s", code, out, errOut)
 	}
 	if it := item(t, id); it[dynamo.TTLAttribute] != nil {
 		t.Fatal("the held copy still has expires_at")
 	}
+	if it := item(t, old); it[dynamo.TTLAttribute] != nil {
+		t.Fatal("the copy under the plain hash is not held")
+	}
 	code, out, errOut = kontakt(t, "release", "--local", "--dev-dir", dir, "--email", "tone@example.no")
 	if code != 0 || !strings.Contains(out, "released hold") {
 		t.Fatalf("release: exit %d\n%s%s", code, out, errOut)
 	}
-	if it := item(t, id); it[dynamo.TTLAttribute] == nil {
-		t.Fatal("the released copy has no expires_at")
+	for _, c := range []string{id, old} {
+		if it := item(t, c); it[dynamo.TTLAttribute] == nil {
+			t.Fatalf("the released copy %s has no expires_at", c)
+		}
 	}
 }
 
@@ -93,7 +117,7 @@ func TestExportLocal(t *testing.T) {
 	}
 	dir := devStack(t, nil)
 	a := saveLocal(t, "contact", "jon@example.no", "Første melding")
-	b := saveLocal(t, "export-form", "jon@example.no", "Andre melding")
+	b := saveLegacy(t, "export-form", "jon@example.no", "Andre melding")
 	out := filepath.Join(t.TempDir(), "jon.json")
 
 	code, _, errOut := kontakt(t, "export", "--local", "--dev-dir", dir, "--email", "jon@example.no", "--output", out)

@@ -143,7 +143,7 @@ func newLatencyRun(ctx context.Context, env *testenv.Env) (*latencyRun, error) {
 		return nil, fmt.Errorf("%s: status %d: %s", typicalEvent, resp.StatusCode, resp.Body)
 	}
 	r.db = dynamodb.NewFromConfig(env.AWS)
-	r.store = &dynamo.Store{Client: r.db, Table: env.Table}
+	r.store = &dynamo.Store{Client: r.db, Table: env.Table, LookupKeys: env.LookupKeys()}
 	r.counter = &dynamo.RateCounter{Client: r.db, Table: env.Table}
 	r.markers = &dynamo.Markers{Client: r.db, Table: env.Table}
 	r.mailer = &ses.Mailer{Client: sesapi.NewFromConfig(env.AWS)}
@@ -239,7 +239,7 @@ func (r *latencyRun) otherRounds(ctx context.Context, pick func(*[]time.Duration
 			func() error { _, err := r.counter.Hit(c, "bench#ip#"+id, 1e6, window); return err },
 			func() error { _, err := r.counter.Hit(c, "bench#form", 1e6, window); return err },
 			func() error {
-				_, err := r.markers.Reserve(c, key, id, time.Now(), time.Minute, time.Minute)
+				_, err := r.markers.Reserve(c, key, id, "", time.Now(), time.Minute, time.Minute)
 				return err
 			})
 	}); err != nil {

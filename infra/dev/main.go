@@ -115,9 +115,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	eraseHandler, err := erase.Handler(ctx, eraseCfg, erase.NewClients(env.AWS), log, os.Stderr, "kontakt-local-erase")
+	if err != nil {
+		return err
+	}
 	poller := &esm.Poller{
 		Client: sqs.NewFromConfig(env.AWS), QueueURL: queues.Erasure.URL, QueueARN: queues.Erasure.ARN,
-		Handler: erase.Handler(eraseCfg, erase.NewClients(env.AWS), log).Handle, BatchSize: 10, Wait: 1,
+		Handler: eraseHandler.Handle, BatchSize: 10, Wait: 1,
 		RetryAfter: 10 * time.Second, Timeout: 30 * time.Second, Log: log,
 	}
 	go poller.Run(ctx)
@@ -148,7 +152,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	privacyHandler, err := privacy.Handler(ctx, privacyCfg, privacy.NewClients(env.AWS), log)
+	privacyHandler, err := privacy.Handler(ctx, privacyCfg, privacy.NewClients(env.AWS), log, os.Stderr, "kontakt-local-privacy")
 	if err != nil {
 		return err
 	}
@@ -171,6 +175,7 @@ func run() error {
 	mux.Handle("/privacy", erasurePages)
 	mux.Handle("/privacy/confirm", erasurePages)
 	mux.Handle("GET /{$}", &demo{api: api, mail: env.SESURL, formsFile: *formsFile, forms: submit.config})
+	mux.Handle("GET "+formspreeAjaxPath, formspreeAjax(filepath.Join(testenv.RepoRoot(), "infra")))
 	mux.HandleFunc("GET /thanks", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><html lang="nb"><meta charset="utf-8"><title>Takk!</title><body style="font-family:system-ui;max-width:36rem;margin:3rem auto"><h1>Takk!</h1><p>Meldingen er sendt. Se den i <a href="%s">e-postvisningen</a>.</p><p><a href="/">Tilbake til skjemaet</a></p></body></html>`, env.SESURL)
@@ -193,6 +198,8 @@ func run() error {
 		"privacy_contact":   eraseCfg.PrivacyContact,
 		"redrive_every":     redriveInt.String(),
 		"table":             env.Table,
+		"secrets":           env.Secrets.URL,
+		"secret_id":         env.SecretID,
 		"forms_file":        *formsFile,
 		"region":            os.Getenv("AWS_REGION"),
 		"emulator_log":      emuLog.Name(),

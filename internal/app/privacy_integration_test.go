@@ -30,7 +30,21 @@ func saveCopy(t *testing.T, form, addr, message string) *submission.Submission {
 	s := &submission.Submission{ID: submission.NewID(), FormID: form, ReceivedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour), ReplyTo: addr,
 		Fields:   []submission.Field{{Name: "message", Value: message}},
 		Consents: []submission.Consent{{Purpose: config.PurposeMarketing, Field: "marketing", Value: "on", Given: true, PolicyVersion: "2026-03", At: now}}}
-	if err := (&dynamo.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table}).Save(ctx(t), s); err != nil {
+	if err := (&dynamo.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table, LookupKeys: env.LookupKeys()}).Save(ctx(t), s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// saveLegacyCopy stores a copy as it was stored before lookup keys were
+// keyed: under the plain hash of its address.
+func saveLegacyCopy(t *testing.T, form, addr, message string) *submission.Submission {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Second)
+	s := &submission.Submission{ID: submission.NewID(), FormID: form, ReceivedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour), ReplyTo: addr,
+		Fields: []submission.Field{{Name: "message", Value: message}}}
+	if _, err := dynamodb.NewFromConfig(env.AWS).PutItem(ctx(t), &dynamodb.PutItemInput{
+		TableName: aws.String(env.Table), Item: dynamo.Item(s, submission.LegacyLookupKey(addr))}); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -75,7 +89,8 @@ func TestSelfServiceAccess(t *testing.T) {
 	var logs bytes.Buffer
 	h := privacyHandler(t, q, &logs)
 	first := saveCopy(t, "contact", "siri@example.no", "Første melding fra Siri")
-	second := saveCopy(t, "quote", "Siri@Example.no", "Andre melding fra Siri")
+	// Stored before lookup keys were keyed: found all the same.
+	second := saveLegacyCopy(t, "quote", "Siri@Example.no", "Andre melding fra Siri")
 	other := saveCopy(t, "contact", "per@example.no", "Per sin melding")
 	env.ClearEmails(ctx(t))
 
@@ -178,7 +193,7 @@ func TestLegalHoldAndErasure(t *testing.T) {
 	db := dynamodb.NewFromConfig(env.AWS)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
-	holds := &hold.Service{Store: &dynamo.Holds{Client: db, Table: env.Table}, Now: time.Now, Log: log}
+	holds := &hold.Service{Store: &dynamo.Holds{Client: db, Table: env.Table}, LookupKeys: env.LookupKeys(), Now: time.Now, Log: log}
 	keep := saveCopy(t, "contact", "liv@example.no", "Melding som må beholdes")
 	gone := saveCopy(t, "contact", "liv@example.no", "Melding som kan slettes")
 	origTTL := rawItem(t, keep.ID)[dynamo.TTLAttribute].(*types.AttributeValueMemberN).Value
@@ -284,7 +299,7 @@ func TestLegalHoldEndsOnItsDate(t *testing.T) {
 	db := dynamodb.NewFromConfig(env.AWS)
 	store := &dynamo.Holds{Client: db, Table: env.Table}
 	now := time.Now()
-	holds := &hold.Service{Store: store, Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler)}
+	holds := &hold.Service{Store: store, LookupKeys: env.LookupKeys(), Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler)}
 	a, b := saveCopy(t, "contact", "eva@example.no", "en"), saveCopy(t, "quote", "eva@example.no", "to")
 	until, _ := hold.ParseUntil(now.Format(time.DateOnly))
 	h, err := holds.Place(ctx(t), hold.Selector{Email: "eva@example.no"}, "Tvist", until)

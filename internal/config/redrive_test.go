@@ -3,6 +3,7 @@ package config_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,8 +37,21 @@ func TestRedriveAndSubmitSettings(t *testing.T) {
 		t.Errorf("LoadRedrive = %+v, %v", r, err)
 	}
 	e[config.EnvPrivacyContact] = "personvern@example.no"
-	if er, err := config.LoadErase(env(e)); err != nil || er.ConfigurationSet != "kontakt-prod_1" {
+	if _, err := config.LoadErase(env(e)); err == nil || !strings.Contains(err.Error(), config.EnvSecretID) {
+		t.Errorf("LoadErase without %s: %v, want an error naming it", config.EnvSecretID, err)
+	}
+	e[config.EnvSecretID] = "KontaktSecret"
+	if er, err := config.LoadErase(env(e)); err != nil || er.ConfigurationSet != "kontakt-prod_1" || er.SecretID != "KontaktSecret" {
 		t.Errorf("LoadErase = %+v, %v", er, err)
+	}
+	e[config.EnvErasureQueueURL] = "https://sqs.eu-north-1.amazonaws.com/1/q"
+	e[config.EnvTokenSecret] = "TokenSecret"
+	if p, err := config.LoadPrivacy(env(e)); err != nil || p.ConfigurationSet != "kontakt-prod_1" || p.SecretID != "KontaktSecret" {
+		t.Errorf("LoadPrivacy = %+v, %v", p, err)
+	}
+	delete(e, config.EnvSecretID)
+	if _, err := config.LoadPrivacy(env(e)); err == nil || !strings.Contains(err.Error(), config.EnvSecretID) {
+		t.Errorf("LoadPrivacy without %s: %v, want an error naming it", config.EnvSecretID, err)
 	}
 	if got := 10 * time.Minute; config.DefaultDuplicateWindow != got {
 		t.Errorf("default window %v, want %v", config.DefaultDuplicateWindow, got)
@@ -87,5 +101,25 @@ func TestEnvVarLists(t *testing.T) {
 	}
 	if !slices.Contains(config.EraseEnvVars, config.EnvConfigurationSet) {
 		t.Error("the erase function does not read the configuration set")
+	}
+}
+
+// The release pace of held posts: 50 a run by default, 1-1000, and a bad
+// value names its key.
+func TestRedriveRelease(t *testing.T) {
+	e := base()
+	if r, err := config.LoadRedrive(env(e)); err != nil || r.Release != config.DefaultRedriveRelease {
+		t.Fatalf("default: %+v, %v", r, err)
+	}
+	e[config.EnvRedriveRelease] = " 200 "
+	if r, err := config.LoadRedrive(env(e)); err != nil || r.Release != 200 {
+		t.Errorf("200: %+v, %v", r, err)
+	}
+	for _, bad := range []string{"0", "-1", "1001", "many"} {
+		e[config.EnvRedriveRelease] = bad
+		var ce *config.Error
+		if _, err := config.LoadRedrive(env(e)); !errors.As(err, &ce) || ce.Key != config.EnvRedriveRelease {
+			t.Errorf("%q: %v, want an error naming %s", bad, err, config.EnvRedriveRelease)
+		}
 	}
 }

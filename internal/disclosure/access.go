@@ -16,12 +16,14 @@ type AccessMailer interface {
 
 // Access answers a person's verified "what do you hold about me?".
 type Access struct {
-	Reader    Reader
-	Mailer    AccessMailer
-	Receipts  Receipts
-	Retention time.Duration // how long receipts are kept
-	Now       func() time.Time
-	Log       *slog.Logger
+	Reader Reader
+	// LookupKeys computes the key copies are indexed under.
+	LookupKeys *submission.LookupKeys
+	Mailer     AccessMailer
+	Receipts   Receipts
+	Retention  time.Duration // how long receipts are kept
+	Now        func() time.Time
+	Log        *slog.Logger
 }
 
 // SendAccess emails every stored copy for address to address, and nowhere
@@ -30,7 +32,7 @@ type Access struct {
 // answer the same either way. The receipt is written after the email,
 // and holds the request id and the count, never the address.
 func (a *Access) SendAccess(ctx context.Context, address, lang, requestID string) error {
-	copies, err := a.Reader.ByLookupKey(ctx, submission.LookupKey(address))
+	copies, err := ByAddress(ctx, a.Reader, a.LookupKeys, address)
 	if err != nil {
 		return fmt.Errorf("read copies: %w", err)
 	}

@@ -33,6 +33,27 @@ func (c Copy) KeptUntil() time.Time {
 	return c.ExpiresAt
 }
 
+// ByAddress reads every copy for address: under its lookup key (keys.Key)
+// and, like erasure's find, under the plain hash that copies stored before
+// lookup keys were keyed carry (submission.LegacyLookupKey).
+func ByAddress(ctx context.Context, r Reader, keys *submission.LookupKeys, address string) ([]Copy, error) {
+	var copies []Copy
+	seen := map[string]bool{}
+	for _, k := range []string{keys.Key(address), submission.LegacyLookupKey(address)} {
+		found, err := r.ByLookupKey(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range found {
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				copies = append(copies, c)
+			}
+		}
+	}
+	return copies, nil
+}
+
 // Reader reads whole copies. Copies past their TTL (not yet deleted by
 // DynamoDB) are left out: they must look deleted.
 type Reader interface {

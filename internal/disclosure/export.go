@@ -73,11 +73,13 @@ func (s ExportSelector) describe() string {
 
 // Exporter writes disclosure exports.
 type Exporter struct {
-	Reader    Reader
-	Receipts  Receipts
-	Retention time.Duration
-	Now       func() time.Time
-	Log       *slog.Logger
+	Reader Reader
+	// LookupKeys computes the key copies are indexed under.
+	LookupKeys *submission.LookupKeys
+	Receipts   Receipts
+	Retention  time.Duration
+	Now        func() time.Time
+	Log        *slog.Logger
 }
 
 // File is the export's JSON document.
@@ -143,7 +145,7 @@ func (e *Exporter) Export(ctx context.Context, sel ExportSelector, reason, by st
 	var copies []Copy
 	switch {
 	case sel.Email != "":
-		cs, err := e.Reader.ByLookupKey(ctx, submission.LookupKey(sel.Email))
+		cs, err := ByAddress(ctx, e.Reader, e.LookupKeys, sel.Email)
 		if err != nil {
 			return Receipt{}, fmt.Errorf("read copies: %w", err)
 		}

@@ -17,9 +17,15 @@ type fake struct {
 	copies   []disclosure.Copy
 	receipts []disclosure.Receipt
 	failPut  error
+	keys     []string // the lookup keys read
 }
 
-func (f *fake) ByLookupKey(context.Context, string) ([]disclosure.Copy, error) { return f.copies, nil }
+// ByLookupKey finds the same copy under every key: ByAddress must count it
+// once.
+func (f *fake) ByLookupKey(_ context.Context, key string) ([]disclosure.Copy, error) {
+	f.keys = append(f.keys, key)
+	return f.copies, nil
+}
 func (f *fake) ByID(_ context.Context, id string) (*disclosure.Copy, error) {
 	for _, c := range f.copies {
 		if c.ID == id {
@@ -44,7 +50,11 @@ func (f *fake) PutReceipt(_ context.Context, r disclosure.Receipt) error {
 func TestExport(t *testing.T) {
 	f := &fake{copies: []disclosure.Copy{{Submission: submission.Submission{ID: "a", FormID: "contact", ReplyTo: "kari@example.no",
 		Fields: []submission.Field{{Name: "message", Value: "hei"}}}}}}
-	x := &disclosure.Exporter{Reader: f, Receipts: f, Retention: time.Hour, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
+	keys, err := submission.NewLookupKeys(strings.Repeat("k", 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &disclosure.Exporter{Reader: f, Receipts: f, LookupKeys: keys, Retention: time.Hour, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
 	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for name, tc := range map[string]struct {
 		sel    disclosure.ExportSelector
@@ -77,6 +87,10 @@ func TestExport(t *testing.T) {
 	r, err := x.Export(context.Background(), disclosure.ExportSelector{Email: "kari@example.no"}, "Tvist", "arn:aws:iam::1:user/op", &out)
 	if err != nil || r.Count != 1 || len(f.receipts) != 1 || !strings.Contains(out.String(), `"hei"`) || !strings.Contains(out.String(), r.ID) {
 		t.Fatalf("export: %+v %v %s", r, err, out.String())
+	}
+	// Under the keyed lookup key, and the plain hash older copies carry.
+	if n := len(f.keys); n < 2 || f.keys[n-2] != keys.Key("kari@example.no") || f.keys[n-1] != submission.LegacyLookupKey("kari@example.no") {
+		t.Errorf("lookup keys read: %q", f.keys)
 	}
 	if got := f.receipts[0]; got.Selector != "email" || got.By != "arn:aws:iam::1:user/op" || got.Reason != "Tvist" || strings.Contains(got.Selector+got.Reason, "kari") {
 		t.Errorf("receipt = %+v", got)

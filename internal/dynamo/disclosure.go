@@ -18,14 +18,14 @@ const FormIndex = "by_form"
 
 // Disclosure receipts: no content, under prefixes of their own.
 const (
-	KindAccessReceipt   = "access_receipt"
-	KindExportReceipt   = "export_receipt"
-	AccessReceiptPrefix = "access-receipt#"
-	ExportReceiptPrefix = "export-receipt#"
-	AttrDisclosedBy     = "disclosed_by"
-	AttrReason          = "reason"
-	AttrSelector        = "selector"
-	AttrItemCount       = "item_count"
+	KindAccessReceipt    = "access_receipt"
+	KindExportReceipt    = "export_receipt"
+	AccessReceiptPrefix  = "access-receipt#"
+	ExportReceiptPrefix  = "export-receipt#"
+	AttrDisclosedBy      = "disclosed_by"
+	AttrDisclosureReason = "reason" // on receipts; AttrReason is a held copy's
+	AttrSelector         = "selector"
+	AttrItemCount        = "item_count"
 )
 
 // ExportIAMActions are the DynamoDB actions the operator's export calls:
@@ -136,7 +136,7 @@ func (d *Disclosure) PutReceipt(ctx context.Context, r disclosure.Receipt) error
 		TTLAttribute:    num(r.ExpiresAt.Unix()),
 	}
 	if r.Reason != "" {
-		item[AttrReason] = &types.AttributeValueMemberS{Value: r.Reason}
+		item[AttrDisclosureReason] = &types.AttributeValueMemberS{Value: r.Reason}
 	}
 	_, err := d.Client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(d.Table), Item: item,
@@ -168,7 +168,7 @@ func (d *Disclosure) GetDisclosureReceipt(ctx context.Context, prefix, id string
 		kind = disclosure.KindAccess
 	}
 	return &disclosure.Receipt{
-		ID: str(it[AttrRequestID]), Kind: kind, By: str(it[AttrDisclosedBy]), Reason: str(it[AttrReason]),
+		ID: str(it[AttrRequestID]), Kind: kind, By: str(it[AttrDisclosedBy]), Reason: str(it[AttrDisclosureReason]),
 		Selector: str(it[AttrSelector]), Count: number(it[AttrItemCount]),
 		At:        time.Unix(int64(number(it[AttrRequestedAt])), 0).UTC(),
 		ExpiresAt: time.Unix(int64(number(it[TTLAttribute])), 0).UTC(),

@@ -40,6 +40,9 @@ const (
 	// purpose carried; Decode still reads it.
 	AttrConsent  = "consent"
 	AttrConsents = "consents"
+	// AttrReason says why a pending copy was not emailed by the submit
+	// function when that was by design: ReasonHeld.
+	AttrReason = "reason"
 	// TTLAttribute holds epoch seconds; DynamoDB deletes the item some time
 	// (typically days) after it passes, so reads must filter on it too.
 	TTLAttribute = "expires_at"
@@ -54,6 +57,12 @@ const (
 	StatusPending  = "pending"
 	StatusSent     = "sent"
 	pendingShard   = "p"
+	// heldShard is the pending index's partition for held copies (the
+	// form's ceiling was reached): the redrive function releases them at
+	// its own pace, apart from the copies whose email failed.
+	heldShard = "h"
+	// ReasonHeld: stored over the form's ceiling and not emailed yet.
+	ReasonHeld = "held"
 )
 
 // StatusFailed: the email was given up (a permanent SES error or too many
@@ -79,7 +88,11 @@ type API interface {
 type Store struct {
 	Client API
 	Table  string
-	Now    func() time.Time
+	// LookupKeys computes the lookup key of a copy's reply address; Save
+	// refuses a copy with a reply address without it, as such a copy could
+	// never be found for erasure.
+	LookupKeys *submission.LookupKeys
+	Now        func() time.Time
 }
 
 var _ submission.Store = (*Store)(nil)
@@ -94,6 +107,8 @@ type Error struct {
 func (e *Error) Error() string      { return fmt.Sprintf("%s (%s): %v", e.Op, e.Class, e.Err) }
 func (e *Error) Unwrap() error      { return e.Err }
 func (e *Error) ErrorClass() string { return e.Class }
+
+var errNoLookupKeys = errors.New("no lookup keys to key the reply address with")
 
 // ErrExists is returned by Save when a copy with that id exists already.
 var ErrExists = errors.New("submission exists")
@@ -118,11 +133,18 @@ func wrap(op string, err error) error {
 	return &Error{Op: op, Class: class, Err: err}
 }
 
-// Item renders s as the stored item, pending until marked sent.
-func Item(s *submission.Submission) map[string]types.AttributeValue {
+// Item renders s as the stored item, pending until marked sent. lookupKey
+// is the lookup key of s.ReplyTo (LookupKeys.Key), "" when there is none.
+func Item(s *submission.Submission, lookupKey string) map[string]types.AttributeValue {
 	fields := make([]types.AttributeValue, len(s.Fields))
 	for i, f := range s.Fields {
 		fields[i] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"n": strAV(f.Name), "v": strAV(f.Value)}}
+	}
+	next, shard, attempts := s.ReceivedAt.Add(FirstRetryDelay), pendingShard, int64(1)
+	if s.Held {
+		// Nobody is sending it: due at once, in the order it came, with no
+		// attempt made.
+		next, shard, attempts = s.ReceivedAt, heldShard, 0
 	}
 	item := map[string]types.AttributeValue{
 		AttrID:            strAV(s.ID),
@@ -132,9 +154,12 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 		TTLAttribute:      num(s.ExpiresAt.Unix()),
 		AttrFields:        &types.AttributeValueMemberL{Value: fields},
 		AttrStatus:        strAV(StatusPending),
-		AttrAttempts:      num(1),
-		AttrPending:       strAV(pendingShard),
-		AttrNextAttemptAt: num(s.ReceivedAt.Add(FirstRetryDelay).Unix()),
+		AttrAttempts:      num(attempts),
+		AttrPending:       strAV(shard),
+		AttrNextAttemptAt: num(next.Unix()),
+	}
+	if s.Held {
+		item[AttrReason] = strAV(ReasonHeld)
 	}
 	if s.Language != "" {
 		item[AttrLanguage] = strAV(s.Language)
@@ -158,7 +183,9 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 	}
 	if s.ReplyTo != "" {
 		item[AttrReplyTo] = strAV(s.ReplyTo)
-		item[AttrLookupKey] = strAV(submission.LookupKey(s.ReplyTo))
+	}
+	if lookupKey != "" {
+		item[AttrLookupKey] = strAV(lookupKey)
 	}
 	return item
 }
@@ -166,9 +193,16 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 // Save writes the copy as pending. It never overwrites: ids are random, so
 // a collision means something is badly wrong and must not destroy data.
 func (st *Store) Save(ctx context.Context, s *submission.Submission) error {
+	var lookupKey string
+	if s.ReplyTo != "" {
+		if st.LookupKeys == nil {
+			return &Error{Op: "store submission", Class: "config", Err: errNoLookupKeys}
+		}
+		lookupKey = st.LookupKeys.Key(s.ReplyTo)
+	}
 	_, err := st.Client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                &st.Table,
-		Item:                     Item(s),
+		Item:                     Item(s, lookupKey),
 		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
 		ExpressionAttributeNames: map[string]string{"#id": AttrID},
 	})
@@ -232,6 +266,8 @@ type Copy struct {
 	// HeldUntil is when the copy's legal hold ends (zero when not held).
 	// A held copy has no expires_at: its TTL waits in held_expires_at.
 	HeldUntil time.Time
+	// Reason is ReasonHeld while the copy waits to be released, or "".
+	Reason string
 }
 
 // Get reads one copy, or nil when there is none or it has expired (TTL
@@ -299,6 +335,7 @@ func Decode(item map[string]types.AttributeValue) *Copy {
 	c.Attempts = number(item[AttrAttempts])
 	c.LastError = str(item[AttrLastError])
 	c.LookupKey = str(item[AttrLookupKey])
+	c.Reason = str(item[AttrReason])
 	return c
 }
 

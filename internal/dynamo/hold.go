@@ -24,7 +24,7 @@ const (
 	AttrHoldIDs       = "hold_ids"
 
 	KindHoldRegistry = "legal_hold_registry"
-	holdRegistryID   = "holds#registry"
+	HoldRegistryID   = "holds#registry"
 	AttrHoldEnds     = "hold_ends"
 
 	KindHold             = "legal_hold"
@@ -158,7 +158,7 @@ func (h *Holds) PutHold(ctx context.Context, hd hold.Hold) error {
 	// The registry the sweep reads. One map entry per hold, set in one
 	// atomic update; the map is created with the first hold.
 	_, err := h.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(h.Table), Key: key(holdRegistryID),
+		TableName: aws.String(h.Table), Key: key(HoldRegistryID),
 		UpdateExpression:         aws.String("SET #kind = :kind, #ends = if_not_exists(#ends, :empty)"),
 		ExpressionAttributeNames: map[string]string{"#kind": AttrKind, "#ends": AttrHoldEnds},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -167,7 +167,7 @@ func (h *Holds) PutHold(ctx context.Context, hd hold.Hold) error {
 	})
 	if err == nil {
 		_, err = h.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: aws.String(h.Table), Key: key(holdRegistryID),
+			TableName: aws.String(h.Table), Key: key(HoldRegistryID),
 			UpdateExpression:          aws.String("SET #ends.#hold = :until"),
 			ExpressionAttributeNames:  map[string]string{"#ends": AttrHoldEnds, "#hold": hd.ID},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":until": num(hd.Until.Unix())},
@@ -185,7 +185,7 @@ func (h *Holds) DeleteHold(ctx context.Context, id string) error {
 		return wrap("delete hold", err)
 	}
 	_, err := h.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(h.Table), Key: key(holdRegistryID),
+		TableName: aws.String(h.Table), Key: key(HoldRegistryID),
 		UpdateExpression:         aws.String("REMOVE #ends.#hold"),
 		ConditionExpression:      aws.String("attribute_exists(#ends)"),
 		ExpressionAttributeNames: map[string]string{"#ends": AttrHoldEnds, "#hold": id},
@@ -310,7 +310,7 @@ func (h *Holds) ReleaseCopy(ctx context.Context, copyID, holdID string) error {
 // ended. One small item rather than an index: holds are few, and a table
 // gains only one new index per deploy (the export's).
 func (h *Holds) Ended(ctx context.Context, now time.Time) ([]string, error) {
-	out, err := h.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(h.Table), Key: key(holdRegistryID), ConsistentRead: aws.Bool(true)})
+	out, err := h.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(h.Table), Key: key(HoldRegistryID), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, wrap("read hold registry", err)
 	}

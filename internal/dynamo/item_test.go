@@ -1,10 +1,13 @@
 package dynamo_test
 
 import (
+	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/opt-e/kontakt/internal/dynamo"
@@ -38,13 +41,13 @@ func TestItemIsPendingAndReadsBack(t *testing.T) {
 			{Purpose: "marketing", Field: "marketing", Value: "", Given: false, PolicyVersion: "2026-01", At: received.Add(time.Second)},
 		},
 	}
-	item := dynamo.Item(s)
+	item := dynamo.Item(s, "lookup-key-of-kari")
 	for name, want := range map[string]string{
 		dynamo.AttrID: "abc", dynamo.AttrKind: dynamo.KindSubmission, dynamo.AttrFormID: "contact",
 		dynamo.AttrReceivedAt: "1795626000", dynamo.TTLAttribute: "1798218000",
 		dynamo.AttrStatus: dynamo.StatusPending, dynamo.AttrAttempts: "1",
 		dynamo.AttrPending: "p", dynamo.AttrNextAttemptAt: "1795626120", // received + FirstRetryDelay
-		dynamo.AttrReplyTo: "kari@example.no", dynamo.AttrLookupKey: submission.LookupKey("kari@example.no"),
+		dynamo.AttrReplyTo: "kari@example.no", dynamo.AttrLookupKey: "lookup-key-of-kari",
 		dynamo.AttrSubject: "Tilbud", dynamo.AttrLanguage: "nb", dynamo.AttrSentAt: "", dynamo.AttrLastError: "",
 	} {
 		if got := attr(t, item, name); got != want {
@@ -68,7 +71,7 @@ func TestItemIsPendingAndReadsBack(t *testing.T) {
 // Without a reply address there is nothing to find for erasure, and
 // optional attributes are left out rather than stored empty.
 func TestItemLeavesOutWhatIsMissing(t *testing.T) {
-	item := dynamo.Item(&submission.Submission{ID: "x", FormID: "contact", Fields: []submission.Field{{Name: "message", Value: "hi"}}})
+	item := dynamo.Item(&submission.Submission{ID: "x", FormID: "contact", Fields: []submission.Field{{Name: "message", Value: "hi"}}}, "")
 	for _, name := range []string{dynamo.AttrReplyTo, dynamo.AttrLookupKey, dynamo.AttrSubject, dynamo.AttrLanguage, dynamo.AttrConsent, dynamo.AttrConsents} {
 		if _, ok := item[name]; ok {
 			t.Errorf("%s present", name)
@@ -80,7 +83,7 @@ func TestItemLeavesOutWhatIsMissing(t *testing.T) {
 // back as the optional_details consent. A held copy (no expires_at) never
 // looks expired.
 func TestDecodeLegacyConsentAndHeldCopy(t *testing.T) {
-	item := dynamo.Item(&submission.Submission{ID: "old", FormID: "contact", ReceivedAt: time.Unix(100, 0), ExpiresAt: time.Unix(200, 0)})
+	item := dynamo.Item(&submission.Submission{ID: "old", FormID: "contact", ReceivedAt: time.Unix(100, 0), ExpiresAt: time.Unix(200, 0)}, "")
 	item[dynamo.AttrConsent] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
 		"field": &types.AttributeValueMemberS{Value: "consent"}, "value": &types.AttributeValueMemberS{Value: "on"},
 		"given": &types.AttributeValueMemberBOOL{Value: true}, "policy_version": &types.AttributeValueMemberS{Value: "v1"},
@@ -98,5 +101,64 @@ func TestDecodeLegacyConsentAndHeldCopy(t *testing.T) {
 	c = dynamo.Decode(item)
 	if c.Expired(time.Unix(300, 0)) || !c.Submission.ExpiresAt.IsZero() || c.HeldUntil.Unix() != 400 {
 		t.Errorf("held copy: expired %v, expires %v, held until %v", c.Expired(time.Unix(300, 0)), c.Submission.ExpiresAt, c.HeldUntil)
+	}
+}
+
+// A held copy (over the form's ceiling) waits in the held partition of the
+// pending index, due at once, with no attempt made and its reason said.
+func TestHeldItem(t *testing.T) {
+	received := time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
+	s := &submission.Submission{ID: "h1", FormID: "contact", ReceivedAt: received, ExpiresAt: received.Add(time.Hour),
+		Fields: []submission.Field{{Name: "message", Value: "hi"}}, Held: true}
+	item := dynamo.Item(s, "")
+	for name, want := range map[string]string{
+		dynamo.AttrStatus: dynamo.StatusPending, dynamo.AttrPending: "h", dynamo.AttrNextAttemptAt: "1795626000",
+		dynamo.AttrAttempts: "0", dynamo.AttrReason: dynamo.ReasonHeld,
+	} {
+		if got := attr(t, item, name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if c := dynamo.Decode(item); c.Reason != dynamo.ReasonHeld || c.Attempts != 0 {
+		t.Errorf("read back reason %q attempts %d", c.Reason, c.Attempts)
+	}
+	if _, ok := dynamo.Item(&submission.Submission{ID: "x"}, "")[dynamo.AttrReason]; ok {
+		t.Error("a copy that was not held has a reason")
+	}
+}
+
+// putOnly is a DynamoDB client that records PutItem.
+type putOnly struct {
+	dynamo.API
+	items []map[string]types.AttributeValue
+}
+
+func (p *putOnly) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	p.items = append(p.items, in.Item)
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+// Save indexes a copy under the keyed lookup key, never the address's plain
+// hash; without lookup keys it refuses to store a copy that erasure could
+// never find.
+func TestSaveKeysTheLookupKey(t *testing.T) {
+	keys, err := submission.NewLookupKeys(strings.Repeat("k", 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &putOnly{}
+	s := &submission.Submission{ID: "x", FormID: "contact", ReplyTo: "Kari@Example.no"}
+	if err := (&dynamo.Store{Client: client, Table: "t", LookupKeys: keys}).Save(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := attr(t, client.items[0], dynamo.AttrLookupKey), keys.Key("kari@example.no"); got != want || got == submission.LegacyLookupKey("kari@example.no") {
+		t.Errorf("lookup_key = %q, want %q", got, want)
+	}
+	if err := (&dynamo.Store{Client: client, Table: "t"}).Save(context.Background(), s); err == nil || len(client.items) != 1 {
+		t.Errorf("Save without lookup keys: %v, %d items written", err, len(client.items))
+	}
+	// Without a reply address there is nothing to key.
+	if err := (&dynamo.Store{Client: client, Table: "t"}).Save(context.Background(), &submission.Submission{ID: "y"}); err != nil {
+		t.Errorf("Save without a reply address: %v", err)
 	}
 }

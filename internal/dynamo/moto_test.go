@@ -59,7 +59,11 @@ func TestHoldsAndDisclosureOnMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	table := aws.ToString(in.TableName)
-	store := &dynamo.Store{Client: db, Table: table}
+	keys, err := submission.NewLookupKeys(strings.Repeat("k", 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &dynamo.Store{Client: db, Table: table, LookupKeys: keys}
 	now := time.Now().UTC().Truncate(time.Second)
 	var ids []string
 	for _, form := range []string{"contact", "quote"} {
@@ -70,8 +74,15 @@ func TestHoldsAndDisclosureOnMoto(t *testing.T) {
 		}
 		ids = append(ids, s.ID)
 	}
+	// A copy stored before lookup keys were keyed: a hold by address
+	// covers it too.
+	legacy := &submission.Submission{ID: submission.NewID(), FormID: "job", ReceivedAt: now, ExpiresAt: now.Add(time.Hour), ReplyTo: "kari@example.no",
+		Fields: []submission.Field{{Name: "message", Value: "hei"}}}
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: dynamo.Item(legacy, submission.LegacyLookupKey("kari@example.no"))}); err != nil {
+		t.Fatal(err)
+	}
 
-	holds := &hold.Service{Store: &dynamo.Holds{Client: db, Table: table}, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
+	holds := &hold.Service{Store: &dynamo.Holds{Client: db, Table: table}, LookupKeys: keys, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
 	until, _ := hold.ParseUntil(now.AddDate(0, 1, 0).Format(time.DateOnly))
 	if _, err := holds.Place(ctx, hold.Selector{Email: "kari@example.no"}, "Tvist", until); err != nil {
 		t.Fatal(err)
@@ -79,7 +90,7 @@ func TestHoldsAndDisclosureOnMoto(t *testing.T) {
 	if _, err := holds.Place(ctx, hold.Selector{SubmissionID: ids[0]}, "Politiet", until.AddDate(0, 1, 0)); err != nil {
 		t.Fatal(err)
 	}
-	found, err := (&dynamo.Erasure{Client: db, Table: table}).FindByLookupKey(ctx, submission.LookupKey("kari@example.no"))
+	found, err := (&dynamo.Erasure{Client: db, Table: table}).FindByLookupKey(ctx, keys.Key("kari@example.no"))
 	if err != nil || len(found) != 2 {
 		t.Fatalf("found %+v, %v", found, err)
 	}
@@ -88,9 +99,12 @@ func TestHoldsAndDisclosureOnMoto(t *testing.T) {
 			t.Errorf("copy %s not seen as held: %+v", c.ID, c)
 		}
 	}
+	if c, _ := store.Get(ctx, legacy.ID); c == nil || c.HeldUntil.IsZero() {
+		t.Errorf("the copy under the plain hash is not held: %+v", c)
+	}
 
 	dis := &dynamo.Disclosure{Client: db, Table: table}
-	x := &disclosure.Exporter{Reader: dis, Receipts: dis, Retention: time.Hour, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
+	x := &disclosure.Exporter{Reader: dis, Receipts: dis, LookupKeys: keys, Retention: time.Hour, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
 	var buf bytes.Buffer
 	r, err := x.Export(ctx, disclosure.ExportSelector{FormID: "quote", From: now.AddDate(0, 0, -1), To: now}, "Tvist", "tester", &buf)
 	if err != nil || r.Count != 1 {
@@ -106,6 +120,9 @@ func TestHoldsAndDisclosureOnMoto(t *testing.T) {
 	}
 	if c, _ := store.Get(ctx, ids[1]); c == nil || c.Submission.ExpiresAt.IsZero() || !c.HeldUntil.IsZero() {
 		t.Errorf("after release the copy held by address only: %+v", c)
+	}
+	if c, _ := store.Get(ctx, legacy.ID); c == nil || c.Submission.ExpiresAt.IsZero() || !c.HeldUntil.IsZero() {
+		t.Errorf("after release the copy under the plain hash: %+v", c)
 	}
 	if c, _ := store.Get(ctx, ids[0]); c == nil || !c.Submission.ExpiresAt.IsZero() || !c.HeldUntil.Equal(until.AddDate(0, 1, 0)) {
 		t.Errorf("after release the copy still held by id: %+v", c)

@@ -18,9 +18,10 @@ import (
 // index never sees it, and it expires by TTL. Its per-address limit uses
 // RateCounter.
 const (
-	KindPendingErasure = "pending_erasure"
-	pendingPrefix      = "erasure-pending#"
-	AttrEmail          = "email"
+	KindPendingErasure     = "pending_erasure"
+	PendingErasureIDPrefix = "erasure-pending#"
+	pendingPrefix          = PendingErasureIDPrefix
+	AttrEmail              = "email"
 	// AttrPurpose is "access" on a pending access request; an item
 	// without it is an erasure (items written before access existed).
 	AttrPurpose = "purpose"

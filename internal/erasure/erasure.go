@@ -139,6 +139,16 @@ func ParseRequest(body string) (Request, error) {
 	return r, nil
 }
 
+// Metrics counts erasures. Only names and numbers: never an address.
+type Metrics interface {
+	Publish(counts map[string]int)
+}
+
+// MetricNothingErased counts requests that found no copy: the privacy
+// contact is not told of them (each is a self-service click or an operator
+// request for someone who never wrote), but their receipts are kept.
+const MetricNothingErased = "ErasuresNothingFound"
+
 // Service erases.
 type Service struct {
 	Finder   Finder
@@ -146,10 +156,34 @@ type Service struct {
 	Receipts Receipts
 	Notifier Notifier
 	// Person confirms self-service erasures to the person; nil sends none.
-	Person    PersonNotifier
-	Retention time.Duration // how long receipts are kept
-	Now       func() time.Time
-	Log       *slog.Logger
+	Person PersonNotifier
+	// LookupKeys computes the key copies are indexed under.
+	LookupKeys *submission.LookupKeys
+	Metrics    Metrics
+	Retention  time.Duration // how long receipts are kept
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+// find lists the copies under the address's lookup key and, during the
+// migration window (see submission.LegacyLookupKey), under the plain hash
+// that copies stored before keyed lookup keys carry.
+func (s *Service) find(ctx context.Context, address string) ([]Copy, error) {
+	var copies []Copy
+	seen := map[string]bool{}
+	for _, key := range []string{s.LookupKeys.Key(address), submission.LegacyLookupKey(address)} {
+		found, err := s.Finder.FindByLookupKey(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range found {
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				copies = append(copies, c)
+			}
+		}
+	}
+	return copies, nil
 }
 
 // Erase deletes every copy for r.Email except those under a legal hold,
@@ -159,9 +193,12 @@ type Service struct {
 // the privacy contact hears of the copies before they are gone (a retry may
 // repeat the notice, never lose it), and the receipt is written before the
 // deletes so its count covers copies deleted by an attempt that then failed.
+// A request that finds nothing is not told to the privacy contact (anyone
+// can ask for any address on the self-service page; telling of each would
+// be noise, and mail anyone could trigger); it is counted, and its receipt
+// kept like every other.
 func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
-	key := submission.LookupKey(r.Email)
-	found, err := s.Finder.FindByLookupKey(ctx, key)
+	found, err := s.find(ctx, r.Email)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("find copies: %w", err)
 	}
@@ -187,7 +224,9 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 	if existing != nil {
 		receipt = *existing
 	}
-	if len(copies) > 0 || existing == nil {
+	// Copies kept under a hold are told too: the privacy contact must know
+	// that an erasure was asked for and what it could not erase.
+	if len(copies) > 0 || len(held) > 0 {
 		if err := s.Notifier.NotifyErased(ctx, receipt, append(copies, held...)); err != nil {
 			return Receipt{}, fmt.Errorf("notify privacy contact: %w", err)
 		}
@@ -206,7 +245,11 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 			return Receipt{}, fmt.Errorf("delete copies: %w", err)
 		}
 	}
-	if s.Person != nil && r.Source == SourceSelfService && (existing == nil || !existing.Complete) {
+	// Like the privacy contact, the person hears only of an erasure that
+	// found something (deleted or kept under a hold): one that found nothing
+	// sends no email at all. The receipt's counts are the first run's, so a
+	// retry after a failed send still sends it.
+	if s.Person != nil && r.Source == SourceSelfService && (existing == nil || !existing.Complete) && (receipt.Count > 0 || receipt.Held > 0) {
 		// Before the receipt is complete, so that a failed send is retried.
 		if err := s.Person.NotifyPerson(ctx, r.Email, r.Language, receipt); err != nil {
 			return Receipt{}, fmt.Errorf("confirm to person: %w", err)
@@ -216,6 +259,9 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 		if err := s.Receipts.CompleteReceipt(ctx, r.RequestID, now); err != nil {
 			return Receipt{}, fmt.Errorf("complete receipt: %w", err)
 		}
+	}
+	if existing == nil && len(copies) == 0 && len(held) == 0 && s.Metrics != nil {
+		s.Metrics.Publish(map[string]int{MetricNothingErased: 1})
 	}
 	receipt.Complete = true
 	s.Log.InfoContext(ctx, "erasure done",

@@ -28,12 +28,18 @@ type Selector struct {
 
 // HoldID is the id of the hold for sel: one hold per address or submission,
 // so releasing finds it without an index. An address enters only as its
-// lookup key (a hash).
-func (sel Selector) HoldID() string {
+// lookup key (keys.Key, a keyed hash).
+func (sel Selector) HoldID(keys *submission.LookupKeys) string {
 	if sel.Email != "" {
-		return "email:" + submission.LookupKey(sel.Email)
+		return "email:" + keys.Key(sel.Email)
 	}
 	return "id:" + sel.SubmissionID
+}
+
+// legacyHoldID is the id a hold by address had while lookup keys were plain
+// hashes (submission.LegacyLookupKey); Release looks under it too.
+func (sel Selector) legacyHoldID() string {
+	return "email:" + submission.LegacyLookupKey(sel.Email)
 }
 
 // Hold is a legal hold. It carries no content.
@@ -98,8 +104,11 @@ type Store interface {
 // Service places and releases holds.
 type Service struct {
 	Store Store
-	Now   func() time.Time
-	Log   *slog.Logger
+	// LookupKeys computes the key copies are indexed under (the generated
+	// secret's, as submit stores them).
+	LookupKeys *submission.LookupKeys
+	Now        func() time.Time
+	Log        *slog.Logger
 }
 
 func checkSelector(sel Selector) error {
@@ -149,12 +158,18 @@ func (s *Service) Place(ctx context.Context, sel Selector, reason string, until 
 	if !until.After(now) {
 		return Hold{}, ErrPastEnd
 	}
-	h := Hold{ID: sel.HoldID(), Reason: reason, CreatedAt: now, Until: until.UTC()}
+	h := Hold{ID: sel.HoldID(s.LookupKeys), Reason: reason, CreatedAt: now, Until: until.UTC()}
 	if sel.Email != "" {
-		h.LookupKey = submission.LookupKey(sel.Email)
-		ids, err := s.Store.CopyIDs(ctx, h.LookupKey)
-		if err != nil {
-			return Hold{}, fmt.Errorf("find copies: %w", err)
+		h.LookupKey = s.LookupKeys.Key(sel.Email)
+		// Copies stored before lookup keys were keyed are indexed under
+		// the plain hash (as erasure's find knows); the hold covers them too.
+		var ids []string
+		for _, k := range []string{h.LookupKey, submission.LegacyLookupKey(sel.Email)} {
+			found, err := s.Store.CopyIDs(ctx, k)
+			if err != nil {
+				return Hold{}, fmt.Errorf("find copies: %w", err)
+			}
+			ids = union(ids, found)
 		}
 		if len(ids) == 0 {
 			return Hold{}, ErrNoCopies
@@ -205,9 +220,15 @@ func (s *Service) Release(ctx context.Context, sel Selector) (Hold, error) {
 	if err := checkSelector(sel); err != nil {
 		return Hold{}, err
 	}
-	h, err := s.Store.GetHold(ctx, sel.HoldID())
+	h, err := s.Store.GetHold(ctx, sel.HoldID(s.LookupKeys))
 	if err != nil {
 		return Hold{}, fmt.Errorf("read hold: %w", err)
+	}
+	if h == nil && sel.Email != "" {
+		// A hold placed while lookup keys were plain hashes.
+		if h, err = s.Store.GetHold(ctx, sel.legacyHoldID()); err != nil {
+			return Hold{}, fmt.Errorf("read hold: %w", err)
+		}
 	}
 	if h == nil {
 		return Hold{}, ErrNotHeld

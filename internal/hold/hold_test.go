@@ -1,10 +1,12 @@
 package hold_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/opt-e/kontakt/internal/hold"
+	"github.com/opt-e/kontakt/internal/submission"
 )
 
 // A hold lasts through its --until day and ends at the start of the next;
@@ -21,13 +23,18 @@ func TestParseUntil(t *testing.T) {
 	}
 }
 
-// Holds are found again by what they hold: an address only as its hash.
+// Holds are found again by what they hold: an address only as its keyed
+// lookup key, never its plain hash.
 func TestHoldID(t *testing.T) {
-	a := hold.Selector{Email: "kari@example.no"}.HoldID()
-	if b := (hold.Selector{Email: "Kari@Example.no"}).HoldID(); a != b || len(a) != len("email:")+64 {
+	keys, err := submission.NewLookupKeys(strings.Repeat("k", 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := hold.Selector{Email: "kari@example.no"}.HoldID(keys)
+	if b := (hold.Selector{Email: "Kari@Example.no"}).HoldID(keys); a != b || a != "email:"+keys.Key("kari@example.no") || a == "email:"+submission.LegacyLookupKey("kari@example.no") {
 		t.Errorf("hold ids %q %q", a, b)
 	}
-	if got := (hold.Selector{SubmissionID: "abc"}).HoldID(); got != "id:abc" {
+	if got := (hold.Selector{SubmissionID: "abc"}).HoldID(keys); got != "id:abc" {
 		t.Errorf("hold id = %q", got)
 	}
 }

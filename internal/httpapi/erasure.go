@@ -18,9 +18,9 @@ import (
 
 // SelfService is what the privacy pages need from the domain.
 type SelfService interface {
-	// Ask sends a confirmation link for purpose (erasure.PurposeErasure or
-	// erasure.PurposeAccess).
-	Ask(ctx context.Context, purpose, address, lang, confirmURL string) error
+	// AskFor sends a confirmation link for purpose (erasure.PurposeErasure
+	// or erasure.PurposeAccess), within the page's limits.
+	AskFor(ctx context.Context, purpose, address, sourceIP, lang, confirmURL string) error
 	// Check returns the purpose of the request the token confirms.
 	Check(ctx context.Context, token string) (string, error)
 	Confirm(ctx context.Context, token string) (erasure.Confirmation, error)
@@ -52,9 +52,18 @@ const erasureBodyLimit = 4 << 10
 func (h *ErasureHandler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	r := &request{ev: &ev, method: ev.RequestContext.HTTP.Method}
 	r.lang = i18n.Pick(r.header("accept-language"), h.Config.Language)
-	r.json = wantsJSON(r.header("accept"), r.header("content-type"), r.header("x-requested-with"))
+	r.answerJSON = wantsJSON(r.header("accept"), r.header("content-type"), r.header("x-requested-with"))
 	confirm := strings.HasSuffix(strings.TrimRight(ev.RawPath, "/"), "/confirm")
 	base := pageBase(ev.RawPath)
+	// Every error page leads back to the page's form (a relative link, so
+	// that it holds under a stage path too) and names the privacy contact.
+	r.pages = pageStyle{backHref: base, backLabel: i18n.ErasureTitle, footer: h.footer(r.lang)}
+	if base == basePrivacy {
+		r.pages.backLabel = i18n.PrivacyTitle
+	}
+	if confirm {
+		r.pages.backHref = "../" + base
+	}
 	var resp events.APIGatewayV2HTTPResponse
 	switch {
 	case r.method == "GET" && !confirm:
@@ -67,13 +76,12 @@ func (h *ErasureHandler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPR
 	case r.method == "POST" && !confirm:
 		resp = h.ask(ctx, r)
 	case r.method == "GET" && confirm:
-		resp = h.check(ctx, r, ev.QueryStringParameters["token"], base)
+		resp = h.check(ctx, r, ev.QueryStringParameters["token"])
 	case r.method == "POST" && confirm:
-		resp = h.confirm(ctx, r, base)
+		resp = h.confirm(ctx, r)
 	default:
 		r.outcome = "method"
-		resp = h.fail(r, &requestError{status: 405, key: i18n.NotAllowed, detail: "use GET or POST"})
-		resp.Headers["Allow"] = "GET, POST"
+		resp = r.fail(&Error{Code: CodeMethodNotAllowed, Allow: "GET, POST"})
 	}
 	h.Log.InfoContext(ctx, "request", slog.String("method", r.method), slog.String("page", base), slog.Bool("confirm", confirm),
 		slog.Int("status", resp.StatusCode), slog.String("outcome", r.outcome))
@@ -81,16 +89,9 @@ func (h *ErasureHandler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPR
 }
 
 func (h *ErasureHandler) fields(r *request) (map[string]string, error) {
-	if len(r.ev.Body) > erasureBodyLimit {
-		return nil, &requestError{status: 413, key: i18n.TooLarge, limit: erasureBodyLimit, detail: "body too large"}
-	}
-	body := r.ev.Body
-	if r.ev.IsBase64Encoded {
-		b, err := decodeBase64(r.ev.Body)
-		if err != nil {
-			return nil, malformed("body is not valid base64")
-		}
-		body = string(b)
+	body, err := readBody(r.ev, erasureBodyLimit)
+	if err != nil {
+		return nil, err
 	}
 	fs, err := parseBody(r.header("content-type"), body, 5)
 	if err != nil {
@@ -107,7 +108,7 @@ func (h *ErasureHandler) ask(ctx context.Context, r *request) events.APIGatewayV
 	fs, err := h.fields(r)
 	if err != nil {
 		r.outcome = "body"
-		return h.fail(r, err)
+		return r.fail(err)
 	}
 	purpose := erasure.PurposeErasure
 	switch fs["action"] {
@@ -116,23 +117,22 @@ func (h *ErasureHandler) ask(ctx context.Context, r *request) events.APIGatewayV
 		purpose = erasure.PurposeAccess
 	default:
 		r.outcome = "body"
-		return h.fail(r, malformed(`action must be "access" or "erasure"`))
+		return r.fail(refuse(CodeMalformedBody))
 	}
 	address, code := submission.ParseReplyTo(strings.TrimSpace(fs["email"]))
 	if code != "" {
 		r.outcome = "invalid"
-		return h.fail(r, &submission.ValidationError{Problems: []submission.Problem{{Field: "email", Code: code}}})
+		r.fields = []submission.Field{{Name: "email", Value: fs["email"]}}
+		return r.fail(&submission.ValidationError{Problems: []submission.Problem{{Field: "email", Code: code}}})
 	}
 	link := ConfirmURL(h.Config.PublicURL, r.ev)
 	if purpose == erasure.PurposeAccess {
 		link = strings.TrimSuffix(link, "/erasure/confirm") + "/privacy/confirm"
 	}
-	if err := h.Service.Ask(ctx, purpose, address, r.lang, link); err != nil {
+	if err := h.Service.AskFor(ctx, purpose, address, r.ev.RequestContext.HTTP.SourceIP, r.lang, link); err != nil {
 		r.outcome = "unavailable"
 		h.Log.ErrorContext(ctx, "erasure ask failed", slog.String("error_class", submission.ErrorClass(err)))
-		resp := h.fail(r, &requestError{status: 503, key: i18n.Unavailable, detail: "try again later"})
-		resp.Headers["Retry-After"] = RetryAfterSeconds
-		return resp
+		return r.fail(unavailable())
 	}
 	// The same answer whether or not anything is stored for the address.
 	r.outcome = "asked"
@@ -141,16 +141,16 @@ func (h *ErasureHandler) ask(ctx context.Context, r *request) events.APIGatewayV
 	if purpose == erasure.PurposeAccess {
 		msg = i18n.Text(r.lang, i18n.AccessAskedBody, hours)
 	}
-	if r.json {
-		return r.jsonResponse(202, map[string]any{"ok": true, "status": "link_sent_if_valid", "message": msg})
+	if r.answerJSON {
+		return r.jsonResponse(202, map[string]any{"ok": true, "success": true, "status": "link_sent_if_valid", "message": msg})
 	}
 	return h.page(r, 202, i18n.ErasureAsked, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
 }
 
-func (h *ErasureHandler) check(ctx context.Context, r *request, token, base string) events.APIGatewayV2HTTPResponse {
+func (h *ErasureHandler) check(ctx context.Context, r *request, token string) events.APIGatewayV2HTTPResponse {
 	purpose, err := h.Service.Check(ctx, token)
 	if err != nil {
-		return h.tokenFailure(ctx, r, err, base)
+		return h.tokenFailure(ctx, r, err)
 	}
 	r.outcome = "confirm_page"
 	title, text, button := i18n.ErasureConfirm, i18n.ErasureConfirmBody, i18n.ErasureConfirmBtn
@@ -160,75 +160,58 @@ func (h *ErasureHandler) check(ctx context.Context, r *request, token, base stri
 	body := `<p>` + html.EscapeString(i18n.Text(r.lang, text, 0)) + `</p>` +
 		`<form method="post" action="confirm"><input type="hidden" name="token" value="` + html.EscapeString(token) + `">` +
 		`<button type="submit">` + html.EscapeString(i18n.Text(r.lang, button, 0)) + `</button></form>`
-	if r.json {
-		return r.jsonResponse(200, map[string]any{"ok": true, "status": "valid", "purpose": purpose})
+	if r.answerJSON {
+		return r.jsonResponse(200, map[string]any{"ok": true, "success": true, "status": "valid", "purpose": purpose})
 	}
 	return h.page(r, 200, title, body, "'self'")
 }
 
-func (h *ErasureHandler) confirm(ctx context.Context, r *request, base string) events.APIGatewayV2HTTPResponse {
+func (h *ErasureHandler) confirm(ctx context.Context, r *request) events.APIGatewayV2HTTPResponse {
 	fs, err := h.fields(r)
 	if err != nil {
 		r.outcome = "body"
-		return h.fail(r, err)
+		return r.fail(err)
 	}
 	c, err := h.Service.Confirm(ctx, fs["token"])
 	if err != nil {
-		return h.tokenFailure(ctx, r, err, base)
+		return h.tokenFailure(ctx, r, err)
 	}
 	if c.Purpose == erasure.PurposeAccess {
 		// The same answer whether or not anything was stored: the email
 		// says what there is, to the verified address only.
 		r.outcome = "access_sent"
 		msg := i18n.Textf(r.lang, i18n.AccessSentBody, c.RequestID)
-		if r.json {
-			return r.jsonResponse(200, map[string]any{"ok": true, "status": "sent", "request_id": c.RequestID, "message": msg})
+		if r.answerJSON {
+			return r.jsonResponse(200, map[string]any{"ok": true, "success": true, "status": "sent", "request_id": c.RequestID, "message": msg})
 		}
 		return h.page(r, 200, i18n.AccessSent, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
 	}
 	r.outcome = "queued"
 	msg := i18n.Textf(r.lang, i18n.ErasureQueuedBody, c.RequestID)
-	if r.json {
-		return r.jsonResponse(202, map[string]any{"ok": true, "status": "queued", "request_id": c.RequestID, "message": msg})
+	if r.answerJSON {
+		return r.jsonResponse(202, map[string]any{"ok": true, "success": true, "status": "queued", "request_id": c.RequestID, "message": msg})
 	}
 	return h.page(r, 202, i18n.ErasureQueued, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
 }
 
 // tokenFailure maps token errors to a clear page each: a link that was
 // changed (400), one that expired or was used (410), or our failure (503).
-func (h *ErasureHandler) tokenFailure(ctx context.Context, r *request, err error, base string) events.APIGatewayV2HTTPResponse {
-	var re *requestError
+func (h *ErasureHandler) tokenFailure(ctx context.Context, r *request, err error) events.APIGatewayV2HTTPResponse {
+	code := ""
 	switch {
 	case errors.Is(err, erasure.ErrTokenInvalid):
-		r.outcome, re = "token_invalid", &requestError{status: 400, key: i18n.TokenInvalid, detail: "invalid token"}
+		code = CodeTokenInvalid
 	case errors.Is(err, erasure.ErrTokenExpired):
-		r.outcome, re = "token_expired", &requestError{status: 410, key: i18n.TokenExpired, detail: "expired token"}
+		code = CodeTokenExpired
 	case errors.Is(err, erasure.ErrTokenUsed):
-		r.outcome, re = "token_used", &requestError{status: 410, key: i18n.TokenUsed, detail: "used token"}
+		code = CodeTokenUsed
 	default:
 		r.outcome = "unavailable"
 		h.Log.ErrorContext(ctx, "erasure confirm failed", slog.String("error_class", submission.ErrorClass(err)))
-		resp := h.fail(r, &requestError{status: 503, key: i18n.Unavailable, detail: "try again later"})
-		resp.Headers["Retry-After"] = RetryAfterSeconds
-		return resp
+		return r.fail(unavailable())
 	}
-	if r.json {
-		return r.fail(re)
-	}
-	back := i18n.ErasureTitle
-	if base == basePrivacy {
-		back = i18n.PrivacyTitle
-	}
-	return h.page(r, re.status, i18n.ErasureRefused, "<p>"+html.EscapeString(i18n.Text(r.lang, re.key, 0))+`</p><p><a href="../`+base+`">`+
-		html.EscapeString(i18n.Text(r.lang, back, 0))+`</a></p>`, "'none'")
-}
-
-func (h *ErasureHandler) fail(r *request, err error) events.APIGatewayV2HTTPResponse {
-	resp := r.fail(err)
-	if !r.json {
-		resp.Body = strings.Replace(resp.Body, "</main>", h.footer(r.lang)+"</main>", 1)
-	}
-	return resp
+	r.outcome = code
+	return r.fail(&Error{Code: code, Title: i18n.ErasureRefused})
 }
 
 // The two page bases: /privacy, and /erasure as before.

@@ -23,7 +23,7 @@ type fakeSelfService struct {
 	purpose            string // what Check and Confirm find
 }
 
-func (f *fakeSelfService) Ask(_ context.Context, purpose, _, _, link string) error {
+func (f *fakeSelfService) AskFor(_ context.Context, purpose, _, _, _, link string) error {
 	f.asked++
 	f.purposes = append(f.purposes, purpose)
 	f.links = append(f.links, link)

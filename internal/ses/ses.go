@@ -189,8 +189,9 @@ func (n *PersonNotifier) NotifyPerson(ctx context.Context, to, lang string, r er
 
 // AccessMailer emails a person the copies stored about them.
 type AccessMailer struct {
-	Client API
-	Sender string
+	Client           API
+	Sender           string
+	ConfigurationSet string
 }
 
 var _ disclosure.AccessMailer = (*AccessMailer)(nil)
@@ -198,16 +199,20 @@ var _ disclosure.AccessMailer = (*AccessMailer)(nil)
 // SendAccessReport emails the report to the verified address that asked,
 // and to no other.
 func (m *AccessMailer) SendAccessReport(ctx context.Context, to, lang string, copies []disclosure.Copy) error {
-	if _, err := m.Client.SendEmail(ctx, input(m.Sender, []string{to}, email.AccessReport(lang, copies))); err != nil {
+	if _, err := m.Client.SendEmail(ctx, withConfigurationSet(input(m.Sender, []string{to}, email.AccessReport(lang, copies)), m.ConfigurationSet)); err != nil {
 		return &Error{Class: Classify(err), Err: err}
 	}
 	return nil
 }
 
-// LinkMailer emails erasure confirmation links to visitors.
+// LinkMailer emails confirmation links (erasure or access) to visitors. They go to
+// any address a visitor types, so their bounces matter most of all: with
+// the configuration set they reach the feedback topic and count in the
+// reputation alarms.
 type LinkMailer struct {
-	Client API
-	Sender string
+	Client           API
+	Sender           string
+	ConfigurationSet string
 }
 
 var _ erasure.LinkMailer = (*LinkMailer)(nil)
@@ -218,7 +223,7 @@ func (m *LinkMailer) SendConfirmLink(ctx context.Context, to, link, lang, purpos
 	if purpose == erasure.PurposeAccess {
 		msg = email.ConfirmAccessLink(link, lang, expires)
 	}
-	if _, err := m.Client.SendEmail(ctx, input(m.Sender, []string{to}, msg)); err != nil {
+	if _, err := m.Client.SendEmail(ctx, withConfigurationSet(input(m.Sender, []string{to}, msg), m.ConfigurationSet)); err != nil {
 		return &Error{Class: Classify(err), Err: err}
 	}
 	return nil

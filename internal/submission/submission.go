@@ -5,8 +5,6 @@ package submission
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"time"
 )
@@ -38,6 +36,14 @@ type Submission struct {
 	// IdempotencyKey is the client's Idempotency-Key (header or
 	// _idempotency_key field), or "". Never stored in clear, never emailed.
 	IdempotencyKey string
+	// Source is the keyed hash of the address the post came from (see
+	// abuse.Guard.SourceKey), or "": part of the duplicate window's key, so
+	// that equal posts from two people are two submissions. Never stored,
+	// never emailed.
+	Source string
+	// Held marks a copy stored without being emailed, for the redrive
+	// function to send at its own pace (ErrHold).
+	Held bool
 }
 
 // Consent is what the visitor agreed to, recorded with the copy and in the
@@ -52,21 +58,10 @@ type Consent struct {
 	At            time.Time
 }
 
-// NewID returns a random, URL-safe submission id.
-func NewID() string { return strings.ToLower(rand.Text()) }
-
-// LookupKey is the indexed key that erasure uses to find every copy for an
-// address. Submit and erase must normalise the same way, so both call this.
-// It is a hash so that the index, which is copied to every partition of the
-// GSI, does not hold the address in clear.
-func LookupKey(address string) string {
-	a := strings.ToLower(strings.TrimSpace(address))
-	if a == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(a))
-	return hex.EncodeToString(sum[:])
-}
+// IDLength is the length of every id NewID makes (rand.Text's 26
+// characters): the template's IAM conditions tell submission ids from the
+// table's other items by it (see template.yaml, SubmitFunction).
+const IDLength = 26
 
 // ConsentFor returns the evidence for purpose, or nil.
 func (s *Submission) ConsentFor(purpose string) *Consent {
@@ -77,3 +72,6 @@ func (s *Submission) ConsentFor(purpose string) *Consent {
 	}
 	return nil
 }
+
+// NewID returns a random, URL-safe submission id of IDLength characters.
+func NewID() string { return strings.ToLower(rand.Text()) }

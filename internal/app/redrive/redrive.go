@@ -39,6 +39,7 @@ func NewClients(awsCfg aws.Config) Clients {
 func Service(cfg *config.Redrive, c Clients, log *slog.Logger, metricsOut io.Writer, function string) *redrive.Service {
 	settings := redrive.DefaultSettings
 	settings.MaxAttempts = cfg.MaxAttempts
+	settings.Release = cfg.Release
 	return &redrive.Service{
 		Store:    &dynamo.Redrive{Client: c.DynamoDB, Table: cfg.Table},
 		Holds:    &hold.Service{Store: &dynamo.Holds{Client: c.DynamoDB, Table: cfg.Table}, Now: time.Now, Log: log},

@@ -31,6 +31,10 @@ type Dev struct {
 	Region         string `json:"region"`
 	Sender         string `json:"sender"`
 	PrivacyContact string `json:"privacy_contact"`
+	// Secrets is the Secrets Manager stand-in's endpoint, SecretID the
+	// generated secret's ARN in it.
+	Secrets  string `json:"secrets"`
+	SecretID string `json:"secret_id"`
 }
 
 // SESURL is the SES emulator's endpoint (older stack.json files name only
@@ -100,6 +104,9 @@ func resolveLocal(ctx context.Context, opt Options) (*Stack, error) {
 		"AWS_SECRET_ACCESS_KEY":     "test",
 		"AWS_EC2_METADATA_DISABLED": "true",
 	}
+	if dev.Secrets != "" {
+		env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = dev.Secrets
+	}
 	for k, v := range env {
 		if err := os.Setenv(k, v); err != nil {
 			return nil, err
@@ -118,6 +125,7 @@ func resolveLocal(ctx context.Context, opt Options) (*Stack, error) {
 	}
 	outputs := map[string]string{
 		OutputTable: dev.Table, OutputErasureQueue: dev.ErasureQueue, OutputErasureDeadLetters: dev.ErasureDLQ,
+		OutputSecret: dev.SecretID,
 	}
 	params := map[string]string{ParamSender: dev.Sender, ParamPrivacyContact: dev.PrivacyContact}
 	st := FromOutputs(LocalName, region, outputs, params)

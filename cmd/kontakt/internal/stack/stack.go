@@ -39,13 +39,16 @@ const (
 	OutputRedriveFunction    = "RedriveFunctionName"
 	OutputPrivacyFunction    = "PrivacyFunctionName"
 	OutputDashboard          = "DashboardName"
+	// OutputSecret is the generated secret's ARN: the lookup keys that
+	// hold and export find a person's copies by are derived from it.
+	OutputSecret = "GeneratedSecretArn"
 )
 
 // OutputKeys lists every output the command may read.
 var OutputKeys = []string{
 	OutputTable, OutputErasureQueue, OutputErasureDeadLetters, OutputConfigurationSet,
 	OutputFeedbackTopic, OutputAlarmTopic, OutputSubmitFunction, OutputEraseFunction,
-	OutputRedriveFunction, OutputPrivacyFunction,
+	OutputRedriveFunction, OutputPrivacyFunction, OutputSecret,
 }
 
 // Parameters of template.yaml the command reads from DescribeStacks.
@@ -92,6 +95,8 @@ type Stack struct {
 	RedriveFunction           string
 	PrivacyFunction           string
 	Dashboard                 string
+	// SecretID is the generated secret (KONTAKT_SECRET_ID's value).
+	SecretID string
 
 	Sender         string
 	Recipients     []string
@@ -172,6 +177,7 @@ func FromOutputs(name, region string, outputs, params map[string]string) *Stack 
 		RedriveFunction:           outputs[OutputRedriveFunction],
 		PrivacyFunction:           outputs[OutputPrivacyFunction],
 		Dashboard:                 outputs[OutputDashboard],
+		SecretID:                  outputs[OutputSecret],
 		Sender:                    params[ParamSender],
 		Recipients:                splitList(params[ParamRecipients]),
 		PrivacyContact:            params[ParamPrivacyContact],
