@@ -31,6 +31,7 @@ import (
 // commands is the dispatch table: every subcommand, in the order `kontakt
 // help` lists them.
 var commands = []func() *command{
+	doctorCommand,
 	requeueCommand,
 	eraseCommand,
 }
