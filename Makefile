@@ -4,7 +4,7 @@
 #   make deploy    sam build && sam deploy (the first run asks its questions)
 #   make loadtest  5,000 submissions at concurrency 32 while SES fails, then redrive
 #   make fuzz      every fuzz target for FUZZTIME each
-#   make bench     every performance figure in one run (README, "Performance")
+#   make bench     every performance figure in one run (docs/performance.md)
 # `sam build` calls the build-<LogicalId> targets below (BuildMethod: makefile).
 
 SHELL := /bin/bash
@@ -12,7 +12,7 @@ GO ?= go
 # The deploy target is arm64; tests build for this machine with GOARCH set.
 GOARCH ?= arm64
 GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags='-s -w'
-# A forms file (see README, "Configuration") is copied into the deployment
+# A forms file (see docs/operators.md, "Configuration") is copied into the deployment
 # package when it exists.
 FORMS_FILE ?= forms.json
 FUNCTIONS := submit erase privacy redrive
@@ -27,6 +27,13 @@ SAM_INSTALL_URL := https://docs.aws.amazon.com/serverless-application-model/late
 
 .PHONY: build build-hello bench dev deploy erase test lint unit validate tidy-check fmt-check clean loadtest fuzz requeue $(addprefix build-,$(FUNCTIONS))
 
+# `make` alone lists the targets, rather than building the first rule below
+# into /bootstrap.
+.DEFAULT_GOAL := help
+.PHONY: help
+help: ## list the targets and what they do
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-9s %s\n", $$1, $$2}'
+
 # build-<Function>: what sam build runs, with ARTIFACTS_DIR set by SAM.
 define lambda_target
 build-$(1)Function:
@@ -40,10 +47,13 @@ $(eval $(call lambda_target,Redrive,redrive))
 
 # build-hello: the hello-world Lambda that `make bench` compares cold starts
 # and sizes against, built with exactly the flags above (HELLO picks
-# another one: make bench also starts infra/bench/testdata/sdkhello).
+# another one: make bench also builds infra/bench/testdata/sdkhello with
+# HELLO_TAGS naming the SDK clients of each function).
 HELLO ?= ./infra/harness/rie/testdata/hello
+HELLO_TAGS ?=
+comma := ,
 build-hello:
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(GOFLAGS_BUILD) -o $(ARTIFACTS_DIR)/bootstrap $(HELLO)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(GOFLAGS_BUILD) $(if $(HELLO_TAGS),-tags lambda.norpc$(comma)$(HELLO_TAGS)) -o $(ARTIFACTS_DIR)/bootstrap $(HELLO)
 
 build: ## build every function for linux/arm64 into build/<name>/bootstrap
 	@for f in $(FUNCTIONS); do \
@@ -73,13 +83,13 @@ requeue: ## put a failed copy back in the redrive queue: make requeue ID=<submis
 	$(GO) run ./cmd/kontakt requeue $(KONTAKT_TARGET) '$(ID)'
 
 # -bench . -benchtime=1x runs every benchmark once, so none can rot.
-test: lint validate ## every test
+test: lint validate ## lint, validate, then every test (benchmarks once each)
 	$(GO) test -race -count=1 -bench . -benchtime=1x ./...
 
 bench: ## every performance figure in one run: a table, and .bench/results.json
 	$(GO) run ./infra/bench
 
-lint: fmt-check tidy-check
+lint: fmt-check tidy-check ## gofmt, go vet, staticcheck, and go.mod/go.sum tidy
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
@@ -97,7 +107,7 @@ tidy-check:
 validate: ## check the forms configuration and the SAM template without AWS
 	$(GO) run ./infra/validate -forms infra/dev/forms.json $(if $(wildcard $(FORMS_FILE)),-forms $(FORMS_FILE)) -template template.yaml
 
-unit: ## unit tests only (no emulators)
+unit: ## go test -short: tests that need the local stack skip, but the harness packages' own tests still start emulators
 	$(GO) test -race -short ./...
 
 # `make test` runs a small load (300 at 8, with -race); this is the full one.
@@ -112,7 +122,7 @@ FUZZTIME ?= 30s
 # Every Fuzz function under internal/, as package:name, so a new one is
 # fuzzed without being listed here.
 FUZZ_TARGETS := $(shell grep -r --include='*_test.go' -o '^func Fuzz[A-Za-z0-9_]*' internal | sed 's|/[^/]*_test.go:func |:|' | sort)
-fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+fuzz: ## run every fuzz target for FUZZTIME each: a time (default 30s) or a count (40000x)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg="./$${t%%:*}"; name="$${t##*:}"; \
 	  echo "== $$name ($$pkg, $(FUZZTIME))"; \
@@ -122,5 +132,5 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	    $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; }; \
 	done
 
-clean:
+clean: ## remove build output and local state: build, .aws-sam, .dev, .bench
 	rm -rf build .aws-sam .dev .bench

@@ -1,6 +1,6 @@
 // Command erase is the Lambda function on the erasure queue: it deletes every
 // stored copy of a person's submissions and leaves a PII-free receipt.
-// Wiring only: see internal/app.
+// Wiring only: see internal/app/erase.
 package main
 
 import (
@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/app/erase"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
@@ -20,6 +21,6 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		return app.Erase(cfg, awsCfg, log).Handle, nil
+		return erase.Handler(cfg, erase.NewClients(awsCfg), log).Handle, nil
 	})
 }

@@ -20,7 +20,7 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		h, err := privacy.Handler(ctx, cfg, awsCfg, log)
+		h, err := privacy.Handler(ctx, cfg, privacy.NewClients(awsCfg), log)
 		if err != nil {
 			return nil, err
 		}

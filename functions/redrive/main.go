@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/app/redrive"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
@@ -22,7 +23,7 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		// Metrics are EMF lines on stdout, which Lambda sends to CloudWatch Logs.
-		return app.Redrive(cfg, awsCfg, log, os.Stdout, lambdacontext.FunctionName).Handle, nil
+		// Metrics are EMF lines on stdout, which Lambda sends to CloudWatch.
+		return redrive.Service(cfg, redrive.NewClients(awsCfg), log, os.Stdout, lambdacontext.FunctionName).Handle, nil
 	})
 }

@@ -1,6 +1,6 @@
 // Command submit is the Lambda function behind POST/OPTIONS /f/{form},
 // GET /f/{form}/token and GET /f/{form}/kontakt.js (the embeddable script).
-// Wiring only: see internal/app.
+// Wiring only: see internal/app/submit.
 package main
 
 import (
@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/app/submit"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
@@ -20,7 +21,8 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		h, err := app.Submit(ctx, cfg, awsCfg, log)
+		// Metrics are EMF lines on stdout, which Lambda sends to CloudWatch.
+		h, err := submit.Handler(ctx, cfg, submit.NewClients(awsCfg), log, os.Stdout)
 		if err != nil {
 			return nil, err
 		}

@@ -73,11 +73,16 @@ func TestFormatAndRound(t *testing.T) {
 
 func TestTableMarksMissedTargets(t *testing.T) {
 	var b bytes.Buffer
-	results{"submit_allocs_per_op": 151, "init_over_hello": 1.2, "e2e_p50_ms": 3}.table(&b, []string{"submit"})
+	results{"submit_allocs_per_op": 251, "init_over_hello": 1.2, "e2e_p50_ms": 3, "init_over_sdkhello_erase": 1.3}.table(&b, []string{"erase", "submit"})
 	out := b.String()
-	for _, want := range []string{"submit_allocs_per_op", "MISSED", "init_over_hello", "met", "e2e_p50_ms"} {
+	for _, want := range []string{"submit_allocs_per_op", "MISSED", "init_over_hello", "met", "e2e_p50_ms", "init_over_sdkhello_erase"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "init_over_sdkhello_erase") && !strings.Contains(line, "≤ 1.20  MISSED") {
+			t.Errorf("every function's init over its SDK hello-world has the budget 1.2: %q", line)
 		}
 	}
 	if strings.Index(out, "submit_allocs") > strings.Index(out, "e2e_p50") {

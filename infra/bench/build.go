@@ -11,12 +11,39 @@ import (
 )
 
 // helloName is the hello-world Lambda every function is compared with;
-// sdkHelloName is the same plus the functions' SDK set-up at init.
+// sdkHelloPrefix+<function> is the same plus that function's SDK set-up at
+// init (its configuration and one client per service it calls).
 const (
-	helloName    = "hello"
-	sdkHelloName = "sdk-hello"
-	sdkHelloPkg  = "./infra/bench/testdata/sdkhello"
+	helloName      = "hello"
+	sdkHelloPrefix = "sdk-hello-"
+	sdkHelloPkg    = "./infra/bench/testdata/sdkhello"
 )
+
+// sdkHelloServices are the services infra/bench/testdata/sdkhello can
+// build a client for, each behind the build tag sdk_<service>.
+var sdkHelloServices = []string{"dynamodb", "secretsmanager", "ses", "sqs"}
+
+// sdkHelloTags names the SDK clients fn links, as sdkhello's build tags:
+// read from `go list -deps`, so the comparison follows the function.
+func sdkHelloTags(ctx context.Context, root, fn string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "./functions/"+fn)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go list -deps ./functions/%s: %w", fn, err)
+	}
+	linked := map[string]bool{}
+	for _, p := range strings.Fields(string(out)) {
+		linked[p] = true
+	}
+	var tags []string
+	for _, s := range sdkHelloServices {
+		if linked["github.com/aws/aws-sdk-go-v2/service/"+s] {
+			tags = append(tags, "sdk_"+s)
+		}
+	}
+	return strings.Join(tags, ","), nil
+}
 
 // functions lists every Lambda under functions/ (a folder with a main.go),
 // so a function added later is measured without touching the bench.
@@ -42,7 +69,7 @@ func functions(root string) ([]string, error) {
 // (build-<LogicalId>, the logical id being the name capitalised plus
 // "Function", as `make build` spells it), or build-hello.
 func makeTarget(name string) string {
-	if name == helloName || name == sdkHelloName {
+	if name == helloName || strings.HasPrefix(name, sdkHelloPrefix) {
 		return "build-hello"
 	}
 	return "build-" + strings.ToUpper(name[:1]) + name[1:] + "Function"
@@ -56,8 +83,12 @@ func build(ctx context.Context, root, dir, name, goarch string) (string, error) 
 		return "", err
 	}
 	args := []string{"--no-print-directory", makeTarget(name), "ARTIFACTS_DIR=" + out, "GOARCH=" + goarch}
-	if name == sdkHelloName {
-		args = append(args, "HELLO="+sdkHelloPkg)
+	if fn, ok := strings.CutPrefix(name, sdkHelloPrefix); ok {
+		tags, err := sdkHelloTags(ctx, root, fn)
+		if err != nil {
+			return "", err
+		}
+		args = append(args, "HELLO="+sdkHelloPkg, "HELLO_TAGS="+tags)
 	}
 	cmd := exec.CommandContext(ctx, "make", args...)
 	cmd.Dir = root

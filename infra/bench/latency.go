@@ -18,7 +18,7 @@ import (
 
 	"github.com/opt-e/kontakt/infra/harness/rie"
 	"github.com/opt-e/kontakt/infra/harness/testenv"
-	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/app/submit"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/httpapi"
@@ -36,7 +36,7 @@ type latency struct {
 	// hello is the same invoke of the hello-world function: the emulator's
 	// own share of e2e.
 	hello []time.Duration
-	// inProcess is the submit handler wired by app.Submit, called in this
+	// inProcess is the submit handler wired by submit.Handler, called in this
 	// process: e2e without the emulator and the event's JSON.
 	inProcess []time.Duration
 	// gate and record are the submit path's other two rounds made directly:
@@ -83,7 +83,7 @@ type latencyRun struct {
 
 // measureLatency invokes the submit function n times under the emulator
 // and, between invokes, makes the function's own PutItem and SendEmail
-// calls directly with the same SDK clients app.Submit builds, so that both
+// calls directly with the same SDK clients submit.NewClients builds, so that both
 // see the same emulators in the same moment. warmup rounds go first,
 // unmeasured.
 func measureLatency(ctx context.Context, rieBin string, env *testenv.Env, boot, helloBoot string, n, warmup int) (*latency, error) {
@@ -147,7 +147,7 @@ func newLatencyRun(ctx context.Context, env *testenv.Env) (*latencyRun, error) {
 	r.counter = &dynamo.RateCounter{Client: r.db, Table: env.Table}
 	r.markers = &dynamo.Markers{Client: r.db, Table: env.Table}
 	r.mailer = &ses.Mailer{Client: sesapi.NewFromConfig(env.AWS)}
-	if r.inProcess, err = app.Submit(ctx, cfg, env.AWS, slog.New(slog.DiscardHandler)); err != nil {
+	if r.inProcess, err = submit.Handler(ctx, cfg, submit.NewClients(env.AWS), slog.New(slog.DiscardHandler), io.Discard); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -22,12 +22,16 @@ func (r results) add(m map[string]float64) {
 	}
 }
 
-// targets are issue 6's goals: each figure must stay at or below its value.
+// targets are the figures' budgets: each must stay at or below its value.
+// The handler's CPU and allocations are a guard against regressions (issue
+// 11), not a target to chase: SES takes tens of milliseconds per submission.
 var targets = map[string]float64{
-	"submit_cpu_ns_per_op":   30000,
-	"submit_allocs_per_op":   150,
+	"submit_cpu_ns_per_op":   60000,
+	"submit_allocs_per_op":   250,
 	"e2e_over_max_raw":       1.25,
 	"init_over_hello":        1.5,
+	// Issue 11's guards: kontakt's own share of a cold start, and memory.
+	"max_rss_mb_submit": 30,
 	"binary_bytes_submit":    9500000,
 	"erase_large_over_small": 1.5,
 }
@@ -47,6 +51,12 @@ func order(names []string) []string {
 		keys = append(keys, "init_ms_"+n)
 	}
 	keys = append(keys, "init_over_hello")
+	for _, n := range names {
+		keys = append(keys, "init_over_sdkhello_"+n)
+	}
+	for _, n := range names {
+		keys = append(keys, "max_rss_mb_"+n)
+	}
 	for _, n := range all {
 		keys = append(keys, "binary_bytes_"+n)
 	}
@@ -74,7 +84,7 @@ func (r results) table(w io.Writer, names []string) {
 		}
 		seen[k] = true
 		target, verdict := "", ""
-		if t, ok := targets[k]; ok {
+		if t, ok := budget(k); ok {
 			target = "≤ " + format(t)
 			verdict = "met"
 			if v > t {
@@ -84,6 +94,18 @@ func (r results) table(w io.Writer, names []string) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", k, format(v), target, verdict)
 	}
 	tw.Flush()
+}
+
+// budget is k's budget: from targets, or per function for the keys that
+// have one for every function.
+func budget(k string) (float64, bool) {
+	if t, ok := targets[k]; ok {
+		return t, true
+	}
+	if strings.HasPrefix(k, "init_over_sdkhello_") {
+		return 1.2, true
+	}
+	return 0, false
 }
 
 // format prints whole numbers with thousands separators and others with

@@ -28,8 +28,10 @@ import (
 	"github.com/opt-e/kontakt/infra/harness/esm"
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/infra/harness/testenv"
-	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/app/erase"
 	"github.com/opt-e/kontakt/internal/app/privacy"
+	"github.com/opt-e/kontakt/internal/app/redrive"
+	"github.com/opt-e/kontakt/internal/app/submit"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/httpapi"
@@ -91,7 +93,7 @@ func run() error {
 	os.Setenv(config.EnvSecretID, env.SecretID)
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	submit := &liveSubmit{path: *formsFile, out: os.Stdout, build: func(ctx context.Context, cfg *config.Config) (*httpapi.Handler, error) {
-		return app.Submit(ctx, cfg, env.AWS, log)
+		return submit.Handler(ctx, cfg, submit.NewClients(env.AWS), log, os.Stdout)
 	}}
 	if err := submit.load(ctx); err != nil {
 		return fmt.Errorf("%s: %w", *formsFile, err)
@@ -115,7 +117,7 @@ func run() error {
 	}
 	poller := &esm.Poller{
 		Client: sqs.NewFromConfig(env.AWS), QueueURL: queues.Erasure.URL, QueueARN: queues.Erasure.ARN,
-		Handler: app.Erase(eraseCfg, env.AWS, log).Handle, BatchSize: 10, Wait: 1,
+		Handler: erase.Handler(eraseCfg, erase.NewClients(env.AWS), log).Handle, BatchSize: 10, Wait: 1,
 		RetryAfter: 10 * time.Second, Timeout: 30 * time.Second, Log: log,
 	}
 	go poller.Run(ctx)
@@ -126,7 +128,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	rd := app.Redrive(redriveCfg, env.AWS, log, os.Stderr, "kontakt-local-redrive")
+	rd := redrive.Service(redriveCfg, redrive.NewClients(env.AWS), log, os.Stderr, "kontakt-local-redrive")
 	go schedule(ctx, *redriveInt, func() {
 		run, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
@@ -146,7 +148,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	privacyHandler, err := privacy.Handler(ctx, privacyCfg, env.AWS, log)
+	privacyHandler, err := privacy.Handler(ctx, privacyCfg, privacy.NewClients(env.AWS), log)
 	if err != nil {
 		return err
 	}

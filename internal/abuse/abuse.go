@@ -132,6 +132,15 @@ type Screened struct {
 // content, whichever provider the form uses.
 var captchaFields = []string{"cf-turnstile-response", "h-captcha-response", "g-recaptcha-response"}
 
+// IssueToken signs a form-age token for form, issued at now; false when
+// no form uses tokens (no key to sign with).
+func (g *Guard) IssueToken(form string, now time.Time) (string, bool) {
+	if g == nil || g.Tokens == nil {
+		return "", false
+	}
+	return g.Tokens.Issue(form, now), true
+}
+
 // Screen applies the rules that need no network, in order of cost:
 // honeypots, the form-age token, then the content rules.
 func (g *Guard) Screen(form *config.Form, fields []submission.Field) *Screened {

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/opt-e/kontakt/internal/async"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -95,7 +94,7 @@ func (g *Guard) limits(ctx context.Context, form *config.Form, w window, ip stri
 	c, cancel := g.counterContext(ctx) // one deadline for the round
 	defer cancel()
 	perForm := make(chan verdict, 1)
-	async.Go(func() { perForm <- g.hit(c, form, w, fk, rl.PerForm, RuleRateForm) })
+	go func() { perForm <- g.hit(c, form, w, fk, rl.PerForm, RuleRateForm) }()
 	perIP := g.hit(c, form, w, ip, rl.PerIP, RuleRateIP)
 	f := <-perForm
 	switch {

@@ -23,7 +23,7 @@ import (
 // package links and initialises the SSO, SSO-OIDC, STS, sign-in and IMDS
 // credential providers, which a Lambda function never uses. They cost about
 // 1 MB of the deployed binary and several milliseconds of every cold start
-// (README, "Performance"). What LoadDefaultConfig would read besides these
+// (docs/performance.md). What LoadDefaultConfig would read besides these
 // variables (shared config files, profiles) does not exist in Lambda.
 func AWSConfig(context.Context) (aws.Config, error) {
 	region := firstEnv("AWS_REGION", "AWS_DEFAULT_REGION")

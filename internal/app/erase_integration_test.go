@@ -14,7 +14,7 @@ import (
 
 	"github.com/opt-e/kontakt/infra/harness/esm"
 	"github.com/opt-e/kontakt/infra/harness/testenv"
-	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/app/erase"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/submission"
@@ -27,7 +27,7 @@ func eraseConfig() *config.Erase {
 func poller(t *testing.T, q *testenv.Queues, logs *bytes.Buffer) *esm.Poller {
 	return &esm.Poller{
 		Client: sqs.NewFromConfig(env.AWS), QueueURL: q.Erasure.URL, QueueARN: q.Erasure.ARN,
-		Handler:   app.Erase(eraseConfig(), env.AWS, slog.New(slog.NewJSONHandler(logs, nil))).Handle,
+		Handler:   erase.Handler(eraseConfig(), erase.NewClients(env.AWS), slog.New(slog.NewJSONHandler(logs, nil))).Handle,
 		BatchSize: 10, Wait: 0, RetryAfter: time.Second, Timeout: 30 * time.Second, Log: slog.New(slog.DiscardHandler),
 	}
 }

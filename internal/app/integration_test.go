@@ -18,10 +18,12 @@ import (
 
 	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/app/submit"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/httpapi"
 	"github.com/opt-e/kontakt/internal/submission"
+	"io"
 )
 
 var env *testenv.Env
@@ -60,7 +62,7 @@ func testConfig(t *testing.T) *config.Config {
 
 func submitHandler(t *testing.T, cfg *config.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.Handler {
 	t.Helper()
-	h, err := app.Submit(ctx(t), cfg, awsCfg, log)
+	h, err := submit.Handler(ctx(t), cfg, submit.NewClients(awsCfg), log, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

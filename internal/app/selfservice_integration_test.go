@@ -26,7 +26,7 @@ func privacyHandler(t *testing.T, q *testenv.Queues, logs *bytes.Buffer) *httpap
 	cfg := &config.Privacy{Table: env.Table, Sender: "kontakt@example.no", PrivacyContact: "personvern@example.no",
 		QueueURL: q.Erasure.URL, TokenSecret: testenv.TokenSecretID, TokenLifetime: 24 * time.Hour,
 		PublicURL: "http://127.0.0.1:3000", Language: "nb"}
-	h, err := privacy.Handler(ctx(t), cfg, env.AWS, slog.New(slog.NewJSONHandler(logs, nil)))
+	h, err := privacy.Handler(ctx(t), cfg, privacy.NewClients(env.AWS), slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

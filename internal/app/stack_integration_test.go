@@ -16,6 +16,7 @@ import (
 	"github.com/opt-e/kontakt/infra/harness/faultproxy"
 	"github.com/opt-e/kontakt/infra/harness/logcheck"
 	"github.com/opt-e/kontakt/internal/app"
+	redriveapp "github.com/opt-e/kontakt/internal/app/redrive"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/httpapi"
@@ -128,7 +129,7 @@ func (s *stack) post(t *testing.T, c context.Context, ev events.APIGatewayV2HTTP
 // the copies just stored are due.
 func (s *stack) redrive(t *testing.T) *redrive.Service {
 	t.Helper()
-	svc := app.Redrive(s.cfg, s.aws, s.logs.Logger(), s.logs, "kontakt-test-Redrive")
+	svc := redriveapp.Service(s.cfg, redriveapp.NewClients(s.aws), s.logs.Logger(), s.logs, "kontakt-test-Redrive")
 	svc.Now = func() time.Time { return time.Now().Add(dynamo.FirstRetryDelay + time.Second) }
 	return svc
 }

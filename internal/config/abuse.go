@@ -47,7 +47,7 @@ const (
 )
 
 // Abuse is a form's protection against spam and floods. Everything is
-// checked before anything is sent or stored; see README, "Abuse protection".
+// checked before anything is sent or stored; see docs/operators.md, "Abuse protection".
 type Abuse struct {
 	// Honeypot is the name of the hidden field a person leaves empty. The
 	// names in HoneypotAliases are honeypots on every form as well.

@@ -343,7 +343,7 @@ func applyDefaults(f, def *Form, sender string) {
 // validFormID accepts 1-64 lower-case letters, digits, - and _, starting
 // with a letter or digit. A loop rather than a regular expression: compiling
 // `^[a-z0-9][a-z0-9_-]{0,63}$` at package init cost about 1 ms of every cold
-// start (README, "Performance").
+// start (docs/performance.md).
 func validFormID(id string) bool {
 	if id == "" || len(id) > 64 {
 		return false

@@ -120,83 +120,43 @@ func wrap(op string, err error) error {
 
 // Item renders s as the stored item, pending until marked sent.
 func Item(s *submission.Submission) map[string]types.AttributeValue {
-	// The attribute values are carved from a few slices rather than
-	// allocated one by one: building the item was the handler's largest
-	// source of allocations (README, "Performance").
-	var (
-		strs = make([]types.AttributeValueMemberS, 0, 12+2*len(s.Fields))
-		maps = make([]types.AttributeValueMemberM, 0, len(s.Fields)+1)
-	)
-	str := func(v string) types.AttributeValue {
-		strs = append(strs, types.AttributeValueMemberS{Value: v})
-		return &strs[len(strs)-1]
-	}
-	var consentAt int64
-	if s.Consent != nil {
-		consentAt = s.Consent.At.Unix()
-	}
-	numbers := nums(s.ReceivedAt.Unix(), s.ExpiresAt.Unix(), 1, s.ReceivedAt.Add(FirstRetryDelay).Unix(), consentAt)
-	number := func(i int) types.AttributeValue { return &numbers[i] }
-
 	fields := make([]types.AttributeValue, len(s.Fields))
 	for i, f := range s.Fields {
-		maps = append(maps, types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"n": str(f.Name), "v": str(f.Value)}})
-		fields[i] = &maps[len(maps)-1]
+		fields[i] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"n": strAV(f.Name), "v": strAV(f.Value)}}
 	}
-	size := 10 // the attributes every item has, then the optional ones
-	for _, optional := range []bool{s.Language != "", s.Subject != "", s.Consent != nil, s.ReplyTo != "" /* reply_to */, s.ReplyTo != "" /* lookup_key */} {
-		if optional {
-			size++
-		}
+	item := map[string]types.AttributeValue{
+		AttrID:            strAV(s.ID),
+		AttrKind:          strAV(KindSubmission),
+		AttrFormID:        strAV(s.FormID),
+		AttrReceivedAt:    num(s.ReceivedAt.Unix()),
+		TTLAttribute:      num(s.ExpiresAt.Unix()),
+		AttrFields:        &types.AttributeValueMemberL{Value: fields},
+		AttrStatus:        strAV(StatusPending),
+		AttrAttempts:      num(1),
+		AttrPending:       strAV(pendingShard),
+		AttrNextAttemptAt: num(s.ReceivedAt.Add(FirstRetryDelay).Unix()),
 	}
-	item := make(map[string]types.AttributeValue, size)
-	item[AttrID] = str(s.ID)
-	item[AttrKind] = str(KindSubmission)
-	item[AttrFormID] = str(s.FormID)
-	item[AttrReceivedAt] = number(0)
-	item[TTLAttribute] = number(1)
-	item[AttrFields] = &types.AttributeValueMemberL{Value: fields}
-	item[AttrStatus] = str(StatusPending)
-	item[AttrAttempts] = number(2)
-	item[AttrPending] = str(pendingShard)
-	item[AttrNextAttemptAt] = number(3)
 	if s.Language != "" {
-		item[AttrLanguage] = str(s.Language)
+		item[AttrLanguage] = strAV(s.Language)
 	}
 	if s.Subject != "" {
-		item[AttrSubject] = str(s.Subject)
+		item[AttrSubject] = strAV(s.Subject)
 	}
 	if c := s.Consent; c != nil {
-		maps = append(maps, types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
-			"field":          str(c.Field),
-			"value":          str(c.Value),
+		item[AttrConsent] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"field":          strAV(c.Field),
+			"value":          strAV(c.Value),
 			"given":          &types.AttributeValueMemberBOOL{Value: c.Given},
-			"policy_version": str(c.PolicyVersion),
-			"at":             number(4),
-		}})
-		item[AttrConsent] = &maps[len(maps)-1]
+			"policy_version": strAV(c.PolicyVersion),
+			"at":             num(c.At.Unix()),
+		}}
 	}
 	if s.ReplyTo != "" {
-		item[AttrReplyTo] = str(s.ReplyTo)
-		item[AttrLookupKey] = str(submission.LookupKey(s.ReplyTo))
+		item[AttrReplyTo] = strAV(s.ReplyTo)
+		item[AttrLookupKey] = strAV(submission.LookupKey(s.ReplyTo))
 	}
 	return item
 }
-
-// The expressions, their attribute names and their constant values serve
-// every request, rather than new allocations per call: the SDK only reads
-// its input. Never write to them.
-var (
-	saveCondition        = aws.String("attribute_not_exists(#id)")
-	saveNames            = map[string]string{"#id": AttrID}
-	markSentUpdate       = aws.String("SET #status = :sent, #sent_at = :at REMOVE #pending, #next, #last_error")
-	markSentNames        = map[string]string{"#id": AttrID, "#status": AttrStatus, "#sent_at": AttrSentAt, "#pending": AttrPending, "#next": AttrNextAttemptAt, "#last_error": AttrLastError}
-	existsCondition      = aws.String("attribute_exists(#id)")
-	markPendingUpdate    = aws.String("SET #last_error = :class")
-	markPendingCondition = aws.String("attribute_exists(#id) AND #status = :pending")
-	statusSent           = &types.AttributeValueMemberS{Value: StatusSent}
-	statusPending        = &types.AttributeValueMemberS{Value: StatusPending}
-)
 
 // Save writes the copy as pending. It never overwrites: ids are random, so
 // a collision means something is badly wrong and must not destroy data.
@@ -204,8 +164,8 @@ func (st *Store) Save(ctx context.Context, s *submission.Submission) error {
 	_, err := st.Client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                &st.Table,
 		Item:                     Item(s),
-		ConditionExpression:      saveCondition,
-		ExpressionAttributeNames: saveNames,
+		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
+		ExpressionAttributeNames: map[string]string{"#id": AttrID},
 	})
 	if err != nil {
 		return wrap("store submission", err)
@@ -216,13 +176,16 @@ func (st *Store) Save(ctx context.Context, s *submission.Submission) error {
 // MarkSent records delivery and takes the copy out of the pending index.
 func (st *Store) MarkSent(ctx context.Context, id string, at time.Time) error {
 	_, err := st.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                &st.Table,
-		Key:                      key(id),
-		UpdateExpression:         markSentUpdate,
-		ConditionExpression:      existsCondition,
-		ExpressionAttributeNames: markSentNames,
+		TableName:           &st.Table,
+		Key:                 key(id),
+		UpdateExpression:    aws.String("SET #status = :sent, #sent_at = :at REMOVE #pending, #next, #last_error"),
+		ConditionExpression: aws.String("attribute_exists(#id)"),
+		ExpressionAttributeNames: map[string]string{
+			"#id": AttrID, "#status": AttrStatus, "#sent_at": AttrSentAt, "#pending": AttrPending,
+			"#next": AttrNextAttemptAt, "#last_error": AttrLastError,
+		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":sent": statusSent,
+			":sent": strAV(StatusSent),
 			":at":   num(at.Unix()),
 		},
 	})
@@ -238,8 +201,8 @@ func (st *Store) MarkPending(ctx context.Context, id, errorClass string) error {
 	_, err := st.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(st.Table),
 		Key:                 key(id),
-		UpdateExpression:    markPendingUpdate,
-		ConditionExpression: markPendingCondition,
+		UpdateExpression:    aws.String("SET #last_error = :class"),
+		ConditionExpression: aws.String("attribute_exists(#id) AND #status = :pending"),
 		ExpressionAttributeNames: map[string]string{
 			"#id": AttrID, "#status": AttrStatus, "#last_error": AttrLastError,
 		},
@@ -332,28 +295,7 @@ func key(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{AttrID: &types.AttributeValueMemberS{Value: id}}
 }
 
-// maxNums is the most numbers one nums call formats.
-const maxNums = 5
-
-// nums formats up to maxNums numbers into one string and one slab of
-// attribute values: two allocations for all of them, not two each.
-func nums(ns ...int64) []types.AttributeValueMemberN {
-	var buf [maxNums * 20]byte
-	var ends [maxNums]int
-	b := buf[:0]
-	for i, n := range ns[:min(len(ns), maxNums)] {
-		b = strconv.AppendInt(b, n, 10)
-		ends[i] = len(b)
-	}
-	digits := string(b)
-	out := make([]types.AttributeValueMemberN, min(len(ns), maxNums))
-	start := 0
-	for i := range out {
-		out[i].Value = digits[start:ends[i]]
-		start = ends[i]
-	}
-	return out
-}
+func strAV(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
 func num(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}

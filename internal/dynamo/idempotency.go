@@ -42,37 +42,25 @@ var _ submission.Markers = (*Markers)(nil)
 
 func markerKey(key string) map[string]types.AttributeValue { return Key(MarkerPrefix + key) }
 
-// Shared by every request; see saveCondition. Never write to them.
-var (
-	reserveCondition = aws.String("attribute_not_exists(#id) OR #exp <= :now OR (attribute_not_exists(#outcome) AND #started < :stale)")
-	reserveNames     = map[string]string{"#id": AttrID, "#exp": TTLAttribute, "#outcome": AttrOutcome, "#started": AttrStartedAt}
-	kindMarker       = &types.AttributeValueMemberS{Value: KindMarker}
-	completeUpdate   = aws.String("SET #outcome = :o")
-	sameIDCondition  = aws.String("#sid = :id")
-	outcomeNames     = map[string]string{"#outcome": AttrOutcome, "#sid": AttrSubmissionID}
-)
-
 // Reserve writes the marker with one conditional PutItem, so of two
 // identical requests at the same moment exactly one gets it. An expired
 // marker (TTL deletion lags) and a stale unfinished one count as absent.
 func (m *Markers) Reserve(ctx context.Context, key, id string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
-	n := nums(now.Unix(), now.Add(hold).Unix(), now.Add(-stale).Unix())
-	started := &n[0]
 	for try := 0; try < 3; try++ {
 		_, err := m.Client.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: &m.Table,
 			Item: map[string]types.AttributeValue{
 				AttrID:           &types.AttributeValueMemberS{Value: MarkerPrefix + key},
-				AttrKind:         kindMarker,
+				AttrKind:         strAV(KindMarker),
 				AttrSubmissionID: &types.AttributeValueMemberS{Value: id},
-				AttrStartedAt:    started,
-				TTLAttribute:     &n[1],
+				AttrStartedAt:    num(now.Unix()),
+				TTLAttribute:     num(now.Add(hold).Unix()),
 			},
-			ConditionExpression:      reserveCondition,
-			ExpressionAttributeNames: reserveNames,
+			ConditionExpression:      aws.String("attribute_not_exists(#id) OR #exp <= :now OR (attribute_not_exists(#outcome) AND #started < :stale)"),
+			ExpressionAttributeNames: map[string]string{"#id": AttrID, "#exp": TTLAttribute, "#outcome": AttrOutcome, "#started": AttrStartedAt},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":now":   started,
-				":stale": &n[2],
+				":now":   num(now.Unix()),
+				":stale": num(now.Add(-stale).Unix()),
 			},
 		})
 		if err == nil {
@@ -112,17 +100,17 @@ func (m *Markers) Get(ctx context.Context, key string, now time.Time) (*submissi
 
 // Complete records the outcome, if the marker is still id's.
 func (m *Markers) Complete(ctx context.Context, key, id string, o submission.Outcome) error {
-	status := statusSent
+	status := StatusSent
 	if o == submission.Stored {
-		status = statusPending
+		status = StatusPending
 	}
 	_, err := m.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &m.Table,
 		Key:                       markerKey(key),
-		UpdateExpression:          completeUpdate,
-		ConditionExpression:       sameIDCondition,
-		ExpressionAttributeNames:  outcomeNames,
-		ExpressionAttributeValues: map[string]types.AttributeValue{":o": status, ":id": &types.AttributeValueMemberS{Value: id}},
+		UpdateExpression:          aws.String("SET #outcome = :o"),
+		ConditionExpression:       aws.String("#sid = :id"),
+		ExpressionAttributeNames:  map[string]string{"#outcome": AttrOutcome, "#sid": AttrSubmissionID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":o": strAV(status), ":id": strAV(id)},
 	})
 	if err != nil {
 		return wrap("complete idempotency marker", err)
@@ -136,7 +124,7 @@ func (m *Markers) Release(ctx context.Context, key, id string) error {
 		TableName:                 aws.String(m.Table),
 		Key:                       markerKey(key),
 		ConditionExpression:       aws.String("#sid = :id AND attribute_not_exists(#outcome)"),
-		ExpressionAttributeNames:  outcomeNames,
+		ExpressionAttributeNames:  map[string]string{"#outcome": AttrOutcome, "#sid": AttrSubmissionID},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: id}},
 	})
 	if err != nil && !isConflict(err) {

@@ -7,8 +7,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/opt-e/kontakt/internal/abuse"
 )
 
 // Rate limit counters live in the submissions table as items of their own:
@@ -29,24 +27,21 @@ type RateCounter struct {
 	Table  string
 }
 
-var _ abuse.Counter = (*RateCounter)(nil)
-
 // Hit adds one to the counter unless it has reached limit. The condition
 // and the addition are one UpdateItem, which DynamoDB applies atomically
 // per item: concurrent posts cannot pass a full counter.
 func (c *RateCounter) Hit(ctx context.Context, name string, limit int, expires time.Time) (bool, error) {
-	n := nums(int64(limit), expires.Unix())
 	_, err := c.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                &c.Table,
 		Key:                      key(RateIDPrefix + name),
-		UpdateExpression:         hitUpdate,
-		ConditionExpression:      hitCondition,
-		ExpressionAttributeNames: hitNames,
+		UpdateExpression:         aws.String("ADD #count :one SET #kind = :kind, #exp = :exp"),
+		ConditionExpression:      aws.String("attribute_not_exists(#count) OR #count < :limit"),
+		ExpressionAttributeNames: map[string]string{"#count": AttrCount, "#kind": AttrKind, "#exp": TTLAttribute},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one":   one,
-			":limit": &n[0],
-			":kind":  kindRate,
-			":exp":   &n[1],
+			":one":   num(1),
+			":limit": num(int64(limit)),
+			":kind":  strAV(KindRate),
+			":exp":   num(expires.Unix()),
 		},
 	})
 	switch {
@@ -57,15 +52,6 @@ func (c *RateCounter) Hit(ctx context.Context, name string, limit int, expires t
 	}
 	return false, wrap("count post", err)
 }
-
-// Shared by every request; see saveCondition. Never write to them.
-var (
-	hitUpdate    = aws.String("ADD #count :one SET #kind = :kind, #exp = :exp")
-	hitCondition = aws.String("attribute_not_exists(#count) OR #count < :limit")
-	hitNames     = map[string]string{"#count": AttrCount, "#kind": AttrKind, "#exp": TTLAttribute}
-	one          = num(1)
-	kindRate     = &types.AttributeValueMemberS{Value: KindRate}
-)
 
 // Undo takes one hit back. The condition keeps it from creating a counter
 // that is not there (the window ended and TTL removed it) or going below

@@ -39,7 +39,7 @@ const maxSubjectRunes = 250
 // Build renders s for the staff of form. Staff texts are in the form's
 // language, not the visitor's. It writes each part once, straight into its
 // buffer: building the email was a large share of the handler's
-// allocations (README, "Performance").
+// allocations (docs/performance.md).
 func Build(form *config.Form, s *submission.Submission) Message {
 	lang := form.Language
 	l := labels[lang]

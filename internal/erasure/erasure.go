@@ -79,7 +79,7 @@ func (e *InvalidError) Error() string { return "invalid erasure request: " + e.R
 // validRequestID accepts 1-128 letters, digits, '.', '_', ':' and '-'. A
 // loop rather than a regular expression: compiling `^[A-Za-z0-9._:-]{1,128}$`
 // at package init cost over 1 ms of every cold start, of the submit function
-// too (README, "Performance").
+// too (docs/performance.md).
 func validRequestID(id string) bool {
 	if id == "" || len(id) > 128 {
 		return false

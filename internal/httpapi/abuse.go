@@ -37,13 +37,14 @@ func (h *Handler) token(r *request) events.APIGatewayV2HTTPResponse {
 		return resp
 	}
 	t := r.form.Abuse.FormToken
-	if t == nil || h.Guard == nil || h.Guard.Tokens == nil {
+	token, ok := h.guard().IssueToken(r.form.ID, h.Now())
+	if t == nil || !ok {
 		r.outcome = "token_off"
 		return r.fail(&requestError{status: 404, key: i18n.TokenOff, detail: "form tokens are not enabled for this form (abuse.form_token)"})
 	}
 	r.outcome = "token"
 	return r.jsonResponse(200, tokenBody{
-		OK: true, Token: h.Guard.Tokens.Issue(r.form.ID, h.Now()),
+		OK: true, Token: token,
 		Field: abuse.TokenField, ExpiresIn: t.MaxAgeSeconds,
 	})
 }

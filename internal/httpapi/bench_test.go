@@ -8,24 +8,20 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/opt-e/kontakt/internal/abuse"
-	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/app/submit"
 	"github.com/opt-e/kontakt/internal/gcpolicy"
-	"github.com/opt-e/kontakt/internal/httpapi"
-	"github.com/opt-e/kontakt/internal/ses"
-	"github.com/opt-e/kontakt/internal/submission"
 )
 
-// The submit path as the Lambda runs it, minus the network: the real
-// submission service and the real SES and DynamoDB adapters (so building the
-// email and the item is measured), the abuse guard with its rate counters
-// and the idempotency markers wired as app.Submit wires them, with function
-// values in place of the SDK clients. `make bench` reads these numbers;
+// The submit path as the Lambda runs it, minus the network: wired by
+// submit.Handler, the function's own wiring, with function values in place
+// of the SDK clients (so building the email and the item is measured). `make bench` reads these numbers;
 // `make test` runs each once so they cannot rot.
 func BenchmarkSubmitJSON(b *testing.B) { benchmarkSubmit(b, "submit-typical-json.json", 200) }
 
@@ -63,6 +59,13 @@ func (dynamoAPI) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(
 	panic("an accepted post gives no marker back")
 }
 
+// secretsAPI answers every secret read with itself.
+type secretsAPI string
+
+func (s secretsAPI) GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(string(s))}, nil
+}
+
 type sesAPI func(*sesapi.SendEmailInput) error
 
 func (f sesAPI) SendEmail(_ context.Context, in *sesapi.SendEmailInput, _ ...func(*sesapi.Options)) (*sesapi.SendEmailOutput, error) {
@@ -80,24 +83,16 @@ func benchmarkSubmit(b *testing.B, event string, wantStatus int) {
 		put:    func(*dynamodb.PutItemInput) error { puts.Add(1); return nil },
 		update: func(*dynamodb.UpdateItemInput) error { updates.Add(1); return nil },
 	}
-	svc := &submission.Service{
-		Store:       &dynamo.Store{Table: "t", Client: db},
-		Mailer:      &ses.Mailer{Client: sesAPI(func(*sesapi.SendEmailInput) error { sends.Add(1); return nil })},
-		Log:         log,
-		Timeouts:    submission.DefaultTimeouts,
-		Now:         time.Now,
-		Markers:     &dynamo.Markers{Table: "t", Client: db},
-		Idempotency: submission.DefaultIdempotency,
-	}
-	tokenKey, ipKey, err := abuse.Keys(strings.Repeat("k", abuse.MinSecretLength))
+	cfg := testConfig(b)
+	cfg.SecretID = "kontakt/secret"
+	h, err := submit.Handler(context.Background(), cfg, submit.Clients{
+		DynamoDB: db,
+		SES:      sesAPI(func(*sesapi.SendEmailInput) error { sends.Add(1); return nil }),
+		Secrets:  secretsAPI(strings.Repeat("k", abuse.MinSecretLength)),
+	}, log, io.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}
-	guard := &abuse.Guard{
-		Tokens: abuse.NewTokens(tokenKey), IPKey: ipKey, Counter: &dynamo.RateCounter{Table: "t", Client: db},
-		CounterTimeout: abuse.DefaultCounterTimeout, Log: log, Now: time.Now,
-	}
-	h := &httpapi.Handler{Config: testConfig(b), Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID}
 	// The collector as the functions set it for 128 MB (app.Start); a
 	// GOGC in the environment overrides it, as it would in Lambda.
 	defer gcpolicy.Apply(128, os.Getenv)()

@@ -63,8 +63,8 @@ func parseBody(contentType, body string, maxFields int) ([]submission.Field, err
 // It is a small validating reader for exactly what kontakt accepts rather
 // than json.Decoder.Token, which keeps the order too but allocated about 60
 // times per typical submission; json.Valid plus json.Unmarshal for escaped
-// strings then still took a third of the handler's CPU (README,
-// "Performance"). A fuzz test holds it to encoding/json's verdict and values.
+// strings then still took a third of the handler's CPU
+// (docs/performance.md). A fuzz test holds it to encoding/json's verdict and values.
 func parseJSON(body string, maxFields int) ([]submission.Field, error) {
 	// encoding/json would silently turn invalid UTF-8 into U+FFFD and so
 	// change what the visitor sent; refuse it instead.

@@ -34,10 +34,34 @@ type Handler struct {
 	Service Acceptor
 	// Guard applies the forms' abuse rules (nil: only those that need no
 	// keys or network).
-	Guard *abuse.Guard
+	Guard Guard
 	Log   *slog.Logger
 	Now   func() time.Time
 	NewID func() string
+}
+
+// Guard is the abuse rules as the form endpoint uses them; *abuse.Guard
+// implements it, and a nil *abuse.Guard applies the rules that need no keys
+// or network.
+type Guard interface {
+	// Screen applies the rules that need no network (honeypots, form-age
+	// token, content) and returns the fields that are content.
+	Screen(form *config.Form, fields []submission.Field) *abuse.Screened
+	// Admit applies the rules that cost a call (rate limits, captcha); nil
+	// or an *abuse.Refusal.
+	Admit(ctx context.Context, form *config.Form, sc *abuse.Screened, sourceIP string) error
+	// IssueToken signs a form-age token for form; false when tokens are off.
+	IssueToken(form string, now time.Time) (string, bool)
+}
+
+var _ Guard = (*abuse.Guard)(nil)
+
+// guard is h.Guard, or the rules that need no keys when there is none.
+func (h *Handler) guard() Guard {
+	if h.Guard == nil {
+		return (*abuse.Guard)(nil)
+	}
+	return h.Guard
 }
 
 // RetryAfterSeconds is what a visitor is told to wait when nothing could be
@@ -92,7 +116,7 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		r.outcome = "body"
 		return r.fail(err)
 	}
-	screened := h.Guard.Screen(r.form, submission.Canonical(r.form, fields))
+	screened := h.guard().Screen(r.form, submission.Canonical(r.form, fields))
 	if screened.Spam != "" {
 		// A bot must not learn that it was caught: same answer as a success,
 		// nothing sent, nothing stored.
@@ -133,7 +157,7 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 	// The abuse rules that cost a call run inside Accept, alongside the
 	// idempotency check, and before anything is sent.
 	outcome, err := h.Service.Accept(ctx, r.form, s, func(ctx context.Context) error {
-		return h.Guard.Admit(ctx, r.form, screened, r.ev.RequestContext.HTTP.SourceIP)
+		return h.guard().Admit(ctx, r.form, screened, r.ev.RequestContext.HTTP.SourceIP)
 	})
 	var refusal *abuse.Refusal
 	if errors.As(err, &refusal) {

@@ -7,10 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
-	"github.com/opt-e/kontakt/internal/async"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
@@ -70,10 +68,7 @@ func (idem Idempotency) MarkerKey(formID string, s *Submission) (string, time.Du
 	if s.IdempotencyKey == "" && idem.DuplicateWindow <= 0 {
 		return "", 0
 	}
-	// The parts go into one pooled buffer hashed at once: written to a
-	// hash.Hash one by one, each was first copied to the heap.
-	bp := keyBuffers.Get().(*[]byte)
-	b := (*bp)[:0]
+	var b []byte
 	part := func(v string) {
 		// Length-prefixed, so that ("ab","c") and ("a","bc") differ.
 		b = binary.BigEndian.AppendUint64(b, uint64(len(v)))
@@ -100,21 +95,8 @@ func (idem Idempotency) MarkerKey(formID string, s *Submission) (string, time.Du
 		}
 	}
 	sum := sha256.Sum256(b)
-	if cap(b) <= maxPooledKeyBuffer {
-		*bp = b
-		keyBuffers.Put(bp)
-	}
-	var out [1 + 2*sha256.Size]byte
-	out[0] = prefix[0]
-	hex.Encode(out[1:], sum[:])
-	return string(out[:]), hold
+	return prefix + hex.EncodeToString(sum[:]), hold
 }
-
-// keyBuffers hold MarkerKey's input; one that grew past
-// maxPooledKeyBuffer (a very long post) is left to the collector.
-var keyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
-const maxPooledKeyBuffer = 64 << 10
 
 // maxReserveTries bounds the loop when the first request gives its marker
 // up (it failed) while a repeat waits: the repeat then tries to take it.
@@ -136,12 +118,12 @@ func (svc *Service) acceptOnce(ctx context.Context, form *config.Form, s *Submis
 		err   error
 	}
 	reserved := make(chan reservation, 1)
-	async.Go(func() {
+	go func() {
 		c, cancel := svc.budget(ctx, svc.Timeouts.Marker)
 		defer cancel()
 		first, err := svc.Markers.Reserve(c, key, s.ID, svc.Now(), hold, svc.Idempotency.Stale)
 		reserved <- reservation{first, err}
-	})
+	}()
 	gateErr := gate.admit(ctx)
 	r := <-reserved
 	switch {

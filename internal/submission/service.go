@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/opt-e/kontakt/internal/async"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
@@ -125,11 +124,11 @@ func (g Gate) admit(ctx context.Context) error {
 // the round); sendAndStore returns when both are done.
 func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Submission, settle func(context.Context, Outcome, error)) (Outcome, error) {
 	storeErr := make(chan error, 1)
-	async.Go(func() {
+	go func() {
 		c, cancel := WithBudget(ctx, svc.Timeouts.Save, svc.afterSend())
 		defer cancel()
 		storeErr <- svc.Store.Save(c, s)
-	})
+	}()
 	c, cancel := WithBudget(ctx, svc.Timeouts.Send, svc.afterSend())
 	sendErr := svc.Mailer.Send(c, form, s)
 	cancel()
@@ -146,7 +145,7 @@ func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Subm
 	defer cancel()
 	if settle != nil {
 		settled := make(chan struct{})
-		async.Go(func() { defer close(settled); settle(rc, outcome, err) })
+		go func() { defer close(settled); settle(rc, outcome, err) }()
 		defer func() { <-settled }() // before cancel
 	}
 

@@ -1,7 +1,7 @@
 // Package wordscan passes over text eight bytes (one machine word) at a
 // time. Checking a message byte by byte for control characters (validation)
 // and for quotes and backslashes (JSON) was an eighth of a submission's CPU
-// (README, "Performance"); most words of a message hold none of them.
+// (docs/performance.md); most words of a message hold none of them.
 package wordscan
 
 import "math/bits"

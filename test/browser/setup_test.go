@@ -26,7 +26,7 @@ import (
 	"github.com/opt-e/kontakt/infra/harness/localstack"
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/infra/harness/testenv"
-	"github.com/opt-e/kontakt/internal/app"
+	submithandler "github.com/opt-e/kontakt/internal/app/submit"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/httpapi"
 )
@@ -143,7 +143,7 @@ func start() (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	submit, err := app.Submit(context.Background(), cfg, env.AWS, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	submit, err := submithandler.Handler(context.Background(), cfg, submithandler.NewClients(env.AWS), slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
 	if err != nil {
 		return nil, err
 	}

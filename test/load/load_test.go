@@ -32,6 +32,8 @@ import (
 	"github.com/opt-e/kontakt/infra/harness/logcheck"
 	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/app/redrive"
+	submithandler "github.com/opt-e/kontakt/internal/app/submit"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 )
@@ -110,7 +112,7 @@ func TestLoad(t *testing.T) {
 	cfg.Form("contact").Abuse.RateLimit.PerIP = 1000000
 	cfg.Form("contact").Abuse.RateLimit.PerForm = 1000000
 	logs := logcheck.New(t, "127.0.0.1")
-	submit, err := app.Submit(ctx, cfg, awsCfg, logs.Logger())
+	submit, err := submithandler.Handler(ctx, cfg, submithandler.NewClients(awsCfg), logs.Logger(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +201,7 @@ func TestLoad(t *testing.T) {
 
 	// Redrive, on its schedule, after the first-retry delay: runs until
 	// nothing is due (one run normally does it).
-	svc := app.Redrive(rcfg, awsCfg, logs.Logger(), logs, "kontakt-load-Redrive")
+	svc := redrive.Service(rcfg, redrive.NewClients(awsCfg), logs.Logger(), logs, "kontakt-load-Redrive")
 	svc.Now = func() time.Time { return time.Now().Add(dynamo.FirstRetryDelay + time.Second) }
 	runs, resent := 0, 0
 	redriveStart := time.Now()

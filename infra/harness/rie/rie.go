@@ -282,6 +282,10 @@ func (e *Emulator) InitDuration() (time.Duration, bool) {
 	return time.Duration(ms * float64(time.Millisecond)), true
 }
 
+// PID is the emulator's process id; the function's bootstrap runs as its
+// child.
+func (e *Emulator) PID() int { return e.cmd.Process.Pid }
+
 // Logs returns everything the emulator and the function printed so far.
 func (e *Emulator) Logs() string { return string(e.logs.bytes()) }
 

@@ -1,11 +1,11 @@
-package app
+package submit
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/opt-e/kontakt/internal/abuse"
@@ -23,7 +23,7 @@ type secretReader interface {
 // every form's captcha secret once, now (at init), with a deadline each, so
 // that a missing secret or permission stops the function at start-up
 // instead of failing visitors one by one.
-func guard(ctx context.Context, cfg *config.Config, sr secretReader, db dynamo.API, log *slog.Logger) (*abuse.Guard, error) {
+func guard(ctx context.Context, cfg *config.Config, sr secretReader, db dynamo.API, log *slog.Logger, metricsOut io.Writer) (*abuse.Guard, error) {
 	if cfg.SecretID == "" {
 		return nil, &config.Error{Key: config.EnvSecretID, Reason: "is not set; it names the generated secret that keys form tokens and hashed IPs"}
 	}
@@ -40,7 +40,7 @@ func guard(ctx context.Context, cfg *config.Config, sr secretReader, db dynamo.A
 		Counter:        &dynamo.RateCounter{Client: db, Table: cfg.Table},
 		IPKey:          ipKey,
 		CounterTimeout: abuse.DefaultCounterTimeout,
-		Metrics:        &metrics.EMF{W: os.Stdout},
+		Metrics:        &metrics.EMF{W: metricsOut},
 		Log:            log,
 		Now:            time.Now,
 	}

@@ -1,8 +1,9 @@
-package app
+package submit
 
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func guardConfig(t *testing.T, captcha string) *config.Config {
 
 // A secret too short to key with stops start-up, naming the key.
 func TestGuardRefusesAShortSecret(t *testing.T) {
-	_, err := guard(context.Background(), guardConfig(t, ""), secretsFunc(func(string) (string, error) { return "short", nil }), nil, slog.New(slog.DiscardHandler))
+	_, err := guard(context.Background(), guardConfig(t, ""), secretsFunc(func(string) (string, error) { return "short", nil }), nil, slog.New(slog.DiscardHandler), io.Discard)
 	var ce *config.Error
 	if !errors.As(err, &ce) || ce.Key != config.EnvSecretID {
 		t.Fatalf("err = %v, want a config error on %s", err, config.EnvSecretID)
@@ -40,7 +41,7 @@ func TestGuardReadsEachCaptchaSecretOnce(t *testing.T) {
 		secretsFunc(func(id string) (string, error) {
 			reads[id]++
 			return strings.Repeat("x", 64), nil
-		}), nil, slog.New(slog.DiscardHandler))
+		}), nil, slog.New(slog.DiscardHandler), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

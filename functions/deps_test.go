@@ -1,0 +1,79 @@
+// Package functions_test pins what each Lambda binary links: every linked
+// package's initialisation runs at cold start, and a package a function
+// does not use is code it carries for nothing. A new import that pulls a
+// whole path into another function (the HTTP layer into erase, SQS into
+// submit) fails here; a deliberate one updates the list.
+package functions_test
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/opt-e/kontakt/"
+
+// shared is what every function links: the start-up, the configuration
+// and the table and SES adapters with the domain types they speak.
+var shared = []string{
+	"internal/app", "internal/config", "internal/dynamo", "internal/email",
+	"internal/erasure", "internal/gcpolicy", "internal/redrive", "internal/ses",
+	"internal/submission", "internal/wordscan",
+}
+
+var linked = map[string]struct {
+	own []string // this function's packages besides the shared ones
+	sdk []string // the AWS service clients it builds
+}{
+	"submit": {
+		own: []string{"internal/abuse", "internal/app/submit", "internal/httpapi", "internal/i18n", "internal/metrics", "internal/secrets"},
+		sdk: []string{"dynamodb", "secretsmanager", "ses"},
+	},
+	"erase": {
+		own: []string{"internal/app/erase"},
+		sdk: []string{"dynamodb", "ses"},
+	},
+	"redrive": {
+		own: []string{"internal/app/redrive", "internal/metrics"},
+		sdk: []string{"dynamodb", "ses"},
+	},
+	"privacy": {
+		own: []string{"internal/abuse", "internal/app/privacy", "internal/erasurequeue", "internal/httpapi", "internal/i18n", "internal/metrics", "internal/secrets"},
+		sdk: []string{"dynamodb", "secretsmanager", "ses", "sqs"},
+	},
+}
+
+func TestEachFunctionLinksOnlyItsOwnPath(t *testing.T) {
+	for name, want := range linked {
+		t.Run(name, func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", "./"+name).CombinedOutput()
+			if err != nil {
+				t.Fatalf("go list: %v\n%s", err, out)
+			}
+			var ours, sdk []string
+			for _, p := range strings.Fields(string(out)) {
+				switch {
+				case strings.HasPrefix(p, module+"internal/"):
+					ours = append(ours, strings.TrimPrefix(p, module))
+				case strings.HasPrefix(p, module):
+					if p != module+"functions/"+name {
+						t.Errorf("links %s, which is not deployed code", p)
+					}
+				case strings.HasPrefix(p, "github.com/aws/aws-sdk-go-v2/service/") && strings.Count(p, "/") == 4:
+					sdk = append(sdk, strings.TrimPrefix(p, "github.com/aws/aws-sdk-go-v2/service/"))
+				}
+			}
+			wantOurs := slices.Concat(shared, want.own)
+			slices.Sort(wantOurs)
+			slices.Sort(ours)
+			slices.Sort(sdk)
+			if !slices.Equal(ours, wantOurs) {
+				t.Errorf("links\n  %v\nwant\n  %v", ours, wantOurs)
+			}
+			if !slices.Equal(sdk, want.sdk) {
+				t.Errorf("builds clients of %v, want %v", sdk, want.sdk)
+			}
+		})
+	}
+}

@@ -1,0 +1,64 @@
+// Package submit wires the submit function: the form endpoint, its abuse
+// rules, the send-and-store promise and the idempotency markers. The
+// Lambda main, the local stack, the tests and the benchmark all call
+// Handler, so what they run is wired exactly as what runs on AWS.
+package submit
+
+import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/httpapi"
+	"github.com/opt-e/kontakt/internal/secrets"
+	"github.com/opt-e/kontakt/internal/ses"
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+// Clients are the AWS clients the submit function calls: the SDK's in
+// Lambda and against the emulators, function values in the benchmark.
+type Clients struct {
+	DynamoDB dynamo.MarkerAPI
+	SES      ses.API
+	Secrets  secrets.API
+}
+
+// NewClients builds one client per service from the SDK configuration: each
+// costs cold-start time.
+func NewClients(awsCfg aws.Config) Clients {
+	return Clients{
+		DynamoDB: dynamodb.NewFromConfig(awsCfg),
+		SES:      sesapi.NewFromConfig(awsCfg),
+		Secrets:  secretsmanager.NewFromConfig(awsCfg),
+	}
+}
+
+// Handler builds the submit function's HTTP handler. It reads secrets (see
+// guard), so it belongs in init, bounded by ctx. Metrics are EMF lines
+// written to metricsOut (the function's stdout in Lambda).
+func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logger, metricsOut io.Writer) (*httpapi.Handler, error) {
+	guard, err := guard(ctx, cfg, &secrets.Reader{Client: c.Secrets}, c.DynamoDB, log, metricsOut)
+	if err != nil {
+		return nil, err
+	}
+	idem := submission.DefaultIdempotency
+	idem.DuplicateWindow = cfg.DuplicateWindow
+	svc := &submission.Service{
+		Store:       &dynamo.Store{Client: c.DynamoDB, Table: cfg.Table},
+		Mailer:      &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet},
+		Markers:     &dynamo.Markers{Client: c.DynamoDB, Table: cfg.Table},
+		Idempotency: idem,
+		Timeouts:    submission.DefaultTimeouts,
+		Log:         log,
+		Now:         time.Now,
+	}
+	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID}, nil
+}
