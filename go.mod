@@ -8,7 +8,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/config v1.33.18
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.0
 	github.com/aws/aws-sdk-go-v2/service/cloudformation v1.84.0
-	github.com/aws/aws-sdk-go-v2/service/cloudwatch v1.52.8 // the last with the AWSQuery protocol, which moto 5.2.1 speaks (later ones speak CBOR only to moto)
+	github.com/aws/aws-sdk-go-v2/service/cloudwatch v1.52.8 // the last with the AWSQuery protocol, which moto 5.2.1 speaks (later ones speak CBOR, which moto does not)
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.74.0
 	github.com/aws/aws-sdk-go-v2/service/iam v1.66.0
 	github.com/aws/aws-sdk-go-v2/service/lambda v1.116.0
