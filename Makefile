@@ -68,6 +68,15 @@ deploy: validate ## build and deploy to AWS with SAM: make deploy [REGION=eu-nor
 	@command -v sam >/dev/null || { echo "make deploy needs the AWS SAM CLI (sam), which is not installed: see $(SAM_INSTALL_URL)"; exit 1; }
 	sam build
 	sam deploy $(if $(or $(GUIDED),$(if $(wildcard samconfig.toml),,first)),--guided) $(if $(REGION),--region $(REGION))
+	@# The deploy tells the truth about SES: a stack in the sandbox, or with an
+	@# unverified sender, "works" and delivers nothing. A warning, not a
+	@# failure: the stack is deployed either way.
+	@stack="$$(sed -n 's/^stack_name *= *"\(.*\)"/\1/p' samconfig.toml 2>/dev/null | head -1)"; \
+	region="$(REGION)"; [ -n "$$region" ] || region="$$(sed -n 's/^region *= *"\(.*\)"/\1/p' samconfig.toml 2>/dev/null | head -1)"; \
+	echo; echo "Checking SES for stack $${stack:-kontakt} (kontakt doctor --only ses):"; \
+	$(GO) run ./cmd/kontakt doctor --only ses --stack "$${stack:-kontakt}" $${region:+--region "$$region"} || { \
+	  echo; echo "WARNING: SES cannot deliver yet (see the FAIL lines and their fixes above): until they pass,"; \
+	  echo "a test message is answered as accepted and its email does not arrive. Run kontakt doctor again after fixing."; }
 
 # make erase and make requeue are the kontakt command's (cmd/kontakt): on the
 # local stack by default, on a deployed one with STACK=<name> [REGION=...].
