@@ -45,7 +45,7 @@ const (
 var OutputKeys = []string{
 	OutputTable, OutputErasureQueue, OutputErasureDeadLetters, OutputConfigurationSet,
 	OutputFeedbackTopic, OutputAlarmTopic, OutputSubmitFunction, OutputEraseFunction,
-	OutputRedriveFunction, OutputPrivacyFunction,
+	OutputRedriveFunction, OutputPrivacyFunction, OutputDashboard,
 }
 
 // Parameters of template.yaml the command reads from DescribeStacks.
