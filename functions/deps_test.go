@@ -30,9 +30,10 @@ var linked = map[string]struct {
 		own: []string{"internal/abuse", "internal/app/submit", "internal/httpapi", "internal/i18n", "internal/metrics", "internal/secrets"},
 		sdk: []string{"dynamodb", "secretsmanager", "ses"},
 	},
+	// erase reads the generated secret: lookup keys are keyed with it.
 	"erase": {
-		own: []string{"internal/app/erase"},
-		sdk: []string{"dynamodb", "ses"},
+		own: []string{"internal/app/erase", "internal/metrics", "internal/secrets"},
+		sdk: []string{"dynamodb", "secretsmanager", "ses"},
 	},
 	"redrive": {
 		own: []string{"internal/app/redrive", "internal/metrics"},

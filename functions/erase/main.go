@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/opt-e/kontakt/internal/app"
@@ -16,11 +17,16 @@ import (
 )
 
 func main() {
-	app.Start(func(_ context.Context, awsCfg aws.Config, log *slog.Logger) (any, error) {
+	app.Start(func(ctx context.Context, awsCfg aws.Config, log *slog.Logger) (any, error) {
 		cfg, err := config.LoadErase(os.LookupEnv)
 		if err != nil {
 			return nil, err
 		}
-		return erase.Handler(cfg, erase.NewClients(awsCfg), log).Handle, nil
+		// Metrics are EMF lines on stdout, which Lambda sends to CloudWatch.
+		h, err := erase.Handler(ctx, cfg, erase.NewClients(awsCfg), log, os.Stdout, lambdacontext.FunctionName)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
 	})
 }

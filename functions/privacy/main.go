@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/opt-e/kontakt/internal/app"
@@ -20,7 +21,8 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		h, err := privacy.Handler(ctx, cfg, privacy.NewClients(awsCfg), log)
+		// Metrics are EMF lines on stdout, which Lambda sends to CloudWatch.
+		h, err := privacy.Handler(ctx, cfg, privacy.NewClients(awsCfg), log, os.Stdout, lambdacontext.FunctionName)
 		if err != nil {
 			return nil, err
 		}

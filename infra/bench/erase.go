@@ -35,10 +35,11 @@ func measureErasure(ctx context.Context, env *testenv.Env, small, large, samples
 		return nil, err
 	}
 	db := dynamodb.NewFromConfig(env.AWS)
-	store := &dynamo.Store{Client: db, Table: table}
+	keys := env.LookupKeys()
+	store := &dynamo.Store{Client: db, Table: table, LookupKeys: keys}
 	adapter := &dynamo.Erasure{Client: db, Table: table}
 	svc := &erasure.Service{
-		Finder: adapter, Deleter: adapter, Receipts: adapter,
+		Finder: adapter, Deleter: adapter, Receipts: adapter, LookupKeys: keys,
 		Notifier:  &ses.Notifier{Client: sesapi.NewFromConfig(env.AWS), Sender: "kontakt@example.no", Contact: "personvern@example.no"},
 		Retention: 3 * 365 * 24 * time.Hour, Now: time.Now, Log: slog.New(slog.DiscardHandler),
 	}
@@ -54,7 +55,7 @@ func measureErasure(ctx context.Context, env *testenv.Env, small, large, samples
 		total int
 	}{{"erase_ms_small_table", small}, {"erase_ms_large_table", large}} {
 		start := time.Now()
-		if err := load(ctx, db, table, loaded, size.total); err != nil {
+		if err := load(ctx, db, table, keys, loaded, size.total); err != nil {
 			return nil, err
 		}
 		step("loaded %d other submissions in %.1fs", size.total-loaded, time.Since(start).Seconds())
@@ -95,7 +96,7 @@ func eraseOne(ctx context.Context, store *dynamo.Store, finder erasure.Finder, s
 	if err != nil {
 		return 0, fmt.Errorf("erase: %w", err)
 	}
-	left, err := finder.FindByLookupKey(c, submission.LookupKey(addr))
+	left, err := finder.FindByLookupKey(c, svc.LookupKeys.Key(addr))
 	if err != nil {
 		return 0, err
 	}
@@ -124,7 +125,7 @@ func otherSubmission(now time.Time, addr string, i int) *submission.Submission {
 // load writes the other submissions from..to (each a different person) with
 // BatchWriteItem from a few workers, retrying what the emulator leaves
 // unprocessed.
-func load(ctx context.Context, db *dynamodb.Client, table string, from, to int) error {
+func load(ctx context.Context, db *dynamodb.Client, table string, keys *submission.LookupKeys, from, to int) error {
 	now := time.Now().UTC()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -142,7 +143,8 @@ func load(ctx context.Context, db *dynamodb.Client, table string, from, to int) 
 	for start := from; start < to && ctx.Err() == nil; start += batchSize {
 		reqs := make([]types.WriteRequest, 0, batchSize)
 		for i := start; i < min(start+batchSize, to); i++ {
-			item := dynamo.Item(otherSubmission(now, fmt.Sprintf("person%d@example.no", i), i%1000))
+			addr := fmt.Sprintf("person%d@example.no", i)
+			item := dynamo.Item(otherSubmission(now, addr, i%1000), keys.Key(addr))
 			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		}
 		select {

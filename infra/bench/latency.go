@@ -143,7 +143,7 @@ func newLatencyRun(ctx context.Context, env *testenv.Env) (*latencyRun, error) {
 		return nil, fmt.Errorf("%s: status %d: %s", typicalEvent, resp.StatusCode, resp.Body)
 	}
 	r.db = dynamodb.NewFromConfig(env.AWS)
-	r.store = &dynamo.Store{Client: r.db, Table: env.Table}
+	r.store = &dynamo.Store{Client: r.db, Table: env.Table, LookupKeys: env.LookupKeys()}
 	r.counter = &dynamo.RateCounter{Client: r.db, Table: env.Table}
 	r.markers = &dynamo.Markers{Client: r.db, Table: env.Table}
 	r.mailer = &ses.Mailer{Client: sesapi.NewFromConfig(env.AWS)}

@@ -26,12 +26,12 @@ func (r results) add(m map[string]float64) {
 // The handler's CPU and allocations are a guard against regressions (issue
 // 11), not a target to chase: SES takes tens of milliseconds per submission.
 var targets = map[string]float64{
-	"submit_cpu_ns_per_op":   60000,
-	"submit_allocs_per_op":   250,
-	"e2e_over_max_raw":       1.25,
-	"init_over_hello":        1.5,
+	"submit_cpu_ns_per_op": 60000,
+	"submit_allocs_per_op": 250,
+	"e2e_over_max_raw":     1.25,
+	"init_over_hello":      1.5,
 	// Issue 11's guards: kontakt's own share of a cold start, and memory.
-	"max_rss_mb_submit": 30,
+	"max_rss_mb_submit":      30,
 	"binary_bytes_submit":    9500000,
 	"erase_large_over_small": 1.5,
 }

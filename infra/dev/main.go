@@ -115,9 +115,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	eraseHandler, err := erase.Handler(ctx, eraseCfg, erase.NewClients(env.AWS), log, os.Stderr, "kontakt-local-erase")
+	if err != nil {
+		return err
+	}
 	poller := &esm.Poller{
 		Client: sqs.NewFromConfig(env.AWS), QueueURL: queues.Erasure.URL, QueueARN: queues.Erasure.ARN,
-		Handler: erase.Handler(eraseCfg, erase.NewClients(env.AWS), log).Handle, BatchSize: 10, Wait: 1,
+		Handler: eraseHandler.Handle, BatchSize: 10, Wait: 1,
 		RetryAfter: 10 * time.Second, Timeout: 30 * time.Second, Log: log,
 	}
 	go poller.Run(ctx)
@@ -148,7 +152,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	privacyHandler, err := privacy.Handler(ctx, privacyCfg, privacy.NewClients(env.AWS), log)
+	privacyHandler, err := privacy.Handler(ctx, privacyCfg, privacy.NewClients(env.AWS), log, os.Stderr, "kontakt-local-privacy")
 	if err != nil {
 		return err
 	}

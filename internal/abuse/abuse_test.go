@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -373,6 +374,13 @@ func TestRateLimits(t *testing.T) {
 		if !strings.HasPrefix(k, "contact#") || !strings.HasSuffix(k, fmt.Sprintf("#%d", now.Truncate(time.Minute).Unix())) {
 			t.Errorf("counter key %q: want the form and the window start", k)
 		}
+	}
+	// HashIP (the erasure page's source counters) hashes as the guard does.
+	if want := "contact#ip#" + abuse.HashIP(g.IPKey, "198.51.100.7") + "#"; !slices.ContainsFunc(c.keys, func(k string) bool { return strings.HasPrefix(k, want) }) {
+		t.Errorf("counter keys %q, want one beginning %q", c.keys, want)
+	}
+	if abuse.HashIP(g.IPKey, "2001:db8:1:2::1") != abuse.HashIP(g.IPKey, "2001:db8:1:2:ffff::9") {
+		t.Error("HashIP tells two addresses of one /64 apart")
 	}
 	if !strings.Contains(metrics.String(), `"rule":"rate_limit_ip"`) || !strings.Contains(metrics.String(), `"rule":"rate_limit_form"`) {
 		t.Errorf("metrics: %s", metrics)

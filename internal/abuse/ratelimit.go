@@ -141,10 +141,27 @@ func retryAfter(d time.Duration) time.Duration {
 func ipKey(formID, ipHash string, w window) string { return formID + "#ip#" + ipHash + w.suffix }
 func formKey(formID string, w window) string       { return formID + "#form" + w.suffix }
 
-// hashIP is the salted hash a counter is keyed by. An IPv6 address counts
-// by its /64, the block one subscriber usually gets: per address, one
-// visitor would have 2^64 of them.
+// hashIP is HashIP with g.IPKey. Keyed HMACs are reused: setting one up
+// hashes the key twice, and allocates more than hashing an address does.
 func (g *Guard) hashIP(ip string) string {
+	m, _ := g.ipHashers.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, g.IPKey)
+	} else {
+		m.Reset()
+	}
+	out := sumIP(m, ip)
+	g.ipHashers.Put(m)
+	return out
+}
+
+// HashIP is the salted hash a counter is keyed by (the form's rate limit,
+// and the erasure page's), with key the IP-hash key of Keys. An IPv6
+// address counts by its /64, the block one subscriber usually gets: per
+// address, one visitor would have 2^64 of them.
+func HashIP(key []byte, ip string) string { return sumIP(hmac.New(sha256.New, key), ip) }
+
+func sumIP(m hash.Hash, ip string) string {
 	canonical := "unknown"
 	if a, err := netip.ParseAddr(ip); err == nil {
 		a = a.Unmap()
@@ -154,18 +171,9 @@ func (g *Guard) hashIP(ip string) string {
 		}
 		canonical = a.String()
 	}
-	// Keyed HMACs are reused: setting one up hashes the key twice, and
-	// allocates more than hashing an address does.
-	m, _ := g.ipHashers.Get().(hash.Hash)
-	if m == nil {
-		m = hmac.New(sha256.New, g.IPKey)
-	} else {
-		m.Reset()
-	}
 	io.WriteString(m, canonical)
 	var sum [sha256.Size]byte
 	var out [32]byte
 	hex.Encode(out[:], m.Sum(sum[:0])[:16])
-	g.ipHashers.Put(m)
 	return string(out[:])
 }

@@ -17,17 +17,34 @@ import (
 	"github.com/opt-e/kontakt/internal/app/erase"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
 func eraseConfig() *config.Erase {
-	return &config.Erase{Table: env.Table, Sender: "kontakt@example.no", PrivacyContact: "personvern@example.no", ReceiptRetention: 3 * 365 * 24 * time.Hour}
+	return &config.Erase{Table: env.Table, Sender: "kontakt@example.no", PrivacyContact: "personvern@example.no", ReceiptRetention: 3 * 365 * 24 * time.Hour,
+		SecretID: env.SecretID}
+}
+
+// eraseHandler is the erase function as erase.Handler wires it, its
+// metrics into metrics.
+func eraseHandler(t *testing.T, logs, metrics *bytes.Buffer) *erasure.QueueHandler {
+	t.Helper()
+	h, err := erase.Handler(ctx(t), eraseConfig(), erase.NewClients(env.AWS), slog.New(slog.NewJSONHandler(logs, nil)), metrics, "EraseFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 func poller(t *testing.T, q *testenv.Queues, logs *bytes.Buffer) *esm.Poller {
+	return pollerWithMetrics(t, q, logs, &bytes.Buffer{})
+}
+
+func pollerWithMetrics(t *testing.T, q *testenv.Queues, logs, metrics *bytes.Buffer) *esm.Poller {
 	return &esm.Poller{
 		Client: sqs.NewFromConfig(env.AWS), QueueURL: q.Erasure.URL, QueueARN: q.Erasure.ARN,
-		Handler:   erase.Handler(eraseConfig(), erase.NewClients(env.AWS), slog.New(slog.NewJSONHandler(logs, nil))).Handle,
+		Handler:   eraseHandler(t, logs, metrics).Handle,
 		BatchSize: 10, Wait: 0, RetryAfter: time.Second, Timeout: 30 * time.Second, Log: slog.New(slog.DiscardHandler),
 	}
 }
@@ -49,7 +66,7 @@ func TestEraseThroughTheQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := &dynamo.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table}
+	store := &dynamo.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table, LookupKeys: env.LookupKeys()}
 	now := time.Now().UTC()
 	save := func(form, addr string, sent bool) string {
 		s := &submission.Submission{ID: submission.NewID(), FormID: form, ReceivedAt: now, ExpiresAt: now.Add(time.Hour), ReplyTo: addr,
@@ -185,4 +202,66 @@ func getRaw(t *testing.T, id string) bool {
 		t.Fatal(err)
 	}
 	return out.Item != nil
+}
+
+// Copies stored before lookup keys were keyed with the secret carry the
+// address's plain SHA-256; the erase function finds and deletes them along
+// with the keyed ones (migration window, see submission.LegacyLookupKey).
+func TestEraseFindsCopiesUnderTheLegacyKey(t *testing.T) {
+	integration(t)
+	q, err := env.CreateQueues(ctx(t), "-legacy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := dynamodb.NewFromConfig(env.AWS)
+	store := &dynamo.Store{Client: db, Table: env.Table, LookupKeys: env.LookupKeys()}
+	now := time.Now().UTC()
+	addr := "legacy.kari@example.no"
+	keyed := &submission.Submission{ID: submission.NewID(), FormID: "contact", ReceivedAt: now, ExpiresAt: now.Add(time.Hour), ReplyTo: addr}
+	if err := store.Save(ctx(t), keyed); err != nil {
+		t.Fatal(err)
+	}
+	old := &submission.Submission{ID: submission.NewID(), FormID: "contact", ReceivedAt: now.Add(-time.Hour), ExpiresAt: now.Add(time.Hour), ReplyTo: addr}
+	if _, err := db.PutItem(ctx(t), &dynamodb.PutItemInput{TableName: aws.String(env.Table), Item: dynamo.Item(old, submission.LegacyLookupKey(addr))}); err != nil {
+		t.Fatal(err)
+	}
+	env.ClearEmails(ctx(t))
+	enqueue(t, q, `{"email":"`+addr+`","request_id":"op-legacy-1","source":"operator"}`)
+	if res, err := poller(t, q, &bytes.Buffer{}).Once(ctx(t)); err != nil || res.Deleted != 1 {
+		t.Fatalf("poll = %+v, %v", res, err)
+	}
+	for _, id := range []string{keyed.ID, old.ID} {
+		if getRaw(t, id) {
+			t.Errorf("copy %s survived", id)
+		}
+	}
+	if rec, err := (&dynamo.Erasure{Client: db, Table: env.Table}).GetReceipt(ctx(t), "op-legacy-1"); err != nil || rec == nil || rec.Count != 2 {
+		t.Errorf("receipt = %+v, %v; want 2 copies", rec, err)
+	}
+}
+
+// A request that finds nothing leaves its receipt and a metric, and sends
+// the privacy contact nothing: anyone can ask for any address.
+func TestEraseOfNothingTellsNobody(t *testing.T) {
+	integration(t)
+	q, err := env.CreateQueues(ctx(t), "-nothing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.ClearEmails(ctx(t))
+	var metrics bytes.Buffer
+	enqueue(t, q, `{"email":"never-wrote@example.no","request_id":"ss-nothing-1","source":"self-service"}`)
+	if res, err := pollerWithMetrics(t, q, &bytes.Buffer{}, &metrics).Once(ctx(t)); err != nil || res.Deleted != 1 {
+		t.Fatalf("poll = %+v, %v", res, err)
+	}
+	if emails, _ := env.Emails(ctx(t)); len(emails) != 0 {
+		t.Errorf("%d emails sent for an erasure that found nothing: %+v", len(emails), emails)
+	}
+	rec, err := (&dynamo.Erasure{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table}).GetReceipt(ctx(t), "ss-nothing-1")
+	if err != nil || rec == nil || rec.Count != 0 || !rec.Complete {
+		t.Errorf("receipt = %+v, %v; want a complete one counting 0", rec, err)
+	}
+	if !strings.Contains(metrics.String(), `"`+erasure.MetricNothingErased+`":1`) || !strings.Contains(metrics.String(), `"FunctionName":"EraseFunction"`) {
+		t.Errorf("metrics = %s, want %s counted", metrics.String(), erasure.MetricNothingErased)
+	}
 }

@@ -141,7 +141,9 @@ func TestSubmitSendsAndStores(t *testing.T) {
 			if c.Status != dynamo.StatusSent {
 				t.Errorf("status = %q, want sent", c.Status)
 			}
-			if got, want := c.LookupKey, submission.LookupKey(tc.replyTo); got != want {
+			// Keyed with the generated secret: not the address's plain hash,
+			// which anyone could confirm by hashing a guess.
+			if got, want := c.LookupKey, env.LookupKeys().Key(tc.replyTo); got != want || got == submission.LegacyLookupKey(tc.replyTo) {
 				t.Errorf("lookup key = %q, want %q", got, want)
 			}
 			exp := c.Submission.ExpiresAt
@@ -171,7 +173,7 @@ func TestLookupIndexFindsCopies(t *testing.T) {
 		IndexName:                 aws.String(dynamo.LookupIndex),
 		KeyConditionExpression:    aws.String("#k = :k"),
 		ExpressionAttributeNames:  map[string]string{"#k": dynamo.AttrLookupKey},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: submission.LookupKey("PER@example.no")}},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: env.LookupKeys().Key("PER@example.no")}},
 	})
 	if err != nil {
 		t.Fatal(err)

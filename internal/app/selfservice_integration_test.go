@@ -2,10 +2,12 @@ package app_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,25 +20,57 @@ import (
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/httpapi"
+	kmetrics "github.com/opt-e/kontakt/internal/metrics"
+	"github.com/opt-e/kontakt/internal/ses"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
 func privacyHandler(t *testing.T, q *testenv.Queues, logs *bytes.Buffer) *httpapi.ErasureHandler {
 	t.Helper()
-	cfg := &config.Privacy{Table: env.Table, Sender: "kontakt@example.no", PrivacyContact: "personvern@example.no",
-		QueueURL: q.Erasure.URL, TokenSecret: testenv.TokenSecretID, TokenLifetime: 24 * time.Hour,
+	return privacyHandlerOn(t, env.Table, q, logs)
+}
+
+// privacyHandlerOn is the privacy function as privacy.Handler wires it, on
+// table: a test that counts what the page-wide ceiling lets through needs a
+// table (and so counters) of its own.
+func privacyHandlerOn(t *testing.T, table string, q *testenv.Queues, logs *bytes.Buffer) *httpapi.ErasureHandler {
+	t.Helper()
+	return privacyHandlerWith(t, privacyConfig(table, q), logs)
+}
+
+// privacyConfig has no configuration set: the emulators have none to send
+// with (a stricter implementation refuses an unknown one).
+func privacyConfig(table string, q *testenv.Queues) *config.Privacy {
+	return &config.Privacy{Table: table, Sender: "kontakt@example.no", PrivacyContact: "personvern@example.no",
+		QueueURL: q.Erasure.URL, TokenSecret: testenv.TokenSecretID, SecretID: env.SecretID, TokenLifetime: 24 * time.Hour,
 		PublicURL: "http://127.0.0.1:3000", Language: "nb"}
-	h, err := privacy.Handler(ctx(t), cfg, privacy.NewClients(env.AWS), slog.New(slog.NewJSONHandler(logs, nil)))
+}
+
+func privacyHandlerWith(t *testing.T, cfg *config.Privacy, logs *bytes.Buffer) *httpapi.ErasureHandler {
+	t.Helper()
+	h, err := privacy.Handler(ctx(t), cfg, privacy.NewClients(env.AWS), slog.New(slog.NewJSONHandler(logs, nil)), logs, "PrivacyFunction")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return h
 }
 
+// pageRequest is a request to the erasure pages from a source address of
+// its own (API Gateway's sourceIp), so that tests do not share the
+// per-source limit unless they mean to (see fromSource).
 func pageRequest(method, path, body string, query map[string]string) events.APIGatewayV2HTTPRequest {
 	ev := events.APIGatewayV2HTTPRequest{RawPath: path, Body: body, QueryStringParameters: query,
 		Headers: map[string]string{"content-type": "application/x-www-form-urlencoded", "accept": "text/html", "accept-language": "nb"}}
 	ev.RequestContext.HTTP.Method = method
+	n := sourceSeq.Add(1)
+	ev.RequestContext.HTTP.SourceIP = fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255)
+	return ev
+}
+
+var sourceSeq atomic.Uint32
+
+func fromSource(ev events.APIGatewayV2HTTPRequest, ip string) events.APIGatewayV2HTTPRequest {
+	ev.RequestContext.HTTP.SourceIP = ip
 	return ev
 }
 
@@ -52,7 +86,7 @@ func TestSelfServiceErasure(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	h := privacyHandler(t, q, &logs)
-	store := &dynamo.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table}
+	store := &dynamo.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table, LookupKeys: env.LookupKeys()}
 	now := time.Now().UTC()
 	stored := &submission.Submission{ID: submission.NewID(), FormID: "contact", ReceivedAt: now, ExpiresAt: now.Add(time.Hour), ReplyTo: "nina@example.no"}
 	if err := store.Save(ctx(t), stored); err != nil {
@@ -196,5 +230,131 @@ func TestSelfServiceRateLimitPerAddress(t *testing.T) {
 	emails, _ := env.Emails(ctx(t))
 	if len(emails) != 3 {
 		t.Errorf("%d links sent for 6 asks, want 3 (the per-address limit)", len(emails))
+	}
+}
+
+// ask posts the erasure form for address from source and returns the
+// answer, which must be 202.
+func ask(t *testing.T, h *httpapi.ErasureHandler, address, source string) string {
+	t.Helper()
+	resp, _ := h.Handle(ctx(t), fromSource(pageRequest("POST", "/erasure", "email="+url.QueryEscape(address), nil), source))
+	if resp.StatusCode != 202 {
+		t.Fatalf("ask %s: %d %s", address, resp.StatusCode, resp.Body)
+	}
+	return resp.Body
+}
+
+// linksTo counts the confirmation links emailed to addresses containing
+// who.
+func linksTo(t *testing.T, who string) int {
+	t.Helper()
+	emails, err := env.Emails(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range emails {
+		if strings.Contains(strings.ToLower(strings.Join(e.Destination.To, ",")), who) && linkPattern.MatchString(e.Body.Text) {
+			n++
+		}
+	}
+	return n
+}
+
+// One mailbox gets at most 3 links an hour however its address is spelt
+// (case, +tags, Gmail's dots), even when each ask comes from another
+// source; every ask gets the same answer as one for a fresh address.
+func TestSelfServiceMailboxLimitCountsTheMailbox(t *testing.T) {
+	integration(t)
+	q, err := env.CreateQueues(ctx(t), "-mailbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := privacyHandler(t, q, &bytes.Buffer{})
+	env.ClearEmails(ctx(t))
+	want := ask(t, h, "fresh.person@example.no", "192.0.2.200")
+	for i, addr := range []string{"victim@example.no", "victim+1@example.no", "Victim+2@example.no", "VICTIM+x@EXAMPLE.NO", "victim+news@example.no"} {
+		if got := ask(t, h, addr, fmt.Sprintf("192.0.2.%d", 10+i)); got != want {
+			t.Errorf("ask %s: the answer differs from a fresh address's:\n%s\nwant\n%s", addr, got, want)
+		}
+	}
+	for i, addr := range []string{"gvictim@gmail.com", "g.victim@gmail.com", "G.Vic.Tim+1@gmail.com", "gvictim@googlemail.com"} {
+		ask(t, h, addr, fmt.Sprintf("192.0.2.%d", 20+i))
+	}
+	gmail := linksTo(t, "@gmail.com") + linksTo(t, "@googlemail.com")
+	if n := linksTo(t, "@example.no") - linksTo(t, "fresh.person"); n != 3 || gmail != 3 {
+		t.Errorf("links sent: %d to victim@example.no for 5 asks, %d to gvictim@gmail.com for 4; want 3 each", n, gmail)
+	}
+	if n := linksTo(t, "fresh.person"); n != 1 {
+		t.Errorf("%d links to the fresh address, want 1", n)
+	}
+}
+
+// One source gets links sent to at most 10 addresses an hour, whatever the
+// addresses; the answer never changes.
+func TestSelfServiceSourceLimit(t *testing.T) {
+	integration(t)
+	q, err := env.CreateQueues(ctx(t), "-source")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := privacyHandler(t, q, &bytes.Buffer{})
+	env.ClearEmails(ctx(t))
+	var answers []string
+	for i := range 14 {
+		answers = append(answers, ask(t, h, fmt.Sprintf("stranger%d@example.no", i), "198.51.100.77"))
+	}
+	// IPv6: one subscriber's /64 is one source.
+	for i := range 12 {
+		answers = append(answers, ask(t, h, fmt.Sprintf("v6stranger%d@example.no", i), fmt.Sprintf("2001:db8:7:7::%x", i+1)))
+	}
+	for _, a := range answers[1:] {
+		if a != answers[0] {
+			t.Fatal("the answer changed once the source was over its limit")
+		}
+	}
+	if n, v6 := linksTo(t, "stranger"), linksTo(t, "v6stranger"); n-v6 != 10 || v6 != 10 {
+		t.Errorf("links sent: %d from the IPv4 source, %d from the IPv6 /64; want 10 each", n-v6, v6)
+	}
+}
+
+// The page as a whole sends at most its ceiling of links an hour, however
+// many sources ask; what it holds back is counted (the metric the alarm
+// watches). Links go out with the stack's configuration set.
+func TestSelfServicePageCeiling(t *testing.T) {
+	integration(t)
+	q, err := env.CreateQueues(ctx(t), "-ceiling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := env.NewTable(ctx(t), "-ceiling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withSet := privacyConfig(table, q)
+	withSet.ConfigurationSet = "kontakt-feedback"
+	if got := privacyHandlerWith(t, withSet, &bytes.Buffer{}).Service.(*erasure.SelfService).Mailer.(*ses.LinkMailer).ConfigurationSet; got != "kontakt-feedback" {
+		t.Errorf("links are sent with configuration set %q, want the stack's", got)
+	}
+	h := privacyHandlerOn(t, table, q, &bytes.Buffer{})
+	svc := h.Service.(*erasure.SelfService)
+	if svc.Limits != privacy.Limits || privacy.Limits.PerPage < 1 || privacy.Limits.PerSource < 1 || privacy.Limits.PerMailbox < 1 {
+		t.Errorf("limits %+v, want privacy.Limits %+v, each at least 1", svc.Limits, privacy.Limits)
+	}
+	svc.Limits.PerPage = 4
+	var metrics bytes.Buffer
+	svc.Metrics = &kmetrics.EMF{W: &metrics, Function: "PrivacyFunction"}
+	env.ClearEmails(ctx(t))
+	for i := range 7 {
+		ask(t, h, fmt.Sprintf("crowd%d@example.no", i), fmt.Sprintf("203.0.113.%d", i+1))
+	}
+	if n := linksTo(t, "crowd"); n != 4 {
+		t.Errorf("%d links sent for 7 asks, want the ceiling of 4", n)
+	}
+	if got := strings.Count(metrics.String(), `"`+erasure.MetricAskPageCeiling+`":1`); got != 3 {
+		t.Errorf("%d asks counted over the ceiling, want 3: %s", got, metrics.String())
+	}
+	if strings.Contains(metrics.String(), "crowd") || strings.Contains(metrics.String(), "203.0.113") {
+		t.Errorf("metrics carry personal data: %s", metrics.String())
 	}
 }

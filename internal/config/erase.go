@@ -16,7 +16,7 @@ const (
 )
 
 // EraseEnvVars lists every variable the erase function reads.
-var EraseEnvVars = []string{EnvTable, EnvSender, EnvPrivacyContact, EnvReceiptRetentionDays, EnvConfigurationSet}
+var EraseEnvVars = []string{EnvTable, EnvSender, EnvPrivacyContact, EnvReceiptRetentionDays, EnvConfigurationSet, EnvSecretID}
 
 // Erase is the erase function's configuration.
 type Erase struct {
@@ -25,6 +25,9 @@ type Erase struct {
 	PrivacyContact   string
 	ReceiptRetention time.Duration
 	ConfigurationSet string
+	// SecretID names the generated secret (EnvSecretID) that lookup keys
+	// are derived from: erasure must compute them as submit does.
+	SecretID string
 }
 
 // LoadErase reads the erase function's configuration.
@@ -33,12 +36,15 @@ func LoadErase(lookup func(string) (string, bool)) (*Erase, error) {
 		v, _ := lookup(k)
 		return strings.TrimSpace(v)
 	}
-	c := &Erase{Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact), ConfigurationSet: get(EnvConfigurationSet)}
+	c := &Erase{Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact), ConfigurationSet: get(EnvConfigurationSet), SecretID: get(EnvSecretID)}
 	if cs := c.ConfigurationSet; cs != "" && !validConfigurationSet(cs) {
 		return nil, &Error{Key: EnvConfigurationSet, Reason: fmt.Sprintf("%q must be 1-64 letters, digits, - or _", cs)}
 	}
 	if c.Table == "" {
 		return nil, &Error{Key: EnvTable, Reason: "is not set; it names the DynamoDB table"}
+	}
+	if c.SecretID == "" {
+		return nil, &Error{Key: EnvSecretID, Reason: "is not set; it names the generated secret that lookup keys are derived from"}
 	}
 	if err := checkAddress(c.Sender); err != nil {
 		return nil, &Error{Key: EnvSender, Reason: err.Error()}

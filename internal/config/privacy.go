@@ -20,7 +20,7 @@ const (
 // PrivacyEnvVars lists every variable the privacy function reads.
 var PrivacyEnvVars = []string{
 	EnvTable, EnvSender, EnvPrivacyContact, EnvErasureQueueURL, EnvTokenSecret,
-	EnvTokenLifetimeHours, EnvPublicURL, EnvPrivacyNote, EnvLanguage,
+	EnvTokenLifetimeHours, EnvPublicURL, EnvPrivacyNote, EnvLanguage, EnvSecretID, EnvConfigurationSet,
 }
 
 // Privacy is the privacy function's configuration.
@@ -30,8 +30,15 @@ type Privacy struct {
 	PrivacyContact string
 	QueueURL       string
 	// TokenSecret names the Secrets Manager secret holding the HMAC key.
-	TokenSecret   string
-	TokenLifetime time.Duration
+	TokenSecret string
+	// SecretID names the generated secret (EnvSecretID): the asks' counters
+	// are keyed with its lookup key and IP-hash key.
+	SecretID string
+	// ConfigurationSet is the SES configuration set the links are sent
+	// with, so that their bounces reach the feedback topic; "" sends
+	// without one.
+	ConfigurationSet string
+	TokenLifetime    time.Duration
 	// PublicURL is the API's base URL for links in emails; empty means the
 	// domain API Gateway reports for the request.
 	PublicURL string
@@ -48,13 +55,17 @@ func LoadPrivacy(lookup func(string) (string, bool)) (*Privacy, error) {
 	}
 	c := &Privacy{
 		Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact),
-		QueueURL: get(EnvErasureQueueURL), TokenSecret: get(EnvTokenSecret),
-		PublicURL: strings.TrimRight(get(EnvPublicURL), "/"), Note: get(EnvPrivacyNote), Language: get(EnvLanguage),
+		QueueURL: get(EnvErasureQueueURL), TokenSecret: get(EnvTokenSecret), SecretID: get(EnvSecretID),
+		ConfigurationSet: get(EnvConfigurationSet),
+		PublicURL:        strings.TrimRight(get(EnvPublicURL), "/"), Note: get(EnvPrivacyNote), Language: get(EnvLanguage),
 	}
-	for k, v := range map[string]string{EnvTable: c.Table, EnvErasureQueueURL: c.QueueURL, EnvTokenSecret: c.TokenSecret} {
+	for k, v := range map[string]string{EnvTable: c.Table, EnvErasureQueueURL: c.QueueURL, EnvTokenSecret: c.TokenSecret, EnvSecretID: c.SecretID} {
 		if v == "" {
 			return nil, &Error{Key: k, Reason: "is not set"}
 		}
+	}
+	if cs := c.ConfigurationSet; cs != "" && !validConfigurationSet(cs) {
+		return nil, &Error{Key: EnvConfigurationSet, Reason: fmt.Sprintf("%q must be 1-64 letters, digits, - or _", cs)}
 	}
 	if err := checkAddress(c.Sender); err != nil {
 		return nil, &Error{Key: EnvSender, Reason: err.Error()}

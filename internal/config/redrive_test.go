@@ -3,6 +3,7 @@ package config_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,8 +37,21 @@ func TestRedriveAndSubmitSettings(t *testing.T) {
 		t.Errorf("LoadRedrive = %+v, %v", r, err)
 	}
 	e[config.EnvPrivacyContact] = "personvern@example.no"
-	if er, err := config.LoadErase(env(e)); err != nil || er.ConfigurationSet != "kontakt-prod_1" {
+	if _, err := config.LoadErase(env(e)); err == nil || !strings.Contains(err.Error(), config.EnvSecretID) {
+		t.Errorf("LoadErase without %s: %v, want an error naming it", config.EnvSecretID, err)
+	}
+	e[config.EnvSecretID] = "KontaktSecret"
+	if er, err := config.LoadErase(env(e)); err != nil || er.ConfigurationSet != "kontakt-prod_1" || er.SecretID != "KontaktSecret" {
 		t.Errorf("LoadErase = %+v, %v", er, err)
+	}
+	e[config.EnvErasureQueueURL] = "https://sqs.eu-north-1.amazonaws.com/1/q"
+	e[config.EnvTokenSecret] = "TokenSecret"
+	if p, err := config.LoadPrivacy(env(e)); err != nil || p.ConfigurationSet != "kontakt-prod_1" || p.SecretID != "KontaktSecret" {
+		t.Errorf("LoadPrivacy = %+v, %v", p, err)
+	}
+	delete(e, config.EnvSecretID)
+	if _, err := config.LoadPrivacy(env(e)); err == nil || !strings.Contains(err.Error(), config.EnvSecretID) {
+		t.Errorf("LoadPrivacy without %s: %v, want an error naming it", config.EnvSecretID, err)
 	}
 	if got := 10 * time.Minute; config.DefaultDuplicateWindow != got {
 		t.Errorf("default window %v, want %v", config.DefaultDuplicateWindow, got)

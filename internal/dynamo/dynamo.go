@@ -79,7 +79,11 @@ type API interface {
 type Store struct {
 	Client API
 	Table  string
-	Now    func() time.Time
+	// LookupKeys computes the lookup key of a copy's reply address; Save
+	// refuses a copy with a reply address without it, as such a copy could
+	// never be found for erasure.
+	LookupKeys *submission.LookupKeys
+	Now        func() time.Time
 }
 
 var _ submission.Store = (*Store)(nil)
@@ -94,6 +98,8 @@ type Error struct {
 func (e *Error) Error() string      { return fmt.Sprintf("%s (%s): %v", e.Op, e.Class, e.Err) }
 func (e *Error) Unwrap() error      { return e.Err }
 func (e *Error) ErrorClass() string { return e.Class }
+
+var errNoLookupKeys = errors.New("no lookup keys to key the reply address with")
 
 // ErrExists is returned by Save when a copy with that id exists already.
 var ErrExists = errors.New("submission exists")
@@ -118,8 +124,9 @@ func wrap(op string, err error) error {
 	return &Error{Op: op, Class: class, Err: err}
 }
 
-// Item renders s as the stored item, pending until marked sent.
-func Item(s *submission.Submission) map[string]types.AttributeValue {
+// Item renders s as the stored item, pending until marked sent. lookupKey
+// is the lookup key of s.ReplyTo (LookupKeys.Key), "" when there is none.
+func Item(s *submission.Submission, lookupKey string) map[string]types.AttributeValue {
 	fields := make([]types.AttributeValue, len(s.Fields))
 	for i, f := range s.Fields {
 		fields[i] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"n": strAV(f.Name), "v": strAV(f.Value)}}
@@ -153,7 +160,9 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 	}
 	if s.ReplyTo != "" {
 		item[AttrReplyTo] = strAV(s.ReplyTo)
-		item[AttrLookupKey] = strAV(submission.LookupKey(s.ReplyTo))
+	}
+	if lookupKey != "" {
+		item[AttrLookupKey] = strAV(lookupKey)
 	}
 	return item
 }
@@ -161,9 +170,16 @@ func Item(s *submission.Submission) map[string]types.AttributeValue {
 // Save writes the copy as pending. It never overwrites: ids are random, so
 // a collision means something is badly wrong and must not destroy data.
 func (st *Store) Save(ctx context.Context, s *submission.Submission) error {
+	var lookupKey string
+	if s.ReplyTo != "" {
+		if st.LookupKeys == nil {
+			return &Error{Op: "store submission", Class: "config", Err: errNoLookupKeys}
+		}
+		lookupKey = st.LookupKeys.Key(s.ReplyTo)
+	}
 	_, err := st.Client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                &st.Table,
-		Item:                     Item(s),
+		Item:                     Item(s, lookupKey),
 		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
 		ExpressionAttributeNames: map[string]string{"#id": AttrID},
 	})

@@ -17,7 +17,8 @@ import (
 // carry no lookup key and no pending flag, so neither index sees them.
 const (
 	KindReceipt       = "erasure_receipt"
-	receiptPrefix     = "receipt#"
+	ReceiptIDPrefix   = "receipt#"
+	receiptPrefix     = ReceiptIDPrefix
 	AttrRequestID     = "request_id"
 	AttrSource        = "source"
 	AttrErasedCount   = "erased_count"

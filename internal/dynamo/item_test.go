@@ -1,9 +1,12 @@
 package dynamo_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/opt-e/kontakt/internal/dynamo"
@@ -34,13 +37,13 @@ func TestItemIsPendingAndReadsBack(t *testing.T) {
 		ReplyTo: "kari@example.no", Subject: "Tilbud", Language: "nb",
 		Consent: &submission.Consent{Field: "consent", Value: "on", Given: true, PolicyVersion: "2026-01", At: received.Add(time.Second)},
 	}
-	item := dynamo.Item(s)
+	item := dynamo.Item(s, "lookup-key-of-kari")
 	for name, want := range map[string]string{
 		dynamo.AttrID: "abc", dynamo.AttrKind: dynamo.KindSubmission, dynamo.AttrFormID: "contact",
 		dynamo.AttrReceivedAt: "1795626000", dynamo.TTLAttribute: "1798218000",
 		dynamo.AttrStatus: dynamo.StatusPending, dynamo.AttrAttempts: "1",
 		dynamo.AttrPending: "p", dynamo.AttrNextAttemptAt: "1795626120", // received + FirstRetryDelay
-		dynamo.AttrReplyTo: "kari@example.no", dynamo.AttrLookupKey: submission.LookupKey("kari@example.no"),
+		dynamo.AttrReplyTo: "kari@example.no", dynamo.AttrLookupKey: "lookup-key-of-kari",
 		dynamo.AttrSubject: "Tilbud", dynamo.AttrLanguage: "nb", dynamo.AttrSentAt: "", dynamo.AttrLastError: "",
 	} {
 		if got := attr(t, item, name); got != want {
@@ -64,10 +67,46 @@ func TestItemIsPendingAndReadsBack(t *testing.T) {
 // Without a reply address there is nothing to find for erasure, and
 // optional attributes are left out rather than stored empty.
 func TestItemLeavesOutWhatIsMissing(t *testing.T) {
-	item := dynamo.Item(&submission.Submission{ID: "x", FormID: "contact", Fields: []submission.Field{{Name: "message", Value: "hi"}}})
+	item := dynamo.Item(&submission.Submission{ID: "x", FormID: "contact", Fields: []submission.Field{{Name: "message", Value: "hi"}}}, "")
 	for _, name := range []string{dynamo.AttrReplyTo, dynamo.AttrLookupKey, dynamo.AttrSubject, dynamo.AttrLanguage, dynamo.AttrConsent} {
 		if _, ok := item[name]; ok {
 			t.Errorf("%s present", name)
 		}
+	}
+}
+
+// putOnly is a DynamoDB client that records PutItem.
+type putOnly struct {
+	dynamo.API
+	items []map[string]types.AttributeValue
+}
+
+func (p *putOnly) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	p.items = append(p.items, in.Item)
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+// Save indexes a copy under the keyed lookup key, never the address's plain
+// hash; without lookup keys it refuses to store a copy that erasure could
+// never find.
+func TestSaveKeysTheLookupKey(t *testing.T) {
+	keys, err := submission.NewLookupKeys(strings.Repeat("k", 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &putOnly{}
+	s := &submission.Submission{ID: "x", FormID: "contact", ReplyTo: "Kari@Example.no"}
+	if err := (&dynamo.Store{Client: client, Table: "t", LookupKeys: keys}).Save(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := attr(t, client.items[0], dynamo.AttrLookupKey), keys.Key("kari@example.no"); got != want || got == submission.LegacyLookupKey("kari@example.no") {
+		t.Errorf("lookup_key = %q, want %q", got, want)
+	}
+	if err := (&dynamo.Store{Client: client, Table: "t"}).Save(context.Background(), s); err == nil || len(client.items) != 1 {
+		t.Errorf("Save without lookup keys: %v, %d items written", err, len(client.items))
+	}
+	// Without a reply address there is nothing to key.
+	if err := (&dynamo.Store{Client: client, Table: "t"}).Save(context.Background(), &submission.Submission{ID: "y"}); err != nil {
+		t.Errorf("Save without a reply address: %v", err)
 	}
 }

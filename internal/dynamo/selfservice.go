@@ -17,9 +17,10 @@ import (
 // index never sees it, and it expires by TTL. Its per-address limit uses
 // RateCounter.
 const (
-	KindPendingErasure = "pending_erasure"
-	pendingPrefix      = "erasure-pending#"
-	AttrEmail          = "email"
+	KindPendingErasure     = "pending_erasure"
+	PendingErasureIDPrefix = "erasure-pending#"
+	pendingPrefix          = PendingErasureIDPrefix
+	AttrEmail              = "email"
 )
 
 // PrivacyIAMActions are the DynamoDB actions the privacy function calls.

@@ -118,15 +118,49 @@ func ParseRequest(body string) (Request, error) {
 	return r, nil
 }
 
+// Metrics counts erasures. Only names and numbers: never an address.
+type Metrics interface {
+	Publish(counts map[string]int)
+}
+
+// MetricNothingErased counts requests that found no copy: the privacy
+// contact is not told of them (each is a self-service click or an operator
+// request for someone who never wrote), but their receipts are kept.
+const MetricNothingErased = "ErasuresNothingFound"
+
 // Service erases.
 type Service struct {
-	Finder    Finder
-	Deleter   Deleter
-	Receipts  Receipts
-	Notifier  Notifier
-	Retention time.Duration // how long receipts are kept
-	Now       func() time.Time
-	Log       *slog.Logger
+	Finder   Finder
+	Deleter  Deleter
+	Receipts Receipts
+	Notifier Notifier
+	// LookupKeys computes the key copies are indexed under.
+	LookupKeys *submission.LookupKeys
+	Metrics    Metrics
+	Retention  time.Duration // how long receipts are kept
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+// find lists the copies under the address's lookup key and, during the
+// migration window (see submission.LegacyLookupKey), under the plain hash
+// that copies stored before keyed lookup keys carry.
+func (s *Service) find(ctx context.Context, address string) ([]Copy, error) {
+	var copies []Copy
+	seen := map[string]bool{}
+	for _, key := range []string{s.LookupKeys.Key(address), submission.LegacyLookupKey(address)} {
+		found, err := s.Finder.FindByLookupKey(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range found {
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				copies = append(copies, c)
+			}
+		}
+	}
+	return copies, nil
 }
 
 // Erase deletes every copy for r.Email. It is idempotent: a message that is
@@ -135,9 +169,12 @@ type Service struct {
 // the privacy contact hears of the copies before they are gone (a retry may
 // repeat the notice, never lose it), and the receipt is written before the
 // deletes so its count covers copies deleted by an attempt that then failed.
+// A request that finds nothing is not told to the privacy contact (anyone
+// can ask for any address on the self-service page; telling of each would
+// be noise, and mail anyone could trigger); it is counted, and its receipt
+// kept like every other.
 func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
-	key := submission.LookupKey(r.Email)
-	copies, err := s.Finder.FindByLookupKey(ctx, key)
+	copies, err := s.find(ctx, r.Email)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("find copies: %w", err)
 	}
@@ -150,7 +187,7 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 	if existing != nil {
 		receipt = *existing
 	}
-	if len(copies) > 0 || existing == nil {
+	if len(copies) > 0 {
 		if err := s.Notifier.NotifyErased(ctx, receipt, copies); err != nil {
 			return Receipt{}, fmt.Errorf("notify privacy contact: %w", err)
 		}
@@ -173,6 +210,9 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 		if err := s.Receipts.CompleteReceipt(ctx, r.RequestID, now); err != nil {
 			return Receipt{}, fmt.Errorf("complete receipt: %w", err)
 		}
+	}
+	if existing == nil && len(copies) == 0 && s.Metrics != nil {
+		s.Metrics.Publish(map[string]int{MetricNothingErased: 1})
 	}
 	receipt.Complete = true
 	s.Log.InfoContext(ctx, "erasure done",

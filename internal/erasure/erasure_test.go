@@ -80,14 +80,25 @@ func (m *memory) NotifyErased(_ context.Context, _ erasure.Receipt, copies []era
 	return nil
 }
 
+var keys, _ = submission.NewLookupKeys(strings.Repeat("k", 64))
+
+// counts is a fake erasure.Metrics.
+type counts map[string]int
+
+func (c counts) Publish(m map[string]int) {
+	for k, v := range m {
+		c[k] += v
+	}
+}
+
 func setup() (*memory, *erasure.Service, *bytes.Buffer) {
 	m := &memory{copies: map[string][]erasure.Copy{
-		submission.LookupKey("kari@example.no"): {{ID: "a", FormID: "contact"}, {ID: "b", FormID: "quote"}, {ID: "c", FormID: "job"}},
-		submission.LookupKey("ola@example.no"):  {{ID: "d", FormID: "contact"}},
+		keys.Key("kari@example.no"): {{ID: "a", FormID: "contact"}, {ID: "b", FormID: "quote"}, {ID: "c", FormID: "job"}},
+		keys.Key("ola@example.no"):  {{ID: "d", FormID: "contact"}},
 	}, receipts: map[string]*erasure.Receipt{}}
 	var logs bytes.Buffer
 	return m, &erasure.Service{Finder: m, Deleter: m, Receipts: m, Notifier: m, Retention: 3 * 365 * 24 * time.Hour,
-		Now: time.Now, Log: slog.New(slog.NewJSONHandler(&logs, nil))}, &logs
+		LookupKeys: keys, Metrics: counts{}, Now: time.Now, Log: slog.New(slog.NewJSONHandler(&logs, nil))}, &logs
 }
 
 var kari = erasure.Request{Email: "Kari@Example.no", RequestID: "req-1", Source: erasure.SourceOperator}
@@ -98,10 +109,10 @@ func TestEraseIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Count != 3 || !r.Complete || len(m.copies[submission.LookupKey("kari@example.no")]) != 0 {
+	if r.Count != 3 || !r.Complete || len(m.copies[keys.Key("kari@example.no")]) != 0 {
 		t.Fatalf("receipt %+v, left %v", r, m.copies)
 	}
-	if len(m.copies[submission.LookupKey("ola@example.no")]) != 1 {
+	if len(m.copies[keys.Key("ola@example.no")]) != 1 {
 		t.Fatal("another person's copy was erased")
 	}
 	if len(m.notices) != 1 || len(m.notices[0]) != 3 {
@@ -133,7 +144,7 @@ func TestEraseRetryAfterPartialFailure(t *testing.T) {
 	if err != nil || r.Count != 3 || !m.receipts["req-1"].Complete {
 		t.Fatalf("retry: %+v %v", r, err)
 	}
-	if left := m.copies[submission.LookupKey("kari@example.no")]; len(left) != 0 {
+	if left := m.copies[keys.Key("kari@example.no")]; len(left) != 0 {
 		t.Fatalf("left %v", left)
 	}
 	if len(m.notices) != 2 || len(m.notices[1]) != 2 {
@@ -154,11 +165,39 @@ func TestEraseNeedsTheNotice(t *testing.T) {
 	}
 }
 
+// A request that finds nothing keeps its receipt and is counted, but the
+// privacy contact is not told: anyone can ask for any address.
 func TestNothingStoredStillGetsAReceipt(t *testing.T) {
 	m, svc, _ := setup()
-	r, err := svc.Erase(context.Background(), erasure.Request{Email: "nobody@example.no", RequestID: "req-9", Source: erasure.SourceSelfService})
-	if err != nil || r.Count != 0 || m.receipts["req-9"] == nil || len(m.notices) != 1 {
-		t.Fatalf("%+v %v %v", r, err, m.notices)
+	for range 2 { // a repeated delivery counts once
+		r, err := svc.Erase(context.Background(), erasure.Request{Email: "nobody@example.no", RequestID: "req-9", Source: erasure.SourceSelfService})
+		if err != nil || r.Count != 0 || !r.Complete || m.receipts["req-9"] == nil || !m.receipts["req-9"].Complete {
+			t.Fatalf("%+v %v %v", r, err, m.receipts["req-9"])
+		}
+	}
+	if len(m.notices) != 0 {
+		t.Errorf("the privacy contact was told of an erasure that found nothing: %v", m.notices)
+	}
+	if got := svc.Metrics.(counts)[erasure.MetricNothingErased]; got != 1 {
+		t.Errorf("%s = %d, want 1", erasure.MetricNothingErased, got)
+	}
+}
+
+// Copies stored before lookup keys were keyed with the secret carry the
+// plain SHA-256 of the address; erasure finds them too (migration window,
+// see submission.LegacyLookupKey), and each copy only once.
+func TestEraseFindsCopiesUnderTheLegacyKey(t *testing.T) {
+	m, svc, _ := setup()
+	m.copies[submission.LegacyLookupKey("kari@example.no")] = []erasure.Copy{{ID: "old", FormID: "contact"}}
+	r, err := svc.Erase(context.Background(), kari)
+	if err != nil || r.Count != 4 {
+		t.Fatalf("receipt %+v, %v; want 4 copies", r, err)
+	}
+	if left := m.copies[submission.LegacyLookupKey("kari@example.no")]; len(left) != 0 {
+		t.Errorf("the copy under the legacy key survived: %v", left)
+	}
+	if len(m.notices) != 1 || len(m.notices[0]) != 4 {
+		t.Errorf("notice = %v, want the 4 copies", m.notices)
 	}
 }
 

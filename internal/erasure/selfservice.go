@@ -110,27 +110,73 @@ type SelfService struct {
 	Counter Counter
 	Queue   Enqueuer
 	Mailer  LinkMailer
-	Limit   int // requests per address per Window
-	Window  time.Duration
-	Now     func() time.Time
-	Log     *slog.Logger
+	// LookupKeys keys the per-mailbox counters, so that no counter's id
+	// holds an address or its plain hash.
+	LookupKeys *submission.LookupKeys
+	// HashSource pseudonymises a source IP address for its counter (the
+	// form's rate limit's salted hash, abuse.HashIP).
+	HashSource func(ip string) string
+	Limits     AskLimits
+	Window     time.Duration
+	Metrics    Metrics
+	Now        func() time.Time
+	Log        *slog.Logger
 }
 
-// Ask handles "erase my data" for address (already validated). It does the
-// same visible thing whether or not anything is stored for the address, so
-// the answer tells nobody whether a person has written to the operator. Too
-// many asks for one address are dropped silently for the same reason (and
-// so nobody can flood a stranger's mailbox).
+// AskLimits bound the links the page sends per Window: per mailbox (in its
+// canonical form, see CanonicalMailbox), per source address, and for the
+// whole page. Each one alone leaves a way to flood: per mailbox only, one
+// source mails anyone and everyone; per source only, many sources flood one
+// mailbox; the page's ceiling bounds what any number of sources can cost.
+type AskLimits struct {
+	PerMailbox, PerSource, PerPage int
+}
+
+// AskCounterPrefix begins the names of the page's counters; the template
+// lets the privacy function update no other counters, and the submit
+// function none of these. A form id cannot begin with "_", so no form's
+// counter (named after its form) can have this name.
+const AskCounterPrefix = "_erasure-ask#"
+
+// Metrics of asks that were answered but sent no link, by the limit that
+// stopped them. MetricAskPageCeiling raises an alarm: while the page's
+// ceiling holds, nobody gets a link.
+const (
+	MetricAskMailboxLimit = "ErasureAsksOverMailboxLimit"
+	MetricAskSourceLimit  = "ErasureAsksOverSourceLimit"
+	MetricAskPageCeiling  = "ErasureAsksOverPageCeiling"
+)
+
+// Ask handles "erase my data" for address (already validated), asked from
+// sourceIP. It does the same visible thing whether or not anything is
+// stored for the address, so the answer tells nobody whether a person has
+// written to the operator. Asks over a limit are dropped silently for the
+// same reason, and so that nobody can flood a stranger's mailbox: the
+// source's limit is counted first, so a flooding source cannot use up a
+// stranger's mailbox limit or the page's ceiling once it is refused.
 // confirmURL is the confirmation page the link points at.
-func (s *SelfService) Ask(ctx context.Context, address, lang, confirmURL string) error {
+func (s *SelfService) Ask(ctx context.Context, address, sourceIP, lang, confirmURL string) error {
 	start := s.Now().Truncate(s.Window)
-	ok, err := s.Counter.Hit(ctx, "erasure-ask#"+submission.LookupKey(address)+"#"+strconv.FormatInt(start.Unix(), 10), s.Limit, start.Add(s.Window))
-	if err != nil {
-		return fmt.Errorf("rate limit: %w", err)
-	}
-	if !ok {
-		s.Log.WarnContext(ctx, "erasure request over the per-address limit; not sent")
-		return nil
+	window := "#" + strconv.FormatInt(start.Unix(), 10)
+	for _, c := range []struct {
+		key, metric string
+		limit       int
+	}{
+		{AskCounterPrefix + "source#" + s.HashSource(sourceIP) + window, MetricAskSourceLimit, s.Limits.PerSource},
+		{AskCounterPrefix + "mailbox#" + s.LookupKeys.Key(CanonicalMailbox(address)) + window, MetricAskMailboxLimit, s.Limits.PerMailbox},
+		{AskCounterPrefix + "page" + window, MetricAskPageCeiling, s.Limits.PerPage},
+	} {
+		ok, err := s.Counter.Hit(ctx, c.key, c.limit, start.Add(s.Window))
+		if err != nil {
+			return fmt.Errorf("rate limit: %w", err)
+		}
+		if !ok {
+			s.Log.WarnContext(ctx, "erasure request over a limit; not sent", slog.String("metric", c.metric))
+			if s.Metrics != nil {
+				s.Metrics.Publish(map[string]int{c.metric: 1})
+			}
+			return nil
+		}
 	}
 	id := strings.ToLower(rand.Text())
 	token, expires := s.Tokens.Issue(id, s.Now())
@@ -142,6 +188,31 @@ func (s *SelfService) Ask(ctx context.Context, address, lang, confirmURL string)
 	}
 	s.Log.InfoContext(ctx, "erasure link sent", slog.String("pending_id", id))
 	return nil
+}
+
+// CanonicalMailbox is the mailbox an address delivers to, as far as it can
+// be told from the address, for counting asks: lower case, without a
+// "+tag" (sub-addressing, which most providers deliver to the same
+// mailbox), and, for Gmail, without dots in the local part (Google
+// documents that dots do not matter in Gmail addresses, and googlemail.com
+// is the same service). It is never used to send or to find copies.
+func CanonicalMailbox(address string) string {
+	a := strings.ToLower(strings.TrimSpace(address))
+	at := strings.LastIndexByte(a, '@')
+	if at < 0 {
+		return a
+	}
+	local, domain := a[:at], a[at+1:]
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local = local[:i]
+	}
+	if domain == "gmail.com" || domain == "googlemail.com" {
+		domain = "gmail.com"
+		if l := strings.ReplaceAll(local, ".", ""); l != "" {
+			local = l
+		}
+	}
+	return local + "@" + domain
 }
 
 // Check validates a token without using it (the page with the confirm

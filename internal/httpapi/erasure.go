@@ -18,7 +18,7 @@ import (
 
 // SelfService is what the erasure pages need from the domain.
 type SelfService interface {
-	Ask(ctx context.Context, address, lang, confirmURL string) error
+	Ask(ctx context.Context, address, sourceIP, lang, confirmURL string) error
 	Check(ctx context.Context, token string) error
 	Confirm(ctx context.Context, token string) (string, error)
 }
@@ -101,7 +101,7 @@ func (h *ErasureHandler) ask(ctx context.Context, r *request) events.APIGatewayV
 		r.outcome = "invalid"
 		return h.fail(r, &submission.ValidationError{Problems: []submission.Problem{{Field: "email", Code: code}}})
 	}
-	if err := h.Service.Ask(ctx, address, r.lang, ConfirmURL(h.Config.PublicURL, r.ev)); err != nil {
+	if err := h.Service.Ask(ctx, address, r.ev.RequestContext.HTTP.SourceIP, r.lang, ConfirmURL(h.Config.PublicURL, r.ev)); err != nil {
 		r.outcome = "unavailable"
 		h.Log.ErrorContext(ctx, "erasure ask failed", slog.String("error_class", submission.ErrorClass(err)))
 		resp := h.fail(r, &requestError{status: 503, key: i18n.Unavailable, detail: "try again later"})

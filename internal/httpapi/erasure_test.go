@@ -19,7 +19,7 @@ type fakeSelfService struct {
 	asked              int
 }
 
-func (f *fakeSelfService) Ask(context.Context, string, string, string) error {
+func (f *fakeSelfService) Ask(context.Context, string, string, string, string) error {
 	f.asked++
 	return f.askErr
 }

@@ -168,17 +168,21 @@ func (n *Notifier) NotifyErased(ctx context.Context, r erasure.Receipt, copies [
 	return nil
 }
 
-// LinkMailer emails erasure confirmation links to visitors.
+// LinkMailer emails erasure confirmation links to visitors. They go to
+// any address a visitor types, so their bounces matter most of all: with
+// the configuration set they reach the feedback topic and count in the
+// reputation alarms.
 type LinkMailer struct {
-	Client API
-	Sender string
+	Client           API
+	Sender           string
+	ConfigurationSet string
 }
 
 var _ erasure.LinkMailer = (*LinkMailer)(nil)
 
 // SendConfirmLink emails the link to the address that asked.
 func (m *LinkMailer) SendConfirmLink(ctx context.Context, to, link, lang string, expires time.Time) error {
-	if _, err := m.Client.SendEmail(ctx, input(m.Sender, []string{to}, email.ConfirmLink(link, lang, expires))); err != nil {
+	if _, err := m.Client.SendEmail(ctx, withConfigurationSet(input(m.Sender, []string{to}, email.ConfirmLink(link, lang, expires)), m.ConfigurationSet)); err != nil {
 		return &Error{Class: Classify(err), Err: err}
 	}
 	return nil

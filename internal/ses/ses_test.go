@@ -130,6 +130,16 @@ func TestSendUsesTheConfigurationSet(t *testing.T) {
 	if got.ConfigurationSetName == nil || *got.ConfigurationSetName != "kontakt-feedback" {
 		t.Errorf("erasure notice ConfigurationSetName = %v", got.ConfigurationSetName)
 	}
+	// The erasure page's links go to any address a visitor types: their
+	// bounces must reach the feedback topic too.
+	got = nil
+	l := &ses.LinkMailer{Client: client, Sender: "kontakt@example.no", ConfigurationSet: "kontakt-feedback"}
+	if err := l.SendConfirmLink(context.Background(), "kari@example.no", "https://x/erasure/confirm?token=t", "nb", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got.ConfigurationSetName == nil || *got.ConfigurationSetName != "kontakt-feedback" {
+		t.Errorf("confirmation link ConfigurationSetName = %v", got.ConfigurationSetName)
+	}
 	if ses.Input(form, &submission.Submission{ID: "x"}).ConfigurationSetName != nil {
 		t.Error("Input sets a configuration set of its own")
 	}

@@ -206,14 +206,3 @@ func TestErrorClass(t *testing.T) {
 		}
 	}
 }
-
-func TestLookupKeyNormalises(t *testing.T) {
-	a := submission.LookupKey(" Kari@Example.NO ")
-	b := submission.LookupKey("kari@example.no")
-	if a != b || a == "" || submission.LookupKey("") != "" {
-		t.Fatalf("keys %q %q", a, b)
-	}
-	if a == submission.LookupKey("ola@example.no") {
-		t.Fatal("different addresses share a key")
-	}
-}

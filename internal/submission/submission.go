@@ -5,8 +5,6 @@ package submission
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"time"
 )
@@ -50,18 +48,10 @@ type Consent struct {
 	At            time.Time
 }
 
-// NewID returns a random, URL-safe submission id.
-func NewID() string { return strings.ToLower(rand.Text()) }
+// IDLength is the length of every id NewID makes (rand.Text's 26
+// characters): the template's IAM conditions tell submission ids from the
+// table's other items by it (see template.yaml, SubmitFunction).
+const IDLength = 26
 
-// LookupKey is the indexed key that erasure uses to find every copy for an
-// address. Submit and erase must normalise the same way, so both call this.
-// It is a hash so that the index, which is copied to every partition of the
-// GSI, does not hold the address in clear.
-func LookupKey(address string) string {
-	a := strings.ToLower(strings.TrimSpace(address))
-	if a == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(a))
-	return hex.EncodeToString(sum[:])
-}
+// NewID returns a random, URL-safe submission id of IDLength characters.
+func NewID() string { return strings.ToLower(rand.Text()) }

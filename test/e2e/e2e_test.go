@@ -175,6 +175,7 @@ func TestEraseFunction(t *testing.T) {
 	e := start(t, build(t, "EraseFunction"), map[string]string{
 		config.EnvTable: env.Table, config.EnvSender: "kontakt@example.no",
 		config.EnvPrivacyContact: "personvern@example.no", config.EnvReceiptRetentionDays: "1095",
+		config.EnvSecretID: env.SecretID,
 	})
 	var resp events.SQSEventResponse
 	invoke(t, e, sample(t, "erase-sqs.json"), &resp)
@@ -221,6 +222,7 @@ func TestPrivacyFunction(t *testing.T) {
 		config.EnvTable: env.Table, config.EnvSender: "kontakt@example.no", config.EnvPrivacyContact: "personvern@example.no",
 		config.EnvErasureQueueURL: q.Erasure.URL, config.EnvTokenSecret: testenv.TokenSecretID,
 		config.EnvTokenLifetimeHours: "24", config.EnvPublicURL: "", config.EnvPrivacyNote: "", config.EnvLanguage: "nb",
+		config.EnvSecretID: env.SecretID,
 	})
 	var page events.APIGatewayV2HTTPResponse
 	invoke(t, e, []byte(`{"version":"2.0","rawPath":"/erasure","headers":{"accept":"text/html","accept-language":"en"},"requestContext":{"domainName":"abc.execute-api.eu-north-1.amazonaws.com","http":{"method":"GET","path":"/erasure"}}}`), &page)

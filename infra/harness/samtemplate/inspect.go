@@ -277,3 +277,120 @@ func Lookup(v any, path ...string) (any, bool) {
 	}
 	return v, true
 }
+
+// ResourceStatement is one statement of a resource policy (a topic's or a
+// KMS key's), normalised like Statement, with its principals by type
+// ("Service", "AWS").
+type ResourceStatement struct {
+	Sid        string
+	Effect     string
+	Principals map[string][]string
+	Actions    []string
+	Resources  []string
+	Condition  map[string]any
+}
+
+func resourceStatements(doc any, where string) ([]ResourceStatement, error) {
+	raw, ok := Lookup(doc, "Statement")
+	if !ok {
+		return nil, fmt.Errorf("samtemplate: %s: policy has no Statement", where)
+	}
+	list, ok := raw.([]any)
+	if !ok {
+		list = []any{raw}
+	}
+	var out []ResourceStatement
+	for i, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("samtemplate: %s: statement %d is not a mapping", where, i)
+		}
+		for _, k := range []string{"NotAction", "NotResource", "NotPrincipal"} {
+			if _, ok := m[k]; ok {
+				return nil, fmt.Errorf("samtemplate: %s: statement %d uses %s", where, i, k)
+			}
+		}
+		s := ResourceStatement{Actions: stringList(m["Action"]), Resources: stringList(m["Resource"]), Principals: map[string][]string{}}
+		s.Sid, _ = m["Sid"].(string)
+		s.Effect, _ = m["Effect"].(string)
+		s.Condition, _ = m["Condition"].(map[string]any)
+		switch p := m["Principal"].(type) {
+		case string:
+			s.Principals["*"] = []string{p}
+		case map[string]any:
+			for k, v := range p {
+				s.Principals[k] = stringList(v)
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// TopicPolicyStatements returns the statements of every AWS::SNS::TopicPolicy
+// in LoadRaw's data whose Topics include the topic with the given logical id.
+func TopicPolicyStatements(raw map[string]any, topicID string) ([]ResourceStatement, error) {
+	resources, _ := raw["Resources"].(map[string]any)
+	ids := make([]string, 0, len(resources))
+	for id := range resources {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var out []ResourceStatement
+	for _, id := range ids {
+		res, _ := resources[id].(map[string]any)
+		if typ, _ := res["Type"].(string); typ != "AWS::SNS::TopicPolicy" {
+			continue
+		}
+		topics, _ := Lookup(res, "Properties", "Topics")
+		covers := false
+		for _, t := range stringList(topics) {
+			covers = covers || t == Ref(topicID)
+		}
+		if !covers {
+			continue
+		}
+		doc, _ := Lookup(res, "Properties", "PolicyDocument")
+		stmts, err := resourceStatements(doc, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, stmts...)
+	}
+	return out, nil
+}
+
+// KeyPolicyStatements returns the key policy of the AWS::KMS::Key with the
+// given logical id.
+func KeyPolicyStatements(raw map[string]any, keyID string) ([]ResourceStatement, error) {
+	res, ok := Lookup(raw, "Resources", keyID)
+	if !ok {
+		return nil, fmt.Errorf("samtemplate: no resource %s", keyID)
+	}
+	if typ, _ := Lookup(res, "Type"); typ != "AWS::KMS::Key" {
+		return nil, fmt.Errorf("samtemplate: %s is a %v, not an AWS::KMS::Key", keyID, typ)
+	}
+	doc, ok := Lookup(res, "Properties", "KeyPolicy")
+	if !ok {
+		return nil, fmt.Errorf("samtemplate: %s has no KeyPolicy", keyID)
+	}
+	return resourceStatements(doc, keyID)
+}
+
+// ConditionValue returns Condition[operator][key] with the operator and the
+// key matched case-insensitively, as IAM matches them, and every value as a
+// list.
+func ConditionValue(cond map[string]any, operator, key string) ([]string, bool) {
+	for op, v := range cond {
+		if !strings.EqualFold(op, operator) {
+			continue
+		}
+		m, _ := v.(map[string]any)
+		for k, val := range m {
+			if strings.EqualFold(k, key) {
+				return stringList(val), true
+			}
+		}
+	}
+	return nil, false
+}

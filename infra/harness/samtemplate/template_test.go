@@ -43,7 +43,7 @@ const (
 var (
 	submitEnv     = config.EnvVars
 	submitActions = append(append(append([]string{}, dynamo.SubmitIAMActions...), ses.IAMActions...), secrets.IAMActions...)
-	eraseActions  = append(append([]string{}, dynamo.EraseIAMActions...), ses.IAMActions...)
+	eraseActions  = append(append(append([]string{}, dynamo.EraseIAMActions...), ses.IAMActions...), secrets.IAMActions...)
 	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}", "GET /f/{form}/token", "GET /f/{form}/" + httpapi.ScriptFile}
 )
 
@@ -56,6 +56,11 @@ func TestEraseFunction(t *testing.T) {
 	// the pending index.
 	assertActionResources(t, tpl, eraseFunction, "dynamodb:Query", []string{"${SubmissionsTable.Arn}/index/" + lookupIndex})
 	assertActionCondition(t, tpl, eraseFunction, "ses:SendEmail", "StringEquals", "ses:FromAddress", samtemplate.Ref(senderParam))
+	assertSendResources(t, tpl, eraseFunction)
+	// Lookup keys are keyed with the generated secret: erasure reads it
+	// (and nothing else in Secrets Manager) to compute them.
+	assertEnvValue(t, tpl, eraseFunction, config.EnvSecretID, samtemplate.Ref(secret))
+	assertActionResources(t, tpl, eraseFunction, "secretsmanager:GetSecretValue", []string{samtemplate.Ref(secret)})
 
 	raw := loadRaw(t)
 	props, err := samtemplate.RawProperties(raw, eraseFunction)
@@ -104,7 +109,12 @@ func TestPrivacyFunction(t *testing.T) {
 	want := append(append(append(append([]string{}, dynamo.PrivacyIAMActions...), ses.IAMActions...), erasurequeue.IAMActions...), secrets.IAMActions...)
 	assertPolicyActions(t, tpl, fn, want)
 	assertActionResources(t, tpl, fn, "sqs:SendMessage", []string{samtemplate.GetAtt("ErasureQueue", "Arn")})
-	assertActionResources(t, tpl, fn, "secretsmanager:GetSecretValue", []string{samtemplate.Ref("TokenSecret")})
+	assertActionResources(t, tpl, fn, "secretsmanager:GetSecretValue", []string{samtemplate.Ref("TokenSecret"), samtemplate.Ref(secret)})
+	assertEnvValue(t, tpl, fn, config.EnvSecretID, samtemplate.Ref(secret))
+	// Links go out with the configuration set, so their bounces reach the
+	// feedback topic.
+	assertEnvValue(t, tpl, fn, config.EnvConfigurationSet, samtemplate.Ref(configurationSet))
+	assertSendResources(t, tpl, fn)
 	assertActionCondition(t, tpl, fn, "ses:SendEmail", "StringEquals", "ses:FromAddress", samtemplate.Ref(senderParam))
 	assertRoutes(t, tpl, fn, samtemplate.Ref(httpAPI), "2.0", []string{"GET /erasure", "POST /erasure", "GET /erasure/confirm", "POST /erasure/confirm"})
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/submission"
 )
 
 // TableLogicalID is the table's logical id in template.yaml.
@@ -45,8 +46,11 @@ type Env struct {
 	// SecretID is the ARN of the stand-in for the template's generated
 	// secret (config.EnvSecretID).
 	SecretID string
-	AWS      aws.Config
-	restore  func()
+	// Secret is its value, for tests that must compute what the functions
+	// derive from it (LookupKeys).
+	Secret  string
+	AWS     aws.Config
+	restore func()
 }
 
 // Options choose ports (0 = any free loopback port) and which emulators run.
@@ -80,7 +84,8 @@ func Start(ctx context.Context, opt Options) (*Env, error) {
 	}
 	e := &Env{Stack: st, Root: root, restore: st.Setenv()}
 	// What GenerateSecretString makes in the template: 64 letters and digits.
-	e.SecretID = st.Secrets.Put(SecretLogicalID, rand.Text()+rand.Text()+rand.Text()[:12])
+	e.Secret = rand.Text() + rand.Text() + rand.Text()[:12]
+	e.SecretID = st.Secrets.Put(SecretLogicalID, e.Secret)
 	st.Secrets.Put(TokenSecretID, rand.Text()+rand.Text()+rand.Text()[:12])
 	if e.AWS, err = app.AWSConfig(ctx); err != nil {
 		e.Stop()
@@ -160,6 +165,16 @@ func (e *Env) FunctionVars() map[string]string {
 		config.EnvTokenSecret:          TokenSecretID,
 		config.EnvTokenLifetimeHours:   "24",
 	}
+}
+
+// LookupKeys are the lookup keys the functions on this stack derive from
+// the generated secret.
+func (e *Env) LookupKeys() *submission.LookupKeys {
+	k, err := submission.NewLookupKeys(e.Secret)
+	if err != nil {
+		panic(err) // Start made the secret; it is long enough
+	}
+	return k
 }
 
 // Stop stops the emulators and restores the environment.

@@ -5,14 +5,20 @@ package erase
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"context"
+	"io"
 	"log/slog"
 	"time"
 
+	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasure"
+	"github.com/opt-e/kontakt/internal/metrics"
+	"github.com/opt-e/kontakt/internal/secrets"
 	"github.com/opt-e/kontakt/internal/ses"
 )
 
@@ -20,20 +26,34 @@ import (
 type Clients struct {
 	DynamoDB dynamo.ErasureAPI
 	SES      ses.API
+	Secrets  secrets.API
 }
 
 // NewClients builds one client per service from the SDK configuration.
 func NewClients(awsCfg aws.Config) Clients {
-	return Clients{DynamoDB: dynamodb.NewFromConfig(awsCfg), SES: sesapi.NewFromConfig(awsCfg)}
+	return Clients{DynamoDB: dynamodb.NewFromConfig(awsCfg), SES: sesapi.NewFromConfig(awsCfg), Secrets: secretsmanager.NewFromConfig(awsCfg)}
 }
 
-// Handler builds the erase function's SQS handler.
-func Handler(cfg *config.Erase, c Clients, log *slog.Logger) *erasure.QueueHandler {
+// Handler builds the erase function's SQS handler. It reads the generated
+// secret (lookup keys are derived from it, as the submit function derives
+// them), so it belongs in init, bounded by ctx. Metrics are EMF lines
+// written to metricsOut (the function's stdout in Lambda), named for
+// function.
+func Handler(ctx context.Context, cfg *config.Erase, c Clients, log *slog.Logger, metricsOut io.Writer, function string) (*erasure.QueueHandler, error) {
+	secret, err := app.GeneratedSecret(ctx, cfg.SecretID, &secrets.Reader{Client: c.Secrets})
+	if err != nil {
+		return nil, err
+	}
+	keys, err := app.LookupKeys(secret)
+	if err != nil {
+		return nil, err
+	}
 	store := &dynamo.Erasure{Client: c.DynamoDB, Table: cfg.Table}
 	svc := &erasure.Service{
-		Finder: store, Deleter: store, Receipts: store,
+		Finder: store, Deleter: store, Receipts: store, LookupKeys: keys,
 		Notifier:  &ses.Notifier{Client: c.SES, Sender: cfg.Sender, Contact: cfg.PrivacyContact, ConfigurationSet: cfg.ConfigurationSet},
+		Metrics:   &metrics.EMF{W: metricsOut, Function: function},
 		Retention: cfg.ReceiptRetention, Now: time.Now, Log: log,
 	}
-	return &erasure.QueueHandler{Service: svc, Log: log}
+	return &erasure.QueueHandler{Service: svc, Log: log}, nil
 }

@@ -10,14 +10,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"context"
+	"io"
 	"log/slog"
 	"time"
 
+	"github.com/opt-e/kontakt/internal/abuse"
+	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/erasurequeue"
 	"github.com/opt-e/kontakt/internal/httpapi"
+	"github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/secrets"
 	"github.com/opt-e/kontakt/internal/ses"
 )
@@ -40,26 +44,50 @@ func NewClients(awsCfg aws.Config) Clients {
 	}
 }
 
-// Handler builds the self-service erasure pages' handler. The HMAC key is
-// read from Secrets Manager here, once, with its own deadline.
-func Handler(ctx context.Context, cfg *config.Privacy, c Clients, log *slog.Logger) (*httpapi.ErasureHandler, error) {
-	key, err := (&secrets.Reader{Client: c.Secrets}).Get(ctx, cfg.TokenSecret)
+// Limits of the erasure page per hour (erasure.AskLimits): a person rarely
+// needs more than a few links an hour, a household or an office behind one
+// address a few more; more looks like someone flooding mailboxes. The
+// page's ceiling bounds what a flood from many sources can send (and cost)
+// in an hour; ErasurePageCeilingAlarm fires when it holds.
+var Limits = erasure.AskLimits{PerMailbox: 3, PerSource: 10, PerPage: 100}
+
+// Handler builds the self-service erasure pages' handler. The link-signing
+// key and the generated secret (lookup keys and the IP-hash key, which key
+// the page's counters) are read from Secrets Manager here, once, with a
+// deadline each. Metrics are EMF lines written to metricsOut (the
+// function's stdout in Lambda), named for function.
+func Handler(ctx context.Context, cfg *config.Privacy, c Clients, log *slog.Logger, metricsOut io.Writer, function string) (*httpapi.ErasureHandler, error) {
+	sr := &secrets.Reader{Client: c.Secrets}
+	key, err := sr.Get(ctx, cfg.TokenSecret)
 	if err != nil {
 		return nil, err
 	}
 	if len(key) < 32 {
 		return nil, &config.Error{Key: config.EnvTokenSecret, Reason: "the secret is shorter than 32 characters; too weak to sign links"}
 	}
+	secret, err := app.GeneratedSecret(ctx, cfg.SecretID, sr)
+	if err != nil {
+		return nil, err
+	}
+	lookupKeys, err := app.LookupKeys(secret)
+	if err != nil {
+		return nil, err
+	}
+	_, ipKey, err := abuse.Keys(secret)
+	if err != nil {
+		return nil, &config.Error{Key: config.EnvSecretID, Reason: err.Error()}
+	}
 	svc := &erasure.SelfService{
-		Tokens:  erasure.Tokens{Key: []byte(key), Lifetime: cfg.TokenLifetime},
-		Store:   &dynamo.SelfService{Client: c.DynamoDB, Table: cfg.Table},
-		Counter: &dynamo.RateCounter{Client: c.DynamoDB, Table: cfg.Table},
-		Queue:   &erasurequeue.Queue{Client: c.SQS, URL: cfg.QueueURL},
-		Mailer:  &ses.LinkMailer{Client: c.SES, Sender: cfg.Sender},
-		// A person rarely needs more than a few links an hour; more looks
-		// like someone flooding a stranger's mailbox.
-		Limit: 3, Window: time.Hour,
-		Now: time.Now, Log: log,
+		Tokens:     erasure.Tokens{Key: []byte(key), Lifetime: cfg.TokenLifetime},
+		Store:      &dynamo.SelfService{Client: c.DynamoDB, Table: cfg.Table},
+		Counter:    &dynamo.RateCounter{Client: c.DynamoDB, Table: cfg.Table},
+		Queue:      &erasurequeue.Queue{Client: c.SQS, URL: cfg.QueueURL},
+		Mailer:     &ses.LinkMailer{Client: c.SES, Sender: cfg.Sender, ConfigurationSet: cfg.ConfigurationSet},
+		LookupKeys: lookupKeys,
+		HashSource: func(ip string) string { return abuse.HashIP(ipKey, ip) },
+		Limits:     Limits, Window: time.Hour,
+		Metrics: &metrics.EMF{W: metricsOut, Function: function},
+		Now:     time.Now, Log: log,
 	}
 	return &httpapi.ErasureHandler{Config: cfg, Service: svc, Log: log}, nil
 }

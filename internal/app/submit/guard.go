@@ -9,28 +9,18 @@ import (
 	"time"
 
 	"github.com/opt-e/kontakt/internal/abuse"
+	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/metrics"
 )
 
-// secretReader is what guard needs of package secrets (a fake in tests).
-type secretReader interface {
-	Get(ctx context.Context, id string) (string, error)
-}
-
-// guard builds the abuse rules' guard: it reads the generated secret and
-// every form's captcha secret once, now (at init), with a deadline each, so
-// that a missing secret or permission stops the function at start-up
-// instead of failing visitors one by one.
-func guard(ctx context.Context, cfg *config.Config, sr secretReader, db dynamo.API, log *slog.Logger, metricsOut io.Writer) (*abuse.Guard, error) {
-	if cfg.SecretID == "" {
-		return nil, &config.Error{Key: config.EnvSecretID, Reason: "is not set; it names the generated secret that keys form tokens and hashed IPs"}
-	}
-	secret, err := sr.Get(ctx, cfg.SecretID)
-	if err != nil {
-		return nil, &config.Error{Key: config.EnvSecretID, Reason: err.Error()}
-	}
+// guard builds the abuse rules' guard from the generated secret (read by
+// Handler, see app.GeneratedSecret), and reads every form's captcha secret
+// once, now (at init), with a deadline each, so that a missing secret or
+// permission stops the function at start-up instead of failing visitors
+// one by one.
+func guard(ctx context.Context, cfg *config.Config, secret string, sr app.SecretReader, db dynamo.API, log *slog.Logger, metricsOut io.Writer) (*abuse.Guard, error) {
 	tokenKey, ipKey, err := abuse.Keys(secret)
 	if err != nil {
 		return nil, &config.Error{Key: config.EnvSecretID, Reason: err.Error()}

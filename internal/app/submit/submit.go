@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/httpapi"
@@ -41,18 +42,28 @@ func NewClients(awsCfg aws.Config) Clients {
 	}
 }
 
-// Handler builds the submit function's HTTP handler. It reads secrets (see
-// guard), so it belongs in init, bounded by ctx. Metrics are EMF lines
+// Handler builds the submit function's HTTP handler. It reads secrets (the
+// generated secret, from which the guard's keys and the lookup keys are
+// derived, and captcha secrets, see guard), so it belongs in init, bounded by ctx. Metrics are EMF lines
 // written to metricsOut (the function's stdout in Lambda).
 func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logger, metricsOut io.Writer) (*httpapi.Handler, error) {
-	guard, err := guard(ctx, cfg, &secrets.Reader{Client: c.Secrets}, c.DynamoDB, log, metricsOut)
+	sr := &secrets.Reader{Client: c.Secrets}
+	secret, err := app.GeneratedSecret(ctx, cfg.SecretID, sr)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := app.LookupKeys(secret)
+	if err != nil {
+		return nil, err
+	}
+	guard, err := guard(ctx, cfg, secret, sr, c.DynamoDB, log, metricsOut)
 	if err != nil {
 		return nil, err
 	}
 	idem := submission.DefaultIdempotency
 	idem.DuplicateWindow = cfg.DuplicateWindow
 	svc := &submission.Service{
-		Store:       &dynamo.Store{Client: c.DynamoDB, Table: cfg.Table},
+		Store:       &dynamo.Store{Client: c.DynamoDB, Table: cfg.Table, LookupKeys: keys},
 		Mailer:      &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet},
 		Markers:     &dynamo.Markers{Client: c.DynamoDB, Table: cfg.Table},
 		Idempotency: idem,

@@ -1,0 +1,38 @@
+package app
+
+import (
+	"context"
+
+	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+// SecretReader is what the wiring needs of package secrets (a fake in
+// tests).
+type SecretReader interface {
+	Get(ctx context.Context, id string) (string, error)
+}
+
+// GeneratedSecret reads the generated secret (KONTAKT_SECRET_ID) once, at
+// init, with a deadline, so that a missing secret or permission stops the
+// function at start-up instead of failing visitors one by one. Submit,
+// erase and the privacy function derive their keys from it.
+func GeneratedSecret(ctx context.Context, id string, sr SecretReader) (string, error) {
+	if id == "" {
+		return "", &config.Error{Key: config.EnvSecretID, Reason: "is not set; it names the generated secret that keys form tokens, hashed IPs and lookup keys"}
+	}
+	secret, err := sr.Get(ctx, id)
+	if err != nil {
+		return "", &config.Error{Key: config.EnvSecretID, Reason: err.Error()}
+	}
+	return secret, nil
+}
+
+// LookupKeys derives the lookup keys from the generated secret.
+func LookupKeys(secret string) (*submission.LookupKeys, error) {
+	k, err := submission.NewLookupKeys(secret)
+	if err != nil {
+		return nil, &config.Error{Key: config.EnvSecretID, Reason: err.Error()}
+	}
+	return k, nil
+}
