@@ -8,6 +8,7 @@ import (
 
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/internal/abuse"
+	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/redrive"
 )
@@ -80,7 +81,8 @@ func dashboardMetrics(t *testing.T, raw map[string]any) map[string]bool {
 func TestDashboardMetrics(t *testing.T) {
 	raw := loadRaw(t)
 	written := map[string]bool{}
-	for _, name := range []string{abuse.MetricBlocked, redrive.MetricSent, redrive.MetricRetried, redrive.MetricThrottled, redrive.MetricFailed, redrive.MetricPermanent} {
+	for _, name := range []string{abuse.MetricBlocked, redrive.MetricSent, redrive.MetricRetried, redrive.MetricThrottled, redrive.MetricFailed, redrive.MetricPermanent,
+		erasure.MetricNothingErased, erasure.MetricAskMailboxLimit, erasure.MetricAskSourceLimit, erasure.MetricAskPageCeiling} {
 		written[metrics.Namespace+" "+name] = true
 	}
 	res, _ := samtemplate.Lookup(raw, "Resources")
