@@ -22,6 +22,12 @@ func TestDoctorLocalEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts make dev's stack")
 	}
+	// --local points this process's SDK at make dev's emulators; the
+	// other tests' stack must get its endpoints back afterwards.
+	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SES", "AWS_ENDPOINT_URL_SESV2",
+		"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_EC2_METADATA_DISABLED", "AWS_PROFILE", "AWS_SESSION_TOKEN"} {
+		t.Setenv(k, os.Getenv(k))
+	}
 	port, err := localstack.FreePort()
 	if err != nil {
 		t.Fatal(err)
