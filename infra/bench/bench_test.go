@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/opt-e/kontakt/infra/harness/samtemplate"
+	"github.com/opt-e/kontakt/infra/harness/testenv"
+	"github.com/opt-e/kontakt/internal/config"
 )
 
 func TestPercentileIsNearestRank(t *testing.T) {
@@ -164,5 +169,33 @@ func TestMakeTarget(t *testing.T) {
 		if got := makeTarget(name); got != want {
 			t.Errorf("makeTarget(%s) = %s, want %s", name, got, want)
 		}
+	}
+}
+
+// The flood figures come from the rules' decisions: the form's ceiling is
+// all that is emailed within the window, each address's posts past its
+// limit are refused, and the rest is held, not lost.
+func TestFloodFollowsTheRules(t *testing.T) {
+	tpl, err := samtemplate.Load(filepath.Join(testenv.RepoRoot(), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := samtemplate.TableInput(tpl, testenv.TableLogicalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := flood(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perAddress := floodPosts / floodSources
+	if f.sent != config.DefaultRatePerForm || f.refused != floodSources*(perAddress-config.DefaultRatePerIP) ||
+		f.held != floodPosts-f.sent-f.refused {
+		t.Errorf("flood: %d sent, %d held, %d refused", f.sent, f.held, f.refused)
+	}
+	figs, _ := f.figures(50 * time.Millisecond)
+	if figs["flood_emails_sent_within_window"] != float64(config.DefaultRatePerForm) || figs["flood_usd_per_10k"] <= 0 ||
+		figs["flood_usd_per_10k"] > 0.10 {
+		t.Errorf("figures %v", figs)
 	}
 }

@@ -239,7 +239,7 @@ func (r *latencyRun) otherRounds(ctx context.Context, pick func(*[]time.Duration
 			func() error { _, err := r.counter.Hit(c, "bench#ip#"+id, 1e6, window); return err },
 			func() error { _, err := r.counter.Hit(c, "bench#form", 1e6, window); return err },
 			func() error {
-				_, err := r.markers.Reserve(c, key, id, time.Now(), time.Minute, time.Minute)
+				_, err := r.markers.Reserve(c, key, id, "", time.Now(), time.Minute, time.Minute)
 				return err
 			})
 	}); err != nil {

@@ -37,6 +37,7 @@ type options struct {
 	// peak resident memory is read.
 	memoryInvokes int
 	phases        string
+	floodBilled   time.Duration
 }
 
 func main() {
@@ -50,7 +51,8 @@ func main() {
 	flag.IntVar(&o.largeTable, "large-table", 50000, "other submissions in the large table")
 	flag.IntVar(&o.eraseSamples, "erase-samples", 7, "erasures timed per table size (the median is kept)")
 	flag.IntVar(&o.memoryInvokes, "memory-invokes", 1000, "invokes of each function before its peak memory (VmHWM) is read")
-	flag.StringVar(&o.phases, "phases", "cpu,size,init,memory,e2e,erase", "phases to run (comma-separated); cost needs e2e")
+	flag.StringVar(&o.phases, "phases", "cpu,size,init,memory,e2e,erase,flood", "phases to run (comma-separated); cost needs e2e; flood uses e2e's billed duration when it ran")
+	flag.DurationVar(&o.floodBilled, "flood-billed", 50*time.Millisecond, "billed duration per invoke for the flood's price when e2e did not run")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -66,8 +68,10 @@ type bench struct {
 	root, dir string
 	phase     map[string]bool
 	res       results
-	notes     []string
-	started   time.Time
+	// billed is the e2e phase's mean billed duration, when it ran.
+	billed  time.Duration
+	notes   []string
+	started time.Time
 }
 
 func run(ctx context.Context, o options) error {
@@ -127,10 +131,34 @@ func (b *bench) measure(ctx context.Context, names []string) error {
 		}
 		b.res.add(sz)
 	}
-	if !b.phase["init"] && !b.phase["memory"] && !b.phase["e2e"] && !b.phase["erase"] {
-		return nil
+	if b.phase["init"] || b.phase["memory"] || b.phase["e2e"] || b.phase["erase"] {
+		if err := b.underEmulators(ctx, names); err != nil {
+			return err
+		}
 	}
-	return b.underEmulators(ctx, names)
+	if b.phase["flood"] {
+		b.step("flood: %d posts from %d addresses against one form, through the real rules", floodPosts, floodSources)
+		tpl, err := samtemplate.Load(filepath.Join(b.root, "template.yaml"))
+		if err != nil {
+			return err
+		}
+		table, err := samtemplate.TableInput(tpl, testenv.TableLogicalID)
+		if err != nil {
+			return err
+		}
+		f, err := flood(table)
+		if err != nil {
+			return err
+		}
+		billed := b.floodBilled
+		if b.billed > 0 {
+			billed = b.billed
+		}
+		figs, note := f.figures(billed)
+		b.res.add(figs)
+		b.notes = append(b.notes, note)
+	}
+	return nil
 }
 
 // underEmulators measures what needs the functions running under the
@@ -209,6 +237,7 @@ func (b *bench) underEmulators(ctx context.Context, names []string) error {
 		}
 		figs, cost := l.figures(table)
 		b.res.add(figs)
+		b.billed = mean(l.billed)
 		b.notes = append(b.notes,
 			fmt.Sprintf("e2e p50 minus max(raw p50s) = %.2f ms; raw UpdateItem (mark sent) p50 %.2f ms; "+
 				"hello-world invoke p50 (the emulator's own share) %.2f ms; submit handler in this process p50 %.2f ms",

@@ -62,7 +62,8 @@ func order(names []string) []string {
 	}
 	return append(keys,
 		"erase_ms_small_table", "erase_ms_large_table", "erase_large_over_small",
-		"cost_usd_per_million_submissions")
+		"cost_usd_per_million_submissions",
+		"flood_usd_per_10k", "flood_emails_sent_within_window", "flood_held", "flood_refused")
 }
 
 // table prints the figures with their targets.

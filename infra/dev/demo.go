@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"html/template"
 	"net/http"
+	"path/filepath"
 
 	"github.com/opt-e/kontakt/internal/config"
 )
@@ -35,6 +36,7 @@ func (d *demo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"Origin":        origin,
 		"OriginAllowed": form.OriginAllowed(origin),
 		"Script":        r.URL.Query().Get("js") != "0",
+		"FormspreeAjax": formspreeAjaxPath,
 	})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -43,4 +45,18 @@ func (d *demo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(b.Bytes())
+}
+
+// formspreeAjaxPath is where the demo page loads @formspree/ajax from.
+const formspreeAjaxPath = "/vendor/formspree-ajax.js"
+
+// formspreeAjax serves @formspree/ajax's browser bundle from infra's
+// node_modules (pinned in infra/package.json), so that the demo page shows
+// Formspree's own script working against kontakt without a CDN.
+func formspreeAjax(infraDir string) http.Handler {
+	file := filepath.Join(infraDir, "node_modules", "@formspree", "ajax", "dist", "global.js")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		http.ServeFile(w, r, file)
+	})
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,12 +43,40 @@ func TestDemoPage(t *testing.T) {
 		t.Error("warns although the page's origin is allowed")
 	}
 
+	// The third form: Formspree's own script, pointed at kontakt.
+	for _, want := range []string{`<form class="demo" id="formspree" aria-labelledby="formspree-h" novalidate>`, `<script src="/vendor/formspree-ajax.js" defer></script>`,
+		`formspree("initForm", { formElement: "#formspree", formId: "kontakt-oss", origin: "http://127.0.0.1:3000" });`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("demo page lacks %s", want)
+		}
+	}
+
 	plain := get("127.0.0.1:3000", "?js=0")
 	if strings.Contains(plain, "<script") || !strings.Contains(plain, action) || !strings.Contains(plain, snippet) {
 		t.Error("?js=0 should be the same form and snippet with no script")
 	}
+	if strings.Contains(plain, `id="formspree"`) {
+		t.Error("?js=0 shows the @formspree/ajax form, which cannot work without JavaScript")
+	}
 
 	if other := get("localhost:3000", ""); !strings.Contains(other, warning) || !strings.Contains(other, "http://localhost:3000") {
 		t.Error("no warning for a page origin the form does not allow")
+	}
+}
+
+// The demo page's copy of @formspree/ajax comes from infra's node_modules.
+func TestFormspreeAjaxServedFromNodeModules(t *testing.T) {
+	infra := t.TempDir()
+	dir := filepath.Join(infra, "node_modules", "@formspree", "ajax", "dist")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "global.js"), []byte("window.formspree=1;"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	formspreeAjax(infra).ServeHTTP(w, httptest.NewRequest("GET", formspreeAjaxPath, nil))
+	if w.Code != 200 || w.Body.String() != "window.formspree=1;" || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/javascript") {
+		t.Errorf("%d %s %q", w.Code, w.Header().Get("Content-Type"), w.Body.String())
 	}
 }

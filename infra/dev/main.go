@@ -173,6 +173,7 @@ func run() error {
 	mux.Handle("/erasure", erasurePages)
 	mux.Handle("/erasure/confirm", erasurePages)
 	mux.Handle("GET /{$}", &demo{api: api, mail: env.SESURL, formsFile: *formsFile, forms: submit.config})
+	mux.Handle("GET "+formspreeAjaxPath, formspreeAjax(filepath.Join(testenv.RepoRoot(), "infra")))
 	mux.HandleFunc("GET /thanks", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><html lang="nb"><meta charset="utf-8"><title>Takk!</title><body style="font-family:system-ui;max-width:36rem;margin:3rem auto"><h1>Takk!</h1><p>Meldingen er sendt. Se den i <a href="%s">e-postvisningen</a>.</p><p><a href="/">Tilbake til skjemaet</a></p></body></html>`, env.SESURL)

@@ -30,15 +30,17 @@ type Rule string
 
 // Rules.
 const (
-	RuleHoneypot           Rule = "honeypot"
-	RuleTokenMissing       Rule = "form_token_missing"
-	RuleTokenInvalid       Rule = "form_token_invalid"
-	RuleTokenTooFast       Rule = "form_token_too_fast"
-	RuleTokenExpired       Rule = "form_token_expired"
-	RuleLinks              Rule = "content_links"
-	RulePhrase             Rule = "content_phrase"
-	RuleFormat             Rule = "content_format"
-	RuleRateIP             Rule = "rate_limit_ip"
+	RuleHoneypot     Rule = "honeypot"
+	RuleTokenMissing Rule = "form_token_missing"
+	RuleTokenInvalid Rule = "form_token_invalid"
+	RuleTokenTooFast Rule = "form_token_too_fast"
+	RuleTokenExpired Rule = "form_token_expired"
+	RuleLinks        Rule = "content_links"
+	RulePhrase       Rule = "content_phrase"
+	RuleFormat       Rule = "content_format"
+	RuleRateIP       Rule = "rate_limit_ip"
+	// RuleRateForm is the form's ceiling. It refuses nothing: a post over
+	// it is held (see Admit).
 	RuleRateForm           Rule = "rate_limit_form"
 	RuleRateUnavailable    Rule = "rate_limit_unavailable"
 	RuleCaptchaMissing     Rule = "captcha_missing"
@@ -48,6 +50,10 @@ const (
 
 // MetricBlocked is the metric counting caught posts.
 const MetricBlocked = "Blocked"
+
+// MetricHeld counts posts held over a form's ceiling (published with the
+// function's name, which the template's alarm watches).
+const MetricHeld = "SubmissionsHeld"
 
 // TokenField is the hidden field that carries the form-age token.
 const TokenField = "_t"
@@ -108,7 +114,8 @@ type Guard struct {
 	CounterTimeout time.Duration
 	// Metrics counts each caught post as the metric Blocked with the
 	// dimensions form and rule (RuleRateUnavailable: a post let through
-	// unchecked). Never anything a visitor sent.
+	// unchecked), and each held post as MetricHeld under its Function.
+	// Never anything a visitor sent.
 	Metrics *metrics.EMF
 	Log     *slog.Logger
 	Now     func() time.Time
@@ -224,7 +231,10 @@ func (g *Guard) checkToken(form *config.Form, token string) Rule {
 // passed everything else use up, so a bot failing captchas cannot exhaust
 // it for people). Without a captcha the two limits are counted at the same
 // time (see limits). sourceIP is the address API Gateway saw, never a
-// header. It returns nil or a *Refusal.
+// header. It returns nil, a *Refusal, or submission.ErrHold for a post over
+// the form's ceiling: the ceiling bounds what a flood costs, and a few
+// flooding addresses must not lock real visitors out, so such a post is
+// stored and emailed later rather than refused.
 func (g *Guard) Admit(ctx context.Context, form *config.Form, sc *Screened, sourceIP string) error {
 	if g == nil {
 		if form.Abuse.Captcha != nil {
@@ -245,7 +255,10 @@ func (g *Guard) Admit(ctx context.Context, form *config.Form, sc *Screened, sour
 	if err := g.verifyCaptcha(ctx, form, c, sc.CaptchaResponse, sourceIP); err != nil {
 		return err
 	}
-	return g.limit(ctx, form, w, formKey(form.ID, w), rl.PerForm, RuleRateForm)
+	if !g.under(ctx, form, w, formKey(form.ID, w), rl.PerForm, RuleRateForm) {
+		return g.hold(ctx, form)
+	}
+	return nil
 }
 
 func (g *Guard) verifyCaptcha(ctx context.Context, form *config.Form, c *config.Captcha, answer, sourceIP string) error {

@@ -70,7 +70,7 @@ func guard() (*abuse.Guard, *bytes.Buffer) {
 	tokenKey, ipKey, _ := abuse.Keys(strings.Repeat("k", 64))
 	return &abuse.Guard{
 		Tokens: abuse.NewTokens(tokenKey), IPKey: ipKey,
-		Metrics: &kmetrics.EMF{W: &metrics, Now: func() time.Time { return now }},
+		Metrics: &kmetrics.EMF{W: &metrics, Function: "kontakt-Submit", Now: func() time.Time { return now }},
 		Now:     func() time.Time { return now },
 	}, &metrics
 }
@@ -350,12 +350,16 @@ func TestRateLimits(t *testing.T) {
 		{"198.51.100.7", ""},
 		{"198.51.100.7", abuse.RuleRateIP},
 		{"2001:db8:1:2::1", ""},
-		{"2001:db8:1:2:ffff::9", abuse.RuleRateForm}, // same /64, second post; the form is full
+		{"2001:db8:1:2:ffff::9", abuse.RuleRateForm}, // same /64, second post; the form is full: held
 		{"2001:db8:1:2:ffff::9", abuse.RuleRateIP},
 	} {
 		err := admit(tc.ip)
 		var r *abuse.Refusal
 		switch {
+		case tc.rule == abuse.RuleRateForm:
+			if !errors.Is(err, submission.ErrHold) || errors.As(err, &r) {
+				t.Fatalf("post %d over the form's ceiling: %v, want it held, not refused", i, err)
+			}
 		case tc.rule == "" && err != nil:
 			t.Fatalf("post %d: %v", i, err)
 		case tc.rule != "" && (!errors.As(err, &r) || r.Rule != tc.rule || r.Kind != abuse.Limited):
@@ -382,8 +386,12 @@ func TestRateLimits(t *testing.T) {
 	if abuse.HashIP(g.IPKey, "2001:db8:1:2::1") != abuse.HashIP(g.IPKey, "2001:db8:1:2:ffff::9") {
 		t.Error("HashIP tells two addresses of one /64 apart")
 	}
-	if !strings.Contains(metrics.String(), `"rule":"rate_limit_ip"`) || !strings.Contains(metrics.String(), `"rule":"rate_limit_form"`) {
+	if !strings.Contains(metrics.String(), `"rule":"rate_limit_ip"`) || strings.Contains(metrics.String(), `"rule":"rate_limit_form"`) {
 		t.Errorf("metrics: %s", metrics)
+	}
+	// The held post is counted under the function's name, for the alarm.
+	if n := strings.Count(metrics.String(), `"`+abuse.MetricHeld+`":1`); n != 1 || !strings.Contains(metrics.String(), `"FunctionName":"kontakt-Submit"`) {
+		t.Errorf("%d %s lines under the function: %s", n, abuse.MetricHeld, metrics)
 	}
 
 	t.Run("a flooding address does not use the form's ceiling up", func(t *testing.T) {
@@ -401,9 +409,8 @@ func TestRateLimits(t *testing.T) {
 				t.Fatalf("post from %s after the flood: %v", ip, err)
 			}
 		}
-		var r *abuse.Refusal
-		if err := g.Admit(context.Background(), f, &abuse.Screened{}, "198.51.100.10"); !errors.As(err, &r) || r.Rule != abuse.RuleRateForm {
-			t.Fatalf("fourth address = %v, want the form's ceiling", err)
+		if err := g.Admit(context.Background(), f, &abuse.Screened{}, "198.51.100.10"); !errors.Is(err, submission.ErrHold) {
+			t.Fatalf("fourth address = %v, want held at the form's ceiling", err)
 		}
 	})
 	t.Run("both limits in one round trip", func(t *testing.T) {
@@ -602,5 +609,34 @@ func TestAdmitOrder(t *testing.T) {
 	}
 	if err := g.Admit(context.Background(), f, sc, "198.51.100.7"); err == nil || len(srv.Requests()) != 2 {
 		t.Fatalf("second post from a limited address: %v; provider calls %d, want 2", err, len(srv.Requests()))
+	}
+}
+
+// With a captcha too, a solved post over the form's ceiling is held, not
+// refused.
+func TestCaptchaPostOverTheCeilingIsHeld(t *testing.T) {
+	srv := captchatest.Start(t, config.CaptchaTurnstile, "s")
+	f := captchaForm(t, config.CaptchaTurnstile, srv.URL, `},"rate_limit":{"per_ip":1,"per_form":1`)
+	g := captchaGuard("s")
+	g.Counter = &counter{n: map[string]int{fmt.Sprintf("contact#form#%d", now.Truncate(time.Minute).Unix()): 1}}
+	if err := g.Admit(context.Background(), f, &abuse.Screened{CaptchaResponse: captchatest.Pass}, "198.51.100.9"); !errors.Is(err, submission.ErrHold) {
+		t.Fatalf("post over the ceiling with a captcha: %v, want held", err)
+	}
+}
+
+// The source key is the rate limits' keyed hash: the same for one /64,
+// never the address, and another with another key.
+func TestSourceKey(t *testing.T) {
+	g, _ := guard()
+	a, b := g.SourceKey("2001:db8:1:2::1"), g.SourceKey("2001:db8:1:2:ffff::9")
+	if a != b || strings.Contains(a, "2001") || len(a) != 32 {
+		t.Errorf("keys %q %q", a, b)
+	}
+	if g.SourceKey("198.51.100.7") == g.SourceKey("198.51.100.8") {
+		t.Error("two addresses, one key")
+	}
+	var none *abuse.Guard
+	if k := none.SourceKey("198.51.100.7"); k == "" || k == g.SourceKey("198.51.100.7") {
+		t.Errorf("nil guard key %q", k)
 	}
 }

@@ -69,15 +69,20 @@ func (g *Guard) hit(ctx context.Context, form *config.Form, w window, key string
 
 // limit counts one post against key and refuses it over limit.
 func (g *Guard) limit(ctx context.Context, form *config.Form, w window, key string, limit int, rule Rule) error {
-	if g.Counter == nil {
-		return nil
-	}
-	c, cancel := g.counterContext(ctx)
-	defer cancel()
-	if g.hit(c, form, w, key, limit, rule).ok {
+	if g.under(ctx, form, w, key, limit, rule) {
 		return nil
 	}
 	return g.refuse(form, g.limited(w, rule))
+}
+
+// under counts one post against key and reports whether it is within limit.
+func (g *Guard) under(ctx context.Context, form *config.Form, w window, key string, limit int, rule Rule) bool {
+	if g.Counter == nil {
+		return true
+	}
+	c, cancel := g.counterContext(ctx)
+	defer cancel()
+	return g.hit(c, form, w, key, limit, rule).ok
 }
 
 // limits counts a post against its address's limit and the form's ceiling
@@ -104,9 +109,33 @@ func (g *Guard) limits(ctx context.Context, form *config.Form, w window, ip stri
 		}
 		return g.refuse(form, g.limited(w, RuleRateIP))
 	case !f.ok:
-		return g.refuse(form, g.limited(w, RuleRateForm))
+		return g.hold(ctx, form)
 	}
 	return nil
+}
+
+// hold answers a post over the form's ceiling that its address's limit
+// let through: it may well be a person's, so it is kept, not refused
+// (submission.ErrHold: stored, emailed later by the redrive function at its
+// own pace). The metric MetricHeld, under the function's name, raises the
+// alarm that the ceiling was reached.
+func (g *Guard) hold(ctx context.Context, form *config.Form) error {
+	if g.Metrics != nil {
+		g.Metrics.Publish(map[string]int{MetricHeld: 1})
+	}
+	g.log().WarnContext(ctx, "form ceiling reached; post held for later", slog.String("form", form.ID))
+	return submission.ErrHold
+}
+
+// SourceKey is the keyed hash of a source address (its /64 for IPv6) that
+// the rate limits count by: never reversible to the address without the
+// key. The duplicate window counts it too (submission.Submission.Source).
+// A nil Guard hashes with no key.
+func (g *Guard) SourceKey(ip string) string {
+	if g == nil {
+		return (&Guard{}).hashIP(ip)
+	}
+	return g.hashIP(ip)
 }
 
 func (g *Guard) undo(ctx context.Context, form *config.Form, key string) {

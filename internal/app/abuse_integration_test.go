@@ -22,6 +22,7 @@ import (
 	"github.com/opt-e/kontakt/internal/app/submit"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/metrics"
 	"io"
 )
 
@@ -83,7 +84,8 @@ func emailsFor(t *testing.T, form string) int {
 
 // Concurrent posts over the limit against DynamoDB (dynalite): no more
 // than the limit pass, per source IP and for the whole form, and only
-// those that pass are emailed.
+// those that pass are emailed now. Past the address's limit a post is
+// refused (429); past the form's ceiling it is held (202, stored).
 func TestRateLimitUnderConcurrency(t *testing.T) {
 	integration(t)
 	cfg := formsConfig(t,
@@ -100,12 +102,12 @@ func TestRateLimitUnderConcurrency(t *testing.T) {
 	g.CounterTimeout = 30 * time.Second
 
 	for _, tc := range []struct {
-		form    string
-		ip      func(i int) string
-		n, want int
+		form          string
+		ip            func(i int) string
+		n, want, held int
 	}{
-		{"burst-ip", func(int) string { return "198.51.100.20" }, 12, 3},
-		{"burst-form", func(i int) string { return fmt.Sprintf("198.51.100.%d", 100+i) }, 12, 4},
+		{"burst-ip", func(int) string { return "198.51.100.20" }, 12, 3, 0},
+		{"burst-form", func(i int) string { return fmt.Sprintf("198.51.100.%d", 100+i) }, 12, 4, 8},
 	} {
 		t.Run(tc.form, func(t *testing.T) {
 			statuses := make([]int, tc.n)
@@ -129,8 +131,8 @@ func TestRateLimitUnderConcurrency(t *testing.T) {
 			for _, s := range statuses {
 				counts[s]++
 			}
-			if counts[200] != tc.want || counts[429] != tc.n-tc.want {
-				t.Fatalf("statuses %v, want %d × 200 and the rest 429", counts, tc.want)
+			if counts[200] != tc.want || counts[202] != tc.held || counts[429] != tc.n-tc.want-tc.held {
+				t.Fatalf("statuses %v, want %d × 200, %d × 202 and the rest 429", counts, tc.want, tc.held)
 			}
 			if got := emailsFor(t, tc.form); got != tc.want {
 				t.Errorf("%d emails, want %d", got, tc.want)
@@ -318,4 +320,63 @@ func TestSubmitNeedsItsSecrets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Six addresses at their limit (5 a minute each, the defaults) fill the
+// form's ceiling (30): a seventh visitor is not locked out. Their message
+// is stored and answered 202 (held), the metric that raises the alarm is
+// written, and the next redrive run emails it. A flooding address is still
+// refused at its own limit.
+func TestSixSourcesDoNotLockTheForm(t *testing.T) {
+	integration(t)
+	s := newStack(t)
+	form := s.submit.Config.Form("contact")
+	form.Abuse.RateLimit = config.RateLimit{PerIP: config.DefaultRatePerIP, PerForm: config.DefaultRatePerForm, WindowSeconds: config.DefaultRateWindowSeconds}
+	start := time.Now()
+	g := s.submit.Guard.(*abuse.Guard)
+	g.Now = func() time.Time { return start } // one window
+	var metricLines strings.Builder
+	g.Metrics = &metrics.EMF{W: io.MultiWriter(s.logs, &metricLines), Function: "kontakt-test-Submit"}
+
+	var sent []string
+	n := 0
+	post := func(source int) answer {
+		n++
+		ev := s.visitor(t, n)
+		ev.RequestContext.HTTP.SourceIP = fmt.Sprintf("198.51.100.%d", 40+source)
+		s.logs.Secret(ev.RequestContext.HTTP.SourceIP)
+		return s.post(t, ctx(t), ev)
+	}
+	for source := range 6 {
+		for range config.DefaultRatePerIP {
+			a := post(source)
+			if a.status != 200 {
+				t.Fatalf("post %d from source %d: %+v, want 200", n, source, a)
+			}
+			sent = append(sent, a.ID)
+		}
+	}
+	if a := post(0); a.status != 429 || a.retry == "" {
+		t.Errorf("a sixth post from the first source: %+v, want 429 with Retry-After", a)
+	}
+	seventh := post(6)
+	if seventh.status != 202 || !seventh.OK || seventh.Status != "queued" || seventh.ID == "" {
+		t.Fatalf("the seventh visitor: %+v, want 202 queued", seventh)
+	}
+	if c := s.copyOf(t, seventh.ID); c == nil || c.Status != dynamo.StatusPending || c.Reason != dynamo.ReasonHeld {
+		t.Fatalf("the seventh visitor's copy: %+v, want pending, held", c)
+	}
+	assertEmailedOnce(t, sent) // not the held one, yet
+	if got := strings.Count(metricLines.String(), `"`+abuse.MetricHeld+`":1`); got != 1 || !strings.Contains(metricLines.String(), `"FunctionName":"kontakt-test-Submit"`) {
+		t.Errorf("%d %s data points under the function: %s", got, abuse.MetricHeld, metricLines.String())
+	}
+
+	rep := s.redriveSends(t, 1)
+	if rep.Released != 1 || rep.Held != 1 {
+		t.Errorf("redrive %+v, want the held copy released", rep)
+	}
+	if c := s.copyOf(t, seventh.ID); c == nil || c.Status != dynamo.StatusSent || c.Reason != "" {
+		t.Errorf("released copy: %+v, want sent", c)
+	}
+	assertEmailedOnce(t, append(sent, seventh.ID))
 }

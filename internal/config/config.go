@@ -35,7 +35,8 @@ const (
 	// sent with (bounce and complaint feedback).
 	EnvConfigurationSet = "KONTAKT_SES_CONFIGURATION_SET"
 	// EnvDuplicateWindow is how many minutes an identical submission without
-	// an Idempotency-Key counts as a repeat (0 turns that off).
+	// an Idempotency-Key, from the same source address, counts as a repeat
+	// (0 turns that off).
 	EnvDuplicateWindow = "KONTAKT_DUPLICATE_WINDOW_MINUTES"
 )
 

@@ -10,20 +10,31 @@ import (
 // function's first one included, before it is marked failed.
 const EnvRedriveMaxAttempts = "KONTAKT_REDRIVE_MAX_ATTEMPTS"
 
+// EnvRedriveRelease is the most held copies (posts over a form's ceiling,
+// stored but not emailed) one redrive run emails: with the schedule it
+// bounds what a flood costs an hour.
+const EnvRedriveRelease = "KONTAKT_REDRIVE_RELEASE_PER_RUN"
+
 // Bounds of the redrive settings.
 const (
 	DefaultRedriveMaxAttempts = 10
 	maxRedriveAttempts        = 50
+	// DefaultRedriveRelease: 50 a run, every 5 minutes by default, is 600
+	// emails an hour at most from a flood (about $0.06-0.10 of SES).
+	DefaultRedriveRelease = 50
+	maxRedriveRelease     = 1000
 )
 
 // RedriveEnvVars lists every variable the redrive function reads: it sends
 // the same emails as the submit function, so it reads the same forms.
-var RedriveEnvVars = append(append([]string{}, FormEnvVars...), EnvRedriveMaxAttempts)
+var RedriveEnvVars = append(append([]string{}, FormEnvVars...), EnvRedriveMaxAttempts, EnvRedriveRelease)
 
 // Redrive is the redrive function's configuration.
 type Redrive struct {
 	*Config
 	MaxAttempts int
+	// Release is the most held copies one run emails.
+	Release int
 }
 
 // LoadRedrive reads the redrive function's configuration.
@@ -32,13 +43,20 @@ func LoadRedrive(lookup func(string) (string, bool)) (*Redrive, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Redrive{Config: cfg, MaxAttempts: DefaultRedriveMaxAttempts}
+	r := &Redrive{Config: cfg, MaxAttempts: DefaultRedriveMaxAttempts, Release: DefaultRedriveRelease}
 	if v, _ := lookup(EnvRedriveMaxAttempts); strings.TrimSpace(v) != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 2 || n > maxRedriveAttempts {
 			return nil, &Error{Key: EnvRedriveMaxAttempts, Reason: fmt.Sprintf("%q must be a whole number between 2 and %d", v, maxRedriveAttempts)}
 		}
 		r.MaxAttempts = n
+	}
+	if v, _ := lookup(EnvRedriveRelease); strings.TrimSpace(v) != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > maxRedriveRelease {
+			return nil, &Error{Key: EnvRedriveRelease, Reason: fmt.Sprintf("%q must be a whole number between 1 and %d (held posts are never dropped, so some must be released)", v, maxRedriveRelease)}
+		}
+		r.Release = n
 	}
 	return r, nil
 }

@@ -103,3 +103,23 @@ func TestEnvVarLists(t *testing.T) {
 		t.Error("the erase function does not read the configuration set")
 	}
 }
+
+// The release pace of held posts: 50 a run by default, 1-1000, and a bad
+// value names its key.
+func TestRedriveRelease(t *testing.T) {
+	e := base()
+	if r, err := config.LoadRedrive(env(e)); err != nil || r.Release != config.DefaultRedriveRelease {
+		t.Fatalf("default: %+v, %v", r, err)
+	}
+	e[config.EnvRedriveRelease] = " 200 "
+	if r, err := config.LoadRedrive(env(e)); err != nil || r.Release != 200 {
+		t.Errorf("200: %+v, %v", r, err)
+	}
+	for _, bad := range []string{"0", "-1", "1001", "many"} {
+		e[config.EnvRedriveRelease] = bad
+		var ce *config.Error
+		if _, err := config.LoadRedrive(env(e)); !errors.As(err, &ce) || ce.Key != config.EnvRedriveRelease {
+			t.Errorf("%q: %v, want an error naming %s", bad, err, config.EnvRedriveRelease)
+		}
+	}
+}

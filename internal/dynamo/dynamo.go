@@ -36,6 +36,9 @@ const (
 	AttrPending       = "pending"
 	AttrNextAttemptAt = "next_attempt_at"
 	AttrConsent       = "consent"
+	// AttrReason says why a pending copy was not emailed by the submit
+	// function when that was by design: ReasonHeld.
+	AttrReason = "reason"
 	// TTLAttribute holds epoch seconds; DynamoDB deletes the item some time
 	// (typically days) after it passes, so reads must filter on it too.
 	TTLAttribute = "expires_at"
@@ -50,6 +53,12 @@ const (
 	StatusPending  = "pending"
 	StatusSent     = "sent"
 	pendingShard   = "p"
+	// heldShard is the pending index's partition for held copies (the
+	// form's ceiling was reached): the redrive function releases them at
+	// its own pace, apart from the copies whose email failed.
+	heldShard = "h"
+	// ReasonHeld: stored over the form's ceiling and not emailed yet.
+	ReasonHeld = "held"
 )
 
 // StatusFailed: the email was given up (a permanent SES error or too many
@@ -131,6 +140,12 @@ func Item(s *submission.Submission, lookupKey string) map[string]types.Attribute
 	for i, f := range s.Fields {
 		fields[i] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"n": strAV(f.Name), "v": strAV(f.Value)}}
 	}
+	next, shard, attempts := s.ReceivedAt.Add(FirstRetryDelay), pendingShard, int64(1)
+	if s.Held {
+		// Nobody is sending it: due at once, in the order it came, with no
+		// attempt made.
+		next, shard, attempts = s.ReceivedAt, heldShard, 0
+	}
 	item := map[string]types.AttributeValue{
 		AttrID:            strAV(s.ID),
 		AttrKind:          strAV(KindSubmission),
@@ -139,9 +154,12 @@ func Item(s *submission.Submission, lookupKey string) map[string]types.Attribute
 		TTLAttribute:      num(s.ExpiresAt.Unix()),
 		AttrFields:        &types.AttributeValueMemberL{Value: fields},
 		AttrStatus:        strAV(StatusPending),
-		AttrAttempts:      num(1),
-		AttrPending:       strAV(pendingShard),
-		AttrNextAttemptAt: num(s.ReceivedAt.Add(FirstRetryDelay).Unix()),
+		AttrAttempts:      num(attempts),
+		AttrPending:       strAV(shard),
+		AttrNextAttemptAt: num(next.Unix()),
+	}
+	if s.Held {
+		item[AttrReason] = strAV(ReasonHeld)
 	}
 	if s.Language != "" {
 		item[AttrLanguage] = strAV(s.Language)
@@ -240,6 +258,8 @@ type Copy struct {
 	Attempts   int
 	LastError  string
 	LookupKey  string
+	// Reason is ReasonHeld while the copy waits to be released, or "".
+	Reason string
 }
 
 // Get reads one copy, or nil when there is none or it has expired (TTL
@@ -294,6 +314,7 @@ func Decode(item map[string]types.AttributeValue) *Copy {
 	c.Attempts = number(item[AttrAttempts])
 	c.LastError = str(item[AttrLastError])
 	c.LookupKey = str(item[AttrLookupKey])
+	c.Reason = str(item[AttrReason])
 	return c
 }
 

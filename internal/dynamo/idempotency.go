@@ -13,15 +13,17 @@ import (
 )
 
 // Idempotency markers live in the same table under their own id prefix with
-// a short TTL. They hold a hash, the first request's submission id and its
-// outcome: no personal data, no lookup key and no pending flag, so neither
-// index sees them.
+// a short TTL. They hold a hash, the first request's submission id, the
+// fingerprint of its content (a hash; client keys only) and its outcome: no
+// personal data, no lookup key and no pending flag, so neither index sees
+// them.
 const (
 	KindMarker       = "idempotency"
 	MarkerPrefix     = "idem#"
 	AttrSubmissionID = "submission_id"
 	AttrOutcome      = "outcome"
 	AttrStartedAt    = "started_at"
+	AttrFingerprint  = "content_fingerprint"
 )
 
 // MarkerAPI is the part of the DynamoDB client the markers use.
@@ -45,17 +47,21 @@ func markerKey(key string) map[string]types.AttributeValue { return Key(MarkerPr
 // Reserve writes the marker with one conditional PutItem, so of two
 // identical requests at the same moment exactly one gets it. An expired
 // marker (TTL deletion lags) and a stale unfinished one count as absent.
-func (m *Markers) Reserve(ctx context.Context, key, id string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
+func (m *Markers) Reserve(ctx context.Context, key, id, content string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
+	item := map[string]types.AttributeValue{
+		AttrID:           &types.AttributeValueMemberS{Value: MarkerPrefix + key},
+		AttrKind:         strAV(KindMarker),
+		AttrSubmissionID: &types.AttributeValueMemberS{Value: id},
+		AttrStartedAt:    num(now.Unix()),
+		TTLAttribute:     num(now.Add(hold).Unix()),
+	}
+	if content != "" {
+		item[AttrFingerprint] = &types.AttributeValueMemberS{Value: content}
+	}
 	for try := 0; try < 3; try++ {
 		_, err := m.Client.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName: &m.Table,
-			Item: map[string]types.AttributeValue{
-				AttrID:           &types.AttributeValueMemberS{Value: MarkerPrefix + key},
-				AttrKind:         strAV(KindMarker),
-				AttrSubmissionID: &types.AttributeValueMemberS{Value: id},
-				AttrStartedAt:    num(now.Unix()),
-				TTLAttribute:     num(now.Add(hold).Unix()),
-			},
+			TableName:                &m.Table,
+			Item:                     item,
 			ConditionExpression:      aws.String("attribute_not_exists(#id) OR #exp <= :now OR (attribute_not_exists(#outcome) AND #started < :stale)"),
 			ExpressionAttributeNames: map[string]string{"#id": AttrID, "#exp": TTLAttribute, "#outcome": AttrOutcome, "#started": AttrStartedAt},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -88,7 +94,7 @@ func (m *Markers) Get(ctx context.Context, key string, now time.Time) (*submissi
 	if out.Item == nil || int64(number(out.Item[TTLAttribute])) <= now.Unix() {
 		return nil, nil
 	}
-	mk := &submission.Marker{SubmissionID: str(out.Item[AttrSubmissionID])}
+	mk := &submission.Marker{SubmissionID: str(out.Item[AttrSubmissionID]), Content: str(out.Item[AttrFingerprint])}
 	switch str(out.Item[AttrOutcome]) {
 	case StatusSent:
 		mk.Outcome = submission.Sent

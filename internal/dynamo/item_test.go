@@ -75,6 +75,29 @@ func TestItemLeavesOutWhatIsMissing(t *testing.T) {
 	}
 }
 
+// A held copy (over the form's ceiling) waits in the held partition of the
+// pending index, due at once, with no attempt made and its reason said.
+func TestHeldItem(t *testing.T) {
+	received := time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
+	s := &submission.Submission{ID: "h1", FormID: "contact", ReceivedAt: received, ExpiresAt: received.Add(time.Hour),
+		Fields: []submission.Field{{Name: "message", Value: "hi"}}, Held: true}
+	item := dynamo.Item(s, "")
+	for name, want := range map[string]string{
+		dynamo.AttrStatus: dynamo.StatusPending, dynamo.AttrPending: "h", dynamo.AttrNextAttemptAt: "1795626000",
+		dynamo.AttrAttempts: "0", dynamo.AttrReason: dynamo.ReasonHeld,
+	} {
+		if got := attr(t, item, name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if c := dynamo.Decode(item); c.Reason != dynamo.ReasonHeld || c.Attempts != 0 {
+		t.Errorf("read back reason %q attempts %d", c.Reason, c.Attempts)
+	}
+	if _, ok := dynamo.Item(&submission.Submission{ID: "x"}, "")[dynamo.AttrReason]; ok {
+		t.Error("a copy that was not held has a reason")
+	}
+}
+
 // putOnly is a DynamoDB client that records PutItem.
 type putOnly struct {
 	dynamo.API

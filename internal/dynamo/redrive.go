@@ -43,6 +43,15 @@ var _ redrive.Store = (*Redrive)(nil)
 // are filtered out: TTL deletion lags by days and an expired copy must look
 // deleted, not be emailed.
 func (r *Redrive) Due(ctx context.Context, now time.Time, after redrive.Cursor) ([]redrive.Candidate, redrive.Cursor, error) {
+	return r.query(ctx, "query pending index", pendingShard, now, duePageSize, after)
+}
+
+// Held queries the held partition of the pending index, oldest first.
+func (r *Redrive) Held(ctx context.Context, now time.Time, limit int, after redrive.Cursor) ([]redrive.Candidate, redrive.Cursor, error) {
+	return r.query(ctx, "query held copies", heldShard, now, min(max(limit, 1), duePageSize), after)
+}
+
+func (r *Redrive) query(ctx context.Context, op, shard string, now time.Time, limit int, after redrive.Cursor) ([]redrive.Candidate, redrive.Cursor, error) {
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(r.Table),
 		IndexName:              aws.String(PendingIndex),
@@ -53,21 +62,21 @@ func (r *Redrive) Due(ctx context.Context, now time.Time, after redrive.Cursor) 
 			"#p": AttrPending, "#next": AttrNextAttemptAt, "#exp": TTLAttribute, "#id": AttrID,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":p":   &types.AttributeValueMemberS{Value: pendingShard},
+			":p":   &types.AttributeValueMemberS{Value: shard},
 			":now": num(now.Unix()),
 		},
-		Limit: aws.Int32(duePageSize),
+		Limit: aws.Int32(int32(limit)),
 	}
 	if key, ok := after.(map[string]types.AttributeValue); ok && len(key) > 0 {
 		in.ExclusiveStartKey = key
 	}
 	out, err := r.Client.Query(ctx, in)
 	if err != nil {
-		return nil, nil, wrap("query pending index", err)
+		return nil, nil, wrap(op, err)
 	}
 	page := make([]redrive.Candidate, 0, len(out.Items))
 	for _, it := range out.Items {
-		page = append(page, redrive.Candidate{ID: str(it[AttrID]), Due: int64(number(it[AttrNextAttemptAt]))})
+		page = append(page, redrive.Candidate{ID: str(it[AttrID]), Due: int64(number(it[AttrNextAttemptAt])), Held: shard == heldShard})
 	}
 	if len(out.LastEvaluatedKey) == 0 {
 		return page, nil, nil
@@ -76,26 +85,38 @@ func (r *Redrive) Due(ctx context.Context, now time.Time, after redrive.Cursor) 
 }
 
 // Claim moves the copy's next attempt to until, on condition that it is
-// still pending, unexpired and due exactly when the index said: of two runs
-// that read the same copy, only the first write succeeds.
+// still pending in the partition the index listed it in, unexpired and due
+// exactly when the index said: of two runs that read the same copy, only
+// the first write succeeds. A held copy claimed moves to the partition of
+// copies being retried, and loses its reason.
 func (r *Redrive) Claim(ctx context.Context, c redrive.Candidate, now, until time.Time) (*redrive.Claimed, error) {
+	update := "SET #next = :until, #claimed = :now"
+	cond := "#p = :p AND #status = :pending AND #next = :due AND #exp > :now"
+	names := map[string]string{
+		"#p": AttrPending, "#status": AttrStatus, "#next": AttrNextAttemptAt,
+		"#exp": TTLAttribute, "#claimed": AttrClaimedAt,
+	}
+	values := map[string]types.AttributeValue{
+		":p":       &types.AttributeValueMemberS{Value: pendingShard},
+		":pending": &types.AttributeValueMemberS{Value: StatusPending},
+		":due":     num(c.Due),
+		":until":   num(until.Unix()),
+		":now":     num(now.Unix()),
+	}
+	if c.Held {
+		update = "SET #next = :until, #claimed = :now, #p = :p REMOVE #reason"
+		cond = "#p = :held AND #status = :pending AND #next = :due AND #exp > :now"
+		names["#reason"] = AttrReason
+		values[":held"] = &types.AttributeValueMemberS{Value: heldShard}
+	}
 	out, err := r.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(r.Table),
-		Key:                 key(c.ID),
-		UpdateExpression:    aws.String("SET #next = :until, #claimed = :now"),
-		ConditionExpression: aws.String("#p = :p AND #status = :pending AND #next = :due AND #exp > :now"),
-		ExpressionAttributeNames: map[string]string{
-			"#p": AttrPending, "#status": AttrStatus, "#next": AttrNextAttemptAt,
-			"#exp": TTLAttribute, "#claimed": AttrClaimedAt,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":p":       &types.AttributeValueMemberS{Value: pendingShard},
-			":pending": &types.AttributeValueMemberS{Value: StatusPending},
-			":due":     num(c.Due),
-			":until":   num(until.Unix()),
-			":now":     num(now.Unix()),
-		},
-		ReturnValues: types.ReturnValueAllNew,
+		TableName:                 aws.String(r.Table),
+		Key:                       key(c.ID),
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if err != nil {
 		if isConflict(err) {

@@ -2,16 +2,13 @@ package httpapi
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
-	"github.com/opt-e/kontakt/internal/i18n"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -19,8 +16,9 @@ import (
 const tokenSuffix = "/token"
 
 type tokenBody struct {
-	OK    bool   `json:"ok"`
-	Token string `json:"token"`
+	OK      bool   `json:"ok"`
+	Success bool   `json:"success"`
+	Token   string `json:"token"`
 	// Field is where the page puts the token.
 	Field     string `json:"field"`
 	ExpiresIn int    `json:"expires_in"`
@@ -29,7 +27,7 @@ type tokenBody struct {
 // token answers GET /f/{form}/token with a fresh form-age token, for forms
 // that use them. It is JSON whatever the client asks for.
 func (h *Handler) token(r *request) events.APIGatewayV2HTTPResponse {
-	r.json = true
+	r.answerJSON = true
 	if r.method != "GET" {
 		return r.methodNotAllowed("GET")
 	}
@@ -40,11 +38,11 @@ func (h *Handler) token(r *request) events.APIGatewayV2HTTPResponse {
 	token, ok := h.guard().IssueToken(r.form.ID, h.Now())
 	if t == nil || !ok {
 		r.outcome = "token_off"
-		return r.fail(&requestError{status: 404, key: i18n.TokenOff, detail: "form tokens are not enabled for this form (abuse.form_token)"})
+		return r.fail(refuse(CodeFormTokenOff))
 	}
 	r.outcome = "token"
 	return r.jsonResponse(200, tokenBody{
-		OK: true, Token: token,
+		OK: true, Success: true, Token: token,
 		Field: abuse.TokenField, ExpiresIn: t.MaxAgeSeconds,
 	})
 }
@@ -52,9 +50,7 @@ func (h *Handler) token(r *request) events.APIGatewayV2HTTPResponse {
 // methodNotAllowed is the 405 for a route that takes the methods in allow.
 func (r *request) methodNotAllowed(allow string) events.APIGatewayV2HTTPResponse {
 	r.outcome = "method"
-	resp := r.fail(&requestError{status: 405, key: i18n.NotAllowed, detail: "use " + allow})
-	resp.Headers["Allow"] = allow
-	return resp
+	return r.fail(&Error{Code: CodeMethodNotAllowed, Allow: allow})
 }
 
 // refuseOrigin answers a 403 when checkOrigin refuses the request.
@@ -69,33 +65,29 @@ func (r *request) refuseOrigin() (events.APIGatewayV2HTTPResponse, bool) {
 // checkOrigin checks Origin, or Referer when a browser sent no Origin.
 // Requests with neither (some browsers' plain HTML posts, curl) are let
 // through unless the form requires one; the CORS headers still go only to
-// allowed origins. The message says which header was refused, so a web
+// allowed origins. The code says which header was refused, so a web
 // developer sees at once what to fix.
 func (r *request) checkOrigin() error {
-	origin, via := r.origin, "Origin"
+	origin, via := r.origin, CodeOriginNotAllowed
 	if origin == "" {
 		ref := r.header("referer")
 		if ref == "" {
 			if r.form.Abuse.RequireOrigin {
-				return &requestError{status: 403, key: i18n.OriginRequired,
-					detail: "this form requires an Origin or Referer header from a page on one of its allowed origins (abuse.require_origin)"}
+				return refuse(CodeOriginRequired)
 			}
 			return nil
 		}
-		via = "Referer"
+		via = CodeRefererNotAllowed
 		u, err := url.Parse(ref)
 		if err != nil || u.Host == "" {
-			return &requestError{status: 403, key: i18n.OriginRefused, detail: "the Referer is not an absolute URL on an allowed origin of this form"}
+			return refuse(via)
 		}
 		origin = u.Scheme + "://" + u.Host
 	}
 	if r.form.OriginAllowed(origin) {
 		return nil
 	}
-	if len(origin) > 100 {
-		origin = origin[:100]
-	}
-	return &requestError{status: 403, key: i18n.OriginRefused, detail: fmt.Sprintf("%s %q is not an allowed origin of this form", via, origin)}
+	return refuse(via)
 }
 
 // refused maps a refusal from the abuse rules: 422 for what the visitor can
@@ -109,17 +101,15 @@ func (r *request) refused(err error) events.APIGatewayV2HTTPResponse {
 		return r.fail(err)
 	}
 	r.outcome = string(ref.Rule)
-	var resp events.APIGatewayV2HTTPResponse
+	retryAfter := max(1, int(ref.RetryAfter.Seconds()))
 	switch ref.Kind {
 	case abuse.Invalid:
 		return r.fail(&submission.ValidationError{Problems: []submission.Problem{ref.Problem}})
 	case abuse.Limited:
-		resp = r.fail(&requestError{status: 429, key: i18n.RateLimited, detail: "too many requests"})
+		return r.fail(&Error{Code: CodeRateLimited, RetryAfter: retryAfter})
 	default:
-		resp = r.fail(&requestError{status: 503, key: i18n.CheckFailed, detail: "the submission could not be checked, so it was not sent; try again later"})
+		return r.fail(&Error{Code: CodeCheckUnavailable, RetryAfter: retryAfter})
 	}
-	resp.Headers["Retry-After"] = strconv.Itoa(max(1, int(ref.RetryAfter.Seconds())))
-	return resp
 }
 
 // spamNext is where a success would have sent the post, so that a bot

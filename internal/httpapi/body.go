@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -12,27 +10,9 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/opt-e/kontakt/internal/i18n"
 	"github.com/opt-e/kontakt/internal/submission"
 	"github.com/opt-e/kontakt/internal/wordscan"
 )
-
-// requestError is a problem with the request as a whole, mapped once to a
-// status code and a localised, user-safe message.
-type requestError struct {
-	status int
-	key    i18n.Key
-	limit  int
-	// detail is English, for developers reading the JSON; it never echoes
-	// submitted content.
-	detail string
-}
-
-func (e *requestError) Error() string { return e.detail }
-
-func malformed(detail string) *requestError {
-	return &requestError{status: 400, key: i18n.Malformed, detail: detail}
-}
 
 // parseBody turns a JSON, urlencoded or multipart body into fields in the
 // order they were sent. maxFields bounds the work done on a hostile body:
@@ -40,13 +20,13 @@ func malformed(detail string) *requestError {
 func parseBody(contentType, body string, maxFields int) ([]submission.Field, error) {
 	mediaType, params, err := mime.ParseMediaType(contentType)
 	if contentType == "" {
-		return nil, &requestError{status: 415, key: i18n.Unsupported, detail: "missing Content-Type"}
+		return nil, refuse(CodeContentType)
 	}
 	if err != nil {
-		return nil, &requestError{status: 415, key: i18n.Unsupported, detail: "unreadable Content-Type"}
+		return nil, refuse(CodeContentType)
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
-		return nil, &requestError{status: 415, key: i18n.Unsupported, detail: "only the UTF-8 charset is accepted"}
+		return nil, refuse(CodeCharset)
 	}
 	switch {
 	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
@@ -56,7 +36,7 @@ func parseBody(contentType, body string, maxFields int) ([]submission.Field, err
 	case mediaType == "multipart/form-data":
 		return parseMultipart(body, params["boundary"], maxFields)
 	}
-	return nil, &requestError{status: 415, key: i18n.Unsupported, detail: "unsupported Content-Type " + mediaType}
+	return nil, refuse(CodeContentType)
 }
 
 // parseJSON reads a flat JSON object of fields in the order they were sent.
@@ -69,12 +49,12 @@ func parseJSON(body string, maxFields int) ([]submission.Field, error) {
 	// encoding/json would silently turn invalid UTF-8 into U+FFFD and so
 	// change what the visitor sent; refuse it instead.
 	if !utf8.ValidString(body) {
-		return nil, malformed("body is not valid UTF-8")
+		return nil, errNotJSON
 	}
 	w := jsonReader{b: body}
 	if w.skipSpace() != '{' {
 		if json.Valid([]byte(body)) {
-			return nil, malformed("body must be a JSON object of fields")
+			return nil, errNotJSON
 		}
 		return nil, errNotJSON
 	}
@@ -114,14 +94,14 @@ func parseJSON(body string, maxFields int) ([]submission.Field, error) {
 	}
 	w.i++
 	if w.skipSpace(); w.i != len(w.b) {
-		return nil, malformed("unexpected data after the JSON object")
+		return nil, errNotJSON
 	}
 	return fields, nil
 }
 
 var (
-	errNotJSON    = malformed("body is not valid JSON")
-	errValueKind  = malformed("field values must be text, numbers, true/false or lists of them")
+	errNotJSON    = refuse(CodeMalformedJSON)
+	errValueKind  = refuse(CodeNestedValue)
 	jsonLiterals  = [...]string{'t': "true", 'f': "false", 'n': "null"}
 	jsonUnescaped = [...]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 )
@@ -368,7 +348,7 @@ func parseURLEncoded(s string, maxFields int) ([]submission.Field, error) {
 		name, err1 := url.QueryUnescape(k)
 		value, err2 := url.QueryUnescape(v)
 		if err1 != nil || err2 != nil {
-			return nil, malformed("body has a broken %-escape")
+			return nil, refuse(CodeMalformedBody)
 		}
 		fields = append(fields, submission.Field{Name: name, Value: value})
 		if len(fields) > maxFields {
@@ -378,11 +358,9 @@ func parseURLEncoded(s string, maxFields int) ([]submission.Field, error) {
 	return fields, nil
 }
 
-var errFilePart = errors.New("file part")
-
 func parseMultipart(body, boundary string, maxFields int) ([]submission.Field, error) {
 	if boundary == "" {
-		return nil, malformed("multipart body without a boundary")
+		return nil, refuse(CodeMalformedBody)
 	}
 	r := multipart.NewReader(strings.NewReader(body), boundary)
 	var fields []submission.Field
@@ -392,18 +370,18 @@ func parseMultipart(body, boundary string, maxFields int) ([]submission.Field, e
 			return fields, nil
 		}
 		if err != nil {
-			return nil, malformed("multipart body is broken")
+			return nil, refuse(CodeMalformedBody)
 		}
 		if p.FileName() != "" {
-			return nil, &requestError{status: 415, key: i18n.Unsupported, detail: fmt.Sprintf("file uploads are not accepted (%v)", errFilePart)}
+			return nil, refuse(CodeFileUpload)
 		}
 		name := p.FormName()
 		if name == "" {
-			return nil, malformed("multipart part without a field name")
+			return nil, refuse(CodeMalformedBody)
 		}
 		value, err := io.ReadAll(p)
 		if err != nil {
-			return nil, malformed("multipart body is broken")
+			return nil, refuse(CodeMalformedBody)
 		}
 		fields = append(fields, submission.Field{Name: name, Value: string(value)})
 		if len(fields) > maxFields {

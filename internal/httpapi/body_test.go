@@ -133,9 +133,9 @@ func FuzzParseJSON(f *testing.F) {
 func checkAgainstReference(t *testing.T, body string, maxFields int) {
 	t.Helper()
 	got, err := parseJSON(body, maxFields)
-	var re *requestError
-	if err != nil && (!errors.As(err, &re) || re.status != 400) {
-		t.Errorf("%q: err = %v, want a 400 requestError", body, err)
+	var re *Error
+	if err != nil && (!errors.As(err, &re) || refusals[re.Code].status != 400) {
+		t.Errorf("%q: err = %v, want a 400 *Error", body, err)
 	}
 	if !utf8.ValidString(body) {
 		if err == nil {
@@ -157,11 +157,11 @@ func checkAgainstReference(t *testing.T, body string, maxFields int) {
 
 func TestJSONErrorDetails(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"a":"b"} {}`:     "unexpected data after the JSON object",
-		`{"a":"b"`:         "body is not valid JSON",
-		`["a"]`:            "body must be a JSON object of fields",
-		`{"a":{"b":"c"}}`:  "field values must be text, numbers, true/false or lists of them",
-		"{\"a\":\"\xff\"}": "body is not valid UTF-8",
+		`{"a":"b"} {}`:     CodeMalformedJSON,
+		`{"a":"b"`:         CodeMalformedJSON,
+		`["a"]`:            CodeMalformedJSON,
+		`{"a":{"b":"c"}}`:  CodeNestedValue,
+		"{\"a\":\"\xff\"}": CodeMalformedJSON,
 	} {
 		_, err := parseJSON(body, 50)
 		if err == nil || err.Error() != want {

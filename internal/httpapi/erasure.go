@@ -44,8 +44,15 @@ const erasureBodyLimit = 4 << 10
 func (h *ErasureHandler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	r := &request{ev: &ev, method: ev.RequestContext.HTTP.Method}
 	r.lang = i18n.Pick(r.header("accept-language"), h.Config.Language)
-	r.json = wantsJSON(r.header("accept"), r.header("content-type"), r.header("x-requested-with"))
+	r.answerJSON = wantsJSON(r.header("accept"), r.header("content-type"), r.header("x-requested-with"))
 	confirm := strings.HasSuffix(strings.TrimRight(ev.RawPath, "/"), "/confirm")
+	// Every error page leads back to the form asking for an address (a
+	// relative link, so that it holds under a stage path too) and names the
+	// privacy contact.
+	r.pages = pageStyle{backHref: "erasure", backLabel: i18n.ErasureTitle, footer: h.footer(r.lang)}
+	if confirm {
+		r.pages.backHref = "../erasure"
+	}
 	var resp events.APIGatewayV2HTTPResponse
 	switch {
 	case r.method == "GET" && !confirm:
@@ -59,8 +66,7 @@ func (h *ErasureHandler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPR
 		resp = h.confirm(ctx, r)
 	default:
 		r.outcome = "method"
-		resp = h.fail(r, &requestError{status: 405, key: i18n.NotAllowed, detail: "use GET or POST"})
-		resp.Headers["Allow"] = "GET, POST"
+		resp = r.fail(&Error{Code: CodeMethodNotAllowed, Allow: "GET, POST"})
 	}
 	h.Log.InfoContext(ctx, "request", slog.String("method", r.method), slog.Bool("confirm", confirm),
 		slog.Int("status", resp.StatusCode), slog.String("outcome", r.outcome))
@@ -68,16 +74,9 @@ func (h *ErasureHandler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPR
 }
 
 func (h *ErasureHandler) fields(r *request) (map[string]string, error) {
-	if len(r.ev.Body) > erasureBodyLimit {
-		return nil, &requestError{status: 413, key: i18n.TooLarge, limit: erasureBodyLimit, detail: "body too large"}
-	}
-	body := r.ev.Body
-	if r.ev.IsBase64Encoded {
-		b, err := decodeBase64(r.ev.Body)
-		if err != nil {
-			return nil, malformed("body is not valid base64")
-		}
-		body = string(b)
+	body, err := readBody(r.ev, erasureBodyLimit)
+	if err != nil {
+		return nil, err
 	}
 	fs, err := parseBody(r.header("content-type"), body, 5)
 	if err != nil {
@@ -94,26 +93,25 @@ func (h *ErasureHandler) ask(ctx context.Context, r *request) events.APIGatewayV
 	fs, err := h.fields(r)
 	if err != nil {
 		r.outcome = "body"
-		return h.fail(r, err)
+		return r.fail(err)
 	}
 	address, code := submission.ParseReplyTo(strings.TrimSpace(fs["email"]))
 	if code != "" {
 		r.outcome = "invalid"
-		return h.fail(r, &submission.ValidationError{Problems: []submission.Problem{{Field: "email", Code: code}}})
+		r.fields = []submission.Field{{Name: "email", Value: fs["email"]}}
+		return r.fail(&submission.ValidationError{Problems: []submission.Problem{{Field: "email", Code: code}}})
 	}
 	if err := h.Service.Ask(ctx, address, r.ev.RequestContext.HTTP.SourceIP, r.lang, ConfirmURL(h.Config.PublicURL, r.ev)); err != nil {
 		r.outcome = "unavailable"
 		h.Log.ErrorContext(ctx, "erasure ask failed", slog.String("error_class", submission.ErrorClass(err)))
-		resp := h.fail(r, &requestError{status: 503, key: i18n.Unavailable, detail: "try again later"})
-		resp.Headers["Retry-After"] = RetryAfterSeconds
-		return resp
+		return r.fail(unavailable())
 	}
 	// The same answer whether or not anything is stored for the address.
 	r.outcome = "asked"
 	hours := int(h.Config.TokenLifetime.Hours())
 	msg := i18n.Text(r.lang, i18n.ErasureAskedBody, hours)
-	if r.json {
-		return r.jsonResponse(202, map[string]any{"ok": true, "status": "link_sent_if_valid", "message": msg})
+	if r.answerJSON {
+		return r.jsonResponse(202, map[string]any{"ok": true, "success": true, "status": "link_sent_if_valid", "message": msg})
 	}
 	return h.page(r, 202, i18n.ErasureAsked, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
 }
@@ -126,8 +124,8 @@ func (h *ErasureHandler) check(ctx context.Context, r *request, token string) ev
 	body := `<p>` + html.EscapeString(i18n.Text(r.lang, i18n.ErasureConfirmBody, 0)) + `</p>` +
 		`<form method="post" action="confirm"><input type="hidden" name="token" value="` + html.EscapeString(token) + `">` +
 		`<button type="submit">` + html.EscapeString(i18n.Text(r.lang, i18n.ErasureConfirmBtn, 0)) + `</button></form>`
-	if r.json {
-		return r.jsonResponse(200, map[string]any{"ok": true, "status": "valid"})
+	if r.answerJSON {
+		return r.jsonResponse(200, map[string]any{"ok": true, "success": true, "status": "valid"})
 	}
 	return h.page(r, 200, i18n.ErasureConfirm, body, "'self'")
 }
@@ -136,7 +134,7 @@ func (h *ErasureHandler) confirm(ctx context.Context, r *request) events.APIGate
 	fs, err := h.fields(r)
 	if err != nil {
 		r.outcome = "body"
-		return h.fail(r, err)
+		return r.fail(err)
 	}
 	id, err := h.Service.Confirm(ctx, fs["token"])
 	if err != nil {
@@ -144,8 +142,8 @@ func (h *ErasureHandler) confirm(ctx context.Context, r *request) events.APIGate
 	}
 	r.outcome = "queued"
 	msg := i18n.Textf(r.lang, i18n.ErasureQueuedBody, id)
-	if r.json {
-		return r.jsonResponse(202, map[string]any{"ok": true, "status": "queued", "request_id": id, "message": msg})
+	if r.answerJSON {
+		return r.jsonResponse(202, map[string]any{"ok": true, "success": true, "status": "queued", "request_id": id, "message": msg})
 	}
 	return h.page(r, 202, i18n.ErasureQueued, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
 }
@@ -153,34 +151,21 @@ func (h *ErasureHandler) confirm(ctx context.Context, r *request) events.APIGate
 // tokenFailure maps token errors to a clear page each: a link that was
 // changed (400), one that expired or was used (410), or our failure (503).
 func (h *ErasureHandler) tokenFailure(ctx context.Context, r *request, err error) events.APIGatewayV2HTTPResponse {
-	var re *requestError
+	code := ""
 	switch {
 	case errors.Is(err, erasure.ErrTokenInvalid):
-		r.outcome, re = "token_invalid", &requestError{status: 400, key: i18n.TokenInvalid, detail: "invalid token"}
+		code = CodeTokenInvalid
 	case errors.Is(err, erasure.ErrTokenExpired):
-		r.outcome, re = "token_expired", &requestError{status: 410, key: i18n.TokenExpired, detail: "expired token"}
+		code = CodeTokenExpired
 	case errors.Is(err, erasure.ErrTokenUsed):
-		r.outcome, re = "token_used", &requestError{status: 410, key: i18n.TokenUsed, detail: "used token"}
+		code = CodeTokenUsed
 	default:
 		r.outcome = "unavailable"
 		h.Log.ErrorContext(ctx, "erasure confirm failed", slog.String("error_class", submission.ErrorClass(err)))
-		resp := h.fail(r, &requestError{status: 503, key: i18n.Unavailable, detail: "try again later"})
-		resp.Headers["Retry-After"] = RetryAfterSeconds
-		return resp
+		return r.fail(unavailable())
 	}
-	if r.json {
-		return r.fail(re)
-	}
-	return h.page(r, re.status, i18n.ErasureRefused, "<p>"+html.EscapeString(i18n.Text(r.lang, re.key, 0))+`</p><p><a href="../erasure">`+
-		html.EscapeString(i18n.Text(r.lang, i18n.ErasureTitle, 0))+`</a></p>`, "'none'")
-}
-
-func (h *ErasureHandler) fail(r *request, err error) events.APIGatewayV2HTTPResponse {
-	resp := r.fail(err)
-	if !r.json {
-		resp.Body = strings.Replace(resp.Body, "</main>", h.footer(r.lang)+"</main>", 1)
-	}
-	return resp
+	r.outcome = code
+	return r.fail(&Error{Code: code, Title: i18n.ErasureRefused})
 }
 
 func (h *ErasureHandler) askForm(lang string) string {

@@ -18,7 +18,7 @@ func FuzzParseBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
 		fields, err := parseBody(contentType, string(body), maxFields)
 		if err != nil {
-			if _, ok := err.(*requestError); !ok {
+			if _, ok := err.(*Error); !ok {
 				t.Fatalf("error %T %v is not a request error", err, err)
 			}
 			return

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,10 +49,13 @@ type Guard interface {
 	// token, content) and returns the fields that are content.
 	Screen(form *config.Form, fields []submission.Field) *abuse.Screened
 	// Admit applies the rules that cost a call (rate limits, captcha); nil
-	// or an *abuse.Refusal.
+	// or an *abuse.Refusal, or submission.ErrHold over the form's ceiling.
 	Admit(ctx context.Context, form *config.Form, sc *abuse.Screened, sourceIP string) error
 	// IssueToken signs a form-age token for form; false when tokens are off.
 	IssueToken(form string, now time.Time) (string, bool)
+	// SourceKey is the keyed hash of a source address, for the duplicate
+	// window (submission.Submission.Source); never the address.
+	SourceKey(ip string) string
 }
 
 var _ Guard = (*abuse.Guard)(nil)
@@ -63,10 +67,6 @@ func (h *Handler) guard() Guard {
 	}
 	return h.Guard
 }
-
-// RetryAfterSeconds is what a visitor is told to wait when nothing could be
-// accepted.
-const RetryAfterSeconds = "30"
 
 // Handle is the Lambda handler.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -87,7 +87,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTPResponse {
 	if r.form == nil {
 		r.outcome = "unknown_form"
-		return r.fail(&requestError{status: 404, key: i18n.UnknownForm, detail: "unknown form"})
+		return r.fail(refuse(CodeUnknownForm))
 	}
 	if r.tokenRoute {
 		return h.token(r)
@@ -116,25 +116,26 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		r.outcome = "body"
 		return r.fail(err)
 	}
-	screened := h.guard().Screen(r.form, submission.Canonical(r.form, fields))
+	r.fields = submission.Canonical(r.form, fields)
+	screened := h.guard().Screen(r.form, r.fields)
 	if screened.Spam != "" {
 		// A bot must not learn that it was caught: same answer as a success,
 		// nothing sent, nothing stored.
 		r.outcome = "spam"
 		return r.success(submission.Sent, h.NewID(), spamNext(r.form, screened.Fields))
 	}
-	content, ins, err := submission.Check(r.form, screened.Fields)
+	content, instructions, err := submission.Check(r.form, screened.Fields)
 	if err = withProblems(err, screened.Problems); err != nil {
 		r.outcome = "invalid"
 		return r.fail(err)
 	}
 	key := r.header("idempotency-key")
 	if key == "" {
-		key = ins.IdempotencyKey
+		key = instructions.IdempotencyKey
 	}
 	if len(key) > submission.MaxIdempotencyKey {
 		r.outcome = "body"
-		return r.fail(malformed("Idempotency-Key is longer than 255 bytes"))
+		return r.fail(refuse(CodeIdempotencyKey))
 	}
 
 	now := h.Now().UTC()
@@ -144,12 +145,13 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		ReceivedAt: now,
 		ExpiresAt:  now.Add(r.form.Retention()),
 		Fields:     content,
-		ReplyTo:    ins.ReplyTo,
-		Subject:    ins.Subject,
+		ReplyTo:    instructions.ReplyTo,
+		Subject:    instructions.Subject,
 		Language:   r.lang,
-		Consent:    ins.Consent,
+		Consent:    instructions.Consent,
 
 		IdempotencyKey: key,
+		Source:         h.guard().SourceKey(r.ev.RequestContext.HTTP.SourceIP),
 	}
 	if s.Consent != nil {
 		s.Consent.At = now
@@ -163,31 +165,40 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 	if errors.As(err, &refusal) {
 		return r.refused(refusal)
 	}
+	if errors.Is(err, submission.ErrKeyReused) {
+		// Never the first post's answer: that would tell this visitor their
+		// message was sent when it was not.
+		r.outcome = "idempotency_key_reused"
+		return r.fail(refuse(CodeKeyReused))
+	}
 	if err != nil {
 		r.outcome = "unavailable"
 		if !errors.Is(err, submission.ErrUnavailable) {
 			h.Log.ErrorContext(ctx, "accept failed", slog.String("error_class", submission.ErrorClass(err)))
 		}
-		resp := r.fail(&requestError{status: 503, key: i18n.Unavailable, detail: "try again later"})
-		resp.Headers["Retry-After"] = RetryAfterSeconds
-		return resp
+		return r.fail(unavailable())
 	}
 	r.outcome, r.submissionID = "sent", s.ID
 	if outcome == submission.Stored {
 		r.outcome = "stored"
 	}
-	return r.success(outcome, s.ID, ins.Next)
+	return r.success(outcome, s.ID, instructions.Next)
 }
 
 // request is one HTTP request with what the handler learnt about it.
 type request struct {
-	ev      *events.APIGatewayV2HTTPRequest
-	method  string
-	form    *config.Form
-	lang    string
-	json    bool
-	origin  string
-	outcome string
+	ev     *events.APIGatewayV2HTTPRequest
+	method string
+	form   *config.Form
+	lang   string
+	// answerJSON: the client asked for JSON (see wantsJSON).
+	answerJSON bool
+	origin     string
+	outcome    string
+	// fields are the post's fields as sent (aliases resolved), once read.
+	fields []submission.Field
+	// pages is how this route's HTML pages end.
+	pages pageStyle
 	// tokenRoute is GET /f/{form}/token.
 	tokenRoute bool
 	// scriptRoute is GET /f/{form}/kontakt.js.
@@ -218,7 +229,7 @@ func newRequest(ev *events.APIGatewayV2HTTPRequest, cfg *config.Config) *request
 		fallback = r.form.Language
 	}
 	r.lang = i18n.Pick(r.header("accept-language"), fallback)
-	r.json = wantsJSON(r.header("accept"), r.header("content-type"), r.header("x-requested-with"))
+	r.answerJSON = wantsJSON(r.header("accept"), r.header("content-type"), r.header("x-requested-with"))
 	r.origin = r.header("origin")
 	return r
 }
@@ -246,35 +257,77 @@ func (r *request) header(name string) string {
 // body is the request body as sent: the fields parsed from it are slices
 // of it rather than copies.
 func (r *request) body() (string, error) {
-	limit := r.form.MaxBodyBytes
-	raw := r.ev.Body
-	if r.ev.IsBase64Encoded {
-		if base64.StdEncoding.DecodedLen(len(raw)) > limit+3 {
-			return "", &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
-		}
-		b, err := decodeBase64(raw)
-		if err != nil {
-			return "", malformed("body is not valid base64")
-		}
-		if len(b) > limit {
-			return "", &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
-		}
-		return string(b), nil
-	}
-	if len(raw) > limit {
-		return "", &requestError{status: 413, key: i18n.TooLarge, limit: limit, detail: "body too large"}
-	}
-	return raw, nil
+	return readBody(r.ev, r.form.MaxBodyBytes)
 }
 
-func decodeBase64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+// readBody decodes a base64 body and refuses one over limit bytes.
+func readBody(ev *events.APIGatewayV2HTTPRequest, limit int) (string, error) {
+	tooLarge := &Error{Code: CodeTooLarge, Limit: limit}
+	raw := ev.Body
+	if !ev.IsBase64Encoded {
+		if len(raw) > limit {
+			return "", tooLarge
+		}
+		return raw, nil
+	}
+	if base64.StdEncoding.DecodedLen(len(raw)) > limit+3 {
+		return "", tooLarge
+	}
+	b, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		return "", refuse(CodeMalformedBody)
+	}
+	if len(b) > limit {
+		return "", tooLarge
+	}
+	return string(b), nil
+}
 
+// pageStyle is how a route's HTML pages end: a link back (zero: to the
+// Referer, when it is on one of the form's origins) and a footer.
+type pageStyle struct {
+	backHref  string
+	backLabel i18n.Key
+	footer    string // HTML
+}
+
+// wantsJSON decides between a JSON answer and an HTML page. A client that
+// asks for JSON never gets a page: jQuery's X-Requested-With, an Accept that
+// ranks JSON at least as high as HTML, or a JSON body unless Accept ranks
+// HTML higher. A browser's own form post (HTML first, */* after) gets a page.
 func wantsJSON(accept, contentType, requestedWith string) bool {
-	if strings.Contains(accept, "application/json") {
+	if strings.EqualFold(requestedWith, "XMLHttpRequest") {
 		return true
 	}
-	if strings.HasPrefix(strings.TrimSpace(strings.ToLower(contentType)), "application/json") {
+	jsonQ, htmlQ := acceptQ(accept)
+	if jsonQ > 0 && jsonQ >= htmlQ {
 		return true
 	}
-	return strings.EqualFold(requestedWith, "XMLHttpRequest")
+	mediaType, _, _ := strings.Cut(contentType, ";")
+	mediaType = strings.ToLower(strings.TrimSpace(mediaType))
+	isJSON := mediaType == "application/json" || strings.HasSuffix(mediaType, "+json")
+	return isJSON && htmlQ <= jsonQ
+}
+
+// acceptQ is the weight Accept gives JSON and HTML by name (a wildcard
+// prefers neither).
+func acceptQ(accept string) (jsonQ, htmlQ float64) {
+	for part := range strings.SplitSeq(accept, ",") {
+		mediaType, params, _ := strings.Cut(part, ";")
+		q := 1.0
+		for p := range strings.SplitSeq(params, ";") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(p), "q="); ok {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					q = f
+				}
+			}
+		}
+		switch t := strings.ToLower(strings.TrimSpace(mediaType)); {
+		case t == "application/json" || strings.HasSuffix(t, "+json"):
+			jsonQ = max(jsonQ, q)
+		case t == "text/html" || t == "application/xhtml+xml":
+			htmlQ = max(htmlQ, q)
+		}
+	}
+	return jsonQ, htmlQ
 }

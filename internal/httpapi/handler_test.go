@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 
 	"log/slog"
 	"os"
@@ -27,10 +28,17 @@ type fakeService struct {
 	err     error
 }
 
-// Accept admits like the real service: nothing is accepted past a refusal.
+// Accept admits like the real service: nothing is accepted past a refusal,
+// and a held post is stored only.
 func (f *fakeService) Accept(ctx context.Context, _ *config.Form, s *submission.Submission, admit submission.Gate) (submission.Outcome, error) {
 	if admit != nil {
-		if err := admit(ctx); err != nil {
+		err := admit(ctx)
+		if errors.Is(err, submission.ErrHold) {
+			s.Held = true
+			f.got = append(f.got, s)
+			return submission.Stored, nil
+		}
+		if err != nil {
 			return 0, err
 		}
 	}
@@ -108,14 +116,17 @@ func post(contentType, body string, headers ...string) events.APIGatewayV2HTTPRe
 }
 
 type errBody struct {
-	OK      bool   `json:"ok"`
-	Error   string `json:"error"`
-	Message string `json:"message"`
-	Status  string `json:"status"`
-	ID      string `json:"id"`
-	Errors  []struct {
-		Field, Code, Message string
-	} `json:"errors"`
+	OK      bool      `json:"ok"`
+	Error   string    `json:"error"`
+	Message string    `json:"message"`
+	Status  string    `json:"status"`
+	ID      string    `json:"id"`
+	Errors  []problem `json:"errors"`
+}
+
+type problem struct {
+	Field, Code, Message string
+	KontaktCode          string `json:"kontakt_code"`
 }
 
 func decode(t *testing.T, resp events.APIGatewayV2HTTPResponse) errBody {
@@ -283,50 +294,53 @@ func TestBadInput(t *testing.T) {
 		req    events.APIGatewayV2HTTPRequest
 		status int
 		field  string // field named in a 422, if any
-		code   string
+		code   string // kontakt's: the problem's in a 422, else the error's
+		// formspree is the Formspree code of the 422's problem or of the
+		// single form-level item.
+		formspree string
 	}{
-		{"malformed json", post("application/json", `{"message": "hi"`), 400, "", ""},
-		{"json array", post("application/json", `["hi"]`), 400, "", ""},
-		{"json nested object", post("application/json", `{"message":{"a":1}}`), 400, "", ""},
-		{"json trailing data", post("application/json", `{"message":"hi"} {}`), 400, "", ""},
-		{"wrong content type", post("text/plain", "message=hi"), 415, "", ""},
-		{"no content type", post("", "message=hi"), 415, "", ""},
-		{"other charset", post("application/x-www-form-urlencoded; charset=iso-8859-1", "message=hi"), 415, "", ""},
-		{"multipart file", post("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\nx\r\n--b--\r\n"), 415, "", ""},
-		{"multipart broken", post("multipart/form-data; boundary=b", "--b\r\nbroken"), 400, "", ""},
-		{"multipart no boundary", post("multipart/form-data", "x"), 400, "", ""},
-		{"body over limit", post("application/json", huge), 413, "", ""},
+		{"malformed json", post("application/json", `{"message": "hi"`), 400, "", httpapi.CodeMalformedJSON, ""},
+		{"json array", post("application/json", `["hi"]`), 400, "", httpapi.CodeMalformedJSON, ""},
+		{"json nested object", post("application/json", `{"message":{"a":1}}`), 400, "", httpapi.CodeNestedValue, ""},
+		{"json trailing data", post("application/json", `{"message":"hi"} {}`), 400, "", httpapi.CodeMalformedJSON, ""},
+		{"wrong content type", post("text/plain", "message=hi"), 415, "", httpapi.CodeContentType, ""},
+		{"no content type", post("", "message=hi"), 415, "", httpapi.CodeContentType, ""},
+		{"other charset", post("application/x-www-form-urlencoded; charset=iso-8859-1", "message=hi"), 415, "", httpapi.CodeCharset, ""},
+		{"multipart file", post("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\nx\r\n--b--\r\n"), 415, "", httpapi.CodeFileUpload, "NO_FILE_UPLOADS"},
+		{"multipart broken", post("multipart/form-data; boundary=b", "--b\r\nbroken"), 400, "", httpapi.CodeMalformedBody, ""},
+		{"multipart no boundary", post("multipart/form-data", "x"), 400, "", httpapi.CodeMalformedBody, ""},
+		{"body over limit", post("application/json", huge), 413, "", httpapi.CodeTooLarge, ""},
 		{"base64 body over limit", func() events.APIGatewayV2HTTPRequest {
 			r := post("application/json", base64.StdEncoding.EncodeToString([]byte(huge)))
 			r.IsBase64Encoded = true
 			return r
-		}(), 413, "", ""},
-		{"broken base64", badB64, 400, "", ""},
-		{"thousands of fields", post("application/x-www-form-urlencoded", many+"message=hi"), 422, submission.FormProblem, submission.CodeTooManyFields},
-		{"field over length", post("application/json", long), 422, "message", submission.CodeTooLong},
-		{"invalid utf-8 json", post("application/json", "{\"message\":\"\xff\xfe\"}"), 400, "", ""},
-		{"invalid utf-8 urlencoded", post("application/x-www-form-urlencoded", "message=%ff%fe"), 422, "message", submission.CodeInvalidChars},
-		{"broken percent escape", post("application/x-www-form-urlencoded", "message=%zz"), 400, "", ""},
-		{"nul byte", post("application/json", `{"message":"a\u0000b"}`), 422, "message", submission.CodeInvalidChars},
-		{"nul byte in name", post("application/json", `{"mess\u0000age":"x","message":"hi"}`), 422, submission.FormProblem, submission.CodeBadName},
-		{"crlf in reply address", post("application/json", `{"message":"hi","email":"a@example.no\r\nBcc: b@example.com"}`), 422, "email", submission.CodeInvalidEmail},
-		{"crlf in _replyto", post("application/json", `{"message":"hi","_replyto":"a@example.no\r\nBcc: b@example.com"}`), 422, "_replyto", submission.CodeInvalidChars},
-		{"two reply addresses", post("application/json", `{"message":"hi","email":"a@example.no, b@example.com"}`), 422, "email", submission.CodeOneAddress},
-		{"name with comma and address", post("application/json", `{"message":"hi","email":"\"Kari, <b@example.com>\" <a@example.no>, c@example.com"}`), 422, "email", submission.CodeOneAddress},
-		{"not an address", post("application/json", `{"message":"hi","email":"kari"}`), 422, "email", submission.CodeInvalidEmail},
-		{"required missing", post("application/json", `{"name":"Kari"}`), 422, "message", submission.CodeRequired},
-		{"required blank", post("application/json", `{"message":"   "}`), 422, "message", submission.CodeRequired},
-		{"_next foreign origin", post("application/json", `{"message":"hi","_next":"https://evil.example.com/"}`), 422, "_next", submission.CodeBadRedirect},
-		{"_next javascript", post("application/json", `{"message":"hi","_next":"javascript:alert(1)"}`), 422, "_next", submission.CodeBadRedirect},
-		{"_next protocol relative", post("application/json", `{"message":"hi","_next":"//evil.example.com/"}`), 422, "_next", submission.CodeBadRedirect},
-		{"_next lookalike host", post("application/json", `{"message":"hi","_next":"https://www.example.no.evil.com/"}`), 422, "_next", submission.CodeBadRedirect},
-		{"_next with userinfo", post("application/json", `{"message":"hi","_next":"https://www.example.no@evil.com/"}`), 422, "_next", submission.CodeBadRedirect},
-		{"origin not allowed", post("application/json", `{"message":"hi"}`, "origin", "https://evil.example.com"), 403, "", ""},
-		{"origin null", post("application/json", `{"message":"hi"}`, "origin", "null"), 403, "", ""},
-		{"referer not allowed", post("application/json", `{"message":"hi"}`, "origin", "", "referer", "https://evil.example.com/form"), 403, "", ""},
-		{"unknown form", unknown, 404, "", ""},
-		{"GET", get, 405, "", ""},
-		{"preflight from disallowed origin", preflightBad, 403, "", ""},
+		}(), 413, "", httpapi.CodeTooLarge, ""},
+		{"broken base64", badB64, 400, "", httpapi.CodeMalformedBody, ""},
+		{"thousands of fields", post("application/x-www-form-urlencoded", many+"message=hi"), 422, submission.FormProblem, submission.CodeTooManyFields, ""},
+		{"field over length", post("application/json", long), 422, "message", submission.CodeTooLong, ""},
+		{"invalid utf-8 json", post("application/json", "{\"message\":\"\xff\xfe\"}"), 400, "", httpapi.CodeMalformedJSON, ""},
+		{"invalid utf-8 urlencoded", post("application/x-www-form-urlencoded", "message=%ff%fe"), 422, "message", submission.CodeInvalidChars, "TYPE_TEXT"},
+		{"broken percent escape", post("application/x-www-form-urlencoded", "message=%zz"), 400, "", httpapi.CodeMalformedBody, ""},
+		{"nul byte", post("application/json", `{"message":"a\u0000b"}`), 422, "message", submission.CodeInvalidChars, "TYPE_TEXT"},
+		{"nul byte in name", post("application/json", `{"mess\u0000age":"x","message":"hi"}`), 422, submission.FormProblem, submission.CodeBadName, ""},
+		{"crlf in reply address", post("application/json", `{"message":"hi","email":"a@example.no\r\nBcc: b@example.com"}`), 422, "email", submission.CodeInvalidEmail, "TYPE_EMAIL"},
+		{"crlf in _replyto", post("application/json", `{"message":"hi","_replyto":"a@example.no\r\nBcc: b@example.com"}`), 422, "_replyto", submission.CodeInvalidChars, "TYPE_TEXT"},
+		{"two reply addresses", post("application/json", `{"message":"hi","email":"a@example.no, b@example.com"}`), 422, "email", submission.CodeOneAddress, "TYPE_EMAIL"},
+		{"name with comma and address", post("application/json", `{"message":"hi","email":"\"Kari, <b@example.com>\" <a@example.no>, c@example.com"}`), 422, "email", submission.CodeOneAddress, "TYPE_EMAIL"},
+		{"not an address", post("application/json", `{"message":"hi","email":"kari"}`), 422, "email", submission.CodeInvalidEmail, "TYPE_EMAIL"},
+		{"required missing", post("application/json", `{"name":"Kari"}`), 422, "message", submission.CodeRequired, "REQUIRED_FIELD_MISSING"},
+		{"required blank", post("application/json", `{"message":"   "}`), 422, "message", submission.CodeRequired, "REQUIRED_FIELD_EMPTY"},
+		{"_next foreign origin", post("application/json", `{"message":"hi","_next":"https://evil.example.com/"}`), 422, "_next", submission.CodeBadRedirect, ""},
+		{"_next javascript", post("application/json", `{"message":"hi","_next":"javascript:alert(1)"}`), 422, "_next", submission.CodeBadRedirect, ""},
+		{"_next protocol relative", post("application/json", `{"message":"hi","_next":"//evil.example.com/"}`), 422, "_next", submission.CodeBadRedirect, ""},
+		{"_next lookalike host", post("application/json", `{"message":"hi","_next":"https://www.example.no.evil.com/"}`), 422, "_next", submission.CodeBadRedirect, ""},
+		{"_next with userinfo", post("application/json", `{"message":"hi","_next":"https://www.example.no@evil.com/"}`), 422, "_next", submission.CodeBadRedirect, ""},
+		{"origin not allowed", post("application/json", `{"message":"hi"}`, "origin", "https://evil.example.com"), 403, "", httpapi.CodeOriginNotAllowed, "BLOCKED"},
+		{"origin null", post("application/json", `{"message":"hi"}`, "origin", "null"), 403, "", httpapi.CodeOriginNotAllowed, "BLOCKED"},
+		{"referer not allowed", post("application/json", `{"message":"hi"}`, "origin", "", "referer", "https://evil.example.com/form"), 403, "", httpapi.CodeRefererNotAllowed, "BLOCKED"},
+		{"unknown form", unknown, 404, "", httpapi.CodeUnknownForm, "FORM_NOT_FOUND"},
+		{"GET", get, 405, "", httpapi.CodeMethodNotAllowed, ""},
+		{"preflight from disallowed origin", preflightBad, 403, "", httpapi.CodeOriginNotAllowed, "BLOCKED"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			svc := &fakeService{}
@@ -351,15 +365,25 @@ func TestBadInput(t *testing.T) {
 			if tc.status == 403 && resp.Headers["Access-Control-Allow-Origin"] != "" {
 				t.Errorf("403 carries CORS header %q", resp.Headers["Access-Control-Allow-Origin"])
 			}
-			if tc.field == "" {
+			if tc.status != 422 {
+				if len(b.Errors) != 1 || b.Error != tc.code || b.Errors[0] != (problem{KontaktCode: tc.code, Code: tc.formspree, Message: b.Message}) {
+					t.Errorf("want error %q and one item with Formspree code %q and the message: %s", tc.code, tc.formspree, resp.Body)
+				}
 				return
 			}
+			if b.Error != httpapi.CodeValidation {
+				t.Errorf("error = %q, want %q", b.Error, httpapi.CodeValidation)
+			}
+			field := tc.field
+			if field == submission.FormProblem {
+				field = "" // a problem with the form as a whole names no field
+			}
 			for _, e := range b.Errors {
-				if e.Field == tc.field && e.Code == tc.code && e.Message != "" {
+				if e.Field == field && e.KontaktCode == tc.code && e.Code == tc.formspree && e.Message != "" {
 					return
 				}
 			}
-			t.Errorf("no %s/%s problem in %s", tc.field, tc.code, resp.Body)
+			t.Errorf("no %s/%s/%q problem in %s", tc.field, tc.code, tc.formspree, resp.Body)
 		})
 	}
 }
@@ -467,7 +491,7 @@ func TestConsent(t *testing.T) {
 			t.Fatalf("status %d, accepted %d", resp.StatusCode, len(svc.got))
 		}
 		b := decode(t, resp)
-		if len(b.Errors) != 1 || b.Errors[0].Field != "consent" || b.Errors[0].Code != submission.CodeConsent || b.Errors[0].Message != "Du må samtykke for å sende skjemaet." {
+		if len(b.Errors) != 1 || b.Errors[0].Field != "consent" || b.Errors[0].KontaktCode != submission.CodeConsent || b.Errors[0].Code != "REQUIRED_FIELD_MISSING" || b.Errors[0].Message != "Du må samtykke for å sende skjemaet." {
 			t.Errorf("errors = %+v", b.Errors)
 		}
 	})

@@ -5,7 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/httpapi"
+	"github.com/opt-e/kontakt/internal/i18n"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -52,8 +55,8 @@ func TestOverlongIdempotencyKey(t *testing.T) {
 	if resp.StatusCode != 400 || len(svc.got) != 0 {
 		t.Fatalf("status %d, accepted %d; want 400 and nothing accepted", resp.StatusCode, len(svc.got))
 	}
-	if b := decode(t, resp); !strings.Contains(b.Error, "Idempotency-Key") {
-		t.Errorf("error %q does not name the header", b.Error)
+	if b := decode(t, resp); b.Error != httpapi.CodeIdempotencyKey {
+		t.Errorf("error %q, want %q", b.Error, httpapi.CodeIdempotencyKey)
 	}
 }
 
@@ -74,4 +77,52 @@ type acceptFunc func(s *submission.Submission) (submission.Outcome, error)
 
 func (f acceptFunc) Accept(_ context.Context, _ *config.Form, s *submission.Submission, _ submission.Gate) (submission.Outcome, error) {
 	return f(s)
+}
+
+// A key that came with another message is a 422 with its own code and a
+// localised message, never the first post's success.
+func TestReusedKeyIs422(t *testing.T) {
+	h, logs := newHandler(t, nil)
+	h.Service = acceptFunc(func(s *submission.Submission) (submission.Outcome, error) {
+		s.ID = "first-id" // must not leak into the answer
+		return 0, submission.ErrKeyReused
+	})
+	for _, lang := range []string{"nb", "en"} {
+		resp, _ := h.Handle(context.Background(), post("application/json", `{"message":"Hei"}`, "idempotency-key", "k", "accept-language", lang))
+		b := decode(t, resp)
+		want := i18n.Text(lang, i18n.KeyReused, 0)
+		if resp.StatusCode != 422 || b.OK || b.Error != httpapi.CodeKeyReused || b.Message != want || b.ID != "" {
+			t.Errorf("%s: %d %+v, want 422 %s %q", lang, resp.StatusCode, b, httpapi.CodeKeyReused, want)
+		}
+		if len(b.Errors) != 1 || b.Errors[0].KontaktCode != httpapi.CodeKeyReused || b.Errors[0].Message != want {
+			t.Errorf("%s: errors %+v", lang, b.Errors)
+		}
+	}
+	if !strings.Contains(logs.String(), `"outcome":"idempotency_key_reused"`) {
+		t.Errorf("logs: %s", logs)
+	}
+	// A plain HTML post gets the page, saying so once.
+	resp, _ := h.Handle(context.Background(), post("application/x-www-form-urlencoded", "message=Hei&_idempotency_key=k", "accept", "text/html", "accept-language", "nb"))
+	if msg := i18n.Text("nb", i18n.KeyReused, 0); resp.StatusCode != 422 || strings.Count(resp.Body, "nøkkel") != 1 {
+		t.Errorf("page %d %q, want 422 with %q once", resp.StatusCode, resp.Body, msg)
+	}
+}
+
+// The domain gets the source's keyed hash for the duplicate window, never
+// the address.
+func TestSourceReachesTheDomainHashed(t *testing.T) {
+	svc := &fakeService{}
+	h, _ := newHandler(t, svc)
+	for _, ip := range []string{"198.51.100.7", "198.51.100.8"} {
+		ev := post("application/json", `{"message":"Hei"}`)
+		ev.RequestContext.HTTP.SourceIP = ip
+		h.Handle(context.Background(), ev)
+	}
+	if len(svc.got) != 2 {
+		t.Fatalf("%d accepted", len(svc.got))
+	}
+	a, b := svc.got[0].Source, svc.got[1].Source
+	if a == "" || a == b || strings.Contains(a, "198.51") || a != (*abuse.Guard)(nil).SourceKey("198.51.100.7") {
+		t.Errorf("sources %q %q", a, b)
+	}
 }

@@ -41,13 +41,43 @@
     status.classList.add("kontakt-status");
     status.setAttribute("role", "status");
     status.setAttribute("aria-live", "polite");
+    var message = {};
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      send(form, status, id, ev.submitter);
+      send(form, status, id, ev.submitter, message);
     });
   }
 
-  function send(form, status, id, submitter) {
+  // Fields that change between two sends of the same message: the key
+  // itself, the form-age token and captcha answers (single-use).
+  var notContent = /^(_idempotency_key|_t|cf-turnstile-response|h-captcha-response|g-recaptcha-response)$/;
+
+  // keyFor gives the message in body its idempotency key: the same for a
+  // double click or a retry of the same content (kontakt then answers like
+  // the first post and sends no second email), a new random one once the
+  // message was accepted or its content changed. A key is never shared:
+  // one written into the page would be every visitor's.
+  function keyFor(message, body) {
+    var content = [];
+    body.forEach(function (v, k) { if (!notContent.test(k)) content.push(encodeURIComponent(k) + "=" + encodeURIComponent(v)); });
+    content = content.join("&");
+    if (!message.key || message.content !== content) {
+      message.key = randomKey();
+      message.content = content;
+    }
+    return message.key;
+  }
+
+  function randomKey() {
+    var c = window.crypto;
+    if (c && c.randomUUID) return c.randomUUID();
+    if (!c || !c.getRandomValues) return "";
+    var b = c.getRandomValues(new Uint8Array(16)), out = "";
+    for (var i = 0; i < b.length; i++) out += (b[i] + 256).toString(16).slice(1);
+    return out;
+  }
+
+  function send(form, status, id, submitter, message) {
     if (form.getAttribute("aria-busy") === "true") return;
     clear(form);
     form.setAttribute("aria-busy", "true");
@@ -57,11 +87,20 @@
     var body = new URLSearchParams(), data;
     try { data = new FormData(form, submitter); } catch (e) { data = new FormData(form); }
     data.forEach(function (v, k) { if (typeof v === "string") body.append(k, v); });
+    // A field, not the Idempotency-Key header: a header would need a
+    // preflight. It replaces any key written into the page.
+    var key = keyFor(message, body);
+    body.delete("_idempotency_key");
+    if (key) body.append("_idempotency_key", key);
     fetch(form.action, { method: "POST", body: body, credentials: "omit", headers: { Accept: "application/json" } })
       // An answer that is not JSON (a gateway error page) is a failure
       // kontakt did not describe; only a rejected fetch is "no answer".
       .then(function (res) { return res.json().catch(function () { return null; }); })
-      .then(function (answer) { done(form, status, id, answer); }, function () {
+      .then(function (answer) {
+        // Accepted (or the key was refused): the next message gets a new key.
+        if (answer && (answer.ok === true || answer.error === "idempotency_key_reused")) message.key = "";
+        done(form, status, id, answer);
+      }, function () {
         show(status, "error", text.network);
         if (window.console) console.warn("kontakt: no answer from " + form.action +
           ". If the network works, check that " + location.origin + " is one of the form's allowed_origins.");
@@ -71,7 +110,9 @@
 
   function done(form, status, id, answer) {
     if (answer && answer.ok === true) {
-      if (answer.next) { location.assign(answer.next); return; }
+      // next is always there (Formspree's clients need it); redirect says
+      // the post or the form asked to go there, as a plain post would.
+      if (answer.redirect && answer.next) { location.assign(answer.next); return; }
       form.reset();
       show(status, "success", answer.message);
       return;
@@ -81,7 +122,11 @@
     (answer.errors || []).forEach(function (e) {
       var field = e.field && form.elements.namedItem(e.field);
       if (field && !field.tagName) field = field[0]; // radio buttons, checkboxes
-      if (!field || field.type === "hidden") { other.push(e.message); return; }
+      if (!field || field.type === "hidden") {
+        // A form-level error repeats the answer's own message.
+        if (e.message !== answer.message && other.indexOf(e.message) < 0) other.push(e.message);
+        return;
+      }
       mark(form, field, id, e);
     });
     show(status, "error", [answer.message].concat(other).join(" "));

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"errors"
 	"html"
 	"strings"
 
@@ -12,8 +11,11 @@ import (
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
-// Headers a fetch client may send on a cross-origin POST.
-var allowedRequestHeaders = []string{"accept", "accept-language", "content-type", "idempotency-key", "x-requested-with"}
+// Headers a fetch client may send on a cross-origin POST: kontakt's own,
+// and those Formspree's clients (@formspree/core 4, under @formspree/ajax
+// and @formspree/react) send on every post, without which a browser never
+// sends the post at all.
+var allowedRequestHeaders = []string{"accept", "accept-language", "content-type", "idempotency-key", "x-requested-with", "formspree-client", "formspree-session-data"}
 
 func (r *request) headers(contentType string) map[string]string {
 	h := map[string]string{
@@ -21,7 +23,7 @@ func (r *request) headers(contentType string) map[string]string {
 		"Cache-Control":          "no-store",
 		"X-Content-Type-Options": "nosniff",
 		"Referrer-Policy":        "no-referrer",
-		"Vary":                   "Origin, Accept, Accept-Language",
+		"Vary":                   "Origin, Accept, Accept-Language, Content-Type, X-Requested-With",
 		"Content-Language":       r.lang,
 	}
 	// CORS headers go only to an origin the form allows, never "*".
@@ -35,7 +37,7 @@ func (r *request) headers(contentType string) map[string]string {
 func (r *request) preflight() events.APIGatewayV2HTTPResponse {
 	if r.origin == "" || !r.form.OriginAllowed(r.origin) {
 		r.outcome = "preflight_refused"
-		return r.fail(&requestError{status: 403, key: i18n.OriginRefused, detail: "origin not allowed for this form"})
+		return r.fail(refuse(CodeOriginNotAllowed))
 	}
 	r.outcome = "preflight"
 	h := r.headers("text/plain; charset=utf-8")
@@ -46,80 +48,67 @@ func (r *request) preflight() events.APIGatewayV2HTTPResponse {
 }
 
 type successBody struct {
-	OK     bool   `json:"ok"`
-	ID     string `json:"id"`
-	Status string `json:"status"`
+	OK bool `json:"ok"`
+	// Success is for clients written against Web3Forms-style answers.
+	Success bool   `json:"success"`
+	ID      string `json:"id"`
+	Status  string `json:"status"`
 	// Message is the localised text a page can show as is.
 	Message string `json:"message"`
-	Next    string `json:"next,omitempty"`
+	// Next is always a URL: @formspree/core takes an answer for a success
+	// only when it has a string next.
+	Next string `json:"next"`
+	// Redirect says that Next is where the post (_next) or the form
+	// (redirect_url) asked to go afterwards, as a plain post would; when
+	// false, Next is only the page the visitor came from.
+	Redirect bool `json:"redirect"`
 }
 
+// success answers an accepted post (or one caught as spam, which must look
+// the same). next is the post's own _next, already checked.
 func (r *request) success(outcome submission.Outcome, id, next string) events.APIGatewayV2HTTPResponse {
 	status, state, msgKey := 200, "sent", i18n.ThanksBody
 	if outcome == submission.Stored {
 		status, state, msgKey = 202, "queued", i18n.QueuedBody
 	}
-	if r.json {
-		return r.jsonResponse(status, successBody{OK: true, ID: id, Status: state, Message: i18n.Text(r.lang, msgKey, 0), Next: next})
+	if next == "" {
+		next = r.form.RedirectURL
 	}
-	target := next
-	if target == "" {
-		target = r.form.RedirectURL
+	if r.answerJSON {
+		body := successBody{OK: true, Success: true, ID: id, Status: state, Message: i18n.Text(r.lang, msgKey, 0), Next: next, Redirect: next != ""}
+		if next == "" {
+			body.Next = r.comeFrom()
+		}
+		return r.jsonResponse(status, body)
 	}
-	if target != "" {
+	if next != "" {
 		h := r.headers("text/plain; charset=utf-8")
-		h["Location"] = target
+		h["Location"] = next
 		return events.APIGatewayV2HTTPResponse{StatusCode: 303, Headers: h}
 	}
 	return r.page(status, i18n.ThanksTitle, i18n.Text(r.lang, msgKey, 0), nil)
 }
 
-type problemJSON struct {
-	Field   string `json:"field,omitempty"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-type errorBody struct {
-	OK      bool          `json:"ok"`
-	Error   string        `json:"error"`
-	Message string        `json:"message"`
-	Errors  []problemJSON `json:"errors,omitempty"`
-}
-
-// fail maps an error to its response, once. Validation problems are 422 with
-// one entry per field; request problems carry their own status; anything
-// else is a generic 500 whose details stay in the logs.
-func (r *request) fail(err error) events.APIGatewayV2HTTPResponse {
-	var (
-		ve     *submission.ValidationError
-		re     *requestError
-		status = 500
-		body   = errorBody{Error: "internal", Message: i18n.Text(r.lang, i18n.InternalError, 0)}
-	)
-	switch {
-	case errors.As(err, &ve):
-		status = 422
-		body.Error = "validation"
-		body.Message = i18n.Text(r.lang, i18n.FixFields, 0)
-		for _, p := range ve.Problems {
-			body.Errors = append(body.Errors, problemJSON{Field: p.Field, Code: p.Code, Message: i18n.Text(r.lang, i18n.Key(p.Code), p.Limit)})
-		}
-	case errors.As(err, &re):
-		status = re.status
-		body.Error = re.detail
-		body.Message = i18n.Text(r.lang, re.key, re.limit)
+// comeFrom is the page the post came from, or at least its site: the
+// Referer or the Origin when the form allows them, else the form's first
+// allowed origin. Never a page on another site.
+func (r *request) comeFrom() string {
+	if back := r.backLink(); back != "" {
+		return back
 	}
-	if r.json {
-		return r.jsonResponse(status, body)
+	if r.origin != "" && r.form.OriginAllowed(r.origin) {
+		return strings.TrimRight(r.origin, "/") + "/"
 	}
-	return r.page(status, i18n.ErrorTitle, body.Message, body.Errors)
+	if len(r.form.AllowedOrigins) > 0 {
+		return r.form.AllowedOrigins[0] + "/"
+	}
+	return ""
 }
 
 func (r *request) jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
 	b, err := json.Marshal(v)
 	if err != nil {
-		b = []byte(`{"ok":false,"error":"internal"}`)
+		b = []byte(`{"ok":false,"success":false,"error":"internal","message":"","errors":[{"kontakt_code":"internal","message":""}]}`)
 		status = 500
 	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: r.headers("application/json; charset=utf-8"), Body: string(b)}
@@ -146,13 +135,18 @@ func (r *request) page(status int, title i18n.Key, message string, problems []pr
 		}
 		b.WriteString(`</ul>`)
 	}
-	if back := r.backLink(); back != "" {
+	back, label := r.backLink(), i18n.Back
+	if r.pages.backHref != "" {
+		back, label = r.pages.backHref, r.pages.backLabel
+	}
+	if back != "" {
 		b.WriteString(`<p><a href="`)
 		b.WriteString(html.EscapeString(back))
 		b.WriteString(`">`)
-		b.WriteString(html.EscapeString(i18n.Text(r.lang, i18n.Back, 0)))
+		b.WriteString(html.EscapeString(i18n.Text(r.lang, label, 0)))
 		b.WriteString(`</a></p>`)
 	}
+	b.WriteString(r.pages.footer)
 	h := r.headers("text/html; charset=utf-8")
 	h["Content-Security-Policy"] = pageCSP("'none'")
 	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: h, Body: htmlPage(r.lang, i18n.Text(r.lang, title, 0), b.String())}

@@ -59,6 +59,7 @@ const (
 	BadRedirect   Key = "bad_redirect"
 	BadName       Key = "bad_name"
 	Consent       Key = "consent_required"
+	Empty         Key = "empty"
 
 	// Abuse protection (codes from package abuse).
 	TooManyLinks    Key = "too_many_links"
@@ -82,11 +83,15 @@ const (
 	Unsupported   Key = "unsupported"
 	TooLarge      Key = "too_large"
 	UnknownForm   Key = "unknown_form"
+	NoFileUploads Key = "no_file_uploads"
+	NestedValue   Key = "nested_value"
 	NotAllowed    Key = "not_allowed"
 	OriginRefused Key = "origin_refused"
 	Unavailable   Key = "unavailable"
 	FixFields     Key = "fix_fields"
 	InternalError Key = "internal_error"
+	// KeyReused: the post's idempotency key came with another message.
+	KeyReused Key = "idempotency_key_reused"
 
 	// Shown by the embeddable script (kontakt.js) while it sends, and when
 	// the browser could not reach kontakt or read its answer.
@@ -121,6 +126,7 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	BadRedirect:   {"Adressen det skal videresendes til, hører ikke til dette nettstedet.", "The redirect address does not belong to this site."},
 	BadName:       {"Et feltnavn er tomt, for langt eller har ugyldige tegn (høyst %d tegn).", "A field name is empty, too long or has invalid characters (at most %d characters)."},
 
+	Empty:   {"Skjemaet er tomt. Fyll ut feltene og send igjen.", "The form is empty. Fill in the fields and send again."},
 	Consent: {"Du må samtykke for å sende skjemaet.", "You must give your consent to send this form."},
 
 	TooManyLinks:    {"Meldingen har for mange lenker (høyst %d).", "The message has too many links (at most %d)."},
@@ -144,11 +150,15 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	Unsupported:   {"Skjemaet må sendes som JSON, URL-koding eller multipart/form-data.", "The form must be sent as JSON, URL-encoded or multipart/form-data."},
 	TooLarge:      {"Meldingen er for stor (høyst %d byte).", "The message is too large (at most %d bytes)."},
 	UnknownForm:   {"Skjemaet finnes ikke.", "This form does not exist."},
+	NoFileUploads: {"Skjemaet tar ikke imot filer.", "This form does not accept files."},
+	NestedValue:   {"Feltverdiene må være tekst, tall, sann/usann eller lister av dem.", "Field values must be text, numbers, true/false or lists of them."},
 	NotAllowed:    {"Metoden er ikke tillatt her.", "Method not allowed."},
 	OriginRefused: {"Dette nettstedet har ikke lov til å sende til skjemaet.", "This site is not allowed to post to this form."},
 	Unavailable:   {"Meldingen kunne ikke tas imot akkurat nå. Prøv igjen om litt.", "Your message could not be received right now. Please try again shortly."},
 	FixFields:     {"Rett opp feltene som er merket, og send igjen.", "Please correct the marked fields and send again."},
 	InternalError: {"Noe gikk galt hos oss.", "Something went wrong on our side."},
+	KeyReused: {"Meldingen ble ikke sendt: den kom med en nøkkel som allerede er brukt for en annen melding. Last inn siden på nytt og send den igjen.",
+		"Your message was not sent: it came with a key already used for a different message. Reload the page and send it again."},
 
 	Sending:            {"Sender …", "Sending …"},
 	NetworkError:       {"Meldingen ble ikke sendt. Sjekk nettforbindelsen og prøv igjen.", "Your message was not sent. Check your connection and try again."},

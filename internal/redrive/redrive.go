@@ -8,6 +8,12 @@
 // or failed (a permanent SES error, or too many attempts), which takes the
 // copy out of the index, keeps it until its TTL and raises an alarm through
 // a metric.
+//
+// Held copies (stored over a form's ceiling, never emailed by the submit
+// function) wait in a partition of the index of their own. Each run
+// releases at most Settings.Release of them, oldest first, after the
+// copies whose email failed: a flood's email cost per hour is bounded by
+// the schedule, and nothing a person sent is dropped.
 package redrive
 
 import (
@@ -28,6 +34,8 @@ import (
 type Candidate struct {
 	ID  string
 	Due int64
+	// Held: stored over the form's ceiling and never sent yet.
+	Held bool
 }
 
 // Claimed is a copy this run holds until Token (epoch seconds): no other
@@ -51,7 +59,11 @@ type Store interface {
 	// Due lists copies whose next attempt is at or before now and that have
 	// not expired, one page at a time.
 	Due(ctx context.Context, now time.Time, after Cursor) ([]Candidate, Cursor, error)
-	// Claim takes c until until, or returns ErrTaken.
+	// Held lists held copies, oldest first, at most limit a page; they
+	// have not expired and were received at or before now.
+	Held(ctx context.Context, now time.Time, limit int, after Cursor) ([]Candidate, Cursor, error)
+	// Claim takes c until until, or returns ErrTaken. A held copy claimed
+	// is released: from then on it is retried like any other.
 	Claim(ctx context.Context, c Candidate, now, until time.Time) (*Claimed, error)
 	Sent(ctx context.Context, c *Claimed, at time.Time) error
 	// Retry makes the copy due again at next, recording the error class.
@@ -76,6 +88,8 @@ const (
 	// MetricPermanent counts permanent SES errors (rejected, sender not
 	// verified, sending paused); any is an alarm.
 	MetricPermanent = "PermanentSendErrors"
+	// MetricReleased counts held copies emailed.
+	MetricReleased = "HeldReleased"
 )
 
 // Timeouts bound each call; see submission.WithBudget. Reserve is what the
@@ -97,7 +111,10 @@ type Settings struct {
 	// that died mid-send leaves the copy due again after it.
 	Lease time.Duration
 	// Workers send in parallel; claims keep them from sending a copy twice.
-	Workers  int
+	Workers int
+	// Release is the most held copies one run takes on (see the package
+	// comment); 0 releases none.
+	Release  int
 	Timeouts Timeouts
 }
 
@@ -105,7 +122,7 @@ type Settings struct {
 // span about 17 hours (5, 10, 20 ... minutes, at most 6 hours apart).
 var DefaultSettings = Settings{
 	MaxAttempts: 10, Backoff: 5 * time.Minute, MaxBackoff: 6 * time.Hour,
-	Lease: 5 * time.Minute, Workers: 4,
+	Lease: 5 * time.Minute, Workers: 4, Release: config.DefaultRedriveRelease,
 	Timeouts: Timeouts{Query: 5 * time.Second, Claim: 2 * time.Second, Send: 5 * time.Second, Mark: 2 * time.Second, Reserve: 2 * time.Second},
 }
 
@@ -128,6 +145,9 @@ type Report struct {
 	Throttled int `json:"throttled"`
 	Failed    int `json:"failed"`
 	Permanent int `json:"permanent"`
+	// Held counts held copies read this run; Released those emailed.
+	Held     int `json:"held"`
+	Released int `json:"released"`
 	// Skipped copies were taken by another run, sent or erased meanwhile.
 	Skipped int `json:"skipped"`
 	// Deferred copies are left for the next run: out of time, or SES
@@ -169,28 +189,13 @@ func (svc *Service) Run(ctx context.Context) (Report, error) {
 		}()
 	}
 
-	var queryErr error
-	var cur Cursor
-	for first := true; first || cur != nil; first = false {
-		if throttle.Load() || !svc.timeForOne(ctx) {
-			break
-		}
-		c, cancel := submission.WithBudget(ctx, svc.Timeouts.Query, svc.Timeouts.Reserve)
-		page, next, err := svc.Store.Due(c, now, cur)
-		cancel()
-		if err != nil {
-			queryErr = err
-			break
-		}
-		count(func(r *Report) { r.Due += len(page) })
-		for _, cand := range page {
-			if throttle.Load() || !svc.timeForOne(ctx) {
-				count(func(r *Report) { r.Deferred++ })
-				continue
-			}
-			jobs <- cand
-		}
-		cur = next
+	queryErr := svc.drain(ctx, jobs, count, &throttle, -1, func(c context.Context, cur Cursor) ([]Candidate, Cursor, error) {
+		return svc.Store.Due(c, now, cur)
+	})
+	if queryErr == nil && svc.Release > 0 {
+		queryErr = svc.drain(ctx, jobs, count, &throttle, svc.Release, func(c context.Context, cur Cursor) ([]Candidate, Cursor, error) {
+			return svc.Store.Held(c, now, svc.Release, cur)
+		})
 	}
 	close(jobs)
 	wg.Wait()
@@ -199,6 +204,7 @@ func (svc *Service) Run(ctx context.Context) (Report, error) {
 	attrs := []any{
 		slog.Int("due", rep.Due), slog.Int("sent", rep.Sent), slog.Int("retried", rep.Retried),
 		slog.Int("throttled", rep.Throttled), slog.Int("failed", rep.Failed), slog.Int("permanent", rep.Permanent),
+		slog.Int("held", rep.Held), slog.Int("released", rep.Released),
 		slog.Int("skipped", rep.Skipped), slog.Int("deferred", rep.Deferred), slog.Int("errors", rep.Errors),
 	}
 	if queryErr != nil {
@@ -206,11 +212,52 @@ func (svc *Service) Run(ctx context.Context) (Report, error) {
 		return rep, queryErr
 	}
 	level := slog.LevelInfo
-	if rep.Due == 0 {
+	if rep.Due == 0 && rep.Held == 0 {
 		level = slog.LevelDebug // a quiet run every few minutes is no news
 	}
 	svc.Log.Log(ctx, level, "redrive run", attrs...)
 	return rep, nil
+}
+
+// drain hands the copies list lists, page after page, to the workers while
+// there is time and SES does not throttle, at most limit of them (-1: no
+// limit). Copies left because of time or throttling are counted deferred.
+func (svc *Service) drain(ctx context.Context, jobs chan<- Candidate, count func(func(*Report)), throttle *atomic.Bool, limit int,
+	list func(context.Context, Cursor) ([]Candidate, Cursor, error)) error {
+	var cur Cursor
+	for first := true; first || cur != nil; first = false {
+		if limit == 0 || throttle.Load() || !svc.timeForOne(ctx) {
+			return nil
+		}
+		c, cancel := submission.WithBudget(ctx, svc.Timeouts.Query, svc.Timeouts.Reserve)
+		page, next, err := list(c, cur)
+		cancel()
+		if err != nil {
+			return err
+		}
+		for _, cand := range page {
+			if limit == 0 {
+				break // the rest waits for the next run
+			}
+			count(func(r *Report) {
+				if cand.Held {
+					r.Held++
+				} else {
+					r.Due++
+				}
+			})
+			if throttle.Load() || !svc.timeForOne(ctx) {
+				count(func(r *Report) { r.Deferred++ })
+				continue
+			}
+			jobs <- cand
+			if limit > 0 {
+				limit--
+			}
+		}
+		cur = next
+	}
+	return nil
 }
 
 // timeForOne reports whether a whole claim-send-record round still fits
@@ -276,8 +323,17 @@ func (svc *Service) one(ctx context.Context, cand Candidate, count func(func(*Re
 			svc.Log.ErrorContext(ctx, "email re-sent but not recorded", append(attrs, slog.String("error_class", submission.ErrorClass(err)))...)
 			count(func(r *Report) { r.Errors++ })
 		}
-		svc.Log.InfoContext(ctx, "email re-sent", attrs...)
-		count(func(r *Report) { r.Sent++ })
+		if cand.Held {
+			svc.Log.InfoContext(ctx, "held email released", attrs...)
+		} else {
+			svc.Log.InfoContext(ctx, "email re-sent", attrs...)
+		}
+		count(func(r *Report) {
+			r.Sent++
+			if cand.Held {
+				r.Released++
+			}
+		})
 	case isPermanent(sendErr):
 		svc.fail(ctx, cl, class, true, attrs, count)
 	case attempt >= svc.MaxAttempts:
@@ -349,7 +405,7 @@ func (svc *Service) publish(rep Report) {
 	counts := map[string]int{}
 	for name, n := range map[string]int{
 		MetricSent: rep.Sent, MetricRetried: rep.Retried, MetricThrottled: rep.Throttled,
-		MetricFailed: rep.Failed, MetricPermanent: rep.Permanent,
+		MetricFailed: rep.Failed, MetricPermanent: rep.Permanent, MetricReleased: rep.Released,
 	} {
 		// Only what happened: a metric costs money from its first data
 		// point, and the alarms treat missing data as fine.

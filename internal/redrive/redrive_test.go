@@ -34,6 +34,8 @@ type item struct {
 	status   string
 	attempts int
 	lastErr  string
+	// held: stored over the form's ceiling, in the held partition.
+	held bool
 }
 
 func newStore(now time.Time, ids ...string) *memStore {
@@ -59,15 +61,35 @@ func (st *memStore) Due(_ context.Context, now time.Time, after redrive.Cursor) 
 	}
 	var all []redrive.Candidate
 	for id, it := range st.items {
-		if it.pending && it.next <= now.Unix() && it.s.ExpiresAt.After(now) {
+		if it.pending && !it.held && it.next <= now.Unix() && it.s.ExpiresAt.After(now) {
 			all = append(all, redrive.Candidate{ID: id, Due: it.next})
 		}
 	}
+	return page(all, after, st.pageLen)
+}
+
+// Held lists held copies by id (the tests add them in the order they came).
+func (st *memStore) Held(_ context.Context, now time.Time, limit int, after redrive.Cursor) ([]redrive.Candidate, redrive.Cursor, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.dueErr != nil {
+		return nil, nil, st.dueErr
+	}
+	var all []redrive.Candidate
+	for id, it := range st.items {
+		if it.pending && it.held && it.next <= now.Unix() && it.s.ExpiresAt.After(now) {
+			all = append(all, redrive.Candidate{ID: id, Due: it.next, Held: true})
+		}
+	}
+	return page(all, after, min(limit, st.pageLen))
+}
+
+func page(all []redrive.Candidate, after redrive.Cursor, pageLen int) ([]redrive.Candidate, redrive.Cursor, error) {
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
 	// Like LastEvaluatedKey: the next page starts after the last key read.
 	last, _ := after.(string)
 	start := sort.Search(len(all), func(i int) bool { return all[i].ID > last })
-	end := min(start+st.pageLen, len(all))
+	end := min(start+pageLen, len(all))
 	if end == len(all) {
 		return all[start:end], nil, nil
 	}
@@ -79,10 +101,10 @@ func (st *memStore) Claim(_ context.Context, c redrive.Candidate, now, until tim
 	defer st.mu.Unlock()
 	st.claims++
 	it := st.items[c.ID]
-	if it == nil || !it.pending || it.status != "pending" || it.next != c.Due || !it.s.ExpiresAt.After(now) {
+	if it == nil || !it.pending || it.held != c.Held || it.status != "pending" || it.next != c.Due || !it.s.ExpiresAt.After(now) {
 		return nil, redrive.ErrTaken
 	}
-	it.next = until.Unix()
+	it.next, it.held = until.Unix(), false
 	return &redrive.Claimed{Submission: it.s, Attempts: it.attempts, Token: until.Unix()}, nil
 }
 
@@ -445,5 +467,83 @@ func TestRunKeepsToTheLambdaDeadline(t *testing.T) {
 		if !ok || got.After(dl.Add(-svc.Timeouts.Reserve)) {
 			t.Errorf("send deadline %v, want before the Lambda deadline %v less the reserve", got, dl)
 		}
+	}
+}
+
+func (st *memStore) addHeld(id string, received time.Time) {
+	st.items[id] = &item{
+		s:       submission.Submission{ID: id, FormID: "contact", ExpiresAt: received.Add(30 * 24 * time.Hour)},
+		pending: true, held: true, next: received.Unix(), status: "pending",
+	}
+}
+
+// Held copies are released at most Release a run, oldest first, after the
+// copies whose email failed; the rest wait for the next runs, and every one
+// is sent in the end, once.
+func TestHeldCopiesAreReleasedAtAPace(t *testing.T) {
+	st := newStore(now, "retry")
+	for i := range 7 {
+		st.addHeld(string(rune('a'+i)), now.Add(-time.Duration(7-i)*time.Second))
+	}
+	m := &mailer{}
+	svc, met, _ := service(st, m)
+	svc.Release = 3
+	var runs []redrive.Report
+	for range 3 {
+		rep, err := svc.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, rep)
+	}
+	for i, want := range []struct{ due, held, released int }{{1, 3, 3}, {0, 3, 3}, {0, 1, 1}} {
+		if r := runs[i]; r.Due != want.due || r.Held != want.held || r.Released != want.released || r.Sent != want.due+want.released {
+			t.Errorf("run %d: %+v, want due %d, held %d, released %d", i+1, r, want.due, want.held, want.released)
+		}
+	}
+	for _, id := range []string{"retry", "a", "b", "c", "d", "e", "f", "g"} {
+		if m.sent[id] != 1 {
+			t.Errorf("%s sent %d times, want once", id, m.sent[id])
+		}
+	}
+	if it := st.get("a"); it.status != "sent" || it.attempts != 1 || it.held {
+		t.Errorf("released copy: %+v, want sent after one attempt", it)
+	}
+	if got := met.total(redrive.MetricReleased); got != 7 {
+		t.Errorf("%s = %d, want 7", redrive.MetricReleased, got)
+	}
+}
+
+// A held copy released into a failing SES is retried like any other copy
+// (it left the held partition), not released again from it.
+func TestReleasedCopyThatFailsIsRetried(t *testing.T) {
+	st := newStore(now)
+	st.addHeld("h", now.Add(-time.Second))
+	m := &mailer{fail: func(string) error { return down }}
+	svc, _, _ := service(st, m)
+	rep, err := svc.Run(context.Background())
+	if err != nil || rep.Held != 1 || rep.Retried != 1 || rep.Released != 0 {
+		t.Fatalf("run = %+v, %v; want the held copy tried and rescheduled", rep, err)
+	}
+	if it := st.get("h"); it.held || !it.pending || it.attempts != 1 || it.lastErr != "unavailable" {
+		t.Errorf("copy after a failed release: %+v", it)
+	}
+}
+
+// SES throttling stops the release too: nothing more is taken on this run.
+func TestThrottlingStopsTheRelease(t *testing.T) {
+	st := newStore(now, "retry")
+	st.addHeld("h", now.Add(-time.Second))
+	m := &mailer{fail: func(string) error { return throttled }}
+	svc, _, _ := service(st, m)
+	svc.Workers = 1
+	rep, err := svc.Run(context.Background())
+	// With one worker the held copy waits for it, which by then has seen
+	// the throttling: claimed never.
+	if err != nil || rep.Throttled != 1 || m.sent["h"] != 0 || st.claims != 1 {
+		t.Errorf("run = %+v, %v; want the release left for the next run", rep, err)
+	}
+	if it := st.get("h"); !it.held {
+		t.Error("the held copy left the held partition without being sent")
 	}
 }

@@ -13,21 +13,32 @@ import (
 )
 
 // Marker is what the first request with a given key left behind: the id it
-// answered with and, once it has finished, its outcome (0 while running).
+// answered with, the fingerprint of its content (see ContentFingerprint;
+// "" for markers written before fingerprints were kept) and, once it has
+// finished, its outcome (0 while running).
 type Marker struct {
 	SubmissionID string
+	Content      string
 	Outcome      Outcome
 }
+
+// ErrKeyReused means a client key came back with other content than it
+// first came with: a page with a fixed key, or a key copied between
+// visitors. Answering it like the first would swallow the second message,
+// so it is refused (nothing sent, nothing stored, the first untouched) and
+// the visitor is asked to send again, which gives it a new key.
+var ErrKeyReused = errors.New("idempotency key reused with other content")
 
 // Markers remember recent requests so that a retry or a double click is
 // answered like the first request and sends no second email. Keys are
 // hashes: a marker holds no personal data.
 type Markers interface {
-	// Reserve records key as taken by id until now+hold, unless a live
-	// marker holds it: then it returns that marker and takes nothing. A
-	// marker still running after stale is taken over (its request died or
-	// could not record its outcome), so a lost marker cannot block a form.
-	Reserve(ctx context.Context, key, id string, now time.Time, hold, stale time.Duration) (*Marker, error)
+	// Reserve records key as taken by id, with the fingerprint of its
+	// content, until now+hold, unless a live marker holds it: then it
+	// returns that marker and takes nothing. A marker still running after
+	// stale is taken over (its request died or could not record its
+	// outcome), so a lost marker cannot block a form.
+	Reserve(ctx context.Context, key, id, content string, now time.Time, hold, stale time.Duration) (*Marker, error)
 	// Get returns the live marker for key, or nil.
 	Get(ctx context.Context, key string, now time.Time) (*Marker, error)
 	// Complete records the outcome of the request that holds key as id.
@@ -42,7 +53,8 @@ type Idempotency struct {
 	// KeyRetention is how long an explicit Idempotency-Key is remembered.
 	KeyRetention time.Duration
 	// DuplicateWindow is how long an identical submission without a key
-	// (same form, same fields) counts as a repeat; 0 turns that off.
+	// (same form, same fields, same source address) counts as a repeat; 0
+	// turns that off.
 	DuplicateWindow time.Duration
 	// Stale is when a marker whose request never finished may be taken over;
 	// it is longer than the submit function's timeout.
@@ -62,40 +74,69 @@ const MaxIdempotencyKey = 255
 
 // MarkerKey returns the marker key for s and how long it holds, or "" when
 // s is not to be deduplicated. With a client key the key is namespaced by
-// form; without one it is a hash of everything that would be emailed, so
-// two posts differing in any content field are two submissions.
+// form; without one it is a hash of everything that would be emailed and of
+// the source's hashed address (s.Source), so two posts differing in any
+// content field are two submissions, and so are two people who happen to
+// send the same short text.
 func (idem Idempotency) MarkerKey(formID string, s *Submission) (string, time.Duration) {
 	if s.IdempotencyKey == "" && idem.DuplicateWindow <= 0 {
 		return "", 0
 	}
-	var b []byte
-	part := func(v string) {
-		// Length-prefixed, so that ("ab","c") and ("a","bc") differ.
-		b = binary.BigEndian.AppendUint64(b, uint64(len(v)))
-		b = append(b, v...)
-	}
-	prefix, hold := "c", idem.DuplicateWindow
 	if s.IdempotencyKey != "" {
-		prefix, hold = "k", idem.KeyRetention
-		part("key")
-		part(formID)
-		part(s.IdempotencyKey)
-	} else {
+		// Unchanged across versions: a deploy in the middle of a client's
+		// retries still finds the first post's marker.
+		return hashParts('k', func(part func(string)) {
+			part("key")
+			part(formID)
+			part(s.IdempotencyKey)
+		}), idem.KeyRetention
+	}
+	return hashParts('c', func(part func(string)) {
 		part("content")
 		part(formID)
-		part(s.ReplyTo)
-		part(s.Subject)
-		if c := s.Consent; c != nil {
-			part(c.Field)
-			part(c.Value)
+		contentParts(part, s)
+		if s.Source != "" {
+			part("source")
+			part(s.Source)
 		}
-		for _, f := range s.Fields {
-			part(f.Name)
-			part(f.Value)
-		}
+	}), idem.DuplicateWindow
+}
+
+// ContentFingerprint is the hash a client key is bound to: the form and the
+// canonical content (what is emailed and stored; instructions such as _next
+// or the key itself are not part of it). It holds no personal data in
+// clear, and it is kept only as long as the key's marker.
+func ContentFingerprint(formID string, s *Submission) string {
+	return hashParts('f', func(part func(string)) {
+		part("fingerprint")
+		part(formID)
+		contentParts(part, s)
+	})
+}
+
+func contentParts(part func(string), s *Submission) {
+	part(s.ReplyTo)
+	part(s.Subject)
+	if c := s.Consent; c != nil {
+		part(c.Field)
+		part(c.Value)
 	}
+	for _, f := range s.Fields {
+		part(f.Name)
+		part(f.Value)
+	}
+}
+
+// hashParts hashes the length-prefixed parts that write gives it (so that
+// ("ab","c") and ("a","bc") differ) into prefix and hex SHA-256.
+func hashParts(prefix byte, write func(part func(string))) string {
+	var b []byte
+	write(func(v string) {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(v)))
+		b = append(b, v...)
+	})
 	sum := sha256.Sum256(b)
-	return prefix + hex.EncodeToString(sum[:]), hold
+	return string(prefix) + hex.EncodeToString(sum[:])
 }
 
 // maxReserveTries bounds the loop when the first request gives its marker
@@ -105,10 +146,15 @@ const maxReserveTries = 3
 func (svc *Service) acceptOnce(ctx context.Context, form *config.Form, s *Submission, gate Gate, tries int) (Outcome, error) {
 	key, hold := svc.Idempotency.MarkerKey(form.ID, s)
 	if key == "" {
-		if err := gate.admit(ctx); err != nil {
+		held, err := gate.decide(ctx)
+		if err != nil {
 			return 0, err
 		}
-		return svc.sendAndStore(ctx, form, s, nil)
+		return svc.deliver(ctx, form, s, held, nil)
+	}
+	var content string
+	if s.IdempotencyKey != "" {
+		content = ContentFingerprint(form.ID, s)
 	}
 	// The gate and the reservation are independent calls: made at the same
 	// time, the visitor waits for one round trip instead of two. A refused
@@ -121,10 +167,10 @@ func (svc *Service) acceptOnce(ctx context.Context, form *config.Form, s *Submis
 	go func() {
 		c, cancel := svc.budget(ctx, svc.Timeouts.Marker)
 		defer cancel()
-		first, err := svc.Markers.Reserve(c, key, s.ID, svc.Now(), hold, svc.Idempotency.Stale)
+		first, err := svc.Markers.Reserve(c, key, s.ID, content, svc.Now(), hold, svc.Idempotency.Stale)
 		reserved <- reservation{first, err}
 	}()
-	gateErr := gate.admit(ctx)
+	held, gateErr := gate.decide(ctx)
 	r := <-reserved
 	switch {
 	case gateErr != nil:
@@ -140,11 +186,11 @@ func (svc *Service) acceptOnce(ctx context.Context, form *config.Form, s *Submis
 		// Without the marker a repeat may send twice; refusing would lose
 		// the message when DynamoDB is down, which is worse.
 		svc.warn(ctx, "idempotency check unavailable", s, r.err)
-		return svc.sendAndStore(ctx, form, s, nil)
+		return svc.deliver(ctx, form, s, held, nil)
 	case r.first != nil:
-		return svc.replay(ctx, form, s, key, r.first, tries)
+		return svc.replay(ctx, form, s, key, content, r.first, held, tries)
 	}
-	return svc.sendAndStore(ctx, form, s, func(c context.Context, o Outcome, err error) {
+	return svc.deliver(ctx, form, s, held, func(c context.Context, o Outcome, err error) {
 		if err != nil {
 			svc.release(c, key, s)
 			return
@@ -175,8 +221,16 @@ func (svc *Service) warn(ctx context.Context, msg string, s *Submission, err err
 
 // replay answers a repeated request like the first one, waiting for it when
 // it is still running (two clicks a moment apart).
-func (svc *Service) replay(ctx context.Context, form *config.Form, s *Submission, key string, m *Marker, tries int) (Outcome, error) {
+// A key that came with other content is refused at once: its first
+// request's answer belongs to another message. held is the gate's decision
+// for this request, kept should it have to go ahead as a first post after
+// all.
+func (svc *Service) replay(ctx context.Context, form *config.Form, s *Submission, key, content string, m *Marker, held bool, tries int) (Outcome, error) {
 	attrs := []any{slog.String("submission_id", s.ID), slog.String("form", s.FormID), slog.String("first_id", m.SubmissionID)}
+	if reused(m, content) {
+		svc.Log.WarnContext(ctx, "idempotency key reused with other content", attrs...)
+		return 0, ErrKeyReused
+	}
 	wait, cancel := svc.budget(ctx, svc.Timeouts.Replay)
 	defer cancel()
 	poll := svc.Idempotency.Poll
@@ -208,7 +262,16 @@ func (svc *Service) replay(ctx context.Context, form *config.Form, s *Submission
 			if tries+1 >= maxReserveTries {
 				return 0, ErrUnavailable
 			}
-			return svc.acceptOnce(ctx, form, s, nil, tries+1) // admitted already
+			admitted := Gate(nil) // admitted already
+			if held {
+				admitted = holdGate
+			}
+			return svc.acceptOnce(ctx, form, s, admitted, tries+1)
+		}
+		if reused(next, content) {
+			// Released and taken by another message meanwhile.
+			svc.Log.WarnContext(ctx, "idempotency key reused with other content", attrs...)
+			return 0, ErrKeyReused
 		}
 		m = next
 	}
@@ -216,3 +279,13 @@ func (svc *Service) replay(ctx context.Context, form *config.Form, s *Submission
 	s.ID = m.SubmissionID
 	return m.Outcome, nil
 }
+
+// reused reports whether m was taken for other content than the
+// fingerprint content. Markers without a fingerprint (content keys, and
+// client keys' markers from before fingerprints were kept) match anything.
+func reused(m *Marker, content string) bool {
+	return content != "" && m.Content != "" && m.Content != content
+}
+
+// holdGate repeats a gate's decision to hold a post back.
+func holdGate(context.Context) error { return ErrHold }

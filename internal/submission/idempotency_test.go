@@ -23,12 +23,13 @@ type memMarkers struct {
 
 type memMarker struct {
 	id      string
+	content string
 	outcome submission.Outcome
 	started time.Time
 	expires time.Time
 }
 
-func (mm *memMarkers) Reserve(_ context.Context, key, id string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
+func (mm *memMarkers) Reserve(_ context.Context, key, id, content string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
 	if mm.down != nil {
@@ -38,9 +39,9 @@ func (mm *memMarkers) Reserve(_ context.Context, key, id string, now time.Time, 
 		mm.m = map[string]*memMarker{}
 	}
 	if m := mm.m[key]; m != nil && m.expires.After(now) && (m.outcome != 0 || !m.started.Before(now.Add(-stale))) {
-		return &submission.Marker{SubmissionID: m.id, Outcome: m.outcome}, nil
+		return &submission.Marker{SubmissionID: m.id, Content: m.content, Outcome: m.outcome}, nil
 	}
-	mm.m[key] = &memMarker{id: id, started: now, expires: now.Add(hold)}
+	mm.m[key] = &memMarker{id: id, content: content, started: now, expires: now.Add(hold)}
 	return nil, nil
 }
 
@@ -48,7 +49,7 @@ func (mm *memMarkers) Get(_ context.Context, key string, now time.Time) (*submis
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
 	if m := mm.m[key]; m != nil && m.expires.After(now) {
-		return &submission.Marker{SubmissionID: m.id, Outcome: m.outcome}, nil
+		return &submission.Marker{SubmissionID: m.id, Content: m.content, Outcome: m.outcome}, nil
 	}
 	return nil, nil
 }
@@ -132,7 +133,6 @@ func TestRepeatsAreAnsweredLikeTheFirst(t *testing.T) {
 		after       time.Duration
 		emails      int32
 	}{
-		{"same key, other content", post("one", "k-1", "message", "Hei"), post("two", "k-1", "message", "Hei igjen"), time.Hour, 1},
 		{"same key after a day", post("one", "k-1", "message", "Hei"), post("two", "k-1", "message", "Hei"), 25 * time.Hour, 2},
 		{"same fields, no key", post("one", "", "message", "Hei"), post("two", "", "message", "Hei"), 9 * time.Minute, 1},
 		{"same fields after the window", post("one", "", "message", "Hei"), post("two", "", "message", "Hei"), 11 * time.Minute, 2},
@@ -229,8 +229,8 @@ type countingMarkers struct {
 	reserved chan struct{}
 }
 
-func (c *countingMarkers) Reserve(ctx context.Context, key, id string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
-	m, err := c.memMarkers.Reserve(ctx, key, id, now, hold, stale)
+func (c *countingMarkers) Reserve(ctx context.Context, key, id, content string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
+	m, err := c.memMarkers.Reserve(ctx, key, id, content, now, hold, stale)
 	c.reserved <- struct{}{}
 	return m, err
 }
@@ -280,7 +280,7 @@ func TestUnfinishedFirstRequest(t *testing.T) {
 	mk := &memMarkers{}
 	e := newIdem(t, mk, nil)
 	start := *e.clock.Load()
-	if first, err := mk.Reserve(context.Background(), mustKey(e, post("", "k")), "lost", start, time.Hour, time.Minute); first != nil || err != nil {
+	if first, err := mk.Reserve(context.Background(), mustKey(e, post("", "k")), "lost", "", start, time.Hour, time.Minute); first != nil || err != nil {
 		t.Fatal(first, err)
 	}
 	e.svc.Timeouts.Replay = 20 * time.Millisecond
@@ -373,11 +373,11 @@ type meetingMarkers struct {
 	reserve, complete *rendezvous
 }
 
-func (m *meetingMarkers) Reserve(ctx context.Context, key, id string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
+func (m *meetingMarkers) Reserve(ctx context.Context, key, id, content string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
 	if err := m.reserve.arrive(ctx, 1); err != nil {
 		return nil, err
 	}
-	return m.memMarkers.Reserve(ctx, key, id, now, hold, stale)
+	return m.memMarkers.Reserve(ctx, key, id, content, now, hold, stale)
 }
 
 func (m *meetingMarkers) Complete(ctx context.Context, key, id string, o submission.Outcome) error {
@@ -451,8 +451,8 @@ func TestMarkerKeysAreStable(t *testing.T) {
 // DynamoDB applied the write).
 type lostAnswerMarkers struct{ memMarkers }
 
-func (m *lostAnswerMarkers) Reserve(ctx context.Context, key, id string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
-	m.memMarkers.Reserve(ctx, key, id, now, hold, stale)
+func (m *lostAnswerMarkers) Reserve(ctx context.Context, key, id, content string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
+	m.memMarkers.Reserve(ctx, key, id, content, now, hold, stale)
 	return nil, context.DeadlineExceeded
 }
 
@@ -467,5 +467,184 @@ func TestRefusedPostReleasesAMarkerWhoseAnswerWasLost(t *testing.T) {
 	}
 	if m, _ := mk.Get(context.Background(), idemKey(e, "k"), *e.clock.Load()); m != nil {
 		t.Fatalf("marker kept: %+v", m)
+	}
+}
+
+// A key that comes back with other content (a page with a fixed key, a key
+// copied between visitors) is refused: nothing is sent, and the first
+// post's marker stays as it was. The same key with the same content is a
+// repeat, answered like the first.
+func TestKeyReusedWithOtherContentIsRefused(t *testing.T) {
+	mk := &memMarkers{}
+	e := newIdem(t, mk, nil)
+	accept(t, e, post("one", "k", "message", "Hei"))
+	for _, other := range []*submission.Submission{
+		post("two", "k", "message", "Hei igjen"),
+		post("three", "k", "message", "Hei", "phone", "12345678"),
+		func() *submission.Submission {
+			s := post("four", "k", "message", "Hei")
+			s.ReplyTo = "ola@example.no"
+			return s
+		}(),
+	} {
+		o, err := e.svc.Accept(context.Background(), idemForm, other, nil)
+		if !errors.Is(err, submission.ErrKeyReused) || o != 0 {
+			t.Errorf("%s: Accept = %v, %v; want ErrKeyReused", other.ID, o, err)
+		}
+	}
+	if e.sent.Load() != 1 {
+		t.Errorf("emails = %d, want only the first", e.sent.Load())
+	}
+	if m, _ := mk.Get(context.Background(), idemKey(e, "k"), *e.clock.Load()); m == nil || m.SubmissionID != "one" || m.Outcome != submission.Sent {
+		t.Errorf("first post's marker = %+v, want one's, sent", m)
+	}
+	// Instructions are not content: a retry with another _next or a new
+	// source address is still the same message.
+	s := post("five", "k", "message", "Hei")
+	s.Source = "another-network"
+	if o := accept(t, e, s); o != submission.Sent || s.ID != "one" || e.sent.Load() != 1 {
+		t.Errorf("same key, same content: %v %s, %d emails; want a repeat of one", o, s.ID, e.sent.Load())
+	}
+	if !strings.Contains(e.logs.String(), "idempotency key reused with other content") {
+		t.Errorf("logs:\n%s", e.logs)
+	}
+	if strings.Contains(e.logs.String(), "Hei") {
+		t.Errorf("content in the logs:\n%s", e.logs)
+	}
+}
+
+// Reused while the first post is still being sent: refused at once, not
+// after waiting for the first one's answer, which is not its own.
+func TestKeyReusedWhileTheFirstRuns(t *testing.T) {
+	mk := &memMarkers{}
+	e := newIdem(t, mk, nil)
+	if first, err := mk.Reserve(context.Background(), idemKey(e, "k"), "running",
+		submission.ContentFingerprint(idemForm.ID, post("", "k", "message", "Hei")), *e.clock.Load(), time.Hour, time.Minute); first != nil || err != nil {
+		t.Fatal(first, err)
+	}
+	e.svc.Timeouts.Replay = time.Hour // a wait would hang the test
+	if _, err := e.svc.Accept(context.Background(), idemForm, post("two", "k", "message", "Noe annet"), nil); !errors.Is(err, submission.ErrKeyReused) {
+		t.Fatalf("Accept = %v, want ErrKeyReused", err)
+	}
+}
+
+// A marker written before fingerprints were kept matches any content: the
+// behaviour of the version that wrote it, for the day it lives.
+func TestMarkerWithoutFingerprintIsARepeat(t *testing.T) {
+	mk := &memMarkers{}
+	e := newIdem(t, mk, nil)
+	key := idemKey(e, "k")
+	mk.Reserve(context.Background(), key, "old", "", *e.clock.Load(), time.Hour, time.Minute)
+	mk.Complete(context.Background(), key, "old", submission.Sent)
+	s := post("new", "k", "message", "Hei")
+	if o := accept(t, e, s); o != submission.Sent || s.ID != "old" || e.sent.Load() != 0 {
+		t.Errorf("Accept = %v %s, %d sent", o, s.ID, e.sent.Load())
+	}
+}
+
+// The fingerprint covers what is emailed and stored, nothing else, and
+// holds none of it in clear.
+func TestContentFingerprint(t *testing.T) {
+	base := post("", "k", "name", "Kari Nordmann", "message", "Hei")
+	fp := submission.ContentFingerprint("contact", base)
+	if len(fp) != 65 || strings.Contains(fp, "Kari") {
+		t.Errorf("fingerprint %q", fp)
+	}
+	same := post("other-id", "other-key", "name", "Kari Nordmann", "message", "Hei")
+	same.Source, same.Language = "elsewhere", "en"
+	if submission.ContentFingerprint("contact", same) != fp {
+		t.Error("id, key, source or language changed the fingerprint")
+	}
+	for name, s := range map[string]*submission.Submission{
+		"field value": post("", "k", "name", "Kari Nordmann", "message", "Hei!"),
+		"reply-to": func() *submission.Submission {
+			s := post("", "k", "name", "Kari Nordmann", "message", "Hei")
+			s.ReplyTo = ""
+			return s
+		}(),
+		"subject": func() *submission.Submission {
+			s := post("", "k", "name", "Kari Nordmann", "message", "Hei")
+			s.Subject = "x"
+			return s
+		}(),
+	} {
+		if submission.ContentFingerprint("contact", s) == fp {
+			t.Errorf("%s: same fingerprint", name)
+		}
+	}
+	if submission.ContentFingerprint("quote", base) == fp {
+		t.Error("another form, same fingerprint")
+	}
+}
+
+// Two people who send the same short text within the window both reach
+// staff; the same person's double post is still merged.
+func TestDuplicateWindowCountsTheSource(t *testing.T) {
+	e := newIdem(t, &memMarkers{}, nil)
+	from := func(id, source string) *submission.Submission {
+		s := post(id, "", "message", "Ring meg")
+		s.ReplyTo, s.Source = "", source
+		return s
+	}
+	accept(t, e, from("one", "src-a"))
+	b := from("two", "src-b")
+	accept(t, e, b)
+	again := from("three", "src-a")
+	accept(t, e, again)
+	if e.sent.Load() != 2 || b.ID != "two" || again.ID != "one" {
+		t.Errorf("emails %d, ids %s %s; want two emails, the same source's repeat merged", e.sent.Load(), b.ID, again.ID)
+	}
+	k1, _ := e.svc.Idempotency.MarkerKey("contact", from("", "src-a"))
+	k2, _ := e.svc.Idempotency.MarkerKey("contact", from("", "src-b"))
+	if k1 == k2 || strings.Contains(k1, "src-a") {
+		t.Errorf("keys %q %q", k1, k2)
+	}
+}
+
+// A gate that holds a post back: the copy is stored as held, nothing is
+// sent, the visitor is answered Stored (202), and a repeat gets the same.
+func TestHeldPostIsStoredNotSent(t *testing.T) {
+	hold := func(context.Context) error { return submission.ErrHold }
+	for _, markers := range []bool{true, false} {
+		mk := &memMarkers{}
+		e := newIdem(t, mk, nil)
+		if !markers {
+			e.svc.Markers = nil
+		}
+		var saved []submission.Submission
+		e.svc.Store = &storeFunc{save: func(_ context.Context, s *submission.Submission) error { saved = append(saved, *s); return nil }}
+		s := post("one", "k", "message", "Hei")
+		o, err := e.svc.Accept(context.Background(), idemForm, s, hold)
+		if err != nil || o != submission.Stored || e.sent.Load() != 0 || len(saved) != 1 || !saved[0].Held {
+			t.Fatalf("markers %v: Accept = %v, %v; %d sent, saved %+v; want Stored, a held copy and no email", markers, o, err, e.sent.Load(), saved)
+		}
+		if !markers {
+			continue
+		}
+		if m, _ := mk.Get(context.Background(), idemKey(e, "k"), *e.clock.Load()); m == nil || m.Outcome != submission.Stored {
+			t.Errorf("marker %+v, want Stored", m)
+		}
+		repeat := post("two", "k", "message", "Hei")
+		if o, err := e.svc.Accept(context.Background(), idemForm, repeat, nil); err != nil || o != submission.Stored || repeat.ID != "one" || len(saved) != 1 {
+			t.Errorf("repeat = %v %v %s, %d copies", o, err, repeat.ID, len(saved))
+		}
+	}
+}
+
+// A held copy that cannot be stored is sent now rather than refused.
+func TestHeldPostThatCannotBeStoredIsSent(t *testing.T) {
+	e := newIdem(t, &memMarkers{}, nil)
+	var held atomic.Int32
+	e.svc.Store = &storeFunc{save: func(_ context.Context, s *submission.Submission) error {
+		if s.Held {
+			held.Add(1)
+			return errors.New("connection reset")
+		}
+		return nil
+	}}
+	s := post("one", "", "message", "Hei")
+	o, err := e.svc.Accept(context.Background(), idemForm, s, func(context.Context) error { return submission.ErrHold })
+	if err != nil || o != submission.Sent || e.sent.Load() != 1 || held.Load() != 1 {
+		t.Errorf("Accept = %v, %v; %d sent, %d held writes", o, err, e.sent.Load(), held.Load())
 	}
 }

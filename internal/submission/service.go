@@ -92,29 +92,78 @@ type Service struct {
 
 // Gate decides whether a submission may be sent at all: the abuse rules
 // that cost a call (rate limits, captcha). Its error is returned by Accept
-// unchanged, so the caller can tell a refusal from an outage. A nil Gate
-// admits everything.
+// unchanged, so the caller can tell a refusal from an outage; ErrHold
+// admits the submission but keeps its email back. A nil Gate admits
+// everything.
 type Gate func(ctx context.Context) error
 
-// Accept emails s and stores its fallback copy once gate admits it. With
-// Markers set, a repeated request (same Idempotency-Key, or the same fields
-// within the window) sends nothing and answers like the first: s.ID becomes
-// the first one's id.
+// ErrHold is a Gate's answer for a post that may not be emailed now (the
+// form's ceiling is reached) but must not be refused either: a person may
+// have sent it. Accept stores the copy as held (Submission.Held), sends
+// nothing, and answers Stored; the redrive function emails held copies at a
+// pace that bounds what a flood costs.
+var ErrHold = errors.New("admitted; email held back")
+
+// Accept emails s and stores its fallback copy once gate admits it (only
+// stores it, held, when the gate says ErrHold). With Markers set, a
+// repeated request (same Idempotency-Key and content, or the same fields
+// from the same source within the window) sends nothing and answers like
+// the first: s.ID becomes the first one's id. The same key with other
+// content is ErrKeyReused, and nothing is sent or stored.
 func (svc *Service) Accept(ctx context.Context, form *config.Form, s *Submission, gate Gate) (Outcome, error) {
 	if svc.Markers == nil {
-		if err := gate.admit(ctx); err != nil {
+		held, err := gate.decide(ctx)
+		if err != nil {
 			return 0, err
 		}
-		return svc.sendAndStore(ctx, form, s, nil)
+		return svc.deliver(ctx, form, s, held, nil)
 	}
 	return svc.acceptOnce(ctx, form, s, gate, 0)
 }
 
-func (g Gate) admit(ctx context.Context) error {
+// decide runs the gate: held for ErrHold, or the refusal (or outage).
+func (g Gate) decide(ctx context.Context) (held bool, err error) {
 	if g == nil {
-		return nil
+		return false, nil
 	}
-	return g(ctx)
+	err = g(ctx)
+	if errors.Is(err, ErrHold) {
+		return true, nil
+	}
+	return false, err
+}
+
+// deliver sends and stores s, or only stores it when held.
+func (svc *Service) deliver(ctx context.Context, form *config.Form, s *Submission, held bool, settle func(context.Context, Outcome, error)) (Outcome, error) {
+	if held {
+		return svc.holdBack(ctx, form, s, settle)
+	}
+	return svc.sendAndStore(ctx, form, s, settle)
+}
+
+// holdBack stores s as held and sends nothing: the redrive function emails
+// it later, at its own pace. A copy that cannot be stored is sent now as
+// any other post would be: one email over the ceiling is better than a
+// visitor sent away (and should the failed write have landed after all,
+// the copy is emailed a second time later: one extra email, never a lost
+// one).
+func (svc *Service) holdBack(ctx context.Context, form *config.Form, s *Submission, settle func(context.Context, Outcome, error)) (Outcome, error) {
+	s.Held = true
+	c, cancel := WithBudget(ctx, svc.Timeouts.Save, svc.afterSend())
+	err := svc.Store.Save(c, s)
+	cancel()
+	if err != nil {
+		s.Held = false
+		svc.Log.LogAttrs(ctx, slog.LevelWarn, "held copy not stored; sending it now", slog.String("submission_id", s.ID),
+			slog.String("form", s.FormID), slog.String("error_class", ErrorClass(err)))
+		return svc.sendAndStore(ctx, form, s, settle)
+	}
+	if settle != nil {
+		rc, cancel := svc.budget(ctx, svc.recordLimit())
+		settle(rc, Stored, nil)
+		cancel()
+	}
+	return Stored, nil
 }
 
 // sendAndStore emails s and stores its fallback copy at the same time, so

@@ -35,6 +35,14 @@ type Submission struct {
 	// IdempotencyKey is the client's Idempotency-Key (header or
 	// _idempotency_key field), or "". Never stored in clear, never emailed.
 	IdempotencyKey string
+	// Source is the keyed hash of the address the post came from (see
+	// abuse.Guard.SourceKey), or "": part of the duplicate window's key, so
+	// that equal posts from two people are two submissions. Never stored,
+	// never emailed.
+	Source string
+	// Held marks a copy stored without being emailed, for the redrive
+	// function to send at its own pace (ErrHold).
+	Held bool
 }
 
 // Consent is what the visitor agreed to, recorded with the copy and in the

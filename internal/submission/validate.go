@@ -23,6 +23,7 @@ const (
 	CodeBadRedirect   = "bad_redirect"
 	CodeBadName       = "bad_name"
 	CodeConsent       = "consent_required"
+	CodeEmpty         = "empty"
 )
 
 // FormProblem is the pseudo-field for problems that belong to no one field.
@@ -51,7 +52,10 @@ type Instructions struct {
 	// caller, who knows the time).
 	Consent *Consent
 	// IdempotencyKey is the _idempotency_key field, for clients that cannot
-	// set the Idempotency-Key header (plain HTML forms).
+	// set the Idempotency-Key header without a CORS preflight: kontakt.js
+	// sends a random one per filled-in form this way. The key must be made
+	// per message: a value written into a page would be shared by every
+	// visitor (see ErrKeyReused).
 	IdempotencyKey string
 }
 
@@ -177,6 +181,11 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 	if ins.Next != "" && !RedirectAllowed(form, ins.Next) {
 		add(fieldNext, CodeBadRedirect, 0)
 	}
+	if len(problems) == 0 && !anyValue(content) {
+		// Nothing for staff to read (Formspree's EMPTY); a form's missing
+		// required fields say more, so this is only when none are.
+		add(FormProblem, CodeEmpty, 0)
+	}
 	if len(problems) > 0 {
 		return nil, ins, &ValidationError{Problems: problems}
 	}
@@ -287,6 +296,15 @@ func dropFields(fields []Field, names []string) []Field {
 func hasProblem(ps []Problem, field string) bool {
 	for _, p := range ps {
 		if p.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+func anyValue(fields []Field) bool {
+	for _, f := range fields {
+		if strings.TrimSpace(f.Value) != "" {
 			return true
 		}
 	}

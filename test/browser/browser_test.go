@@ -1,6 +1,7 @@
 package browser_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -253,4 +254,80 @@ func TestScriptPageWorksWithoutJavaScript(t *testing.T) {
 		t.Errorf("page text %q has no way back to the form", got)
 	}
 	wantEmails(t, msg, 1)
+}
+
+// clearState forgets the status kontakt.js showed, so the next wait is for
+// the next answer.
+const clearState = `document.querySelectorAll("[data-kontakt-state]").forEach(e => e.removeAttribute("data-kontakt-state"))`
+
+// kontakt.js sends one random key per message: pressed again after a lost
+// answer, the same message goes with the same key and staff get one email;
+// once it was accepted, or once the visitor changed it, a new key.
+func TestScriptKeyPerMessage(t *testing.T) {
+	ctx := tab(t)
+	msg := marker(t)
+	open(t, ctx, site+"/form.html?mode=script")
+	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
+	lost.Store(true)
+	send(t, ctx, chromedp.CSS(`[data-kontakt-state="error"]`))
+	lost.Store(false)
+	must(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](clearState)))
+	send(t, ctx, chromedp.CSS(`[data-kontakt-state="success"]`))
+	keys := calls.sentKeys()
+	if len(keys) != 2 || len(keys[0]) < 32 || keys[0] != keys[1] {
+		t.Fatalf("keys %q, want one random key for the message and its retry", keys)
+	}
+	wantEmails(t, msg, 1)
+
+	// The same words again, after they were accepted: a new message.
+	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
+	must(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](clearState)))
+	send(t, ctx, chromedp.CSS(`[data-kontakt-state="success"]`))
+	// Refused (no message), then corrected: the content changed.
+	must(t, fill(ctx, "Ola Nordmann", "ola@example.no", ""))
+	must(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](clearState)))
+	send(t, ctx, chromedp.CSS(`[data-kontakt-state="error"]`))
+	must(t, chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[name="message"]`), msg+" igjen"), chromedp.Evaluate[chromedp.Void](clearState)))
+	send(t, ctx, chromedp.CSS(`[data-kontakt-state="success"]`))
+	keys = calls.sentKeys()
+	if len(keys) != 5 || keys[2] == keys[0] || keys[3] == keys[2] || keys[4] == keys[3] {
+		t.Errorf("keys %q, want a new key after the success and after the change", keys)
+	}
+	wantEmails(t, msg, 3) // the first once, the repeat, the corrected one
+}
+
+// A page that writes a fixed key into the form (the old advice): with
+// kontakt.js every visitor's message still gets its own key and arrives;
+// without it, the second visitor is told their message was not sent, never
+// that it was.
+func TestFixedKeyInThePage(t *testing.T) {
+	var msgs []string
+	for i := range 2 {
+		ctx := tab(t)
+		msg := marker(t) + fmt.Sprint(i)
+		msgs = append(msgs, msg)
+		open(t, ctx, site+"/form.html?mode=script&key=1")
+		must(t, fill(ctx, "Besøkende", fmt.Sprintf("besok%d@example.no", i), msg))
+		send(t, ctx, chromedp.CSS(`[data-kontakt-state="success"]`))
+		if k := calls.sentKeys(); len(k) != 1 || k[0] == "same-for-every-visitor" {
+			t.Errorf("visitor %d sent key %q", i, k)
+		}
+	}
+	for _, m := range msgs {
+		wantEmails(t, m, 1)
+	}
+
+	t.Run("plain", func(t *testing.T) {
+		for i, want := range []string{nb(i18n.ThanksBody), nb(i18n.KeyReused)} {
+			ctx := tab(t)
+			msg := marker(t) + fmt.Sprint(i)
+			open(t, ctx, site+"/form.html?mode=plain&key=1")
+			must(t, fill(ctx, "Besøkende", fmt.Sprintf("plain%d@example.no", i), msg))
+			send(t, ctx, chromedp.CSS(`main > p`)) // kontakt's page, not the form's
+			if got := text(t, ctx); !strings.Contains(got, want) {
+				t.Errorf("visitor %d reads %q, want %q", i, got, want)
+			}
+			wantEmails(t, msg, 1-i)
+		}
+	})
 }

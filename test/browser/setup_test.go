@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +46,9 @@ var (
 	// throttled makes the API answer POSTs as API Gateway does when its
 	// throttling limits are reached.
 	throttled atomic.Bool
+	// lost lets a POST reach kontakt but loses its answer on the way back
+	// (a dropped connection): the browser sees a network error.
+	lost atomic.Bool
 )
 
 const (
@@ -159,7 +164,7 @@ func start() (stop func(), err error) {
 	mux := http.NewServeMux()
 	apigw.Mount(mux, submit.Handle, 10*time.Second, routes...)
 	serve(apiLn, calls.wrap(gateway(mux)))
-	pages, err := sitePages()
+	pages, err := sitePages(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -176,8 +181,10 @@ func start() (stop func(), err error) {
 }
 
 // sitePages serves a web developer's pages: /form.html?mode=plain|fetch|script
-// (with next=1 a hidden _next to /thanks.html) and the thank-you page.
-func sitePages() (http.Handler, error) {
+// (with next=1 a hidden _next to /thanks.html), the thank-you page, and the
+// pages written for Formspree's clients (formspreePages); dir is for what
+// is built once.
+func sitePages(dir string) (http.Handler, error) {
 	form, err := template.ParseFiles(filepath.Join("testdata", "form.html"))
 	if err != nil {
 		return nil, err
@@ -193,6 +200,8 @@ func sitePages() (http.Handler, error) {
 		if r.URL.Query().Get("next") == "1" {
 			data["Next"] = origin + "/thanks.html"
 		}
+		// key=1: a fixed key written into the page, as old advice had it.
+		data["StaticKey"] = r.URL.Query().Get("key")
 		var b bytes.Buffer
 		if err := form.Execute(&b, data); err != nil {
 			http.Error(w, err.Error(), 500)
@@ -204,6 +213,9 @@ func sitePages() (http.Handler, error) {
 	mux.HandleFunc("GET /thanks.html", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, filepath.Join("testdata", "thanks.html"))
 	})
+	if err := formspreePages(mux, dir); err != nil {
+		return nil, err
+	}
 	return mux, nil
 }
 
@@ -212,6 +224,11 @@ func sitePages() (http.Handler, error) {
 // API has no CORS configuration, the function answers CORS itself).
 func gateway(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if lost.Load() && r.Method == http.MethodPost {
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
 		if throttled.Load() && r.Method == http.MethodPost {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusTooManyRequests)
@@ -231,10 +248,20 @@ type call struct {
 type recorder struct {
 	mu    sync.Mutex
 	calls []call
+	// keys are the _idempotency_key fields of urlencoded POSTs, in order.
+	keys []string
 }
 
 func (rec *recorder) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			b, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			q, _ := url.ParseQuery(string(b))
+			rec.mu.Lock()
+			rec.keys = append(rec.keys, q.Get("_idempotency_key"))
+			rec.mu.Unlock()
+		}
 		sw := &statusWriter{ResponseWriter: w, status: 200}
 		h.ServeHTTP(sw, r)
 		rec.mu.Lock()
@@ -246,7 +273,14 @@ func (rec *recorder) wrap(h http.Handler) http.Handler {
 func (rec *recorder) reset() {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	rec.calls = nil
+	rec.calls, rec.keys = nil, nil
+}
+
+// sentKeys returns the idempotency keys the POSTs carried so far.
+func (rec *recorder) sentKeys() []string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]string(nil), rec.keys...)
 }
 
 // form returns the calls to the form endpoint itself (not the script).

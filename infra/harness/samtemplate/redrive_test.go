@@ -11,6 +11,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation"
 
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
+	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/metrics"
@@ -41,6 +42,7 @@ func TestRedriveFunction(t *testing.T) {
 	assertEnvValue(t, tpl, redriveFunction, config.EnvTable, samtemplate.Ref(table))
 	assertEnvValue(t, tpl, redriveFunction, config.EnvSender, samtemplate.Ref(senderParam))
 	assertEnvValue(t, tpl, redriveFunction, config.EnvRedriveMaxAttempts, samtemplate.Ref("RedriveMaxAttempts"))
+	assertEnvValue(t, tpl, redriveFunction, config.EnvRedriveRelease, samtemplate.Ref("RedriveReleasePerRun"))
 	assertEnvValue(t, tpl, redriveFunction, config.EnvConfigurationSet, samtemplate.Ref(configurationSet))
 	assertPolicyActions(t, tpl, redriveFunction, redriveActions)
 	// Due copies come from the pending index only: never a scan, never the
@@ -102,6 +104,9 @@ func TestRedriveFunction(t *testing.T) {
 	}
 	if got := tpl.Parameters["RedriveSchedule"].Default; got != "rate(5 minutes)" {
 		t.Errorf("RedriveSchedule defaults to %v, want rate(5 minutes)", got)
+	}
+	if got := tpl.Parameters["RedriveReleasePerRun"].Default; got != float64(config.DefaultRedriveRelease) {
+		t.Errorf("RedriveReleasePerRun defaults to %v, want %d", got, config.DefaultRedriveRelease)
 	}
 	if got := tpl.Parameters["RedriveMaxAttempts"].Default; got != float64(config.DefaultRedriveMaxAttempts) {
 		t.Errorf("RedriveMaxAttempts defaults to %v, want %d", got, config.DefaultRedriveMaxAttempts)
@@ -274,6 +279,11 @@ func TestAlarms(t *testing.T) {
 				assertAnyIsAlarm(t, a)
 			}
 		}
+	}
+	// Posts held over a form's ceiling, counted by the submit function's
+	// guard under its name: the ceiling was reached.
+	if a := findAlarm(t, all, metrics.Namespace, abuse.MetricHeld, map[string]string{metrics.DimensionFunction: samtemplate.Ref(submitFunction)}); a != nil {
+		assertAnyIsAlarm(t, a)
 	}
 	// The redrive function's own metrics, as internal/metrics names them.
 	for _, m := range []string{redrive.MetricFailed, redrive.MetricPermanent} {

@@ -35,6 +35,7 @@ func NewClients(awsCfg aws.Config) Clients {
 func Service(cfg *config.Redrive, c Clients, log *slog.Logger, metricsOut io.Writer, function string) *redrive.Service {
 	settings := redrive.DefaultSettings
 	settings.MaxAttempts = cfg.MaxAttempts
+	settings.Release = cfg.Release
 	return &redrive.Service{
 		Store:    &dynamo.Redrive{Client: c.DynamoDB, Table: cfg.Table},
 		Mailer:   &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet},

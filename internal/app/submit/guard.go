@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
@@ -30,9 +32,11 @@ func guard(ctx context.Context, cfg *config.Config, secret string, sr app.Secret
 		Counter:        &dynamo.RateCounter{Client: db, Table: cfg.Table},
 		IPKey:          ipKey,
 		CounterTimeout: abuse.DefaultCounterTimeout,
-		Metrics:        &metrics.EMF{W: metricsOut},
-		Log:            log,
-		Now:            time.Now,
+		// The function's name is the held-post metric's dimension, as the
+		// template's SubmissionsHeldAlarm watches it.
+		Metrics: &metrics.EMF{W: metricsOut, Function: lambdacontext.FunctionName},
+		Log:     log,
+		Now:     time.Now,
 	}
 	for i, f := range cfg.Forms {
 		c := f.Abuse.Captcha
