@@ -81,7 +81,7 @@ func dashboardMetrics(t *testing.T, raw map[string]any) map[string]bool {
 func TestDashboardMetrics(t *testing.T) {
 	raw := loadRaw(t)
 	written := map[string]bool{}
-	for _, name := range []string{abuse.MetricBlocked, redrive.MetricSent, redrive.MetricRetried, redrive.MetricThrottled, redrive.MetricFailed, redrive.MetricPermanent,
+	for _, name := range []string{abuse.MetricBlocked, abuse.MetricHeld, redrive.MetricSent, redrive.MetricRetried, redrive.MetricThrottled, redrive.MetricFailed, redrive.MetricPermanent,
 		erasure.MetricNothingErased, erasure.MetricAskMailboxLimit, erasure.MetricAskSourceLimit, erasure.MetricAskPageCeiling} {
 		written[metrics.Namespace+" "+name] = true
 	}
