@@ -32,6 +32,7 @@ import (
 // help` lists them.
 var commands = []func() *command{
 	doctorCommand,
+	statusCommand,
 	requeueCommand,
 	eraseCommand,
 }

@@ -77,6 +77,11 @@ type (
 	AlarmsAPI interface {
 		DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
 	}
+	// MetricsAPI reads kontakt's own metrics (kontakt status).
+	MetricsAPI interface {
+		ListMetrics(context.Context, *cloudwatch.ListMetricsInput, ...func(*cloudwatch.Options)) (*cloudwatch.ListMetricsOutput, error)
+		GetMetricData(context.Context, *cloudwatch.GetMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
+	}
 )
 
 // Clients are the AWS operations the checks use.
@@ -93,6 +98,7 @@ type Clients struct {
 	FunctionConcurrency FunctionConcurrencyAPI
 	AccountSettings     AccountSettingsAPI
 	Alarms              AlarmsAPI
+	Metrics             MetricsAPI
 }
 
 // NewClients builds the real clients from the stack's SDK configuration.
@@ -102,11 +108,12 @@ func NewClients(st *stack.Stack) Clients {
 	v1 := ses.NewFromConfig(st.AWS)
 	db := dynamodb.NewFromConfig(st.AWS)
 	fn := lambda.NewFromConfig(st.AWS)
+	cw := cloudwatch.NewFromConfig(st.AWS)
 	return Clients{
 		Account: sesv2.NewFromConfig(st.AWS), Verification: v1, Dkim: v1, ConfigurationSet: v1,
 		Subscriptions: sns.NewFromConfig(st.AWS), TTL: db, QueueAttributes: sqs.NewFromConfig(st.AWS),
 		Query: db, Scan: db, FunctionConcurrency: fn, AccountSettings: fn,
-		Alarms: cloudwatch.NewFromConfig(st.AWS),
+		Alarms: cw, Metrics: cw,
 	}
 }
 
@@ -183,15 +190,19 @@ func Checks() []Check {
 	}
 }
 
-// Run runs the checks of the groups named in only (all when empty), and
-// returns their results in order.
-func (d *Doctor) Run(ctx context.Context, only []string) []Result {
+func (d *Doctor) defaults() {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
 	if d.Timeout == 0 {
 		d.Timeout = DefaultTimeout
 	}
+}
+
+// Run runs the checks of the groups named in only (all when empty), and
+// returns their results in order.
+func (d *Doctor) Run(ctx context.Context, only []string) []Result {
+	d.defaults()
 	var out []Result
 	for _, c := range Checks() {
 		if len(only) > 0 && !contains(only, c.Group) {
