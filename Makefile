@@ -1,6 +1,7 @@
 # kontakt — build, run locally, test, deploy.
 #   make dev       the whole stack on loopback (emulators, API on :3000, demo page)
 #   make test      lint, unit, integration, end-to-end, browser and template tests
+#   make test-aws  the integration and end-to-end tests against moto (stricter AWS)
 #   make deploy    sam build && sam deploy (the first run asks its questions)
 #   make loadtest  5,000 submissions at concurrency 32 while SES fails, then redrive
 #   make fuzz      every fuzz target for FUZZTIME each
@@ -25,7 +26,7 @@ REGION ?=
 GUIDED ?=
 SAM_INSTALL_URL := https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html
 
-.PHONY: build build-hello bench dev deploy erase test lint unit validate tidy-check fmt-check clean loadtest fuzz requeue $(addprefix build-,$(FUNCTIONS))
+.PHONY: build build-hello bench dev deploy erase test test-aws tools lint unit validate tidy-check fmt-check clean loadtest fuzz requeue $(addprefix build-,$(FUNCTIONS))
 
 # `make` alone lists the targets, rather than building the first rule below
 # into /bootstrap.
@@ -68,6 +69,15 @@ deploy: validate ## build and deploy to AWS with SAM: make deploy [REGION=eu-nor
 	@command -v sam >/dev/null || { echo "make deploy needs the AWS SAM CLI (sam), which is not installed: see $(SAM_INSTALL_URL)"; exit 1; }
 	sam build
 	sam deploy $(if $(or $(GUIDED),$(if $(wildcard samconfig.toml),,first)),--guided) $(if $(REGION),--region $(REGION))
+	@# The deploy tells the truth about SES: a stack in the sandbox, or with an
+	@# unverified sender, "works" and delivers nothing. A warning, not a
+	@# failure: the stack is deployed either way.
+	@stack="$$(sed -n 's/^stack_name *= *"\(.*\)"/\1/p' samconfig.toml 2>/dev/null | head -1)"; \
+	region="$(REGION)"; [ -n "$$region" ] || region="$$(sed -n 's/^region *= *"\(.*\)"/\1/p' samconfig.toml 2>/dev/null | head -1)"; \
+	echo; echo "Checking SES for stack $${stack:-kontakt} (kontakt doctor --only ses):"; \
+	$(GO) run ./cmd/kontakt doctor --only ses --stack "$${stack:-kontakt}" $${region:+--region "$$region"} || { \
+	  echo; echo "WARNING: SES cannot deliver yet (see the FAIL lines and their fixes above): until they pass,"; \
+	  echo "a test message is answered as accepted and its email does not arrive. Run kontakt doctor again after fixing."; }
 
 # make erase and make requeue are the kontakt command's (cmd/kontakt): on the
 # local stack by default, on a deployed one with STACK=<name> [REGION=...].
@@ -83,8 +93,26 @@ requeue: ## put a failed copy back in the redrive queue: make requeue ID=<submis
 	$(GO) run ./cmd/kontakt requeue $(KONTAKT_TARGET) '$(ID)'
 
 # -bench . -benchtime=1x runs every benchmark once, so none can rot.
-test: lint validate ## lint, validate, then every test (benchmarks once each)
+test: tools lint validate ## lint, validate, then every test (benchmarks once each)
 	$(GO) test -race -count=1 -bench . -benchtime=1x ./...
+
+# What `make test` needs beyond Go: Node.js for the emulators and chromium
+# for the browser tests. Installed as root (as on CI), else named with the
+# one command that installs them, before anything runs.
+tools:
+	@infra/ensure-tools.sh node chromium
+
+# The integration, end-to-end and browser suites against moto_server (moto 5.2.1),
+# which enforces much of what real AWS enforces and the npm emulators do
+# not: expression rules, item size, unverified senders, recipient limits.
+# The tests moto cannot run are skipped by name, with the reason, in
+# infra/harness/testenv/moto.go.
+AWS_SUITES ?= ./internal/app/ ./test/e2e/ ./test/browser/
+test-aws: ## the integration, end-to-end and browser tests against moto, a stricter AWS implementation
+	@infra/ensure-tools.sh moto
+	@out="$$($(GO) test -count=1 -v -run '^TestMotoSkipsExist$$' ./infra/harness/testenv/)" || { echo "$$out"; exit 1; }; \
+	  grep -o 'skipped on moto: .*' <<< "$$out" || true
+	KONTAKT_TEST_AWS=moto $(GO) test -race -count=1 $(AWS_SUITES)
 
 bench: ## every performance figure in one run: a table, and .bench/results.json
 	$(GO) run ./infra/bench
@@ -107,7 +135,9 @@ tidy-check:
 validate: ## check the forms configuration and the SAM template without AWS
 	$(GO) run ./infra/validate -forms infra/dev/forms.json $(if $(wildcard $(FORMS_FILE)),-forms $(FORMS_FILE)) -template template.yaml
 
-unit: ## go test -short: tests that need the local stack skip, but the harness packages' own tests still start emulators
+# -short: every test that starts an emulator, a Lambda runtime or a
+# browser skips itself (testenv.Main starts no stack), so this needs Go only.
+unit: ## go test -short: the tests that need no emulator, browser or moto (Go only)
 	$(GO) test -race -short ./...
 
 # `make test` runs a small load (300 at 8, with -race); this is the full one.

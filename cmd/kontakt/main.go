@@ -31,6 +31,8 @@ import (
 // commands is the dispatch table: every subcommand, in the order `kontakt
 // help` lists them.
 var commands = []func() *command{
+	doctorCommand,
+	statusCommand,
 	requeueCommand,
 	eraseCommand,
 	holdCommand,

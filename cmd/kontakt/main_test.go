@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -145,5 +146,34 @@ func TestRequeueLocal(t *testing.T) {
 	}
 	if code, _, errOut := kontakt(t, "requeue", "--local", "--dev-dir", dir); code != 2 || !strings.Contains(errOut, "no submission id") {
 		t.Errorf("no id: exit %d, %s", code, errOut)
+	}
+}
+
+// kontakt status --local: the day's copies by outcome from the local table,
+// and a plain word that blocked counts live in make dev's output.
+func TestStatusLocal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the emulators")
+	}
+	ctx := context.Background()
+	dir := devStack(t, nil)
+	db := dynamodb.NewFromConfig(local.AWS)
+	now := time.Now()
+	id := "status-" + strconv.FormatInt(now.UnixNano(), 36)
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(local.Table), Item: map[string]types.AttributeValue{
+		dynamo.AttrID:         &types.AttributeValueMemberS{Value: id},
+		dynamo.AttrKind:       &types.AttributeValueMemberS{Value: dynamo.KindSubmission},
+		dynamo.AttrStatus:     &types.AttributeValueMemberS{Value: dynamo.StatusFailed},
+		dynamo.AttrReceivedAt: &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(-time.Minute).Unix(), 10)},
+		dynamo.TTLAttribute:   &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(time.Hour).Unix(), 10)},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := kontakt(t, "status", "--local", "--dev-dir", dir)
+	if code != 0 || !strings.Contains(out, "the local stack (make dev)") || !strings.Contains(out, "no CloudWatch locally") {
+		t.Errorf("status: exit %d\n%s%s", code, out, errOut)
+	}
+	if !regexp.MustCompile(`failed\s+[1-9]`).MatchString(out) {
+		t.Errorf("the failed copy is not counted:\n%s", out)
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/opt-e/kontakt/infra/harness/rie"
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/infra/harness/testenv"
@@ -138,11 +140,7 @@ func (b *bench) measure(ctx context.Context, names []string) error {
 	}
 	if b.phase["flood"] {
 		b.step("flood: %d posts from %d addresses against one form, through the real rules", floodPosts, floodSources)
-		tpl, err := samtemplate.Load(filepath.Join(b.root, "template.yaml"))
-		if err != nil {
-			return err
-		}
-		table, err := samtemplate.TableInput(tpl, testenv.TableLogicalID)
+		table, err := b.table()
 		if err != nil {
 			return err
 		}
@@ -227,11 +225,7 @@ func (b *bench) underEmulators(ctx context.Context, names []string) error {
 		if err != nil {
 			return err
 		}
-		tpl, err := samtemplate.Load(filepath.Join(b.root, "template.yaml"))
-		if err != nil {
-			return err
-		}
-		table, err := samtemplate.TableInput(tpl, testenv.TableLogicalID)
+		table, err := b.table()
 		if err != nil {
 			return err
 		}
@@ -254,6 +248,16 @@ func (b *bench) underEmulators(ctx context.Context, names []string) error {
 		b.res.add(er)
 	}
 	return nil
+}
+
+// table is the table as template.yaml defines it, for sizing items by
+// DynamoDB's rules with its indexes.
+func (b *bench) table() (*dynamodb.CreateTableInput, error) {
+	tpl, err := samtemplate.Load(filepath.Join(b.root, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	return samtemplate.TableInput(tpl, testenv.TableLogicalID)
 }
 
 // machine describes where the figures come from: they mean little without.

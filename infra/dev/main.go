@@ -203,6 +203,8 @@ func run() error {
 		"forms_file":        *formsFile,
 		"region":            os.Getenv("AWS_REGION"),
 		"emulator_log":      emuLog.Name(),
+		// So that a test can stop one emulator and see kontakt doctor say so.
+		"emulator_pids": map[string]int{"dynamodb": env.PID("dynamodb"), "ses": env.PID("ses"), "sqs": env.PID("sqs")},
 	}
 	data, _ := json.MarshalIndent(info, "", "  ")
 	if err := os.WriteFile(filepath.Join(*devDir, "stack.json"), append(data, '\n'), 0o644); err != nil {

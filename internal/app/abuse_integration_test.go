@@ -210,7 +210,9 @@ func TestEveryRuleBlocksBeforeAnyEmail(t *testing.T) {
 	servers := map[string]*captchatest.Server{}
 	for _, p := range []string{config.CaptchaTurnstile, config.CaptchaHCaptcha, config.CaptchaRecaptcha} {
 		servers[p] = captchatest.Start(t, p, secret)
-		env.Secrets.Put("kontakt/captcha/"+p, secret)
+		if _, err := env.PutSecret(ctx(t), "kontakt/captcha/"+p, secret); err != nil {
+			t.Fatal(err)
+		}
 		forms = append(forms, fmt.Sprintf(`{"id":"guarded-%s","required_fields":["message"],"abuse":{
 			"require_origin":true,"form_token":{},"max_links":1,"blocked_phrases":["casino"],
 			"field_formats":{"phone":"phone"},"rate_limit":{"per_ip":100,"per_form":100},

@@ -32,9 +32,7 @@ func TestMain(m *testing.M) { testenv.Main(m, testing.Short, &env) }
 
 func integration(t *testing.T) {
 	t.Helper()
-	if env == nil {
-		t.Skip("integration test (not run with -short)")
-	}
+	testenv.Gate(t, env, "integration test")
 }
 
 func testConfig(t *testing.T) *config.Config {
@@ -92,9 +90,6 @@ func ctx(t *testing.T) context.Context {
 // address as Reply-To and one stored copy that expires after the retention.
 func TestSubmitSendsAndStores(t *testing.T) {
 	integration(t)
-	if err := env.ClearEmails(ctx(t)); err != nil {
-		t.Fatal(err)
-	}
 	var logs bytes.Buffer
 	h := submitHandler(t, testConfig(t), env.AWS, slog.New(slog.NewJSONHandler(&logs, nil)))
 	store := &dynamo.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table}
@@ -107,6 +102,9 @@ func TestSubmitSendsAndStores(t *testing.T) {
 		{"submit-urlencoded.json", "ola@example.no", "", 303},
 	} {
 		t.Run(tc.event, func(t *testing.T) {
+			if err := env.ClearEmails(ctx(t)); err != nil {
+				t.Fatal(err)
+			}
 			before := time.Now().Add(-time.Second)
 			resp, err := h.Handle(ctx(t), event(t, tc.event))
 			if err != nil || resp.StatusCode != tc.code {
@@ -116,23 +114,25 @@ func TestSubmitSendsAndStores(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var id string
-			for _, e := range emails {
-				if strings.Contains(e.Body.Text, tc.replyTo) || strings.Join(e.ReplyTo, ",") == tc.replyTo {
-					if got := strings.Join(e.ReplyTo, ","); got != tc.replyTo {
-						t.Errorf("Reply-To = %q, want %q", got, tc.replyTo)
-					}
-					if got := strings.Join(e.Destination.To, ","); got != "post@example.no" {
-						t.Errorf("To = %q", got)
-					}
-					if e.From != "kontakt@example.no" {
-						t.Errorf("From = %q", e.From)
-					}
-					id = submissionID(e.Body.Text)
-				}
+			if len(emails) != 1 {
+				t.Fatalf("%d emails, want 1", len(emails))
 			}
+			e := emails[0]
+			t.Run("Reply-To", func(t *testing.T) {
+				testenv.SkipOnMoto(t)
+				if got := strings.Join(e.ReplyTo, ","); got != tc.replyTo {
+					t.Errorf("Reply-To = %q, want %q", got, tc.replyTo)
+				}
+			})
+			if got := strings.Join(e.Destination.To, ","); got != "post@example.no" {
+				t.Errorf("To = %q", got)
+			}
+			if e.From != "kontakt@example.no" {
+				t.Errorf("From = %q", e.From)
+			}
+			id := submissionID(e.Body.Text)
 			if id == "" {
-				t.Fatalf("no email for %s in %d emails", tc.replyTo, len(emails))
+				t.Fatalf("no submission id in the email:\n%s", e.Body.Text)
 			}
 			c, err := store.Get(ctx(t), id)
 			if err != nil || c == nil {

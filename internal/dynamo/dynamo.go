@@ -69,6 +69,10 @@ const (
 // attempts). The copy stays until its TTL, out of the pending index.
 const StatusFailed = "failed"
 
+// PendingShard is the value of AttrPending on every pending copy: the
+// pending index's one partition (the operator's tool reads it).
+const PendingShard = pendingShard
+
 // FirstRetryDelay keeps the re-sender away from a copy whose submit call may
 // still be sending it: it is longer than the submit function's timeout.
 const FirstRetryDelay = 2 * time.Minute

@@ -32,9 +32,7 @@ func formVars(table string) map[string]string {
 // counts come back and go out as an EMF metric line, and no log line holds
 // what the visitors wrote.
 func TestRedriveFunction(t *testing.T) {
-	if env == nil {
-		t.Skip("end-to-end test (not run with -short)")
-	}
+	endToEnd(t)
 	ctx := context.Background()
 	table, err := env.NewTable(ctx, "-e2e-redrive")
 	if err != nil {
@@ -98,9 +96,7 @@ func TestRedriveFunction(t *testing.T) {
 // SES slower than the function's timeout allows: the real binary, with
 // Lambda's real 10 s deadline, answers 202 instead of timing out.
 func TestSubmitFunctionWithSlowSES(t *testing.T) {
-	if env == nil {
-		t.Skip("end-to-end test (not run with -short)")
-	}
+	endToEnd(t)
 	proxy, err := faultproxy.Start(env.SESURL)
 	if err != nil {
 		t.Fatal(err)

@@ -45,6 +45,11 @@ type Options struct {
 	// Log receives the emulators' output, each line prefixed with the
 	// emulator's name. May be nil.
 	Log io.Writer
+	// Moto serves every service from one moto_server (StartMoto) instead
+	// of the npm emulators and the Secrets Manager stand-in: the stricter
+	// implementation `make test-aws` runs the suites against. The other
+	// fields but Log are ignored; moto listens on DynamoPort (0: any).
+	Moto bool
 }
 
 // Stack is a set of running emulators. URLs are empty for emulators that
@@ -53,6 +58,9 @@ type Stack struct {
 	DynamoURL, SESURL, SQSURL string
 	// Secrets is the Secrets Manager stand-in, when started.
 	Secrets *Secrets
+	// Moto serves every URL above when Options.Moto was set; Secrets is
+	// then nil and secrets are created through the SDK.
+	Moto *Moto
 
 	procs []*proc
 }
@@ -62,7 +70,18 @@ type emulator struct {
 	name  string
 	ready string // printed once listening
 	args  func(infra string, port int) []string
+	env   []string // added to its environment
 }
+
+// SESAccount is what the SES emulator answers to SESv2 GetAccount (it
+// answers 400 without one): an account out of the sandbox, sending enabled,
+// so that `kontakt doctor --local` checks the same call it makes on AWS.
+const SESAccount = `{"DedicatedIpAutoWarmupEnabled":false,"Details":{"AdditionalContactEmailAddresses":[],` +
+	`"ContactLanguage":"EN","MailType":"TRANSACTIONAL","ReviewDetails":{"CaseId":"local","Status":"GRANTED"},` +
+	`"UseCaseDescription":"kontakt local stack","WebsiteURL":"http://127.0.0.1"},"EnforcementStatus":"HEALTHY",` +
+	`"ProductionAccessEnabled":true,"SendingEnabled":true,` +
+	`"SendQuota":{"Max24HourSend":50000,"MaxSendRate":14,"SentLast24Hours":0},` +
+	`"SuppressionAttributes":{"SuppressedReasons":[]}}`
 
 var (
 	dynalite = emulator{
@@ -82,6 +101,7 @@ var (
 			return []string{filepath.Join(infra, "node_modules", "aws-ses-v2-local", "dist", "cli.js"),
 				"--host", host, "--port", strconv.Itoa(port)}
 		},
+		env: []string{"AWS_SES_ACCOUNT=" + SESAccount},
 	}
 	sqsLocal = emulator{
 		name:  "sqs",
@@ -97,6 +117,13 @@ var (
 // ctx bounds the startup only; the emulators run until Stop. If any fails
 // to start, the others are stopped and the error includes its output.
 func Start(ctx context.Context, opt Options) (*Stack, error) {
+	if opt.Moto {
+		m, err := StartMoto(ctx, opt.DynamoPort, opt.Log)
+		if err != nil {
+			return nil, err
+		}
+		return &Stack{DynamoURL: m.URL, SESURL: m.URL, SQSURL: m.URL, Moto: m}, nil
+	}
 	infra, err := findInfra(opt.InfraDir)
 	if err != nil {
 		return nil, err
@@ -149,7 +176,7 @@ func (s *Stack) start(ctx context.Context, node, infra string, e emulator, port 
 	}
 	cmd := exec.Command(node, args...)
 	cmd.Dir = infra
-	cmd.Env = childEnv()
+	cmd.Env = append(childEnv(), e.env...)
 	p, err := startProc(e.name, cmd, e.ready, log)
 	if err != nil {
 		return "", err
@@ -174,6 +201,18 @@ func childEnv() []string {
 	return env
 }
 
+// PID is the process id of the emulator named name ("dynamodb", "ses",
+// "sqs"), or 0 when it was not started; a test that must see an emulator
+// go away (kontakt doctor's red line) stops it by this id.
+func (s *Stack) PID(name string) int {
+	for _, p := range s.procs {
+		if p.name == name && p.cmd.Process != nil {
+			return p.cmd.Process.Pid
+		}
+	}
+	return 0
+}
+
 // Stop stops every emulator (SIGTERM, then SIGKILL) and waits for them.
 // It is safe to call more than once.
 func (s *Stack) Stop() {
@@ -182,6 +221,7 @@ func (s *Stack) Stop() {
 	}
 	s.procs = nil
 	s.Secrets.Close()
+	s.Moto.Stop()
 }
 
 // Env returns the variables that point the AWS SDK at the started
@@ -207,6 +247,9 @@ func (s *Stack) Env() []string {
 }
 
 func (s *Stack) secretsURL() string {
+	if s.Moto != nil {
+		return s.Moto.URL
+	}
 	if s.Secrets == nil {
 		return ""
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"sync"
 )
 
 // MotoInstall is the one command that installs moto where it is missing
@@ -19,6 +20,9 @@ const MotoInstall = `python3 -m pip install "moto[server]==5.2.1"`
 type Moto struct {
 	URL string
 	p   *proc
+
+	mu      sync.Mutex
+	cleared map[string]bool // message ids ClearEmails has hidden (motomail.go)
 }
 
 // StartMoto starts `moto_server` on 127.0.0.1 (port 0 picks a free one)

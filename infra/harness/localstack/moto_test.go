@@ -2,9 +2,16 @@ package localstack_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 
 	"github.com/opt-e/kontakt/infra/harness/localstack"
 )
@@ -12,6 +19,9 @@ import (
 // moto starts on loopback and answers its own API; a missing moto_server
 // is a loud failure with the command that installs it.
 func TestStartMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an emulator (not run with -short: make unit needs none)")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	m, err := localstack.StartMoto(ctx, 0, nil)
@@ -29,4 +39,74 @@ func TestStartMoto(t *testing.T) {
 	}
 	m.Stop()
 	m.Stop()
+}
+
+// What kontakt sends through SES v1 SendEmail is read back from moto's
+// model dump; ClearEmails hides what came before; and moto, like SES,
+// refuses a sender that is not verified.
+func TestMotoEmails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an emulator (not run with -short: make unit needs none)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := localstack.Start(ctx, localstack.Options{Moto: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Stop()
+	for _, u := range []string{st.DynamoURL, st.SESURL, st.SQSURL} {
+		if u != st.Moto.URL {
+			t.Errorf("service URL %q, want moto's %q", u, st.Moto.URL)
+		}
+	}
+	defer st.Setenv()()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := ses.NewFromConfig(cfg)
+	send := func(from, line string) error {
+		_, err := client.SendEmail(ctx, &ses.SendEmailInput{
+			Source:      aws.String(from),
+			Destination: &sestypes.Destination{ToAddresses: []string{"post@example.no"}},
+			Message: &sestypes.Message{
+				Subject: &sestypes.Content{Data: aws.String("Emne " + line)},
+				Body: &sestypes.Body{Text: &sestypes.Content{Data: aws.String(line + "\n")},
+					Html: &sestypes.Content{Data: aws.String("<p>Hei &amp; velkommen<br>" + line + "</p>")}},
+			},
+			ReplyToAddresses: []string{"kari@example.no"},
+		})
+		return err
+	}
+	var rejected *sestypes.MessageRejected
+	if err := send("kontakt@example.no", "ID: 1"); !errors.As(err, &rejected) {
+		t.Fatalf("unverified sender: %v, want MessageRejected", err)
+	}
+	if _, err := client.VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String("kontakt@example.no")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := send("kontakt@example.no", "ID: 1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ClearEmails(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := send("kontakt@example.no", "ID: 2"); err != nil {
+		t.Fatal(err)
+	}
+	emails, err := st.Emails(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(emails) != 1 {
+		t.Fatalf("%d emails after ClearEmails, want 1: %+v", len(emails), emails)
+	}
+	e := emails[0]
+	if e.From != "kontakt@example.no" || strings.Join(e.Destination.To, ",") != "post@example.no" || e.Subject != "Emne ID: 2" {
+		t.Errorf("email = %+v", e)
+	}
+	if want := "Hei & velkommen\nID: 2\n"; e.Body.Text != want {
+		t.Errorf("text = %q, want %q (moto keeps the HTML part only)", e.Body.Text, want)
+	}
 }

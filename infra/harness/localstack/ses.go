@@ -63,8 +63,12 @@ func (e Email) Time() time.Time { return time.Unix(e.At, 0) }
 
 var mailClient = &http.Client{Timeout: 10 * time.Second}
 
-// Emails returns every message the SES emulator has accepted, oldest first.
+// Emails returns every message the SES emulator has accepted, oldest first
+// (on moto: since the last ClearEmails, see motomail.go).
 func (s *Stack) Emails(ctx context.Context) ([]Email, error) {
+	if s.Moto != nil {
+		return s.Moto.Emails(ctx)
+	}
 	var store struct {
 		Emails []Email `json:"emails"`
 	}
@@ -74,8 +78,12 @@ func (s *Stack) Emails(ctx context.Context) ([]Email, error) {
 	return store.Emails, nil
 }
 
-// ClearEmails empties the SES emulator's mailbox (and its templates).
+// ClearEmails empties the SES emulator's mailbox (and its templates); on
+// moto it hides the mail so far from Emails.
 func (s *Stack) ClearEmails(ctx context.Context) error {
+	if s.Moto != nil {
+		return s.Moto.ClearEmails(ctx)
+	}
 	if err := s.sesCall(ctx, http.MethodPost, "/clear-store", nil); err != nil {
 		return fmt.Errorf("clear emails: %w", err)
 	}

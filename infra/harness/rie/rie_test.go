@@ -13,6 +13,9 @@ import (
 )
 
 func TestEmulator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an emulator (not run with -short: make unit needs none)")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	rie, err := Ensure(ctx, "")

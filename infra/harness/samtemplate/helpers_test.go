@@ -92,26 +92,34 @@ func assertPolicyActions(t *testing.T, tpl *cloudformation.Template, fn string, 
 	}
 }
 
-// assertActionResources checks the resources of every statement that allows
-// action.
-func assertActionResources(t *testing.T, tpl *cloudformation.Template, fn, action string, want []string) {
+// allowing returns the function's statements that allow action, failing
+// the test when none does.
+func allowing(t *testing.T, tpl *cloudformation.Template, fn, action string) []samtemplate.Statement {
 	t.Helper()
 	stmts, err := samtemplate.PolicyStatements(tpl, fn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	found := false
+	var out []samtemplate.Statement
 	for _, s := range stmts {
-		if s.Effect != "Allow" || !slices.Contains(s.Actions, action) {
-			continue
+		if s.Effect == "Allow" && slices.Contains(s.Actions, action) {
+			out = append(out, s)
 		}
-		found = true
+	}
+	if len(out) == 0 {
+		t.Errorf("%s: no statement allows %s", fn, action)
+	}
+	return out
+}
+
+// assertActionResources checks the resources of every statement that allows
+// action.
+func assertActionResources(t *testing.T, tpl *cloudformation.Template, fn, action string, want []string) {
+	t.Helper()
+	for _, s := range allowing(t, tpl, fn, action) {
 		if !reflect.DeepEqual(s.Resources, want) {
 			t.Errorf("%s: %s is allowed on %q, want %q", fn, action, s.Resources, want)
 		}
-	}
-	if !found {
-		t.Errorf("%s: no statement allows %s", fn, action)
 	}
 }
 
@@ -119,23 +127,11 @@ func assertActionResources(t *testing.T, tpl *cloudformation.Template, fn, actio
 // Condition: {operator: {key: want}}.
 func assertActionCondition(t *testing.T, tpl *cloudformation.Template, fn, action, operator, key, want string) {
 	t.Helper()
-	stmts, err := samtemplate.PolicyStatements(tpl, fn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for _, s := range stmts {
-		if s.Effect != "Allow" || !slices.Contains(s.Actions, action) {
-			continue
-		}
-		found = true
+	for _, s := range allowing(t, tpl, fn, action) {
 		got, ok := samtemplate.Lookup(s.Condition, operator, key)
 		if !ok || got != want {
 			t.Errorf("%s: statement %q allowing %s has Condition %v, want %s: {%s: %s}", fn, s.Sid, action, s.Condition, operator, key, want)
 		}
-	}
-	if !found {
-		t.Errorf("%s: no statement allows %s", fn, action)
 	}
 }
 

@@ -707,11 +707,7 @@ func TableInput(tpl *cloudformation.Template, logicalID string) (*awsdynamodb.Cr
 	}
 
 	for _, g := range t.GlobalSecondaryIndexes {
-		ks, err := keySchema(g.KeySchema)
-		if err != nil {
-			return fail("index %s: %v", g.IndexName, err)
-		}
-		p, err := projection(g.Projection)
+		ks, p, err := indexKeys(g.KeySchema, g.Projection)
 		if err != nil {
 			return fail("index %s: %v", g.IndexName, err)
 		}
@@ -724,11 +720,7 @@ func TableInput(tpl *cloudformation.Template, logicalID string) (*awsdynamodb.Cr
 		})
 	}
 	for _, l := range t.LocalSecondaryIndexes {
-		ks, err := keySchema(l.KeySchema)
-		if err != nil {
-			return fail("index %s: %v", l.IndexName, err)
-		}
-		p, err := projection(l.Projection)
+		ks, p, err := indexKeys(l.KeySchema, l.Projection)
 		if err != nil {
 			return fail("index %s: %v", l.IndexName, err)
 		}
@@ -758,6 +750,16 @@ func TableInput(tpl *cloudformation.Template, logicalID string) (*awsdynamodb.Cr
 		in.Tags = append(in.Tags, types.Tag{Key: aws.String(tag.Key), Value: aws.String(tag.Value)})
 	}
 	return in, nil
+}
+
+// indexKeys converts an index's key schema and projection.
+func indexKeys(ks []cfndynamodb.Table_KeySchema, p *cfndynamodb.Table_Projection) ([]types.KeySchemaElement, *types.Projection, error) {
+	keys, err := keySchema(ks)
+	if err != nil {
+		return nil, nil, err
+	}
+	proj, err := projection(p)
+	return keys, proj, err
 }
 
 func keySchema(ks []cfndynamodb.Table_KeySchema) ([]types.KeySchemaElement, error) {

@@ -2,6 +2,11 @@
 // end-to-end tests and for `make dev`: it installs the pinned emulators,
 // starts them on loopback, points the SDK at them through the standard
 // AWS_ENDPOINT_URL_* variables and creates the table from template.yaml.
+//
+// With KONTAKT_TEST_AWS=moto (make test-aws) it starts moto_server instead
+// of the npm emulators and sets it up as an operator sets up an account:
+// the sender verified in SES, the configuration set created, the secrets in
+// Secrets Manager (see moto.go).
 package testenv
 
 import (
@@ -67,27 +72,47 @@ func RepoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
-// Start brings the stack up. Callers must Stop it.
+// Start brings the stack up: the npm emulators, or moto when
+// KONTAKT_TEST_AWS=moto. Callers must Stop it.
 func Start(ctx context.Context, opt Options) (*Env, error) {
+	moto, err := onMoto()
+	if err != nil {
+		return nil, err
+	}
 	root := RepoRoot()
 	infra := filepath.Join(root, "infra")
-	if err := localstack.EnsureInstalled(ctx, infra); err != nil {
-		return nil, fmt.Errorf("install emulators: %w", err)
-	}
-	st, err := localstack.Start(ctx, localstack.Options{
+	lo := localstack.Options{
 		InfraDir: infra, Dynamo: true, SES: true, SQS: opt.SQS, Secrets: true,
 		DynamoPort: opt.DynamoPort, SESPort: opt.SESPort, SQSPort: opt.SQSPort, SecretsPort: opt.SecretsPort,
-		Log: opt.Log,
-	})
+		Log: opt.Log, Moto: moto,
+	}
+	if !moto {
+		if err := localstack.EnsureInstalled(ctx, infra); err != nil {
+			return nil, fmt.Errorf("install emulators: %w", err)
+		}
+	}
+	st, err := localstack.Start(ctx, lo)
 	if err != nil {
 		return nil, fmt.Errorf("start emulators: %w", err)
 	}
 	e := &Env{Stack: st, Root: root, restore: st.Setenv()}
+	if e.AWS, err = app.AWSConfig(ctx); err != nil {
+		e.Stop()
+		return nil, err
+	}
+	if moto {
+		if err := e.setUpMoto(ctx); err != nil {
+			e.Stop()
+			return nil, err
+		}
+	}
 	// What GenerateSecretString makes in the template: 64 letters and digits.
 	e.Secret = rand.Text() + rand.Text() + rand.Text()[:12]
-	e.SecretID = st.Secrets.Put(SecretLogicalID, e.Secret)
-	st.Secrets.Put(TokenSecretID, rand.Text()+rand.Text()+rand.Text()[:12])
-	if e.AWS, err = app.AWSConfig(ctx); err != nil {
+	if e.SecretID, err = e.PutSecret(ctx, SecretLogicalID, e.Secret); err != nil {
+		e.Stop()
+		return nil, err
+	}
+	if _, err = e.PutSecret(ctx, TokenSecretID, rand.Text()+rand.Text()+rand.Text()[:12]); err != nil {
 		e.Stop()
 		return nil, err
 	}
@@ -150,7 +175,7 @@ func (e *Env) createTable(ctx context.Context, name, suffix string) (string, err
 func (e *Env) FunctionVars() map[string]string {
 	return map[string]string{
 		config.EnvTable:                e.Table,
-		config.EnvSender:               "kontakt@example.no",
+		config.EnvSender:               Sender,
 		config.EnvRecipients:           "post@example.no",
 		config.EnvAllowedOrigins:       "https://www.example.no",
 		config.EnvRetentionDays:        "30",
@@ -194,9 +219,12 @@ func Main(m interface{ Run() int }, short func() bool, env **Env) {
 		os.Exit(m.Run())
 	}
 	ctx := context.Background()
+	if OnMoto() {
+		printMotoSkips()
+	}
 	e, err := Start(ctx, Options{SQS: true, Log: io.Discard})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration tests need the local emulators:", err)
+		fmt.Fprintln(os.Stderr, "integration tests need the local emulators (run make unit for the tests that need none):", err)
 		os.Exit(1)
 	}
 	*env = e

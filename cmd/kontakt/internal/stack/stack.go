@@ -48,7 +48,7 @@ const (
 var OutputKeys = []string{
 	OutputTable, OutputErasureQueue, OutputErasureDeadLetters, OutputConfigurationSet,
 	OutputFeedbackTopic, OutputAlarmTopic, OutputSubmitFunction, OutputEraseFunction,
-	OutputRedriveFunction, OutputPrivacyFunction, OutputSecret,
+	OutputRedriveFunction, OutputPrivacyFunction, OutputDashboard, OutputSecret,
 }
 
 // Parameters of template.yaml the command reads from DescribeStacks.
