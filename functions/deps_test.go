@@ -19,8 +19,8 @@ const module = "github.com/opt-e/kontakt/"
 // deadline helper for their calls, and hostname, with which configuration
 // and addresses are put into the ASCII form browsers and SES use.
 var shared = []string{
-	"internal/app", "internal/config", "internal/deadline", "internal/dynamo", "internal/email", "internal/hostname",
-	"internal/erasure", "internal/gcpolicy", "internal/redrive", "internal/ses",
+	"internal/app", "internal/config", "internal/deadline", "internal/disclosure", "internal/dynamo", "internal/email",
+	"internal/erasure", "internal/gcpolicy", "internal/hold", "internal/hostname", "internal/redrive", "internal/ses",
 	"internal/submission", "internal/wordscan",
 }
 

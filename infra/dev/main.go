@@ -52,6 +52,7 @@ func run() error {
 		sqsPort    = flag.Int("sqs-port", 9324, "SQS emulator port")
 		formsFile  = flag.String("forms", filepath.Join(testenv.RepoRoot(), "infra", "dev", "forms.json"), "forms configuration file")
 		redriveInt = flag.Duration("redrive-every", 30*time.Second, "how often the redrive function runs (every 5 minutes on AWS)")
+		devDir     = flag.String("dev-dir", filepath.Join(testenv.RepoRoot(), ".dev"), "where stack.json and the emulators' log go (kontakt --local --dev-dir reads it)")
 	)
 	flag.Parse()
 	// Shown relative to where make dev runs, so it reads like the README.
@@ -68,11 +69,10 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("API port %d: %w\n(another make dev? choose another port with make dev DEV_FLAGS='-port 3100', and add http://127.0.0.1:3100 to the form's allowed_origins in %s)", *apiPort, err, *formsFile)
 	}
-	devDir := filepath.Join(testenv.RepoRoot(), ".dev")
-	if err := os.MkdirAll(devDir, 0o755); err != nil {
+	if err := os.MkdirAll(*devDir, 0o755); err != nil {
 		return err
 	}
-	emuLog, err := os.Create(filepath.Join(devDir, "emulators.log"))
+	emuLog, err := os.Create(filepath.Join(*devDir, "emulators.log"))
 	if err != nil {
 		return err
 	}
@@ -172,6 +172,8 @@ func run() error {
 	erasurePages := &apigw.Adapter{Handler: privacyHandler.Handle, Timeout: 10 * time.Second}
 	mux.Handle("/erasure", erasurePages)
 	mux.Handle("/erasure/confirm", erasurePages)
+	mux.Handle("/privacy", erasurePages)
+	mux.Handle("/privacy/confirm", erasurePages)
 	mux.Handle("GET /{$}", &demo{api: api, mail: env.SESURL, formsFile: *formsFile, forms: submit.config})
 	mux.Handle("GET "+formspreeAjaxPath, formspreeAjax(filepath.Join(testenv.RepoRoot(), "infra")))
 	mux.HandleFunc("GET /thanks", func(w http.ResponseWriter, r *http.Request) {
@@ -186,6 +188,8 @@ func run() error {
 		"script_url":        api + "/f/" + form.ID + "/" + httpapi.ScriptFile,
 		"demo_page":         api + "/",
 		"mail_viewer":       env.SESURL,
+		"ses":               env.SESURL,
+		"sender":            os.Getenv(config.EnvSender),
 		"mail_store":        env.SESURL + "/store",
 		"dynamodb":          env.DynamoURL,
 		"sqs":               env.SQSURL,
@@ -194,13 +198,23 @@ func run() error {
 		"privacy_contact":   eraseCfg.PrivacyContact,
 		"redrive_every":     redriveInt.String(),
 		"table":             env.Table,
+		"secrets":           env.Secrets.URL,
+		"secret_id":         env.SecretID,
 		"forms_file":        *formsFile,
 		"region":            os.Getenv("AWS_REGION"),
 		"emulator_log":      emuLog.Name(),
+		// So that a test can stop one emulator and see kontakt doctor say so.
+		"emulator_pids": map[string]int{"dynamodb": env.PID("dynamodb"), "ses": env.PID("ses"), "sqs": env.PID("sqs")},
 	}
 	data, _ := json.MarshalIndent(info, "", "  ")
-	if err := os.WriteFile(filepath.Join(devDir, "stack.json"), append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(*devDir, "stack.json"), append(data, '\n'), 0o644); err != nil {
 		return err
+	}
+	stackFile := filepath.Join(*devDir, "stack.json")
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, stackFile); err == nil && !strings.HasPrefix(rel, "..") {
+			stackFile = rel
+		}
 	}
 	fmt.Printf(`
 kontakt is running on loopback (Ctrl-C stops everything):
@@ -212,14 +226,15 @@ kontakt is running on loopback (Ctrl-C stops everything):
   DynamoDB      %s   table %s
   SQS           %s
   erasure queue %s   (make erase EMAIL=…; notices go to %s)
-  self-service  %s/erasure
+  self-service  %s/privacy   (a copy of one's data, or its erasure; /erasure as before)
   redrive       every %s; a pending email is re-sent from %s after its post
   forms config  %s   (reloaded when you save it)
   forms         %s
-  written to    .dev/stack.json
+  health        go run ./cmd/kontakt doctor --local   (and status, erase, requeue)
+  written to    %s
 
 `, api, api, form.ID, api, form.ID, httpapi.ScriptFile, env.SESURL, env.SESURL, env.DynamoURL, env.Table, env.SQSURL,
-		queues.Erasure.URL, eraseCfg.PrivacyContact, api, *redriveInt, dynamo.FirstRetryDelay, *formsFile, formList(submit.config()))
+		queues.Erasure.URL, eraseCfg.PrivacyContact, api, *redriveInt, dynamo.FirstRetryDelay, *formsFile, formList(submit.config()), stackFile)
 	if !form.OriginAllowed(api) {
 		fmt.Printf("warning: the demo page's origin %s is not in allowed_origins of form %q in %s: kontakt will refuse its posts (403). Add it there.\n\n", api, form.ID, *formsFile)
 	}

@@ -73,7 +73,7 @@ func run(forms []string, template string) error {
 	for _, g := range in.GlobalSecondaryIndexes {
 		indexes = append(indexes, *g.IndexName)
 	}
-	for _, want := range []string{dynamo.LookupIndex, dynamo.PendingIndex} {
+	for _, want := range []string{dynamo.LookupIndex, dynamo.PendingIndex, dynamo.FormIndex} {
 		if !slices.Contains(indexes, want) {
 			return fmt.Errorf("%s: table has no index %q", template, want)
 		}

@@ -77,7 +77,7 @@ func TestIdempotencyKeyReusedWithOtherContent(t *testing.T) {
 		Error  string `json:"error"`
 		ID     string `json:"id"`
 		Errors []struct {
-			Code string `json:"code"`
+			Code string `json:"kontakt_code"`
 		} `json:"errors"`
 	}
 	if err := json.Unmarshal([]byte(resp.Body), &b); err != nil {

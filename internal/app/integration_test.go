@@ -32,10 +32,7 @@ func TestMain(m *testing.M) { testenv.Main(m, testing.Short, &env) }
 
 func integration(t *testing.T) {
 	t.Helper()
-	if env == nil {
-		t.Skip("integration test (not run with -short)")
-	}
-	testenv.SkipOnMoto(t)
+	testenv.Gate(t, env, "integration test")
 }
 
 func testConfig(t *testing.T) *config.Config {

@@ -185,7 +185,11 @@ func (a *Abuse) validate(f *Form, key func(string) string) error {
 	if err := checkFieldName(a.Honeypot); err != nil {
 		return &Error{Key: k("honeypot"), Reason: err.Error()}
 	}
-	for _, r := range append(append(append([]string{}, reservedNames...), f.RequiredFields...), f.ConsentField) {
+	names := append(append([]string{}, reservedNames...), f.RequiredFields...)
+	for _, c := range f.ConsentRules() {
+		names = append(names, c.Field)
+	}
+	for _, r := range names {
 		if a.Honeypot == r {
 			return &Error{Key: k("honeypot"), Reason: fmt.Sprintf("%q is a field the form uses; a honeypot must be a field people leave empty", r)}
 		}

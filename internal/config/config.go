@@ -100,10 +100,18 @@ type Form struct {
 	// without consent is refused; ConsentOnlyFields are dropped (neither
 	// emailed nor stored) when consent is not given. PolicyVersion is
 	// recorded with the evidence so it is clear what was agreed to.
+	// These single-consent keys keep working: they mean one consent with
+	// the purpose optional_details (see ConsentRules).
 	ConsentField      string   `json:"consent_field,omitempty"`
 	ConsentRequired   bool     `json:"consent_required,omitempty"`
 	ConsentOnlyFields []string `json:"consent_only_fields,omitempty"`
 	PolicyVersion     string   `json:"policy_version,omitempty"`
+	// Consents asks for consent per purpose (e.g. optional_details,
+	// marketing), each with its own checkbox; see Consent.
+	Consents []Consent `json:"consents,omitempty"`
+	// PrivacyPolicyURL is where the privacy policy is read; PolicyVersion
+	// is its current version.
+	PrivacyPolicyURL string `json:"privacy_policy_url,omitempty"`
 
 	// Web3FormsFields reads Web3Forms' subject, redirect and replyto as
 	// _subject, _next and _replyto. Per form, because on other forms those
@@ -111,6 +119,36 @@ type Form struct {
 	Web3FormsFields bool `json:"web3forms_fields,omitempty"`
 	// Abuse holds the spam and flood rules (abuse.go).
 	Abuse Abuse `json:"abuse"`
+}
+
+// Consent purposes with texts of their own in emails and pages; any other
+// purpose of the same shape may be configured and is shown as written.
+const (
+	PurposeOptionalDetails = "optional_details"
+	PurposeMarketing       = "marketing"
+)
+
+// Consent is one consent a form asks for. Field is its checkbox; with
+// Required a submission without it is refused; Fields are the fields that
+// depend on it: dropped (neither emailed nor stored) when it is not given.
+// PolicyVersion (default: the form's policy_version) is recorded with the
+// evidence, so that it is clear which version of the policy was agreed to.
+type Consent struct {
+	Purpose       string   `json:"purpose"`
+	Field         string   `json:"field"`
+	Required      bool     `json:"required,omitempty"`
+	Fields        []string `json:"fields,omitempty"`
+	PolicyVersion string   `json:"policy_version,omitempty"`
+}
+
+// ConsentRules are the consents the form asks for: Consents, or the one
+// the single-consent keys describe.
+func (f *Form) ConsentRules() []Consent {
+	if len(f.Consents) > 0 || f.ConsentField == "" {
+		return f.Consents
+	}
+	return []Consent{{Purpose: PurposeOptionalDetails, Field: f.ConsentField, Required: f.ConsentRequired,
+		Fields: f.ConsentOnlyFields, PolicyVersion: f.PolicyVersion}}
 }
 
 // Retention is how long the fallback copy of a submission is kept.
@@ -481,6 +519,14 @@ func (c *Config) validate() error {
 				}
 			}
 		}
+		if err := f.validateConsents(key); err != nil {
+			return err
+		}
+		if f.PrivacyPolicyURL != "" {
+			if err := checkPolicyURL(f.PrivacyPolicyURL); err != nil {
+				return &Error{Key: key("privacy_policy_url"), Reason: err.Error()}
+			}
+		}
 		if strings.ContainsAny(f.Subject, "\r\n") {
 			return &Error{Key: key("subject"), Reason: "must be a single line"}
 		}
@@ -541,4 +587,75 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// validateConsents checks the consents: each names a checkbox field of its
+// own and the content fields that depend on it, never an instruction
+// (a name starting with _), another consent's checkbox or a required field.
+func (f *Form) validateConsents(key func(string) string) error {
+	if len(f.Consents) > 0 && (f.ConsentField != "" || f.ConsentRequired || len(f.ConsentOnlyFields) > 0) {
+		return &Error{Key: key("consents"), Reason: "use either consents or consent_field/consent_required/consent_only_fields, not both"}
+	}
+	checkboxes := map[string]bool{}
+	for _, c := range f.Consents {
+		checkboxes[c.Field] = true
+	}
+	purposes := map[string]bool{}
+	for i := range f.Consents {
+		c := &f.Consents[i]
+		k := func(s string) string { return fmt.Sprintf("%s[%d].%s", key("consents"), i, s) }
+		if !validFormID(c.Purpose) {
+			return &Error{Key: k("purpose"), Reason: fmt.Sprintf("%q must be 1-64 lower-case letters, digits, - or _ (e.g. %s, %s)", c.Purpose, PurposeOptionalDetails, PurposeMarketing)}
+		}
+		if purposes[c.Purpose] {
+			return &Error{Key: k("purpose"), Reason: fmt.Sprintf("%q is asked for twice", c.Purpose)}
+		}
+		purposes[c.Purpose] = true
+		if err := checkContentField(c.Field); err != nil {
+			return &Error{Key: k("field"), Reason: err.Error()}
+		}
+		for j := range f.Consents[:i] {
+			if f.Consents[j].Field == c.Field {
+				return &Error{Key: k("field"), Reason: fmt.Sprintf("%q is the checkbox of another consent too", c.Field)}
+			}
+		}
+		for j, d := range c.Fields {
+			fk := fmt.Sprintf("%s[%d]", k("fields"), j)
+			if err := checkContentField(d); err != nil {
+				return &Error{Key: fk, Reason: err.Error()}
+			}
+			if checkboxes[d] {
+				return &Error{Key: fk, Reason: fmt.Sprintf("%q is a consent checkbox, not a field that depends on a consent", d)}
+			}
+			for _, r := range f.RequiredFields {
+				if r == d {
+					return &Error{Key: fk, Reason: fmt.Sprintf("%q is also required; information that needs consent cannot be required", d)}
+				}
+			}
+		}
+		if c.PolicyVersion == "" {
+			c.PolicyVersion = f.PolicyVersion
+		}
+		if c.PolicyVersion == "" {
+			return &Error{Key: k("policy_version"), Reason: "is needed (or the form's policy_version), so the evidence says what was agreed to"}
+		}
+	}
+	return nil
+}
+
+// checkContentField refuses names that can never be a content field of
+// the form: empty ones and instructions.
+func checkContentField(name string) error {
+	if strings.TrimSpace(name) == "" || strings.HasPrefix(name, "_") {
+		return fmt.Errorf("%q is not a field of the form (empty, or an instruction starting with _)", name)
+	}
+	return nil
+}
+
+func checkPolicyURL(u string) error {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || strings.ContainsAny(u, "<>\"' ") {
+		return fmt.Errorf("%q must be an absolute http(s) URL", u)
+	}
+	return nil
 }

@@ -235,3 +235,33 @@ func TestConfiguredAddressesAreASCII(t *testing.T) {
 		t.Errorf("punycode recipient: %v", err)
 	}
 }
+
+// The single-consent keys keep working as one consent with the purpose
+// optional_details; consents by purpose take their version from the form
+// unless they name their own.
+func TestConsentRules(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "forms.json")
+	os.WriteFile(p, []byte(`{"forms":[
+		{"id":"old","policy_version":"2026-01","consent_field":"consent","consent_required":true,"consent_only_fields":["phone"]},
+		{"id":"new","policy_version":"2026-03","privacy_policy_url":"https://www.example.no/personvern","consents":[
+			{"purpose":"optional_details","field":"details_ok","fields":["phone","company"]},
+			{"purpose":"marketing","field":"marketing","policy_version":"2026-02"}]}]}`), 0o600)
+	e := base()
+	e[config.EnvFormsFile] = p
+	cfg, err := config.Load(env(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := cfg.Form("old").ConsentRules()
+	if len(old) != 1 || old[0].Purpose != config.PurposeOptionalDetails || old[0].Field != "consent" || !old[0].Required ||
+		len(old[0].Fields) != 1 || old[0].PolicyVersion != "2026-01" {
+		t.Errorf("single-consent keys map to %+v", old)
+	}
+	rules := cfg.Form("new").ConsentRules()
+	if len(rules) != 2 || rules[0].PolicyVersion != "2026-03" || rules[1].PolicyVersion != "2026-02" || rules[1].Purpose != config.PurposeMarketing {
+		t.Errorf("consents = %+v", rules)
+	}
+	if cfg.Form("contact") != nil || len(cfg.Form("new").ConsentRules()) != 2 {
+		t.Error("forms file not used")
+	}
+}

@@ -52,14 +52,27 @@ func LoadErase(lookup func(string) (string, bool)) (*Erase, error) {
 	if err := checkAddress(c.PrivacyContact); err != nil {
 		return nil, &Error{Key: EnvPrivacyContact, Reason: err.Error()}
 	}
-	days := get(EnvReceiptRetentionDays)
+	d, err := receiptRetention(get(EnvReceiptRetentionDays))
+	if err != nil {
+		return nil, err
+	}
+	c.ReceiptRetention = d
+	return c, nil
+}
+
+// DefaultReceiptRetention is how long receipts are kept when nothing says
+// otherwise (three years).
+const DefaultReceiptRetention = 1095 * 24 * time.Hour
+
+// receiptRetention reads a number of days receipts are kept ("" is the
+// default).
+func receiptRetention(days string) (time.Duration, error) {
 	if days == "" {
 		days = defaultReceiptRetentionS
 	}
 	n, err := strconv.Atoi(days)
 	if err != nil || n < 1 || n > maxReceiptRetentionDays {
-		return nil, &Error{Key: EnvReceiptRetentionDays, Reason: fmt.Sprintf("%q must be a whole number of days between 1 and %d", days, maxReceiptRetentionDays)}
+		return 0, &Error{Key: EnvReceiptRetentionDays, Reason: fmt.Sprintf("%q must be a whole number of days between 1 and %d", days, maxReceiptRetentionDays)}
 	}
-	c.ReceiptRetention = time.Duration(n) * 24 * time.Hour
-	return c, nil
+	return time.Duration(n) * 24 * time.Hour, nil
 }

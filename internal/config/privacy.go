@@ -15,12 +15,17 @@ const (
 	EnvTokenLifetimeHours = "KONTAKT_TOKEN_LIFETIME_HOURS"
 	EnvPublicURL          = "KONTAKT_PUBLIC_URL"
 	EnvPrivacyNote        = "KONTAKT_PRIVACY_NOTE"
+	// EnvPolicyURL and EnvPolicyVersion name the privacy policy the pages
+	// link to, and its current version.
+	EnvPolicyURL     = "KONTAKT_PRIVACY_POLICY_URL"
+	EnvPolicyVersion = "KONTAKT_PRIVACY_POLICY_VERSION"
 )
 
 // PrivacyEnvVars lists every variable the privacy function reads.
 var PrivacyEnvVars = []string{
 	EnvTable, EnvSender, EnvPrivacyContact, EnvErasureQueueURL, EnvTokenSecret,
 	EnvTokenLifetimeHours, EnvPublicURL, EnvPrivacyNote, EnvLanguage, EnvSecretID, EnvConfigurationSet,
+	EnvPolicyURL, EnvPolicyVersion, EnvReceiptRetentionDays,
 }
 
 // Privacy is the privacy function's configuration.
@@ -45,6 +50,12 @@ type Privacy struct {
 	// Note is extra text on the pages (e.g. the privacy policy's address).
 	Note     string
 	Language string
+	// PolicyURL is the privacy policy's address ("" shows no link) and
+	// PolicyVersion its current version.
+	PolicyURL     string
+	PolicyVersion string
+	// ReceiptRetention is how long access receipts are kept.
+	ReceiptRetention time.Duration
 }
 
 // LoadPrivacy reads the privacy function's configuration.
@@ -58,7 +69,21 @@ func LoadPrivacy(lookup func(string) (string, bool)) (*Privacy, error) {
 		QueueURL: get(EnvErasureQueueURL), TokenSecret: get(EnvTokenSecret), SecretID: get(EnvSecretID),
 		ConfigurationSet: get(EnvConfigurationSet),
 		PublicURL:        strings.TrimRight(get(EnvPublicURL), "/"), Note: get(EnvPrivacyNote), Language: get(EnvLanguage),
+		PolicyURL: get(EnvPolicyURL), PolicyVersion: get(EnvPolicyVersion),
 	}
+	if c.PolicyURL != "" {
+		if err := checkPolicyURL(c.PolicyURL); err != nil {
+			return nil, &Error{Key: EnvPolicyURL, Reason: err.Error()}
+		}
+	}
+	if len(c.PolicyVersion) > 64 || strings.ContainsAny(c.PolicyVersion, "<>\"") {
+		return nil, &Error{Key: EnvPolicyVersion, Reason: "must be at most 64 characters, without < > or \""}
+	}
+	rd, err := receiptRetention(get(EnvReceiptRetentionDays))
+	if err != nil {
+		return nil, err
+	}
+	c.ReceiptRetention = rd
 	for k, v := range map[string]string{EnvTable: c.Table, EnvErasureQueueURL: c.QueueURL, EnvTokenSecret: c.TokenSecret, EnvSecretID: c.SecretID} {
 		if v == "" {
 			return nil, &Error{Key: k, Reason: "is not set"}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -35,7 +36,10 @@ const (
 	AttrSentAt        = "sent_at"
 	AttrPending       = "pending"
 	AttrNextAttemptAt = "next_attempt_at"
-	AttrConsent       = "consent"
+	// AttrConsent is the one consent copies stored before consents by
+	// purpose carried; Decode still reads it.
+	AttrConsent  = "consent"
+	AttrConsents = "consents"
 	// AttrReason says why a pending copy was not emailed by the submit
 	// function when that was by design: ReasonHeld.
 	AttrReason = "reason"
@@ -64,6 +68,10 @@ const (
 // StatusFailed: the email was given up (a permanent SES error or too many
 // attempts). The copy stays until its TTL, out of the pending index.
 const StatusFailed = "failed"
+
+// PendingShard is the value of AttrPending on every pending copy: the
+// pending index's one partition (the operator's tool reads it).
+const PendingShard = pendingShard
 
 // FirstRetryDelay keeps the re-sender away from a copy whose submit call may
 // still be sending it: it is longer than the submit function's timeout.
@@ -163,14 +171,19 @@ func Item(s *submission.Submission, lookupKey string) map[string]types.Attribute
 	if s.Subject != "" {
 		item[AttrSubject] = strAV(s.Subject)
 	}
-	if c := s.Consent; c != nil {
-		item[AttrConsent] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
-			"field":          strAV(c.Field),
-			"value":          strAV(c.Value),
-			"given":          &types.AttributeValueMemberBOOL{Value: c.Given},
-			"policy_version": strAV(c.PolicyVersion),
-			"at":             num(c.At.Unix()),
-		}}
+	if len(s.Consents) > 0 {
+		list := make([]types.AttributeValue, len(s.Consents))
+		for i, c := range s.Consents {
+			list[i] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+				"purpose":        strAV(c.Purpose),
+				"field":          strAV(c.Field),
+				"value":          strAV(c.Value),
+				"given":          &types.AttributeValueMemberBOOL{Value: c.Given},
+				"policy_version": strAV(c.PolicyVersion),
+				"at":             num(c.At.Unix()),
+			}}
+		}
+		item[AttrConsents] = &types.AttributeValueMemberL{Value: list}
 	}
 	if s.ReplyTo != "" {
 		item[AttrReplyTo] = strAV(s.ReplyTo)
@@ -254,6 +267,9 @@ type Copy struct {
 	Attempts   int
 	LastError  string
 	LookupKey  string
+	// HeldUntil is when the copy's legal hold ends (zero when not held).
+	// A held copy has no expires_at: its TTL waits in held_expires_at.
+	HeldUntil time.Time
 	// Reason is ReasonHeld while the copy waits to be released, or "".
 	Reason string
 }
@@ -273,20 +289,33 @@ func (st *Store) Get(ctx context.Context, id string) (*Copy, error) {
 		return nil, nil
 	}
 	c := Decode(out.Item)
-	if !c.Submission.ExpiresAt.After(st.now()) {
+	if c.Expired(st.now()) {
 		return nil, nil
 	}
 	return c, nil
 }
 
-// Decode reads an item written by Item (and later updates).
+// Expired reports whether the copy is past its TTL and must look deleted.
+// A held copy (no expires_at) never is.
+func (c *Copy) Expired(now time.Time) bool {
+	return !c.Submission.ExpiresAt.IsZero() && !c.Submission.ExpiresAt.After(now)
+}
+
+// Decode reads an item written by Item (and later updates). A copy under a
+// legal hold has no expires_at: its ExpiresAt is zero and HeldUntil says
+// until when it is kept.
 func Decode(item map[string]types.AttributeValue) *Copy {
 	c := &Copy{}
 	s := &c.Submission
 	s.ID = str(item[AttrID])
 	s.FormID = str(item[AttrFormID])
 	s.ReceivedAt = time.Unix(int64(number(item[AttrReceivedAt])), 0).UTC()
-	s.ExpiresAt = time.Unix(int64(number(item[TTLAttribute])), 0).UTC()
+	if item[TTLAttribute] != nil {
+		s.ExpiresAt = time.Unix(int64(number(item[TTLAttribute])), 0).UTC()
+	}
+	if item[AttrHeldUntil] != nil {
+		c.HeldUntil = time.Unix(int64(number(item[AttrHeldUntil])), 0).UTC()
+	}
 	s.ReplyTo = str(item[AttrReplyTo])
 	s.Subject = str(item[AttrSubject])
 	s.Language = str(item[AttrLanguage])
@@ -297,14 +326,14 @@ func Decode(item map[string]types.AttributeValue) *Copy {
 			}
 		}
 	}
-	if m, ok := item[AttrConsent].(*types.AttributeValueMemberM); ok {
-		given, _ := m.Value["given"].(*types.AttributeValueMemberBOOL)
-		s.Consent = &submission.Consent{
-			Field: str(m.Value["field"]), Value: str(m.Value["value"]),
-			PolicyVersion: str(m.Value["policy_version"]),
-			At:            time.Unix(int64(number(m.Value["at"])), 0).UTC(),
-			Given:         given != nil && given.Value,
+	if l, ok := item[AttrConsents].(*types.AttributeValueMemberL); ok {
+		for _, v := range l.Value {
+			if m, ok := v.(*types.AttributeValueMemberM); ok {
+				s.Consents = append(s.Consents, decodeConsent(m, str(m.Value["purpose"])))
+			}
 		}
+	} else if m, ok := item[AttrConsent].(*types.AttributeValueMemberM); ok {
+		s.Consents = []submission.Consent{decodeConsent(m, config.PurposeOptionalDetails)}
 	}
 	c.Status = str(item[AttrStatus])
 	c.Attempts = number(item[AttrAttempts])
@@ -312,6 +341,16 @@ func Decode(item map[string]types.AttributeValue) *Copy {
 	c.LookupKey = str(item[AttrLookupKey])
 	c.Reason = str(item[AttrReason])
 	return c
+}
+
+func decodeConsent(m *types.AttributeValueMemberM, purpose string) submission.Consent {
+	given, _ := m.Value["given"].(*types.AttributeValueMemberBOOL)
+	return submission.Consent{
+		Purpose: purpose, Field: str(m.Value["field"]), Value: str(m.Value["value"]),
+		PolicyVersion: str(m.Value["policy_version"]),
+		At:            time.Unix(int64(number(m.Value["at"])), 0).UTC(),
+		Given:         given != nil && given.Value,
+	}
 }
 
 func (st *Store) now() time.Time {

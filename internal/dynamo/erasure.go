@@ -24,6 +24,7 @@ const (
 	AttrErasedCount   = "erased_count"
 	AttrRequestedAt   = "requested_at"
 	AttrCompletedAt   = "completed_at"
+	AttrHeldCount     = "held_count"
 	batchWriteMax     = 25
 	maxUnprocessedTry = 8
 )
@@ -72,11 +73,19 @@ func (e *Erasure) FindByLookupKey(ctx context.Context, key string) ([]erasure.Co
 			return nil, wrap("query lookup index", err)
 		}
 		for _, it := range out.Items {
-			copies = append(copies, erasure.Copy{
+			c := erasure.Copy{
 				ID:         str(it[AttrID]),
 				FormID:     str(it[AttrFormID]),
 				ReceivedAt: time.Unix(int64(number(it[AttrReceivedAt])), 0).UTC(),
-			})
+			}
+			if it[TTLAttribute] == nil {
+				// Under a legal hold (its TTL is lifted): the index does not
+				// carry the hold's end, the item does.
+				if c.HeldUntil, err = heldUntil(ctx, e.Client, e.Table, c.ID); err != nil {
+					return nil, err
+				}
+			}
+			copies = append(copies, c)
 		}
 	}
 	return copies, nil
@@ -141,25 +150,39 @@ func DecodeReceipt(it map[string]types.AttributeValue) erasure.Receipt {
 		RequestID: str(it[AttrRequestID]),
 		Source:    str(it[AttrSource]),
 		Count:     number(it[AttrErasedCount]),
+		Held:      number(it[AttrHeldCount]),
+		HeldUntil: heldUntilOf(it),
 		At:        time.Unix(int64(number(it[AttrRequestedAt])), 0).UTC(),
 		ExpiresAt: time.Unix(int64(number(it[TTLAttribute])), 0).UTC(),
 		Complete:  it[AttrCompletedAt] != nil,
 	}
 }
 
+func heldUntilOf(it map[string]types.AttributeValue) time.Time {
+	if n := number(it[AttrHeldUntil]); n > 0 {
+		return time.Unix(int64(n), 0).UTC()
+	}
+	return time.Time{}
+}
+
 // CreateReceipt writes the receipt unless one exists for the request.
 func (e *Erasure) CreateReceipt(ctx context.Context, r erasure.Receipt) error {
+	item := map[string]types.AttributeValue{
+		AttrID:          &types.AttributeValueMemberS{Value: receiptPrefix + r.RequestID},
+		AttrKind:        &types.AttributeValueMemberS{Value: KindReceipt},
+		AttrRequestID:   &types.AttributeValueMemberS{Value: r.RequestID},
+		AttrSource:      &types.AttributeValueMemberS{Value: r.Source},
+		AttrErasedCount: &types.AttributeValueMemberN{Value: strconv.Itoa(r.Count)},
+		AttrRequestedAt: num(r.At.Unix()),
+		TTLAttribute:    num(r.ExpiresAt.Unix()),
+		AttrHeldCount:   &types.AttributeValueMemberN{Value: strconv.Itoa(r.Held)},
+	}
+	if r.Held > 0 {
+		item[AttrHeldUntil] = num(r.HeldUntil.Unix())
+	}
 	_, err := e.Client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(e.Table),
-		Item: map[string]types.AttributeValue{
-			AttrID:          &types.AttributeValueMemberS{Value: receiptPrefix + r.RequestID},
-			AttrKind:        &types.AttributeValueMemberS{Value: KindReceipt},
-			AttrRequestID:   &types.AttributeValueMemberS{Value: r.RequestID},
-			AttrSource:      &types.AttributeValueMemberS{Value: r.Source},
-			AttrErasedCount: &types.AttributeValueMemberN{Value: strconv.Itoa(r.Count)},
-			AttrRequestedAt: num(r.At.Unix()),
-			TTLAttribute:    num(r.ExpiresAt.Unix()),
-		},
+		TableName:                aws.String(e.Table),
+		Item:                     item,
 		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
 		ExpressionAttributeNames: map[string]string{"#id": AttrID},
 	})

@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,10 @@ func TestItemIsPendingAndReadsBack(t *testing.T) {
 		ID: "abc", FormID: "contact", ReceivedAt: received, ExpiresAt: received.Add(30 * 24 * time.Hour),
 		Fields:  []submission.Field{{Name: "name", Value: "Kari"}, {Name: "message", Value: "Hei!\nHilsen"}},
 		ReplyTo: "kari@example.no", Subject: "Tilbud", Language: "nb",
-		Consent: &submission.Consent{Field: "consent", Value: "on", Given: true, PolicyVersion: "2026-01", At: received.Add(time.Second)},
+		Consents: []submission.Consent{
+			{Purpose: "optional_details", Field: "consent", Value: "on", Given: true, PolicyVersion: "2026-01", At: received.Add(time.Second)},
+			{Purpose: "marketing", Field: "marketing", Value: "", Given: false, PolicyVersion: "2026-01", At: received.Add(time.Second)},
+		},
 	}
 	item := dynamo.Item(s, "lookup-key-of-kari")
 	for name, want := range map[string]string{
@@ -56,8 +60,8 @@ func TestItemIsPendingAndReadsBack(t *testing.T) {
 		got.Subject != s.Subject || got.Language != s.Language || len(got.Fields) != 2 || got.Fields[1] != s.Fields[1] {
 		t.Errorf("read back %+v, want %+v", got, *s)
 	}
-	if got.Consent == nil || *got.Consent != *s.Consent {
-		t.Errorf("consent read back %+v, want %+v", got.Consent, s.Consent)
+	if !reflect.DeepEqual(got.Consents, s.Consents) {
+		t.Errorf("consents read back %+v, want %+v", got.Consents, s.Consents)
 	}
 	if c.Status != dynamo.StatusPending || c.Attempts != 1 {
 		t.Errorf("status %q, attempts %d", c.Status, c.Attempts)
@@ -68,10 +72,35 @@ func TestItemIsPendingAndReadsBack(t *testing.T) {
 // optional attributes are left out rather than stored empty.
 func TestItemLeavesOutWhatIsMissing(t *testing.T) {
 	item := dynamo.Item(&submission.Submission{ID: "x", FormID: "contact", Fields: []submission.Field{{Name: "message", Value: "hi"}}}, "")
-	for _, name := range []string{dynamo.AttrReplyTo, dynamo.AttrLookupKey, dynamo.AttrSubject, dynamo.AttrLanguage, dynamo.AttrConsent} {
+	for _, name := range []string{dynamo.AttrReplyTo, dynamo.AttrLookupKey, dynamo.AttrSubject, dynamo.AttrLanguage, dynamo.AttrConsent, dynamo.AttrConsents} {
 		if _, ok := item[name]; ok {
 			t.Errorf("%s present", name)
 		}
+	}
+}
+
+// Copies stored before consents by purpose carry one consent map; it reads
+// back as the optional_details consent. A held copy (no expires_at) never
+// looks expired.
+func TestDecodeLegacyConsentAndHeldCopy(t *testing.T) {
+	item := dynamo.Item(&submission.Submission{ID: "old", FormID: "contact", ReceivedAt: time.Unix(100, 0), ExpiresAt: time.Unix(200, 0)}, "")
+	item[dynamo.AttrConsent] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+		"field": &types.AttributeValueMemberS{Value: "consent"}, "value": &types.AttributeValueMemberS{Value: "on"},
+		"given": &types.AttributeValueMemberBOOL{Value: true}, "policy_version": &types.AttributeValueMemberS{Value: "v1"},
+		"at": &types.AttributeValueMemberN{Value: "100"},
+	}}
+	c := dynamo.Decode(item)
+	if got := c.Submission.Consents; len(got) != 1 || got[0].Purpose != "optional_details" || !got[0].Given || got[0].Field != "consent" {
+		t.Errorf("legacy consent read back as %+v", got)
+	}
+	if !c.Expired(time.Unix(300, 0)) {
+		t.Error("a copy past its TTL does not look expired")
+	}
+	delete(item, dynamo.TTLAttribute)
+	item[dynamo.AttrHeldUntil] = &types.AttributeValueMemberN{Value: "400"}
+	c = dynamo.Decode(item)
+	if c.Expired(time.Unix(300, 0)) || !c.Submission.ExpiresAt.IsZero() || c.HeldUntil.Unix() != 400 {
+		t.Errorf("held copy: expired %v, expires %v, held until %v", c.Expired(time.Unix(300, 0)), c.Submission.ExpiresAt, c.HeldUntil)
 	}
 }
 

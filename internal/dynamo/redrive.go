@@ -23,13 +23,18 @@ const (
 
 // RedriveIAMActions are the DynamoDB actions the redrive function calls:
 // Query on the pending index only, UpdateItem on the table.
-var RedriveIAMActions = []string{"dynamodb:Query", "dynamodb:UpdateItem"}
+// GetItem and DeleteItem end legal holds whose date has passed (hold.go).
+var RedriveIAMActions = []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
 
 // RedriveAPI is the part of the DynamoDB client redrive uses.
 type RedriveAPI interface {
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
+
+// notExpired holds for a copy whose TTL has not passed, and for one under a
+// legal hold, whose expires_at is lifted until the hold ends (hold.go).
+const notExpired = "(attribute_not_exists(#exp) OR #exp > :now)"
 
 // Redrive implements redrive.Store on the pending index.
 type Redrive struct {
@@ -56,7 +61,7 @@ func (r *Redrive) query(ctx context.Context, op, shard string, now time.Time, li
 		TableName:              aws.String(r.Table),
 		IndexName:              aws.String(PendingIndex),
 		KeyConditionExpression: aws.String("#p = :p AND #next <= :now"),
-		FilterExpression:       aws.String("#exp > :now"),
+		FilterExpression:       aws.String(notExpired),
 		ProjectionExpression:   aws.String("#id, #next"),
 		ExpressionAttributeNames: map[string]string{
 			"#p": AttrPending, "#next": AttrNextAttemptAt, "#exp": TTLAttribute, "#id": AttrID,
@@ -91,7 +96,7 @@ func (r *Redrive) query(ctx context.Context, op, shard string, now time.Time, li
 // copies being retried, and loses its reason.
 func (r *Redrive) Claim(ctx context.Context, c redrive.Candidate, now, until time.Time) (*redrive.Claimed, error) {
 	update := "SET #next = :until, #claimed = :now"
-	cond := "#p = :p AND #status = :pending AND #next = :due AND #exp > :now"
+	cond := "#p = :p AND #status = :pending AND #next = :due AND " + notExpired
 	names := map[string]string{
 		"#p": AttrPending, "#status": AttrStatus, "#next": AttrNextAttemptAt,
 		"#exp": TTLAttribute, "#claimed": AttrClaimedAt,
@@ -105,7 +110,7 @@ func (r *Redrive) Claim(ctx context.Context, c redrive.Candidate, now, until tim
 	}
 	if c.Held {
 		update = "SET #next = :until, #claimed = :now, #p = :p REMOVE #reason"
-		cond = "#p = :held AND #status = :pending AND #next = :due AND #exp > :now"
+		cond = "#p = :held AND #status = :pending AND #next = :due AND " + notExpired
 		names["#reason"] = AttrReason
 		values[":held"] = &types.AttributeValueMemberS{Value: heldShard}
 	}
@@ -184,7 +189,7 @@ func (r *Redrive) Requeue(ctx context.Context, id string, now time.Time) error {
 		TableName:           aws.String(r.Table),
 		Key:                 key(id),
 		UpdateExpression:    aws.String("SET #status = :pending, #p = :p, #next = :now, #attempts = :one REMOVE #failed_at"),
-		ConditionExpression: aws.String("#status = :failed AND #exp > :now"),
+		ConditionExpression: aws.String("#status = :failed AND " + notExpired),
 		ExpressionAttributeNames: map[string]string{
 			"#status": AttrStatus, "#p": AttrPending, "#next": AttrNextAttemptAt, "#attempts": AttrAttempts,
 			"#failed_at": AttrFailedAt, "#exp": TTLAttribute,

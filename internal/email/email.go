@@ -59,6 +59,26 @@ func Build(form *config.Form, s *submission.Submission) Message {
 	h.Grow(n + n/8 + 160*len(s.Fields) + 700)
 
 	h.WriteString(`<!doctype html><html><body style="font-family:sans-serif;line-height:1.4">`)
+	if len(s.Consents) > 0 {
+		// First, so staff see at a glance whether the person agreed to,
+		// say, marketing before they answer.
+		t.WriteString(l.consents)
+		t.WriteString(": ")
+		h.WriteString(`<p><b>`)
+		htmlEscaper.WriteString(&h, l.consents)
+		h.WriteString(`:</b> `)
+		for i, c := range s.Consents {
+			part := l.purpose(c.Purpose) + ": " + l.answer(c.Given)
+			if i > 0 {
+				t.WriteString(" · ")
+				h.WriteString(" · ")
+			}
+			t.WriteString(part)
+			htmlEscaper.WriteString(&h, part)
+		}
+		t.WriteString("\n\n")
+		h.WriteString(`</p>`)
+	}
 	h.WriteString(`<table cellpadding="6" style="border-collapse:collapse">`)
 	for _, f := range s.Fields {
 		t.WriteString(f.Name)
@@ -89,12 +109,8 @@ func Build(form *config.Form, s *submission.Submission) Message {
 	meta(l.form, ": ", form.ID)
 	meta(l.received, ": ", received)
 	meta(l.id, ": ", s.ID)
-	if c := s.Consent; c != nil {
-		answer := l.no
-		if c.Given {
-			answer = l.yes
-		}
-		meta(fmt.Sprintf("%s: %s (%s=%q, %s %s, %s)", l.consent, answer, c.Field, c.Value,
+	for _, c := range s.Consents {
+		meta(fmt.Sprintf("%s (%s): %s (%s=%q, %s %s, %s)", l.consent, l.purpose(c.Purpose), l.answer(c.Given), c.Field, c.Value,
 			l.policy, c.PolicyVersion, c.At.In(oslo()).Format("2006-01-02 15:04:05 MST")))
 	}
 	if s.ReplyTo != "" {
@@ -139,7 +155,24 @@ func fillSubject(template, form, subject string) string {
 
 type labelSet struct {
 	defaultSubject, form, received, id, reply, noReply string
-	consent, policy, yes, no                           string
+	consent, consents, policy, yes, no                 string
+	purposes                                           map[string]string
+}
+
+// purpose names a consent purpose in the staff's language; one without a
+// text of its own is shown as configured.
+func (l *labelSet) purpose(p string) string {
+	if s, ok := l.purposes[p]; ok {
+		return s
+	}
+	return p
+}
+
+func (l *labelSet) answer(given bool) string {
+	if given {
+		return l.yes
+	}
+	return l.no
 }
 
 var labels = map[string]*labelSet{
@@ -151,7 +184,9 @@ var labels = map[string]*labelSet{
 		reply:          "Svar på denne e-posten for å svare avsenderen.",
 		noReply:        "Avsenderen oppga ingen e-postadresse.",
 		consent:        "Samtykke",
+		consents:       "Samtykker",
 		policy:         "personvernerklæring",
+		purposes:       map[string]string{config.PurposeOptionalDetails: "valgfrie opplysninger", config.PurposeMarketing: "markedsføring"},
 		yes:            "gitt",
 		no:             "ikke gitt",
 	},
@@ -163,7 +198,9 @@ var labels = map[string]*labelSet{
 		reply:          "Reply to this email to answer the sender.",
 		noReply:        "The sender gave no email address.",
 		consent:        "Consent",
+		consents:       "Consents",
 		policy:         "privacy policy",
+		purposes:       map[string]string{config.PurposeOptionalDetails: "optional details", config.PurposeMarketing: "marketing"},
 		yes:            "given",
 		no:             "not given",
 	},

@@ -31,12 +31,23 @@ func TestBuildGolden(t *testing.T) {
 		"en-escaping-consent": {
 			config.Form{ID: "quote", Subject: "{subject} via {form} {form}", Language: "en"},
 			submission.Submission{ID: "x<y>", ReceivedAt: received, Subject: "{form} & {subject}\u2028next",
-				Fields:  []submission.Field{{Name: "<b>field</b>", Value: `"quoted" & 'single' <script>`}, {Name: "empty", Value: ""}},
-				Consent: &submission.Consent{Field: "consent", Value: "on \"yes\"", Given: true, PolicyVersion: "2026-01", At: received.Add(time.Second)}},
+				Fields:   []submission.Field{{Name: "<b>field</b>", Value: `"quoted" & 'single' <script>`}, {Name: "empty", Value: ""}},
+				Consents: []submission.Consent{{Purpose: config.PurposeOptionalDetails, Field: "consent", Value: "on \"yes\"", Given: true, PolicyVersion: "2026-01", At: received.Add(time.Second)}}},
 		},
 		"default-subject-no-consent": {
 			config.Form{ID: "job", Subject: "[{form}] {subject}", Language: "xx"},
-			submission.Submission{ID: "id", ReceivedAt: received, Consent: &submission.Consent{Field: "c", PolicyVersion: "v1", At: received}},
+			submission.Submission{ID: "id", ReceivedAt: received, Consents: []submission.Consent{{Purpose: config.PurposeOptionalDetails, Field: "c", PolicyVersion: "v1", At: received}}},
+		},
+		// Consents by purpose: staff see marketing at a glance, at the top.
+		"nb-consents-by-purpose": {
+			config.Form{ID: "contact", Subject: "[{form}] {subject}", Language: "nb"},
+			submission.Submission{ID: "def456", ReceivedAt: received, ReplyTo: "ola@example.no",
+				Fields: []submission.Field{{Name: "name", Value: "Ola"}, {Name: "message", Value: "Hei"}},
+				Consents: []submission.Consent{
+					{Purpose: config.PurposeMarketing, Field: "marketing", Value: "on", Given: true, PolicyVersion: "2026-03", At: received},
+					{Purpose: config.PurposeOptionalDetails, Field: "details_ok", Value: "", Given: false, PolicyVersion: "2026-03", At: received},
+					{Purpose: "newsletter", Field: "news", Value: "ja", Given: true, PolicyVersion: "2026-02", At: received},
+				}},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"html"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/opt-e/kontakt/internal/erasure"
 )
@@ -12,7 +13,18 @@ import (
 // request, and for each erased copy its id, form and received time — which
 // staff need to find and delete the matching emails in their mailboxes —
 // and never the address or any content.
-func ErasureNotice(r erasure.Receipt, copies []erasure.Copy) Message {
+//
+// Copies under a legal hold are listed apart: they are kept, and so are
+// their emails, until the hold ends.
+func ErasureNotice(r erasure.Receipt, all []erasure.Copy) Message {
+	var copies, held []erasure.Copy
+	for _, c := range all {
+		if c.HeldUntil.IsZero() {
+			copies = append(copies, c)
+		} else {
+			held = append(held, c)
+		}
+	}
 	var t strings.Builder
 	t.WriteString("Sletteforespørsel / erasure request " + r.RequestID + " (" + r.Source + ")\n\n")
 	if len(copies) == 0 {
@@ -27,6 +39,16 @@ func ErasureNotice(r erasure.Receipt, copies []erasure.Copy) Message {
 			t.WriteString("  " + c.ID + "  " + c.FormID + "  " + c.ReceivedAt.In(oslo()).Format("2006-01-02 15:04 MST") + "\n")
 		}
 	}
+	if len(held) > 0 {
+		t.WriteString("\n" + strconv.Itoa(len(held)) + " lagrede kopier beholdes fordi loven krever det (rettslig hold), og slettes ikke nå.\n" +
+			"Behold også e-postene deres til holdet opphører:\n" +
+			strconv.Itoa(len(held)) + " stored copies are kept under a legal obligation (legal hold) and are not erased now.\n" +
+			"Keep their emails too until the hold ends:\n\n")
+		for _, c := range held {
+			t.WriteString("  " + c.ID + "  " + c.FormID + "  " + c.ReceivedAt.In(oslo()).Format("2006-01-02 15:04 MST") +
+				"  hold → " + day(c.HeldUntil) + "\n")
+		}
+	}
 	t.WriteString("\nKvittering / receipt: request_id=" + r.RequestID + "\n")
 	text := t.String()
 	return Message{
@@ -34,4 +56,38 @@ func ErasureNotice(r erasure.Receipt, copies []erasure.Copy) Message {
 		Text:    text,
 		HTML:    "<!doctype html><html><body><pre style=\"font-family:monospace\">" + html.EscapeString(text) + "</pre></body></html>",
 	}
+}
+
+// day is the last day a hold lasts: it ends at the start of the next (UTC).
+func day(end time.Time) string { return end.Add(-time.Second).UTC().Format("2006-01-02") }
+
+// ErasureDone confirms a self-service erasure to the person: how many
+// stored copies were deleted, how many are kept under a legal obligation
+// and until when, and that staff have been asked to delete their emails.
+func ErasureDone(lang string, r erasure.Receipt) Message {
+	var t strings.Builder
+	if lang == "en" {
+		t.WriteString("We have deleted what we stored about this email address, as you asked.\n\n")
+		t.WriteString("Stored copies deleted: " + strconv.Itoa(r.Count) + ".\n")
+		if r.Held > 0 {
+			t.WriteString("Stored copies we must keep because the law requires it: " + strconv.Itoa(r.Held) +
+				". They are kept until " + day(r.HeldUntil) + " and deleted after that.\n")
+		}
+		t.WriteString("\nStaff have been asked to delete the emails with your messages as well.\nReference: " + r.RequestID + "\n")
+		text := t.String()
+		return Message{Subject: "Your data has been deleted", Text: text, HTML: preHTML(text)}
+	}
+	t.WriteString("Vi har slettet det vi hadde lagret om denne e-postadressen, slik du ba om.\n\n")
+	t.WriteString("Lagrede kopier slettet: " + strconv.Itoa(r.Count) + ".\n")
+	if r.Held > 0 {
+		t.WriteString("Lagrede kopier vi må beholde fordi loven krever det: " + strconv.Itoa(r.Held) +
+			". De beholdes til og med " + day(r.HeldUntil) + " og slettes deretter.\n")
+	}
+	t.WriteString("\nAnsatte har også fått beskjed om å slette e-postene med meldingene dine.\nReferanse: " + r.RequestID + "\n")
+	text := t.String()
+	return Message{Subject: "Opplysningene dine er slettet", Text: text, HTML: preHTML(text)}
+}
+
+func preHTML(text string) string {
+	return `<!doctype html><html><body style="font-family:sans-serif;line-height:1.5"><p style="white-space:pre-wrap">` + html.EscapeString(text) + `</p></body></html>`
 }

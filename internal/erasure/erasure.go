@@ -28,6 +28,9 @@ type Request struct {
 	Email     string `json:"email"`
 	RequestID string `json:"request_id"`
 	Source    string `json:"source"`
+	// Language is the visitor's ("nb" or "en"), for the confirmation a
+	// self-service request gets when it is done; optional.
+	Language string `json:"language,omitempty"`
 }
 
 // Copy is what erasure knows of a stored submission: never its content.
@@ -35,13 +38,20 @@ type Copy struct {
 	ID         string
 	FormID     string
 	ReceivedAt time.Time
+	// HeldUntil is set when the copy is under a legal hold: erasure keeps
+	// it, and says so, until then.
+	HeldUntil time.Time
 }
 
 // Receipt proves an erasure without personal data.
 type Receipt struct {
 	RequestID string
 	Source    string
+	// Count is the copies erased; Held the copies kept under a legal hold,
+	// the last of them until HeldUntil.
 	Count     int
+	Held      int
+	HeldUntil time.Time
 	At        time.Time
 	ExpiresAt time.Time
 	Complete  bool
@@ -65,9 +75,17 @@ type Receipts interface {
 	CompleteReceipt(ctx context.Context, requestID string, at time.Time) error
 }
 
-// Notifier tells the privacy contact which submissions were erased.
+// Notifier tells the privacy contact which submissions were erased, and
+// which were kept under a legal hold.
 type Notifier interface {
 	NotifyErased(ctx context.Context, r Receipt, copies []Copy) error
+}
+
+// PersonNotifier confirms a self-service erasure to the address that asked
+// (and verified it through the link): how many copies went, and how many
+// are kept under a legal obligation and until when.
+type PersonNotifier interface {
+	NotifyPerson(ctx context.Context, to, lang string, r Receipt) error
 }
 
 // InvalidError is a message that can never succeed: it fails on its own and,
@@ -118,6 +136,9 @@ func ParseRequest(body string) (Request, error) {
 	if r.Source != SourceOperator && r.Source != SourceSelfService {
 		return Request{}, &InvalidError{Reason: `source must be "operator" or "self-service"`}
 	}
+	if r.Language != "" && r.Language != "nb" && r.Language != "en" {
+		return Request{}, &InvalidError{Reason: `language must be "nb" or "en"`}
+	}
 	return r, nil
 }
 
@@ -137,6 +158,8 @@ type Service struct {
 	Deleter  Deleter
 	Receipts Receipts
 	Notifier Notifier
+	// Person confirms self-service erasures to the person; nil sends none.
+	Person PersonNotifier
 	// LookupKeys computes the key copies are indexed under.
 	LookupKeys *submission.LookupKeys
 	Metrics    Metrics
@@ -172,7 +195,8 @@ func (s *Service) find(ctx context.Context, address string) ([]Copy, error) {
 	return copies, nil
 }
 
-// Erase deletes every copy for r.Email. It is idempotent: a message that is
+// Erase deletes every copy for r.Email except those under a legal hold,
+// which it keeps and reports. It is idempotent: a message that is
 // delivered again, or retried after a partial failure, finishes the job and
 // changes nothing more. The order keeps every promise under failure:
 // the privacy contact hears of the copies before they are gone (a retry may
@@ -183,21 +207,36 @@ func (s *Service) find(ctx context.Context, address string) ([]Copy, error) {
 // be noise, and mail anyone could trigger); it is counted, and its receipt
 // kept like every other.
 func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
-	copies, err := s.find(ctx, r.Email)
+	found, err := s.find(ctx, r.Email)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("find copies: %w", err)
+	}
+	var copies, held []Copy
+	var heldUntil time.Time
+	for _, c := range found {
+		if c.HeldUntil.IsZero() {
+			copies = append(copies, c)
+			continue
+		}
+		held = append(held, c)
+		if c.HeldUntil.After(heldUntil) {
+			heldUntil = c.HeldUntil
+		}
 	}
 	existing, err := s.Receipts.GetReceipt(ctx, r.RequestID)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("read receipt: %w", err)
 	}
 	now := s.Now().UTC()
-	receipt := Receipt{RequestID: r.RequestID, Source: r.Source, Count: len(copies), At: now, ExpiresAt: now.Add(s.Retention)}
+	receipt := Receipt{RequestID: r.RequestID, Source: r.Source, Count: len(copies), Held: len(held), HeldUntil: heldUntil,
+		At: now, ExpiresAt: now.Add(s.Retention)}
 	if existing != nil {
 		receipt = *existing
 	}
-	if len(copies) > 0 {
-		if err := s.Notifier.NotifyErased(ctx, receipt, copies); err != nil {
+	// Copies kept under a hold are told too: the privacy contact must know
+	// that an erasure was asked for and what it could not erase.
+	if len(copies) > 0 || len(held) > 0 {
+		if err := s.Notifier.NotifyErased(ctx, receipt, append(copies, held...)); err != nil {
 			return Receipt{}, fmt.Errorf("notify privacy contact: %w", err)
 		}
 	}
@@ -215,18 +254,28 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 			return Receipt{}, fmt.Errorf("delete copies: %w", err)
 		}
 	}
+	// Like the privacy contact, the person hears only of an erasure that
+	// found something (deleted or kept under a hold): one that found nothing
+	// sends no email at all. The receipt's counts are the first run's, so a
+	// retry after a failed send still sends it.
+	if s.Person != nil && r.Source == SourceSelfService && (existing == nil || !existing.Complete) && (receipt.Count > 0 || receipt.Held > 0) {
+		// Before the receipt is complete, so that a failed send is retried.
+		if err := s.Person.NotifyPerson(ctx, r.Email, r.Language, receipt); err != nil {
+			return Receipt{}, fmt.Errorf("confirm to person: %w", err)
+		}
+	}
 	if existing == nil || !existing.Complete || len(copies) > 0 {
 		if err := s.Receipts.CompleteReceipt(ctx, r.RequestID, now); err != nil {
 			return Receipt{}, fmt.Errorf("complete receipt: %w", err)
 		}
 	}
-	if existing == nil && len(copies) == 0 && s.Metrics != nil {
+	if existing == nil && len(copies) == 0 && len(held) == 0 && s.Metrics != nil {
 		s.Metrics.Publish(map[string]int{MetricNothingErased: 1})
 	}
 	receipt.Complete = true
 	s.Log.InfoContext(ctx, "erasure done",
 		slog.String("request_id", r.RequestID), slog.String("source", r.Source),
-		slog.Int("erased_now", len(copies)), slog.Int("receipt_count", receipt.Count),
+		slog.Int("erased_now", len(copies)), slog.Int("held", len(held)), slog.Int("receipt_count", receipt.Count),
 		slog.Bool("repeat", existing != nil))
 	return receipt, nil
 }

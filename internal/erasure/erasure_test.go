@@ -287,3 +287,93 @@ func TestEraseFindsEverySpelling(t *testing.T) {
 		}
 	}
 }
+
+type personNotices struct {
+	got  []erasure.Receipt
+	to   []string
+	fail error
+}
+
+func (p *personNotices) NotifyPerson(_ context.Context, to, lang string, r erasure.Receipt) error {
+	if p.fail != nil {
+		return p.fail
+	}
+	p.got = append(p.got, r)
+	p.to = append(p.to, to+"/"+lang)
+	return nil
+}
+
+// A copy under a legal hold is kept and reported: the privacy contact's
+// notice lists it, the receipt counts it with its end, and a self-service
+// requester is told (once, after a failed send too); an operator's request
+// sends the person nothing.
+func TestEraseKeepsHeldCopies(t *testing.T) {
+	m, svc, _ := setup()
+	until := time.Date(2027, 7, 1, 0, 0, 0, 0, time.UTC)
+	key := keys.Key("kari@example.no")
+	m.copies[key][1].HeldUntil = until
+	p := &personNotices{fail: errors.New("ses down")}
+	svc.Person = p
+	req := erasure.Request{Email: "kari@example.no", RequestID: "ss-1", Source: erasure.SourceSelfService, Language: "en"}
+	if _, err := svc.Erase(context.Background(), req); err == nil {
+		t.Fatal("a failed confirmation to the person must fail the message, to be retried")
+	}
+	p.fail = nil
+	r, err := svc.Erase(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Count != 2 || r.Held != 1 || !r.HeldUntil.Equal(until) || !r.Complete {
+		t.Errorf("receipt = %+v", r)
+	}
+	if left := m.copies[key]; len(left) != 1 || left[0].ID != "b" {
+		t.Errorf("left %v, want the held copy b", left)
+	}
+	if len(m.notices) == 0 || len(m.notices[0]) != 3 {
+		t.Errorf("notice = %v, want the erased and the held copies", m.notices)
+	}
+	if len(p.got) != 1 || p.got[0].Held != 1 || p.to[0] != "kari@example.no/en" {
+		t.Errorf("person told %v %v", p.got, p.to)
+	}
+	if _, err := svc.Erase(context.Background(), req); err != nil || len(p.got) != 1 {
+		t.Errorf("a repeat told the person again: %v %d", err, len(p.got))
+	}
+	if _, err := svc.Erase(context.Background(), erasure.Request{Email: "ola@example.no", RequestID: "op-1", Source: erasure.SourceOperator}); err != nil || len(p.got) != 1 {
+		t.Errorf("an operator's erasure told the person: %v %d", err, len(p.got))
+	}
+}
+
+// A run that finds only held copies erased nothing, but still tells the
+// privacy contact and the person (copies are kept), and is not counted as
+// finding nothing; a self-service run that finds nothing at all emails
+// nobody.
+func TestEraseOfOnlyHeldCopiesTells(t *testing.T) {
+	m, svc, _ := setup()
+	n := counts{}
+	svc.Metrics = n
+	m.copies[keys.Key("ola@example.no")][0].HeldUntil = time.Date(2027, 7, 1, 0, 0, 0, 0, time.UTC)
+	p := &personNotices{}
+	svc.Person = p
+	r, err := svc.Erase(context.Background(), erasure.Request{Email: "ola@example.no", RequestID: "ss-2", Source: erasure.SourceSelfService, Language: "nb"})
+	if err != nil || r.Count != 0 || r.Held != 1 {
+		t.Fatalf("receipt %+v, %v", r, err)
+	}
+	if len(m.notices) != 1 || len(m.notices[0]) != 1 || len(p.got) != 1 || n[erasure.MetricNothingErased] != 0 {
+		t.Errorf("notices %v, person told %d times, nothing-found metric %d", m.notices, len(p.got), n[erasure.MetricNothingErased])
+	}
+	if _, err := svc.Erase(context.Background(), erasure.Request{Email: "nobody@example.no", RequestID: "ss-3", Source: erasure.SourceSelfService, Language: "nb"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.notices) != 1 || len(p.got) != 1 || n[erasure.MetricNothingErased] != 1 {
+		t.Errorf("nothing found: notices %d, person told %d times, metric %d", len(m.notices), len(p.got), n[erasure.MetricNothingErased])
+	}
+}
+
+func TestParseRequestLanguage(t *testing.T) {
+	if r, err := erasure.ParseRequest(`{"email":"a@b.no","request_id":"x","source":"self-service","language":"en"}`); err != nil || r.Language != "en" {
+		t.Errorf("language en: %+v %v", r, err)
+	}
+	if _, err := erasure.ParseRequest(`{"email":"a@b.no","request_id":"x","source":"self-service","language":"sv"}`); !erasure.IsInvalid(err) {
+		t.Errorf("language sv: %v", err)
+	}
+}

@@ -17,11 +17,26 @@ import (
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
-// Self-service erasure: a visitor asks with their address, gets a signed,
-// expiring, single-use link at that address, and only the click (and a
-// confirming button press) puts the request on the erasure queue. The link
-// carries a random id, never the address, which waits server-side until the
-// token expires.
+// Self-service erasure and access: a visitor asks with their address, gets
+// a signed, expiring, single-use link at that address, and only the click
+// (and a confirming button press) acts: an erasure goes on the erasure
+// queue; an access request emails what is stored to that same address. The
+// link carries a random id, never the address, which waits server-side
+// until the token expires.
+
+// Purposes of a self-service request.
+const (
+	PurposeErasure = "erasure"
+	PurposeAccess  = "access"
+)
+
+// Pending is a request waiting for its link to be used.
+type Pending struct {
+	Email   string
+	Purpose string // PurposeErasure or PurposeAccess
+	// Language is the visitor's, for the emails that follow.
+	Language string
+}
 
 // Token errors. Each gets its own clear page.
 var (
@@ -77,15 +92,21 @@ func (t Tokens) mac(payload string) []byte {
 	return m.Sum(nil)
 }
 
-// PendingStore keeps an asked-for erasure until its link is used or expires.
+// PendingStore keeps an asked-for request until its link is used or expires.
 type PendingStore interface {
-	// SavePending stores the address under id until expires.
-	SavePending(ctx context.Context, id, email string, expires time.Time) error
-	// TakePending returns the address and removes it, once: a second call
+	// SavePending stores the request under id until expires.
+	SavePending(ctx context.Context, id string, p Pending, expires time.Time) error
+	// TakePending returns the request and removes it, once: a second call
 	// (or one after expiry) returns ErrTokenUsed.
-	TakePending(ctx context.Context, id string) (string, error)
-	// PeekPending reports whether id is still waiting, without using it.
-	PeekPending(ctx context.Context, id string) (bool, error)
+	TakePending(ctx context.Context, id string) (Pending, error)
+	// PeekPending returns the purpose of the request waiting under id, or
+	// "" when none is, without using it.
+	PeekPending(ctx context.Context, id string) (string, error)
+}
+
+// Accessor emails a person what is stored about them (package disclosure).
+type Accessor interface {
+	SendAccess(ctx context.Context, address, lang, requestID string) error
 }
 
 // Counter counts events in fixed windows: Hit adds one to key unless it has
@@ -99,17 +120,18 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, r Request) error
 }
 
-// LinkMailer emails the confirmation link.
+// LinkMailer emails the confirmation link for a purpose.
 type LinkMailer interface {
-	SendConfirmLink(ctx context.Context, to, link, lang string, expires time.Time) error
+	SendConfirmLink(ctx context.Context, to, link, lang, purpose string, expires time.Time) error
 }
 
-// SelfService handles visitors' own erasure requests.
+// SelfService handles visitors' own erasure and access requests.
 type SelfService struct {
 	Tokens  Tokens
 	Store   PendingStore
 	Counter Counter
 	Queue   Enqueuer
+	Access  Accessor
 	Mailer  LinkMailer
 	// LookupKeys keys the per-mailbox counters, so that no counter's id
 	// holds an address or its plain hash.
@@ -172,15 +194,25 @@ const (
 	MetricAskPageCeiling  = "ErasureAsksOverPageCeiling"
 )
 
-// Ask handles "erase my data" for address (already validated), asked from
-// sourceIP. It does the same visible thing whether or not anything is
+// Ask handles "erase my data" for address; see AskFor.
+func (s *SelfService) Ask(ctx context.Context, address, sourceIP, lang, confirmURL string) error {
+	return s.AskFor(ctx, PurposeErasure, address, sourceIP, lang, confirmURL)
+}
+
+// AskFor handles "erase my data" or "send me what you hold" (purpose) for
+// address (already validated), asked from sourceIP. It does the same visible thing whether or not anything is
 // stored for the address, so the answer tells nobody whether a person has
 // written to the operator. Asks over a limit are dropped silently for the
 // same reason, and so that nobody can flood a stranger's mailbox: the
 // source's limit is counted first, so a flooding source cannot use up a
 // stranger's mailbox limit or the page's ceiling once it is refused.
 // confirmURL is the confirmation page the link points at.
-func (s *SelfService) Ask(ctx context.Context, address, sourceIP, lang, confirmURL string) error {
+// Both purposes count against the same limits: each sends a link to a
+// mailbox, and it is the links that must not flood one.
+func (s *SelfService) AskFor(ctx context.Context, purpose, address, sourceIP, lang, confirmURL string) error {
+	if purpose != PurposeErasure && purpose != PurposeAccess {
+		return fmt.Errorf("unknown purpose %q", purpose)
+	}
 	start := s.Now().Truncate(s.Window)
 	window := "#" + strconv.FormatInt(start.Unix(), 10)
 	for _, c := range []struct {
@@ -198,7 +230,7 @@ func (s *SelfService) Ask(ctx context.Context, address, sourceIP, lang, confirmU
 			return fmt.Errorf("rate limit: %w", err)
 		}
 		if !ok {
-			s.Log.WarnContext(ctx, "erasure request over a limit; not sent", slog.String("metric", c.metric))
+			s.Log.WarnContext(ctx, "self-service request over a limit; not sent", slog.String("metric", c.metric), slog.String("purpose", purpose))
 			if s.Metrics != nil {
 				s.Metrics.Publish(map[string]int{c.metric: 1})
 			}
@@ -209,15 +241,15 @@ func (s *SelfService) Ask(ctx context.Context, address, sourceIP, lang, confirmU
 	token, expires := s.Tokens.Issue(id, s.Now())
 	c, cancel := s.call(ctx)
 	defer cancel()
-	if err := s.Store.SavePending(c, id, address, expires); err != nil {
-		return fmt.Errorf("save pending erasure: %w", err)
+	if err := s.Store.SavePending(c, id, Pending{Email: address, Purpose: purpose, Language: lang}, expires); err != nil {
+		return fmt.Errorf("save pending request: %w", err)
 	}
 	c, cancel = s.call(ctx)
 	defer cancel()
-	if err := s.Mailer.SendConfirmLink(c, address, confirmURL+"?token="+token, lang, expires); err != nil {
+	if err := s.Mailer.SendConfirmLink(c, address, confirmURL+"?token="+token, lang, purpose, expires); err != nil {
 		return fmt.Errorf("send confirmation link: %w", err)
 	}
-	s.Log.InfoContext(ctx, "erasure link sent", slog.String("pending_id", id))
+	s.Log.InfoContext(ctx, "confirmation link sent", slog.String("pending_id", id), slog.String("purpose", purpose))
 	return nil
 }
 
@@ -247,50 +279,66 @@ func CanonicalMailbox(address string) string {
 }
 
 // Check validates a token without using it (the page with the confirm
-// button): mail scanners that open links must not erase anything.
-func (s *SelfService) Check(ctx context.Context, token string) error {
+// button): mail scanners that open links must not erase or send anything.
+// It returns the request's purpose.
+func (s *SelfService) Check(ctx context.Context, token string) (string, error) {
 	id, err := s.Tokens.Verify(token, s.Now())
 	if err != nil {
-		return err
+		return "", err
 	}
 	c, cancel := s.call(ctx)
 	defer cancel()
-	ok, err := s.Store.PeekPending(c, id)
+	purpose, err := s.Store.PeekPending(c, id)
 	if err != nil {
-		return fmt.Errorf("read pending erasure: %w", err)
+		return "", fmt.Errorf("read pending request: %w", err)
 	}
-	if !ok {
-		return ErrTokenUsed
+	if purpose == "" {
+		return "", ErrTokenUsed
 	}
-	return nil
+	return purpose, nil
 }
 
-// Confirm uses the token once and enqueues the erasure. It returns the
-// request id the receipt will carry.
-func (s *SelfService) Confirm(ctx context.Context, token string) (string, error) {
+// Confirmation is what a used link did.
+type Confirmation struct {
+	RequestID string
+	Purpose   string
+}
+
+// Confirm uses the token once and acts on it: an erasure is queued; an
+// access report is emailed to the address that asked, and nowhere else.
+// It returns the request id the receipt carries.
+func (s *SelfService) Confirm(ctx context.Context, token string) (Confirmation, error) {
 	id, err := s.Tokens.Verify(token, s.Now())
 	if err != nil {
-		return "", err
+		return Confirmation{}, err
 	}
-	c, cancel := s.call(ctx)
+	tc, cancel := s.call(ctx)
 	defer cancel()
-	address, err := s.Store.TakePending(c, id)
+	p, err := s.Store.TakePending(tc, id)
 	if err != nil {
-		return "", err
+		return Confirmation{}, err
 	}
-	req := Request{Email: address, RequestID: "ss-" + id, Source: SourceSelfService}
-	c, cancel = s.call(ctx)
+	var c Confirmation
+	ac, cancel := s.call(ctx)
 	defer cancel()
-	if err := s.Queue.Enqueue(c, req); err != nil {
-		// The token is spent but the request is not queued: put it back so
-		// the visitor can press the button again.
-		c, cancel := s.call(ctx)
-		defer cancel()
-		if perr := s.Store.SavePending(c, id, address, s.Now().Add(time.Hour)); perr != nil {
-			s.Log.ErrorContext(ctx, "erasure request lost; visitor must ask again", slog.String("pending_id", id))
-		}
-		return "", fmt.Errorf("enqueue erasure: %w", err)
+	if p.Purpose == PurposeAccess {
+		c = Confirmation{RequestID: "acc-" + id, Purpose: PurposeAccess}
+		err = s.Access.SendAccess(ac, p.Email, p.Language, c.RequestID)
+	} else {
+		req := Request{Email: p.Email, RequestID: "ss-" + id, Source: SourceSelfService, Language: p.Language}
+		c = Confirmation{RequestID: req.RequestID, Purpose: PurposeErasure}
+		err = s.Queue.Enqueue(ac, req)
 	}
-	s.Log.InfoContext(ctx, "erasure request queued", slog.String("request_id", req.RequestID), slog.String("source", req.Source))
-	return req.RequestID, nil
+	if err != nil {
+		// The token is spent but nothing was done: put it back so the
+		// visitor can press the button again.
+		pc, cancel := s.call(ctx)
+		defer cancel()
+		if perr := s.Store.SavePending(pc, id, p, s.Now().Add(time.Hour)); perr != nil {
+			s.Log.ErrorContext(ctx, "self-service request lost; visitor must ask again", slog.String("pending_id", id), slog.String("purpose", p.Purpose))
+		}
+		return Confirmation{}, fmt.Errorf("act on %s request: %w", p.Purpose, err)
+	}
+	s.Log.InfoContext(ctx, "self-service request confirmed", slog.String("request_id", c.RequestID), slog.String("purpose", c.Purpose))
+	return c, nil
 }

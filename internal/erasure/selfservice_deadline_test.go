@@ -18,7 +18,7 @@ type deadlines struct {
 	calls   []string
 	missing []string
 	longest time.Duration
-	pending map[string]string
+	pending map[string]erasure.Pending
 	queue   error
 	token   string // from the last link sent
 }
@@ -40,26 +40,25 @@ func (d *deadlines) Hit(ctx context.Context, _ string, _ int, _ time.Time) (bool
 	return true, nil
 }
 
-func (d *deadlines) SavePending(ctx context.Context, id, email string, _ time.Time) error {
+func (d *deadlines) SavePending(ctx context.Context, id string, p erasure.Pending, _ time.Time) error {
 	d.saw(ctx, "SavePending")
-	d.pending[id] = email
+	d.pending[id] = p
 	return nil
 }
 
-func (d *deadlines) TakePending(ctx context.Context, id string) (string, error) {
+func (d *deadlines) TakePending(ctx context.Context, id string) (erasure.Pending, error) {
 	d.saw(ctx, "TakePending")
-	a, ok := d.pending[id]
+	p, ok := d.pending[id]
 	if !ok {
-		return "", erasure.ErrTokenUsed
+		return erasure.Pending{}, erasure.ErrTokenUsed
 	}
 	delete(d.pending, id)
-	return a, nil
+	return p, nil
 }
 
-func (d *deadlines) PeekPending(ctx context.Context, id string) (bool, error) {
+func (d *deadlines) PeekPending(ctx context.Context, id string) (string, error) {
 	d.saw(ctx, "PeekPending")
-	_, ok := d.pending[id]
-	return ok, nil
+	return d.pending[id].Purpose, nil
 }
 
 func (d *deadlines) Enqueue(ctx context.Context, _ erasure.Request) error {
@@ -67,7 +66,7 @@ func (d *deadlines) Enqueue(ctx context.Context, _ erasure.Request) error {
 	return d.queue
 }
 
-func (d *deadlines) SendConfirmLink(ctx context.Context, _, link, _ string, _ time.Time) error {
+func (d *deadlines) SendConfirmLink(ctx context.Context, _, link, _, _ string, _ time.Time) error {
 	d.saw(ctx, "SendConfirmLink")
 	d.token = link[len("https://x/erasure/confirm?token="):]
 	return nil
@@ -77,7 +76,7 @@ func (d *deadlines) SendConfirmLink(ctx context.Context, _, link, _ string, _ ti
 // deadline of its own, even when the handler's context has none, so a slow
 // dependency ends in a clean 503 rather than a Lambda timeout.
 func TestSelfServiceCallsHaveDeadlines(t *testing.T) {
-	d := &deadlines{pending: map[string]string{}, queue: errors.New("queue down")}
+	d := &deadlines{pending: map[string]erasure.Pending{}, queue: errors.New("queue down")}
 	s := &erasure.SelfService{
 		Tokens: erasure.Tokens{Key: []byte("0123456789abcdef0123456789abcdef"), Lifetime: time.Hour},
 		Store:  d, Counter: d, Queue: d, Mailer: d, LookupKeys: keys, HashSource: func(ip string) string { return ip },
@@ -88,7 +87,7 @@ func TestSelfServiceCallsHaveDeadlines(t *testing.T) {
 	if err := s.Ask(ctx, "kari@example.no", "192.0.2.1", "nb", "https://x/erasure/confirm"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Check(ctx, d.token); err != nil {
+	if _, err := s.Check(ctx, d.token); err != nil {
 		t.Fatal(err)
 	}
 	// The queue fails, so the pending request is put back: that call too.
@@ -114,7 +113,7 @@ func TestSelfServiceCallsHaveDeadlines(t *testing.T) {
 // Without settings, the defaults apply, and a Lambda deadline close at hand
 // shortens every call so the function still answers.
 func TestSelfServiceCallsKeepTheReserve(t *testing.T) {
-	d := &deadlines{pending: map[string]string{}}
+	d := &deadlines{pending: map[string]erasure.Pending{}}
 	s := &erasure.SelfService{
 		Tokens: erasure.Tokens{Key: []byte("0123456789abcdef0123456789abcdef"), Lifetime: time.Hour},
 		Store:  d, Counter: d, Queue: d, Mailer: d, LookupKeys: keys, HashSource: func(ip string) string { return ip },
@@ -132,7 +131,7 @@ func TestSelfServiceCallsKeepTheReserve(t *testing.T) {
 	d.longest = 0
 	ctx, cancel = context.WithTimeout(context.Background(), erasure.DefaultReserve+time.Second)
 	defer cancel()
-	if err := s.Check(ctx, d.token); err != nil {
+	if _, err := s.Check(ctx, d.token); err != nil {
 		t.Fatal(err)
 	}
 	if d.longest > time.Second {

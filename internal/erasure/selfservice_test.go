@@ -43,14 +43,17 @@ func (c counter) Hit(_ context.Context, key string, limit int, _ time.Time) (boo
 
 type pending struct{}
 
-func (pending) SavePending(context.Context, string, string, time.Time) error { return nil }
-func (pending) TakePending(context.Context, string) (string, error)          { return "", nil }
-func (pending) PeekPending(context.Context, string) (bool, error)            { return false, nil }
+func (pending) SavePending(context.Context, string, erasure.Pending, time.Time) error { return nil }
+func (pending) TakePending(context.Context, string) (erasure.Pending, error) {
+	return erasure.Pending{}, nil
+}
+func (pending) PeekPending(context.Context, string) (string, error) { return "", nil }
 
-type mailer struct{ to []string }
+type mailer struct{ to, purposes []string }
 
-func (m *mailer) SendConfirmLink(_ context.Context, to, _, _ string, _ time.Time) error {
+func (m *mailer) SendConfirmLink(_ context.Context, to, _, _, purpose string, _ time.Time) error {
 	m.to = append(m.to, to)
+	m.purposes = append(m.purposes, purpose)
 	return nil
 }
 
@@ -109,6 +112,25 @@ func TestAskLimits(t *testing.T) {
 			t.Errorf("sent %d links, %d over the ceiling; want 4 and 2", len(m.to), n[erasure.MetricAskPageCeiling])
 		}
 	})
+}
+
+// Access asks go through the same limits as erasure asks: both send a link
+// to a mailbox, so alternating them cannot flood one. A purpose that is
+// neither is refused.
+func TestAccessAsksShareTheLimits(t *testing.T) {
+	ctx := context.Background()
+	svc, m, _, n := selfService(erasure.AskLimits{PerMailbox: 3, PerSource: 100, PerPage: 100})
+	for i, p := range []string{erasure.PurposeAccess, erasure.PurposeErasure, erasure.PurposeAccess, erasure.PurposeErasure, erasure.PurposeAccess} {
+		if err := svc.AskFor(ctx, p, "victim@example.no", fmt.Sprintf("192.0.2.%d", i), "nb", "https://x/privacy/confirm"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(m.to) != 3 || n[erasure.MetricAskMailboxLimit] != 2 || strings.Join(m.purposes, ",") != "access,erasure,access" {
+		t.Errorf("sent %v (%v), %d over the limit; want 3 links and 2 counted", m.to, m.purposes, n[erasure.MetricAskMailboxLimit])
+	}
+	if err := svc.AskFor(ctx, "publish", "kari@example.no", "192.0.2.9", "nb", "https://x/privacy/confirm"); err == nil || len(m.to) != 3 {
+		t.Errorf("unknown purpose: %v, %d links", err, len(m.to))
+	}
 }
 
 // No counter's id holds the address or its plain hash (which anyone could

@@ -212,9 +212,13 @@ func containsString(list []string, s string) bool {
 
 type tokenService struct{ checkErr error }
 
-func (s tokenService) Ask(context.Context, string, string, string, string) error { return nil }
-func (s tokenService) Check(context.Context, string) error                       { return s.checkErr }
-func (s tokenService) Confirm(context.Context, string) (string, error)           { return "", s.checkErr }
+func (s tokenService) AskFor(context.Context, string, string, string, string, string) error {
+	return nil
+}
+func (s tokenService) Check(context.Context, string) (string, error) { return "", s.checkErr }
+func (s tokenService) Confirm(context.Context, string) (erasure.Confirmation, error) {
+	return erasure.Confirmation{}, s.checkErr
+}
 
 // The erasure pages answer through the same mapping: codes in JSON, and in
 // HTML the reason, the way back and the privacy contact.

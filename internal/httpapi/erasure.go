@@ -16,20 +16,28 @@ import (
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
-// SelfService is what the erasure pages need from the domain.
+// SelfService is what the privacy pages need from the domain.
 type SelfService interface {
-	Ask(ctx context.Context, address, sourceIP, lang, confirmURL string) error
-	Check(ctx context.Context, token string) error
-	Confirm(ctx context.Context, token string) (string, error)
+	// AskFor sends a confirmation link for purpose (erasure.PurposeErasure
+	// or erasure.PurposeAccess), within the page's limits.
+	AskFor(ctx context.Context, purpose, address, sourceIP, lang, confirmURL string) error
+	// Check returns the purpose of the request the token confirms.
+	Check(ctx context.Context, token string) (string, error)
+	Confirm(ctx context.Context, token string) (erasure.Confirmation, error)
 }
 
-// ErasureHandler serves the self-service erasure pages:
+// ErasureHandler serves the self-service privacy pages, under /privacy and,
+// as before, /erasure:
 //
-//	GET  /erasure           the form asking for an address
-//	POST /erasure           sends the confirmation link; always the same answer
-//	GET  /erasure/confirm   checks the token and shows a confirm button
-//	POST /erasure/confirm   uses the token and queues the erasure
+//	GET  /privacy           two forms: "send me a copy of what you hold about
+//	                        me" and "delete everything about me"
+//	POST /privacy           sends the confirmation link for the form's
+//	                        action; always the same answer
+//	GET  /privacy/confirm   checks the token and shows a confirm button
+//	POST /privacy/confirm   uses the token: queues the erasure, or emails
+//	                        the copy to the verified address
 //
+// A POST to /erasure without an action asks for erasure, as it always did.
 // Confirming takes a button press, not just opening the link: mail
 // scanners open links, and must not erase anyone's data.
 type ErasureHandler struct {
@@ -46,18 +54,25 @@ func (h *ErasureHandler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPR
 	r.lang = i18n.Pick(r.header("accept-language"), h.Config.Language)
 	r.answerJSON = wantsJSON(r.header("accept"), r.header("content-type"), r.header("x-requested-with"))
 	confirm := strings.HasSuffix(strings.TrimRight(ev.RawPath, "/"), "/confirm")
-	// Every error page leads back to the form asking for an address (a
-	// relative link, so that it holds under a stage path too) and names the
-	// privacy contact.
-	r.pages = pageStyle{backHref: "erasure", backLabel: i18n.ErasureTitle, footer: h.footer(r.lang)}
+	base := pageBase(ev.RawPath)
+	// Every error page leads back to the page's form (a relative link, so
+	// that it holds under a stage path too) and names the privacy contact.
+	r.pages = pageStyle{backHref: base, backLabel: i18n.ErasureTitle, footer: h.footer(r.lang)}
+	if base == basePrivacy {
+		r.pages.backLabel = i18n.PrivacyTitle
+	}
 	if confirm {
-		r.pages.backHref = "../erasure"
+		r.pages.backHref = "../" + base
 	}
 	var resp events.APIGatewayV2HTTPResponse
 	switch {
 	case r.method == "GET" && !confirm:
 		r.outcome = "form"
-		resp = h.page(r, 200, i18n.ErasureTitle, h.askForm(r.lang), "'self'")
+		title := i18n.ErasureTitle
+		if base == basePrivacy {
+			title = i18n.PrivacyTitle
+		}
+		resp = h.page(r, 200, title, h.askForms(r.lang, base), "'self'")
 	case r.method == "POST" && !confirm:
 		resp = h.ask(ctx, r)
 	case r.method == "GET" && confirm:
@@ -68,7 +83,7 @@ func (h *ErasureHandler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPR
 		r.outcome = "method"
 		resp = r.fail(&Error{Code: CodeMethodNotAllowed, Allow: "GET, POST"})
 	}
-	h.Log.InfoContext(ctx, "request", slog.String("method", r.method), slog.Bool("confirm", confirm),
+	h.Log.InfoContext(ctx, "request", slog.String("method", r.method), slog.String("page", base), slog.Bool("confirm", confirm),
 		slog.Int("status", resp.StatusCode), slog.String("outcome", r.outcome))
 	return resp, nil
 }
@@ -95,13 +110,26 @@ func (h *ErasureHandler) ask(ctx context.Context, r *request) events.APIGatewayV
 		r.outcome = "body"
 		return r.fail(err)
 	}
+	purpose := erasure.PurposeErasure
+	switch fs["action"] {
+	case "", erasure.PurposeErasure:
+	case erasure.PurposeAccess:
+		purpose = erasure.PurposeAccess
+	default:
+		r.outcome = "body"
+		return r.fail(refuse(CodeMalformedBody))
+	}
 	address, code := submission.ParseReplyTo(strings.TrimSpace(fs["email"]))
 	if code != "" {
 		r.outcome = "invalid"
 		r.fields = []submission.Field{{Name: "email", Value: fs["email"]}}
 		return r.fail(&submission.ValidationError{Problems: []submission.Problem{{Field: "email", Code: code}}})
 	}
-	if err := h.Service.Ask(ctx, address, r.ev.RequestContext.HTTP.SourceIP, r.lang, ConfirmURL(h.Config.PublicURL, r.ev)); err != nil {
+	link := ConfirmURL(h.Config.PublicURL, r.ev)
+	if purpose == erasure.PurposeAccess {
+		link = strings.TrimSuffix(link, "/erasure/confirm") + "/privacy/confirm"
+	}
+	if err := h.Service.AskFor(ctx, purpose, address, r.ev.RequestContext.HTTP.SourceIP, r.lang, link); err != nil {
 		r.outcome = "unavailable"
 		h.Log.ErrorContext(ctx, "erasure ask failed", slog.String("error_class", submission.ErrorClass(err)))
 		return r.fail(unavailable())
@@ -110,6 +138,9 @@ func (h *ErasureHandler) ask(ctx context.Context, r *request) events.APIGatewayV
 	r.outcome = "asked"
 	hours := int(h.Config.TokenLifetime.Hours())
 	msg := i18n.Text(r.lang, i18n.ErasureAskedBody, hours)
+	if purpose == erasure.PurposeAccess {
+		msg = i18n.Text(r.lang, i18n.AccessAskedBody, hours)
+	}
 	if r.answerJSON {
 		return r.jsonResponse(202, map[string]any{"ok": true, "success": true, "status": "link_sent_if_valid", "message": msg})
 	}
@@ -117,17 +148,22 @@ func (h *ErasureHandler) ask(ctx context.Context, r *request) events.APIGatewayV
 }
 
 func (h *ErasureHandler) check(ctx context.Context, r *request, token string) events.APIGatewayV2HTTPResponse {
-	if err := h.Service.Check(ctx, token); err != nil {
+	purpose, err := h.Service.Check(ctx, token)
+	if err != nil {
 		return h.tokenFailure(ctx, r, err)
 	}
 	r.outcome = "confirm_page"
-	body := `<p>` + html.EscapeString(i18n.Text(r.lang, i18n.ErasureConfirmBody, 0)) + `</p>` +
-		`<form method="post" action="confirm"><input type="hidden" name="token" value="` + html.EscapeString(token) + `">` +
-		`<button type="submit">` + html.EscapeString(i18n.Text(r.lang, i18n.ErasureConfirmBtn, 0)) + `</button></form>`
-	if r.answerJSON {
-		return r.jsonResponse(200, map[string]any{"ok": true, "success": true, "status": "valid"})
+	title, text, button := i18n.ErasureConfirm, i18n.ErasureConfirmBody, i18n.ErasureConfirmBtn
+	if purpose == erasure.PurposeAccess {
+		title, text, button = i18n.AccessConfirm, i18n.AccessConfirmBody, i18n.AccessConfirmBtn
 	}
-	return h.page(r, 200, i18n.ErasureConfirm, body, "'self'")
+	body := `<p>` + html.EscapeString(i18n.Text(r.lang, text, 0)) + `</p>` +
+		`<form method="post" action="confirm"><input type="hidden" name="token" value="` + html.EscapeString(token) + `">` +
+		`<button type="submit">` + html.EscapeString(i18n.Text(r.lang, button, 0)) + `</button></form>`
+	if r.answerJSON {
+		return r.jsonResponse(200, map[string]any{"ok": true, "success": true, "status": "valid", "purpose": purpose})
+	}
+	return h.page(r, 200, title, body, "'self'")
 }
 
 func (h *ErasureHandler) confirm(ctx context.Context, r *request) events.APIGatewayV2HTTPResponse {
@@ -136,14 +172,24 @@ func (h *ErasureHandler) confirm(ctx context.Context, r *request) events.APIGate
 		r.outcome = "body"
 		return r.fail(err)
 	}
-	id, err := h.Service.Confirm(ctx, fs["token"])
+	c, err := h.Service.Confirm(ctx, fs["token"])
 	if err != nil {
 		return h.tokenFailure(ctx, r, err)
 	}
+	if c.Purpose == erasure.PurposeAccess {
+		// The same answer whether or not anything was stored: the email
+		// says what there is, to the verified address only.
+		r.outcome = "access_sent"
+		msg := i18n.Textf(r.lang, i18n.AccessSentBody, c.RequestID)
+		if r.answerJSON {
+			return r.jsonResponse(200, map[string]any{"ok": true, "success": true, "status": "sent", "request_id": c.RequestID, "message": msg})
+		}
+		return h.page(r, 200, i18n.AccessSent, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
+	}
 	r.outcome = "queued"
-	msg := i18n.Textf(r.lang, i18n.ErasureQueuedBody, id)
+	msg := i18n.Textf(r.lang, i18n.ErasureQueuedBody, c.RequestID)
 	if r.answerJSON {
-		return r.jsonResponse(202, map[string]any{"ok": true, "success": true, "status": "queued", "request_id": id, "message": msg})
+		return r.jsonResponse(202, map[string]any{"ok": true, "success": true, "status": "queued", "request_id": c.RequestID, "message": msg})
 	}
 	return h.page(r, 202, i18n.ErasureQueued, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
 }
@@ -168,17 +214,51 @@ func (h *ErasureHandler) tokenFailure(ctx context.Context, r *request, err error
 	return r.fail(&Error{Code: code, Title: i18n.ErasureRefused})
 }
 
-func (h *ErasureHandler) askForm(lang string) string {
-	return `<p>` + html.EscapeString(i18n.Text(lang, i18n.ErasureIntro, 0)) + `</p>` +
-		`<form method="post" action="erasure"><label for="email">` + html.EscapeString(i18n.Text(lang, i18n.ErasureEmailLabel, 0)) +
-		`</label><input id="email" name="email" type="email" autocomplete="email" required>` +
-		`<button type="submit">` + html.EscapeString(i18n.Text(lang, i18n.ErasureSend, 0)) + `</button></form>`
+// The two page bases: /privacy, and /erasure as before.
+const (
+	basePrivacy = "privacy"
+	baseErasure = "erasure"
+)
+
+func pageBase(path string) string {
+	if strings.HasPrefix(strings.TrimPrefix(path, "/"), basePrivacy) {
+		return basePrivacy
+	}
+	return baseErasure
+}
+
+// askForms are the two requests a person can make, each its own form
+// posting to the page it is on. The erasure form keeps the field id
+// "email" it always had.
+func (h *ErasureHandler) askForms(lang, base string) string {
+	form := func(action, id string, heading, intro, send i18n.Key) string {
+		return `<h2>` + html.EscapeString(i18n.Text(lang, heading, 0)) + `</h2><p>` + html.EscapeString(i18n.Text(lang, intro, 0)) + `</p>` +
+			`<form method="post" action="` + base + `"><input type="hidden" name="action" value="` + action + `">` +
+			`<label for="` + id + `">` + html.EscapeString(i18n.Text(lang, i18n.ErasureEmailLabel, 0)) +
+			`</label><input id="` + id + `" name="email" type="email" autocomplete="email" required>` +
+			`<button type="submit">` + html.EscapeString(i18n.Text(lang, send, 0)) + `</button></form>`
+	}
+	access := form(erasure.PurposeAccess, "access-email", i18n.AccessTitle, i18n.AccessIntro, i18n.AccessSend)
+	erase := form(erasure.PurposeErasure, "email", i18n.ErasureTitle, i18n.ErasureIntro, i18n.ErasureSend)
+	if base == baseErasure {
+		return erase + access
+	}
+	return access + erase
 }
 
 // footer names the privacy contact and the right to complain, on every page.
 func (h *ErasureHandler) footer(lang string) string {
 	var b strings.Builder
-	b.WriteString(`<div class="note"><p>`)
+	b.WriteString(`<div class="note">`)
+	if u := h.Config.PolicyURL; u != "" {
+		// Checked at start-up to be an http(s) URL without quotes.
+		b.WriteString(`<p><a href="` + html.EscapeString(u) + `">` + html.EscapeString(i18n.Text(lang, i18n.PolicyLink, 0)) + `</a>`)
+		if v := h.Config.PolicyVersion; v != "" {
+			b.WriteString(` (` + html.EscapeString(i18n.Textf(lang, i18n.PolicyVersion, v)) + `)`)
+		}
+		b.WriteString(`</p>`)
+	}
+	b.WriteString(`<p>`)
 	b.WriteString(html.EscapeString(i18n.Textf(lang, i18n.PrivacyContact, h.Config.PrivacyContact)))
 	b.WriteString(` `)
 	b.WriteString(html.EscapeString(i18n.Text(lang, i18n.Complaint, 0)))

@@ -11,21 +11,36 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/httpapi"
 )
 
 type fakeSelfService struct {
 	askErr, confirmErr error
 	asked              int
+	purposes           []string
+	links              []string
+	purpose            string // what Check and Confirm find
 }
 
-func (f *fakeSelfService) Ask(context.Context, string, string, string, string) error {
+func (f *fakeSelfService) AskFor(_ context.Context, purpose, _, _, _, link string) error {
 	f.asked++
+	f.purposes = append(f.purposes, purpose)
+	f.links = append(f.links, link)
 	return f.askErr
 }
-func (f *fakeSelfService) Check(context.Context, string) error { return nil }
-func (f *fakeSelfService) Confirm(context.Context, string) (string, error) {
-	return "ss-1", f.confirmErr
+func (f *fakeSelfService) Check(context.Context, string) (string, error) {
+	if f.purpose == "" {
+		return erasure.PurposeErasure, nil
+	}
+	return f.purpose, nil
+}
+func (f *fakeSelfService) Confirm(context.Context, string) (erasure.Confirmation, error) {
+	p := f.purpose
+	if p == "" {
+		p = erasure.PurposeErasure
+	}
+	return erasure.Confirmation{RequestID: "ss-1", Purpose: p}, f.confirmErr
 }
 
 // The erasure pages' error paths a visitor can reach, each with a clear
@@ -46,6 +61,9 @@ func TestErasurePageErrors(t *testing.T) {
 		{"unsupported body", "POST", "/erasure", "text/plain", "kari@example.no", &fakeSelfService{}, 415, 0, ""},
 		{"ask fails", "POST", "/erasure", "application/x-www-form-urlencoded", "email=kari%40example.no", &fakeSelfService{askErr: down}, 503, 1, "Retry-After"},
 		{"confirm fails", "POST", "/erasure/confirm", "application/x-www-form-urlencoded", "token=x", &fakeSelfService{confirmErr: down}, 503, 0, "Retry-After"},
+		{"unknown action", "POST", "/privacy", "application/x-www-form-urlencoded", "action=publish&email=kari%40example.no", &fakeSelfService{}, 400, 0, ""},
+		{"access: not an address", "POST", "/privacy", "application/x-www-form-urlencoded", "action=access&email=kari", &fakeSelfService{}, 422, 0, ""},
+		{"access fails", "POST", "/privacy/confirm", "application/x-www-form-urlencoded", "token=x", &fakeSelfService{confirmErr: down, purpose: erasure.PurposeAccess}, 503, 0, "Retry-After"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &httpapi.ErasureHandler{
@@ -72,5 +90,55 @@ func TestErasurePageErrors(t *testing.T) {
 				t.Errorf("error page does not name the privacy contact and Datatilsynet: %s", resp.Body)
 			}
 		})
+	}
+}
+
+// The privacy page offers both requests; each form asks for its own
+// purpose, access links go to /privacy/confirm, and the page links the
+// policy with its version beside the privacy contact and Datatilsynet.
+func TestPrivacyPage(t *testing.T) {
+	svc := &fakeSelfService{}
+	h := &httpapi.ErasureHandler{
+		Config: &config.Privacy{PrivacyContact: "personvern@example.no", TokenLifetime: 24 * time.Hour, Language: "nb",
+			PublicURL: "https://skjema.example.no", PolicyURL: "https://www.example.no/personvern", PolicyVersion: "2026-03"},
+		Service: svc, Log: slog.New(slog.DiscardHandler),
+	}
+	req := func(method, path, body string) events.APIGatewayV2HTTPResponse {
+		path, token, _ := strings.Cut(path, "?token=")
+		ev := events.APIGatewayV2HTTPRequest{RawPath: path, Body: body, QueryStringParameters: map[string]string{"token": token},
+			Headers: map[string]string{"content-type": "application/x-www-form-urlencoded", "accept": "text/html", "accept-language": "en"}}
+		ev.RequestContext.HTTP.Method = method
+		resp, err := h.Handle(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	page := req("GET", "/privacy", "")
+	for _, want := range []string{`value="access"`, `value="erasure"`, `action="privacy"`, `href="https://www.example.no/personvern"`, "version 2026-03", "Datatilsynet", "personvern@example.no"} {
+		if !strings.Contains(page.Body, want) {
+			t.Errorf("privacy page lacks %s: %s", want, page.Body)
+		}
+	}
+	if old := req("GET", "/erasure", ""); !strings.Contains(old.Body, `action="erasure"`) || !strings.Contains(old.Body, `id="email"`) {
+		t.Errorf("the erasure page changed its form: %s", old.Body)
+	}
+	a := req("POST", "/privacy", "action=access&email=kari%40example.no")
+	e := req("POST", "/erasure", "email=kari%40example.no")
+	if a.StatusCode != 202 || e.StatusCode != 202 {
+		t.Fatalf("asks: %d %d", a.StatusCode, e.StatusCode)
+	}
+	if got := strings.Join(svc.purposes, ","); got != "access,erasure" {
+		t.Errorf("purposes asked = %s", got)
+	}
+	if svc.links[0] != "https://skjema.example.no/privacy/confirm" || svc.links[1] != "https://skjema.example.no/erasure/confirm" {
+		t.Errorf("links = %q", svc.links)
+	}
+	svc.purpose = erasure.PurposeAccess
+	if c := req("GET", "/privacy/confirm?token=x", ""); c.StatusCode != 200 || !strings.Contains(c.Body, "Send me the copy") {
+		t.Errorf("access confirm page: %d %s", c.StatusCode, c.Body)
+	}
+	if c := req("POST", "/privacy/confirm", "token=x"); c.StatusCode != 200 || !strings.Contains(c.Body, "The copy has been sent") {
+		t.Errorf("access confirmed: %d %s", c.StatusCode, c.Body)
 	}
 }

@@ -148,13 +148,13 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		ReplyTo:    instructions.ReplyTo,
 		Subject:    instructions.Subject,
 		Language:   r.lang,
-		Consent:    instructions.Consent,
+		Consents:   instructions.Consents,
 
 		IdempotencyKey: key,
 		Source:         h.guard().SourceKey(r.ev.RequestContext.HTTP.SourceIP),
 	}
-	if s.Consent != nil {
-		s.Consent.At = now
+	for i := range s.Consents {
+		s.Consents[i].At = now
 	}
 	// The abuse rules that cost a call run inside Accept, alongside the
 	// idempotency check, and before anything is sent.

@@ -146,6 +146,18 @@ func (r *request) page(status int, title i18n.Key, message string, problems []pr
 		b.WriteString(html.EscapeString(i18n.Text(r.lang, label, 0)))
 		b.WriteString(`</a></p>`)
 	}
+	if r.form != nil && r.form.PrivacyPolicyURL != "" {
+		// Checked at start-up to be an http(s) URL without quotes.
+		b.WriteString(`<p class="note"><a href="`)
+		b.WriteString(html.EscapeString(r.form.PrivacyPolicyURL))
+		b.WriteString(`">`)
+		b.WriteString(html.EscapeString(i18n.Text(r.lang, i18n.PolicyLink, 0)))
+		b.WriteString(`</a>`)
+		if v := r.form.PolicyVersion; v != "" {
+			b.WriteString(` (` + html.EscapeString(i18n.Textf(r.lang, i18n.PolicyVersion, v)) + `)`)
+		}
+		b.WriteString(`</p>`)
+	}
 	b.WriteString(r.pages.footer)
 	h := r.headers("text/html; charset=utf-8")
 	h["Content-Security-Policy"] = pageCSP("'none'")

@@ -116,6 +116,20 @@ const (
 	TokenUsed          Key = "token_used"
 	PrivacyContact     Key = "privacy_contact"
 	Complaint          Key = "complaint"
+
+	// The privacy page: access requests and the policy link.
+	PrivacyTitle      Key = "privacy_title"
+	AccessTitle       Key = "access_title"
+	AccessIntro       Key = "access_intro"
+	AccessSend        Key = "access_send"
+	AccessAskedBody   Key = "access_asked_body"
+	AccessConfirm     Key = "access_confirm"
+	AccessConfirmBody Key = "access_confirm_body"
+	AccessConfirmBtn  Key = "access_confirm_button"
+	AccessSent        Key = "access_sent"
+	AccessSentBody    Key = "access_sent_body"
+	PolicyLink        Key = "policy_link"
+	PolicyVersion     Key = "policy_version"
 )
 
 var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
@@ -182,6 +196,18 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	TokenExpired:       {"Lenken er utløpt. Be om en ny lenke.", "The link has expired. Ask for a new link."},
 	TokenUsed:          {"Lenken er allerede brukt. Slettingen du ba om, er i gang eller ferdig.", "The link has been used already. The deletion you asked for is in progress or done."},
 	PrivacyContact:     {"Spørsmål om personvern: %s.", "Questions about privacy: %s."},
+	PrivacyTitle:       {"Personvern: opplysningene dine", "Privacy: your data"},
+	AccessTitle:        {"Få en kopi av det vi har lagret om deg", "Get a copy of what we hold about you"},
+	AccessIntro:        {"Skriv inn e-postadressen du brukte i kontaktskjemaet. Vi sender en lenke til den adressen; kopien sendes bare dit, og først når du har bekreftet via lenken.", "Enter the email address you used in the contact form. We will send a link to that address; the copy goes only there, and only after you confirm through the link."},
+	AccessSend:         {"Send meg lenken", "Send me the link"},
+	AccessAskedBody:    {"Hvis adressen er gyldig, får du straks en e-post med en lenke for å bekrefte at du vil ha kopien. Lenken virker i %d timer.", "If the address is valid, you will shortly get an email with a link to confirm that you want the copy. The link works for %d hours."},
+	AccessConfirm:      {"Bekreft at du vil ha kopien", "Confirm your request for a copy"},
+	AccessConfirmBody:  {"Når du bekrefter, sender vi alt vi har lagret om denne e-postadressen til den samme adressen.", "When you confirm, we send everything we have stored about this email address to that same address."},
+	AccessConfirmBtn:   {"Send meg kopien", "Send me the copy"},
+	AccessSent:         {"Kopien er sendt", "The copy has been sent"},
+	AccessSentBody:     {"Vi har sendt en e-post med alt vi har lagret om adressen din, til den samme adressen. Referanse: %s.", "We have emailed everything we have stored about your address to that same address. Reference: %s."},
+	PolicyLink:         {"Personvernerklæringen vår", "Our privacy policy"},
+	PolicyVersion:      {"versjon %s", "version %s"},
 	Complaint:          {"Du har rett til å klage til Datatilsynet (www.datatilsynet.no) hvis du mener vi behandler personopplysninger i strid med regelverket.", "You have the right to complain to the Norwegian Data Protection Authority, Datatilsynet (www.datatilsynet.no), if you believe we process personal data unlawfully."},
 }
 

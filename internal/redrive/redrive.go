@@ -127,9 +127,16 @@ var DefaultSettings = Settings{
 	Timeouts: Timeouts{Query: 5 * time.Second, Claim: 2 * time.Second, Send: 5 * time.Second, Mark: 2 * time.Second, Reserve: 2 * time.Second},
 }
 
+// HoldSweeper ends legal holds whose date has passed (package hold); the
+// redrive schedule is the clock that runs it.
+type HoldSweeper interface {
+	Sweep(ctx context.Context) (int, error)
+}
+
 // Service runs redrive passes.
 type Service struct {
 	Store   Store
+	Holds   HoldSweeper // nil: no sweep
 	Mailer  submission.Mailer
 	Form    func(id string) *config.Form
 	Log     *slog.Logger
@@ -156,6 +163,8 @@ type Report struct {
 	Deferred int `json:"deferred"`
 	// Errors counts claims and records that failed (DynamoDB trouble).
 	Errors int `json:"errors"`
+	// HoldsEnded counts legal holds released because their date passed.
+	HoldsEnded int `json:"holds_ended"`
 }
 
 // Handle is the Lambda handler. The schedule's payload carries nothing the
@@ -200,6 +209,16 @@ func (svc *Service) Run(ctx context.Context) (Report, error) {
 	}
 	close(jobs)
 	wg.Wait()
+	if svc.Holds != nil && svc.timeForOne(ctx) {
+		c, cancel := deadline.Bound(ctx, svc.Timeouts.Query, svc.Timeouts.Reserve)
+		n, err := svc.Holds.Sweep(c)
+		cancel()
+		rep.HoldsEnded = n
+		if err != nil {
+			svc.Log.WarnContext(ctx, "ending legal holds failed; the next run tries again", slog.String("error_class", submission.ErrorClass(err)))
+			rep.Errors++
+		}
+	}
 
 	svc.publish(rep)
 	attrs := []any{

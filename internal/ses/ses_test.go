@@ -103,9 +103,9 @@ func TestSendClassifiesErrors(t *testing.T) {
 func TestConsentEvidenceInEmail(t *testing.T) {
 	at := time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC)
 	in := ses.Input(form, &submission.Submission{ID: "x", ReceivedAt: at,
-		Consent: &submission.Consent{Field: "consent", Value: "on", Given: true, PolicyVersion: "2026-01", At: at}})
+		Consents: []submission.Consent{{Purpose: "optional_details", Field: "consent", Value: "on", Given: true, PolicyVersion: "2026-01", At: at}}})
 	text := *in.Message.Body.Text.Data
-	if want := `Samtykke: gitt (consent="on", personvernerklæring 2026-01, 2026-11-25 12:00:00 CET)`; !strings.Contains(text, want) {
+	if want := `Samtykke (valgfrie opplysninger): gitt (consent="on", personvernerklæring 2026-01, 2026-11-25 12:00:00 CET)`; !strings.Contains(text, want) {
 		t.Errorf("text part lacks %q:\n%s", want, text)
 	}
 	if !strings.Contains(*in.Message.Body.Html.Data, "personvernerklæring 2026-01") {
@@ -139,7 +139,7 @@ func TestSendUsesTheConfigurationSet(t *testing.T) {
 	// bounces must reach the feedback topic too.
 	got = nil
 	l := &ses.LinkMailer{Client: client, Sender: "kontakt@example.no", ConfigurationSet: "kontakt-feedback"}
-	if err := l.SendConfirmLink(context.Background(), "kari@example.no", "https://x/erasure/confirm?token=t", "nb", time.Now()); err != nil {
+	if err := l.SendConfirmLink(context.Background(), "kari@example.no", "https://x/erasure/confirm?token=t", "nb", erasure.PurposeErasure, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if got.ConfigurationSetName == nil || *got.ConfigurationSetName != "kontakt-feedback" {

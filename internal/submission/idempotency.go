@@ -117,7 +117,9 @@ func ContentFingerprint(formID string, s *Submission) string {
 func contentParts(part func(string), s *Submission) {
 	part(s.ReplyTo)
 	part(s.Subject)
-	if c := s.Consent; c != nil {
+	// One part pair per consent, in the form's order: with one consent
+	// the hash is what it was before forms could ask for several.
+	for _, c := range s.Consents {
 		part(c.Field)
 		part(c.Value)
 	}

@@ -437,7 +437,7 @@ func TestIndependentCallsOverlap(t *testing.T) {
 // retry must still recognise the first post's marker.
 func TestMarkerKeysAreStable(t *testing.T) {
 	s := &submission.Submission{ReplyTo: "a@b.no", Subject: "x", Fields: []submission.Field{{Name: "m", Value: "hei"}},
-		Consent: &submission.Consent{Field: "c", Value: "ja"}}
+		Consents: []submission.Consent{{Purpose: "optional_details", Field: "c", Value: "ja"}}}
 	if k, hold := submission.DefaultIdempotency.MarkerKey("contact", s); k != "c58f981cb704e1ddf6113a157872e5aee8d3fe3f3012095426b541a59fae94bab" || hold != 10*time.Minute {
 		t.Errorf("content key = %s, %v", k, hold)
 	}

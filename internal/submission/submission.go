@@ -30,8 +30,9 @@ type Submission struct {
 	// Subject is the visitor's _subject, a single line, or "".
 	Subject  string
 	Language string
-	// Consent is the evidence of the visitor's answer, when the form asks.
-	Consent *Consent
+	// Consents are the evidence of the visitor's answers, one per consent
+	// the form asks for, in the form's order.
+	Consents []Consent
 	// IdempotencyKey is the client's Idempotency-Key (header or
 	// _idempotency_key field), or "". Never stored in clear, never emailed.
 	IdempotencyKey string
@@ -46,9 +47,10 @@ type Submission struct {
 }
 
 // Consent is what the visitor agreed to, recorded with the copy and in the
-// staff email: the field and its value as sent, the policy version shown on
-// the form, and when.
+// staff email: the purpose, the field and its value as sent, the policy
+// version shown on the form, and when.
 type Consent struct {
+	Purpose       string
 	Field         string
 	Value         string
 	Given         bool
@@ -60,6 +62,16 @@ type Consent struct {
 // characters): the template's IAM conditions tell submission ids from the
 // table's other items by it (see template.yaml, SubmitFunction).
 const IDLength = 26
+
+// ConsentFor returns the evidence for purpose, or nil.
+func (s *Submission) ConsentFor(purpose string) *Consent {
+	for i := range s.Consents {
+		if s.Consents[i].Purpose == purpose {
+			return &s.Consents[i]
+		}
+	}
+	return nil
+}
 
 // NewID returns a random, URL-safe submission id of IDLength characters.
 func NewID() string { return strings.ToLower(rand.Text()) }

@@ -61,9 +61,9 @@ type Instructions struct {
 	ReplyTo string
 	Subject string
 	Next    string
-	// Consent is set when the form has a consent field (At is left for the
-	// caller, who knows the time).
-	Consent *Consent
+	// Consents hold one answer per consent the form asks for (At is left
+	// for the caller, who knows the time).
+	Consents []Consent
 	// IdempotencyKey is the _idempotency_key field, for clients that cannot
 	// set the Idempotency-Key header without a CORS preflight: kontakt.js
 	// sends a random one per filled-in form this way. The key must be made
@@ -94,7 +94,15 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 		replyTo  string
 		email    string
 		seen     = make(map[string]bool, len(fields))
+		rules    = form.ConsentRules()
 	)
+	if len(rules) > 0 {
+		ins.Consents = make([]Consent, len(rules))
+		for i, r := range rules {
+			// No answer means no consent: nothing that depends on it is kept.
+			ins.Consents[i] = Consent{Purpose: r.Purpose, Field: r.Field, PolicyVersion: r.PolicyVersion}
+		}
+	}
 	add := func(field, code string, limit int) {
 		problems = append(problems, Problem{Field: field, Code: code, Limit: limit})
 	}
@@ -144,29 +152,29 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 		if seen[f.Name] && strings.TrimSpace(f.Value) == "" {
 			continue
 		}
-		if form.ConsentField != "" && f.Name == form.ConsentField {
-			// The answer is evidence, recorded as such, not content.
-			ins.Consent = &Consent{Field: f.Name, Value: f.Value, Given: consentGiven(f.Value), PolicyVersion: form.PolicyVersion}
+		if i := consentIndex(rules, f.Name); i >= 0 {
+			// The answer is evidence, recorded as such, not content. A
+			// repeated checkbox counts as given if any copy of it is.
+			if c := &ins.Consents[i]; !c.Given {
+				c.Value, c.Given = f.Value, consentGiven(f.Value)
+			}
 			continue
 		}
 		seen[f.Name] = true
 		content = append(content, Field{Name: f.Name, Value: f.Value})
 	}
-	if form.ConsentField != "" {
-		if ins.Consent == nil {
-			// No answer means no consent: nothing optional is collected.
-			ins.Consent = &Consent{Field: form.ConsentField, PolicyVersion: form.PolicyVersion}
+	for i, r := range rules {
+		if ins.Consents[i].Given {
+			continue
 		}
-		if !ins.Consent.Given {
-			if form.ConsentRequired {
-				add(form.ConsentField, CodeConsent, 0)
-			}
-			content = dropFields(content, form.ConsentOnlyFields)
-			for _, n := range form.ConsentOnlyFields {
-				if n == fieldEmail {
-					// The address is optional information too: no Reply-To.
-					email, replyTo = "", ""
-				}
+		if r.Required {
+			add(r.Field, CodeConsent, 0)
+		}
+		content = dropFields(content, r.Fields)
+		for _, n := range r.Fields {
+			if n == fieldEmail {
+				// The address is optional information too: no Reply-To.
+				email, replyTo = "", ""
 			}
 		}
 	}
@@ -305,6 +313,15 @@ func RedirectAllowed(form *config.Form, next string) bool {
 		return false
 	}
 	return form.OriginAllowed(u.Scheme + "://" + u.Host)
+}
+
+func consentIndex(rules []config.Consent, name string) int {
+	for i := range rules {
+		if rules[i].Field == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // consentGiven accepts what a checked checkbox or a fetch client sends.

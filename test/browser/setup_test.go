@@ -81,10 +81,7 @@ func TestMain(m *testing.M) { testenv.Main(runner{m}, testing.Short, &env) }
 
 func integration(t *testing.T) {
 	t.Helper()
-	if env == nil {
-		t.Skip("browser test (not run with -short)")
-	}
-	testenv.SkipOnMoto(t)
+	testenv.Gate(t, env, "browser test")
 }
 
 func listen() (net.Listener, int, error) {

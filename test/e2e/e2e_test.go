@@ -31,10 +31,7 @@ func TestMain(m *testing.M) { testenv.Main(m, testing.Short, &env) }
 // t is on testenv's skip list.
 func endToEnd(t *testing.T) {
 	t.Helper()
-	if env == nil {
-		t.Skip("end-to-end test (not run with -short)")
-	}
-	testenv.SkipOnMoto(t)
+	testenv.Gate(t, env, "end-to-end test")
 }
 
 // build runs `make build-<Logical>Function` into a temporary folder, as sam
@@ -94,18 +91,7 @@ func invoke(t *testing.T, e *rie.Emulator, payload []byte, out any) {
 
 func TestSubmitFunction(t *testing.T) {
 	endToEnd(t)
-	e := start(t, build(t, "SubmitFunction"), map[string]string{
-		config.EnvTable:          env.Table,
-		config.EnvSender:         "kontakt@example.no",
-		config.EnvRecipients:     "post@example.no",
-		config.EnvAllowedOrigins: "https://www.example.no",
-		config.EnvRetentionDays:  "30",
-		config.EnvLanguage:       "nb",
-		config.EnvFormID:         "contact",
-		config.EnvRedirectURL:    "",
-		config.EnvFormsFile:      "",
-		config.EnvSecretID:       env.SecretID,
-	})
+	e := start(t, build(t, "SubmitFunction"), env.FunctionVars())
 	ctx := context.Background()
 	if err := env.ClearEmails(ctx); err != nil {
 		t.Fatal(err)

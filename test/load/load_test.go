@@ -71,10 +71,7 @@ type result struct {
 }
 
 func TestLoad(t *testing.T) {
-	if env == nil {
-		t.Skip("load test (not run with -short)")
-	}
-	testenv.SkipOnMoto(t)
+	testenv.Gate(t, env, "load test")
 	n, conc := *submissions, *concurrency
 	ctx := context.Background()
 	table, err := env.NewTable(ctx, "-load")

@@ -70,7 +70,18 @@ type emulator struct {
 	name  string
 	ready string // printed once listening
 	args  func(infra string, port int) []string
+	env   []string // added to its environment
 }
+
+// SESAccount is what the SES emulator answers to SESv2 GetAccount (it
+// answers 400 without one): an account out of the sandbox, sending enabled,
+// so that `kontakt doctor --local` checks the same call it makes on AWS.
+const SESAccount = `{"DedicatedIpAutoWarmupEnabled":false,"Details":{"AdditionalContactEmailAddresses":[],` +
+	`"ContactLanguage":"EN","MailType":"TRANSACTIONAL","ReviewDetails":{"CaseId":"local","Status":"GRANTED"},` +
+	`"UseCaseDescription":"kontakt local stack","WebsiteURL":"http://127.0.0.1"},"EnforcementStatus":"HEALTHY",` +
+	`"ProductionAccessEnabled":true,"SendingEnabled":true,` +
+	`"SendQuota":{"Max24HourSend":50000,"MaxSendRate":14,"SentLast24Hours":0},` +
+	`"SuppressionAttributes":{"SuppressedReasons":[]}}`
 
 var (
 	dynalite = emulator{
@@ -90,6 +101,7 @@ var (
 			return []string{filepath.Join(infra, "node_modules", "aws-ses-v2-local", "dist", "cli.js"),
 				"--host", host, "--port", strconv.Itoa(port)}
 		},
+		env: []string{"AWS_SES_ACCOUNT=" + SESAccount},
 	}
 	sqsLocal = emulator{
 		name:  "sqs",
@@ -164,7 +176,7 @@ func (s *Stack) start(ctx context.Context, node, infra string, e emulator, port 
 	}
 	cmd := exec.Command(node, args...)
 	cmd.Dir = infra
-	cmd.Env = childEnv()
+	cmd.Env = append(childEnv(), e.env...)
 	p, err := startProc(e.name, cmd, e.ready, log)
 	if err != nil {
 		return "", err
@@ -187,6 +199,18 @@ func childEnv() []string {
 		}
 	}
 	return env
+}
+
+// PID is the process id of the emulator named name ("dynamodb", "ses",
+// "sqs"), or 0 when it was not started; a test that must see an emulator
+// go away (kontakt doctor's red line) stops it by this id.
+func (s *Stack) PID(name string) int {
+	for _, p := range s.procs {
+		if p.name == name && p.cmd.Process != nil {
+			return p.cmd.Process.Pid
+		}
+	}
+	return 0
 }
 
 // Stop stops every emulator (SIGTERM, then SIGKILL) and waits for them.

@@ -29,6 +29,12 @@ var (
 	askCounters   = dynamo.RateIDPrefix + erasure.AskCounterPrefix + "*"
 	receipts      = dynamo.ReceiptIDPrefix + "*"
 	pendings      = dynamo.PendingErasureIDPrefix + "*"
+	holds         = dynamo.HoldPrefix + "*"
+	accessReceipt = dynamo.AccessReceiptPrefix + "*"
+	exportReceipt = dynamo.ExportReceiptPrefix + "*"
+	// notCopies are the kinds whose ids may be as long as a submission id:
+	// every statement that allows copies excludes them.
+	notCopies = []string{receipts, pendings, holds, accessReceipt, exportReceipt}
 	// Counters whose name begins with "_": never a form's (a form id
 	// begins with a letter or digit), so never the submit function's.
 	notFormCounters = dynamo.RateIDPrefix + "_*"
@@ -46,7 +52,14 @@ var (
 	aSelfReceipt     = dynamo.ReceiptIDPrefix + "ss-" + submission.NewID()
 	aPendingErasure  = dynamo.PendingErasureIDPrefix + submission.NewID()
 	aShortPending    = dynamo.PendingErasureIDPrefix + strings.Repeat("p", submission.IDLength-len(dynamo.PendingErasureIDPrefix))
-	everyKindOfItems = []string{aSubmission, aMarker, aFormCounter, aFormCeiling, anAskCounter, aReceipt, aShortReceipt, aSelfReceipt, aPendingErasure, aShortPending}
+	aHold            = dynamo.HoldPrefix + "email:" + strings.Repeat("0f", 32)
+	aShortHold       = dynamo.HoldPrefix + "id:" + strings.Repeat("h", submission.IDLength-len(dynamo.HoldPrefix+"id:")) // a hold on an id of 18 characters
+	aHoldRegistry    = dynamo.HoldRegistryID
+	anAccessReceipt  = dynamo.AccessReceiptPrefix + "acc-" + submission.NewID()
+	aShortAccess     = dynamo.AccessReceiptPrefix + strings.Repeat("a", submission.IDLength-len(dynamo.AccessReceiptPrefix))
+	anExportReceipt  = dynamo.ExportReceiptPrefix + strings.Repeat("e", submission.IDLength-len(dynamo.ExportReceiptPrefix))
+	everyKindOfItems = []string{aSubmission, aMarker, aFormCounter, aFormCeiling, anAskCounter, aReceipt, aShortReceipt, aSelfReceipt, aPendingErasure, aShortPending,
+		aHold, aShortHold, aHoldRegistry, anAccessReceipt, aShortAccess, anExportReceipt}
 )
 
 func TestSubmitFunctionItemLevelAccess(t *testing.T) {
@@ -56,31 +69,68 @@ func TestSubmitFunctionItemLevelAccess(t *testing.T) {
 		assertMayTouch(t, tpl, submitFunction, a, aMarker)
 	}
 	for _, a := range []string{"dynamodb:PutItem", "dynamodb:UpdateItem"} {
-		assertLeadingKeys(t, tpl, submitFunction, a, []string{submissionIDs, markers, formCounters}, []string{receipts, pendings, notFormCounters})
+		assertLeadingKeys(t, tpl, submitFunction, a, []string{submissionIDs, markers, formCounters}, append(notCopies, notFormCounters))
 		assertMayTouch(t, tpl, submitFunction, a, aSubmission, aMarker, aFormCounter, aFormCeiling)
 	}
 }
 
+// The privacy pages: pending requests and their counters; for a verified
+// access request, reading the person's copies and writing its receipt.
 func TestPrivacyFunctionItemLevelAccess(t *testing.T) {
 	tpl := load(t)
-	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"} {
-		assertLeadingKeys(t, tpl, "PrivacyFunction", a, []string{pendings}, nil)
-		assertMayTouch(t, tpl, "PrivacyFunction", a, aPendingErasure, aShortPending)
-	}
+	assertLeadingKeys(t, tpl, "PrivacyFunction", "dynamodb:DeleteItem", []string{pendings}, nil)
+	assertMayTouch(t, tpl, "PrivacyFunction", "dynamodb:DeleteItem", aPendingErasure, aShortPending)
+	assertStatement(t, tpl, "PrivacyFunction", "PendingRequests", []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"}, []string{pendings}, nil)
+	assertStatement(t, tpl, "PrivacyFunction", "ReadOwnCopies", []string{"dynamodb:GetItem"}, []string{submissionIDs}, notCopies)
+	assertStatement(t, tpl, "PrivacyFunction", "WriteAccessReceipts", []string{"dynamodb:PutItem"}, []string{accessReceipt}, nil)
+	assertMayTouch(t, tpl, "PrivacyFunction", "dynamodb:GetItem", aPendingErasure, aShortPending, aSubmission)
+	assertMayTouch(t, tpl, "PrivacyFunction", "dynamodb:PutItem", aPendingErasure, aShortPending, anAccessReceipt, aShortAccess)
 	assertLeadingKeys(t, tpl, "PrivacyFunction", "dynamodb:UpdateItem", []string{askCounters}, nil)
 	assertMayTouch(t, tpl, "PrivacyFunction", "dynamodb:UpdateItem", anAskCounter)
 }
 
-// The erase function writes receipts and deletes copies by key; finding
-// copies (by any address's lookup key) cannot be narrowed that way.
+// The erase function writes receipts, reads held copies' hold ends and
+// deletes copies by key; finding copies (by any address's lookup key)
+// cannot be narrowed that way.
 func TestEraseFunctionItemLevelAccess(t *testing.T) {
 	tpl := load(t)
-	assertLeadingKeys(t, tpl, eraseFunction, "dynamodb:BatchWriteItem", []string{submissionIDs}, []string{receipts, pendings})
+	assertLeadingKeys(t, tpl, eraseFunction, "dynamodb:BatchWriteItem", []string{submissionIDs}, notCopies)
 	assertMayTouch(t, tpl, eraseFunction, "dynamodb:BatchWriteItem", aSubmission)
-	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"} {
+	for _, a := range []string{"dynamodb:PutItem", "dynamodb:UpdateItem"} {
 		assertLeadingKeys(t, tpl, eraseFunction, a, []string{receipts}, nil)
 		assertMayTouch(t, tpl, eraseFunction, a, aReceipt, aShortReceipt, aSelfReceipt)
 	}
+	assertStatement(t, tpl, eraseFunction, "WriteReceipts", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, []string{receipts}, nil)
+	assertStatement(t, tpl, eraseFunction, "ReadHeldCopies", []string{"dynamodb:GetItem"}, []string{submissionIDs}, notCopies)
+	assertMayTouch(t, tpl, eraseFunction, "dynamodb:GetItem", aReceipt, aShortReceipt, aSelfReceipt, aSubmission)
+}
+
+// assertStatement checks the statement sid of fn: exactly these actions,
+// limited to exactly these patterns (see assertLeadingKeys).
+func assertStatement(t *testing.T, tpl *cloudformation.Template, fn, sid string, actions, like, notLike []string) {
+	t.Helper()
+	stmts, err := samtemplate.PolicyStatements(tpl, fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stmts {
+		if s.Sid != sid {
+			continue
+		}
+		if s.Effect != "Allow" || !reflect.DeepEqual(sorted(s.Actions), sorted(actions)) {
+			t.Errorf("%s: statement %q: %s %q, want Allow %q", fn, sid, s.Effect, s.Actions, actions)
+		}
+		got, _ := samtemplate.ConditionValue(s.Condition, "ForAllValues:StringLike", leadingKeys)
+		if !reflect.DeepEqual(sorted(got), sorted(like)) {
+			t.Errorf("%s: statement %q: leading keys like %q, want %q", fn, sid, got, like)
+		}
+		gotNot, _ := samtemplate.ConditionValue(s.Condition, "ForAllValues:StringNotLike", leadingKeys)
+		if !reflect.DeepEqual(sorted(gotNot), sorted(notLike)) {
+			t.Errorf("%s: statement %q: leading keys not like %q, want %q", fn, sid, gotNot, notLike)
+		}
+		return
+	}
+	t.Errorf("%s: no statement %q", fn, sid)
 }
 
 // assertLeadingKeys checks that every statement allowing action limits it
@@ -170,9 +220,15 @@ func TestIAMLike(t *testing.T) {
 	}
 }
 
-// The redrive function claims and records copies, nothing else.
+// The redrive function claims and records copies, and ends legal holds
+// whose date has passed: nothing else.
 func TestRedriveFunctionItemLevelAccess(t *testing.T) {
 	tpl := load(t)
-	assertLeadingKeys(t, tpl, "RedriveFunction", "dynamodb:UpdateItem", []string{submissionIDs}, []string{receipts, pendings})
-	assertMayTouch(t, tpl, "RedriveFunction", "dynamodb:UpdateItem", aSubmission)
+	assertStatement(t, tpl, "RedriveFunction", "ClaimAndRecordCopies", []string{"dynamodb:UpdateItem"}, []string{submissionIDs}, notCopies)
+	assertStatement(t, tpl, "RedriveFunction", "UpdateHoldRegistry", []string{"dynamodb:UpdateItem"}, []string{dynamo.HoldRegistryID}, nil)
+	assertMayTouch(t, tpl, "RedriveFunction", "dynamodb:UpdateItem", aSubmission, aHoldRegistry)
+	assertLeadingKeys(t, tpl, "RedriveFunction", "dynamodb:GetItem", []string{holds, dynamo.HoldRegistryID}, nil)
+	assertMayTouch(t, tpl, "RedriveFunction", "dynamodb:GetItem", aHold, aShortHold, aHoldRegistry)
+	assertLeadingKeys(t, tpl, "RedriveFunction", "dynamodb:DeleteItem", []string{holds}, nil)
+	assertMayTouch(t, tpl, "RedriveFunction", "dynamodb:DeleteItem", aHold, aShortHold)
 }

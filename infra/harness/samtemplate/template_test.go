@@ -116,7 +116,9 @@ func TestPrivacyFunction(t *testing.T) {
 	assertEnvValue(t, tpl, fn, config.EnvConfigurationSet, samtemplate.Ref(configurationSet))
 	assertSendResources(t, tpl, fn)
 	assertActionCondition(t, tpl, fn, "ses:SendEmail", "StringEquals", "ses:FromAddress", samtemplate.Ref(senderParam))
-	assertRoutes(t, tpl, fn, samtemplate.Ref(httpAPI), "2.0", []string{"GET /erasure", "POST /erasure", "GET /erasure/confirm", "POST /erasure/confirm"})
+	assertRoutes(t, tpl, fn, samtemplate.Ref(httpAPI), "2.0", []string{"GET /erasure", "POST /erasure", "GET /erasure/confirm", "POST /erasure/confirm",
+		"GET /privacy", "POST /privacy", "GET /privacy/confirm", "POST /privacy/confirm"})
+	assertActionResources(t, tpl, fn, "dynamodb:Query", []string{"${SubmissionsTable.Arn}/index/" + lookupIndex})
 }
 
 func toFloat(v any) float64 {
@@ -290,6 +292,7 @@ func TestSubmissionsTable(t *testing.T) {
 	assertTTL(t, tpl, table, ttlAttribute)
 	assertIndex(t, tpl, table, lookupIndex, "lookup_key", "S", "received_at", "N", "INCLUDE", []string{"form_id", ttlAttribute})
 	assertIndex(t, tpl, table, pendingIndex, "pending", "S", "next_attempt_at", "N", "ALL", nil)
+	assertIndex(t, tpl, table, dynamo.FormIndex, "form_id", "S", "received_at", "N", "KEYS_ONLY", nil)
 
 	tb, err := samtemplate.Table(tpl, table)
 	if err != nil {

@@ -72,6 +72,18 @@ var motoSkips = map[string]string{
 	"app.TestTwoRedriveRunsAtOnce":             motoNotAtomic,
 }
 
+// Gate is every stack test's first line: it skips t under -short (make
+// unit, where TestMain started no stack and env is nil) and where the stack
+// is moto and t is on the skip list. kind names the test in the skip
+// message ("integration test").
+func Gate(t testing.TB, env *Env, kind string) {
+	t.Helper()
+	if env == nil {
+		t.Skip(kind + " (not run with -short)")
+	}
+	SkipOnMoto(t)
+}
+
 // SkipOnMoto skips t when the tests run against moto and t is on the skip
 // list. The packages' integration gates call it, so every test is checked.
 func SkipOnMoto(t testing.TB) {

@@ -52,6 +52,7 @@ func Handler(ctx context.Context, cfg *config.Erase, c Clients, log *slog.Logger
 	svc := &erasure.Service{
 		Finder: store, Deleter: store, Receipts: store, LookupKeys: keys,
 		Notifier:  &ses.Notifier{Client: c.SES, Sender: cfg.Sender, Contact: cfg.PrivacyContact, ConfigurationSet: cfg.ConfigurationSet},
+		Person:    &ses.PersonNotifier{Client: c.SES, Sender: cfg.Sender, ConfigurationSet: cfg.ConfigurationSet},
 		Metrics:   &metrics.EMF{W: metricsOut, Function: function},
 		Retention: cfg.ReceiptRetention, Now: time.Now, Log: log,
 	}

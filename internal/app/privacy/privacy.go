@@ -1,5 +1,5 @@
-// Package privacy wires the self-service erasure pages' function, the only
-// one that links the SQS client.
+// Package privacy wires the self-service privacy pages' function (access
+// and erasure requests), the only one that links the SQS client.
 package privacy
 
 import (
@@ -17,6 +17,7 @@ import (
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/disclosure"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/erasurequeue"
@@ -28,7 +29,7 @@ import (
 
 // Clients are the AWS clients the privacy function calls.
 type Clients struct {
-	DynamoDB dynamo.SelfServiceAPI
+	DynamoDB dynamo.PrivacyAPI
 	SES      ses.API
 	SQS      erasurequeue.API
 	Secrets  secrets.API
@@ -51,7 +52,7 @@ func NewClients(awsCfg aws.Config) Clients {
 // in an hour; ErasurePageCeilingAlarm fires when it holds.
 var Limits = erasure.AskLimits{PerMailbox: 3, PerSource: 10, PerPage: 100}
 
-// Handler builds the self-service erasure pages' handler. The link-signing
+// Handler builds the self-service privacy pages' handler. The link-signing
 // key and the generated secret (lookup keys and the IP-hash key, which key
 // the page's counters) are read from Secrets Manager here, once, with a
 // deadline each. Metrics are EMF lines written to metricsOut (the
@@ -77,11 +78,15 @@ func Handler(ctx context.Context, cfg *config.Privacy, c Clients, log *slog.Logg
 	if err != nil {
 		return nil, &config.Error{Key: config.EnvSecretID, Reason: err.Error()}
 	}
+	disclosed := &dynamo.Disclosure{Client: c.DynamoDB, Table: cfg.Table}
 	svc := &erasure.SelfService{
-		Tokens:     erasure.Tokens{Key: []byte(key), Lifetime: cfg.TokenLifetime},
-		Store:      &dynamo.SelfService{Client: c.DynamoDB, Table: cfg.Table},
-		Counter:    &dynamo.RateCounter{Client: c.DynamoDB, Table: cfg.Table},
-		Queue:      &erasurequeue.Queue{Client: c.SQS, URL: cfg.QueueURL},
+		Tokens:  erasure.Tokens{Key: []byte(key), Lifetime: cfg.TokenLifetime},
+		Store:   &dynamo.SelfService{Client: c.DynamoDB, Table: cfg.Table},
+		Counter: &dynamo.RateCounter{Client: c.DynamoDB, Table: cfg.Table},
+		Queue:   &erasurequeue.Queue{Client: c.SQS, URL: cfg.QueueURL},
+		Access: &disclosure.Access{Reader: disclosed, Receipts: disclosed, LookupKeys: lookupKeys,
+			Mailer:    &ses.AccessMailer{Client: c.SES, Sender: cfg.Sender, ConfigurationSet: cfg.ConfigurationSet},
+			Retention: cfg.ReceiptRetention, Now: time.Now, Log: log},
 		Mailer:     &ses.LinkMailer{Client: c.SES, Sender: cfg.Sender, ConfigurationSet: cfg.ConfigurationSet},
 		LookupKeys: lookupKeys,
 		HashSource: func(ip string) string { return abuse.HashIP(ipKey, ip) },

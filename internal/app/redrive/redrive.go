@@ -13,6 +13,7 @@ import (
 
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/hold"
 	"github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/redrive"
 	"github.com/opt-e/kontakt/internal/ses"
@@ -20,8 +21,11 @@ import (
 
 // Clients are the AWS clients the redrive function calls.
 type Clients struct {
-	DynamoDB dynamo.RedriveAPI
-	SES      ses.API
+	DynamoDB interface {
+		dynamo.RedriveAPI
+		dynamo.HoldAPI
+	}
+	SES ses.API
 }
 
 // NewClients builds one client per service from the SDK configuration.
@@ -38,6 +42,7 @@ func Service(cfg *config.Redrive, c Clients, log *slog.Logger, metricsOut io.Wri
 	settings.Release = cfg.Release
 	return &redrive.Service{
 		Store:    &dynamo.Redrive{Client: c.DynamoDB, Table: cfg.Table},
+		Holds:    &hold.Service{Store: &dynamo.Holds{Client: c.DynamoDB, Table: cfg.Table}, Now: time.Now, Log: log},
 		Mailer:   &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet},
 		Form:     cfg.Form,
 		Log:      log,

@@ -1,0 +1,118 @@
+package email
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/opt-e/kontakt/internal/disclosure"
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+// AccessReport is the answer to a person's "what do you hold about me?":
+// every stored copy as stored — form, when it was received, when it will
+// be deleted (or until when a legal hold keeps it), the reply address,
+// subject and fields, and the consent evidence — and then what kontakt
+// never stores. It goes only to the address that asked and verified it.
+func AccessReport(lang string, copies []disclosure.Copy) Message {
+	l := accessTexts[0]
+	if lang == "en" {
+		l = accessTexts[1]
+	}
+	staff := labels["nb"]
+	if lang == "en" {
+		staff = labels["en"]
+	}
+	var t strings.Builder
+	t.WriteString(l.intro)
+	t.WriteString("\n\n")
+	if len(copies) == 0 {
+		t.WriteString(l.none)
+		t.WriteString("\n")
+	} else {
+		t.WriteString(fmt.Sprintf(l.count, len(copies)))
+		t.WriteString("\n")
+	}
+	for i, c := range copies {
+		t.WriteString("\n" + strconv.Itoa(i+1) + ". " + l.form + ": " + c.FormID + "\n")
+		t.WriteString("   " + l.received + ": " + c.ReceivedAt.In(oslo()).Format("2006-01-02 15:04 MST") + "\n")
+		if !c.HeldUntil.IsZero() {
+			t.WriteString("   " + fmt.Sprintf(l.held, day(c.HeldUntil)) + "\n")
+		} else {
+			t.WriteString("   " + l.deleted + ": " + c.ExpiresAt.In(oslo()).Format("2006-01-02") + "\n")
+		}
+		t.WriteString("   " + l.id + ": " + c.ID + "\n")
+		if c.ReplyTo != "" {
+			t.WriteString("   " + l.replyTo + ": " + c.ReplyTo + "\n")
+		}
+		if c.Subject != "" {
+			t.WriteString("   " + l.subject + ": " + c.Subject + "\n")
+		}
+		for _, f := range c.Fields {
+			t.WriteString("   " + f.Name + ":\n   ")
+			writeIndented(&t, f.Value)
+			t.WriteString("\n")
+		}
+		for _, k := range c.Consents {
+			t.WriteString("   " + consentLine(staff, k) + "\n")
+		}
+	}
+	t.WriteString("\n" + l.never + "\n")
+	for _, n := range l.neverList {
+		t.WriteString("  - " + n + "\n")
+	}
+	t.WriteString("\n" + l.outro + "\n")
+	text := t.String()
+	return Message{Subject: l.subjectLine, Text: text, HTML: preHTML(text)}
+}
+
+func consentLine(l *labelSet, c submission.Consent) string {
+	return fmt.Sprintf("%s (%s): %s (%s=%q, %s %s, %s)", l.consent, l.purpose(c.Purpose), l.answer(c.Given), c.Field, c.Value,
+		l.policy, c.PolicyVersion, c.At.In(oslo()).Format("2006-01-02 15:04:05 MST"))
+}
+
+type accessText struct {
+	subjectLine, intro, none, count                     string
+	form, received, deleted, held, id, replyTo, subject string
+	never                                               string
+	neverList                                           []string
+	outro                                               string
+}
+
+var accessTexts = [2]accessText{{
+	subjectLine: "Dette har vi lagret om deg",
+	intro:       "Du ba om en kopi av det vi har lagret om denne e-postadressen. Her er alt, slik det er lagret.",
+	none:        "Vi har ingen lagrede kopier av meldinger fra denne adressen.",
+	count:       "Vi har %d lagrede kopier av meldinger fra deg:",
+	form:        "Skjema", received: "Mottatt", deleted: "Slettes senest",
+	held: "Beholdes til og med %s fordi loven krever det, og slettes deretter",
+	id:   "Innsendings-ID", replyTo: "E-postadresse", subject: "Emne",
+	never: "Dette lagrer vi aldri:",
+	neverList: []string{
+		"IP-adressen din (mot misbruk teller vi bare en saltet enveis-hash av den, i tellere som utløper etter noen minutter)",
+		"informasjon om nettleseren eller enheten din, informasjonskapsler eller sporing",
+		"vedlegg og filer",
+		"felt du ikke ga samtykke til å lagre (de forkastes før noe lagres eller sendes)",
+		"skjulte felt og instruksjoner til skjemaet (feltnavn som begynner med _)",
+	},
+	outro: "Meldingene ble også sendt som e-post til våre ansatte; de kopiene ligger i deres e-postkasser og er ikke med her. " +
+		"Du kan be oss slette alt på samme side som du ba om denne kopien.",
+}, {
+	subjectLine: "What we hold about you",
+	intro:       "You asked for a copy of what we have stored about this email address. Here is all of it, as stored.",
+	none:        "We hold no stored copies of messages from this address.",
+	count:       "We hold %d stored copies of messages from you:",
+	form:        "Form", received: "Received", deleted: "Deleted at the latest",
+	held: "Kept until %s inclusive because the law requires it, and deleted after that",
+	id:   "Submission id", replyTo: "Email address", subject: "Subject",
+	never: "What we never store:",
+	neverList: []string{
+		"your IP address (against abuse we count only a salted one-way hash of it, in counters that expire after a few minutes)",
+		"details of your browser or device, cookies or tracking",
+		"attachments and files",
+		"fields you did not consent to our keeping (they are dropped before anything is stored or sent)",
+		"hidden fields and instructions to the form (field names starting with _)",
+	},
+	outro: "Your messages were also emailed to our staff; those copies are in their mailboxes and not listed here. " +
+		"You can ask us to delete everything on the same page where you asked for this copy.",
+}}

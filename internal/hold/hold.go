@@ -1,0 +1,305 @@
+// Package hold keeps the promise "everything about a person is deleted on
+// request, unless the law requires keeping it": an operator puts a person's
+// stored copies (by address) or one submission (by id) under a legal hold
+// with a reason and an end date. A held copy does not expire — its TTL is
+// lifted until the hold ends, then restored — and erasure skips it and says
+// so. A hold is an item of its own with no content: the reason, the dates,
+// the lookup key or submission id, and the ids of the copies it covers; it
+// expires with the hold.
+package hold
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+// Selector names what a hold covers: exactly one of a reply address and a
+// submission id.
+type Selector struct {
+	Email        string
+	SubmissionID string
+}
+
+// HoldID is the id of the hold for sel: one hold per address or submission,
+// so releasing finds it without an index. An address enters only as its
+// lookup key (keys.Key, a keyed hash).
+func (sel Selector) HoldID(keys *submission.LookupKeys) string {
+	if sel.Email != "" {
+		return "email:" + keys.Key(sel.Email)
+	}
+	return "id:" + sel.SubmissionID
+}
+
+// legacyHoldID is the id a hold by address had while lookup keys were plain
+// hashes (submission.LegacyLookupKey); Release looks under it too.
+func (sel Selector) legacyHoldID() string {
+	return "email:" + submission.LegacyLookupKey(sel.Email)
+}
+
+// Hold is a legal hold. It carries no content.
+type Hold struct {
+	ID string
+	// LookupKey is set for a hold by address, SubmissionID for one by id.
+	LookupKey    string
+	SubmissionID string
+	Reason       string
+	CreatedAt    time.Time
+	// Until is the instant the hold ends (the end of the --until day, UTC).
+	Until time.Time
+	// Copies are the ids of the copies held.
+	Copies []string
+}
+
+// Errors an operator can cause. Each leaves everything as it was.
+var (
+	ErrSelector      = errors.New("give exactly one of --email and --id")
+	ErrNoReason      = errors.New("a reason is required (--reason): it is kept with the hold")
+	ErrPastEnd       = errors.New("the hold's end date (--until) must be today or later")
+	ErrBadDate       = errors.New("the end date must be a date like 2027-06-30")
+	ErrUnknownCopy   = errors.New("no stored submission has that id")
+	ErrNoCopies      = errors.New("no stored copies for that address; nothing to hold")
+	ErrNotHeld       = errors.New("no legal hold for that address or id")
+	ErrInvalidEmail  = errors.New("--email is not one valid address")
+	ErrInvalidCopyID = errors.New("--id is not a submission id")
+	maxReasonRunes   = 1000
+)
+
+// ParseUntil reads a YYYY-MM-DD end date: the hold lasts through that day
+// (UTC) and ends at the start of the next.
+func ParseUntil(s string) (time.Time, error) {
+	d, err := time.Parse("2006-01-02", strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}, ErrBadDate
+	}
+	return d.AddDate(0, 0, 1), nil
+}
+
+// Store keeps holds and lifts and restores the TTL of held copies.
+type Store interface {
+	// CopyIDs lists the ids of every stored copy for a lookup key, expired
+	// ones included (they are still stored until DynamoDB deletes them).
+	CopyIDs(ctx context.Context, lookupKey string) ([]string, error)
+	// CopyExists reports whether a submission with that id is stored.
+	CopyExists(ctx context.Context, id string) (bool, error)
+	GetHold(ctx context.Context, id string) (*Hold, error)
+	PutHold(ctx context.Context, h Hold) error
+	DeleteHold(ctx context.Context, id string) error
+	// HoldCopy lifts the copy's TTL and records the hold on it; its hold
+	// end becomes the later of until and any it has. A copy that is gone
+	// is not an error (false).
+	HoldCopy(ctx context.Context, copyID, holdID string, until time.Time) (bool, error)
+	// ReleaseCopy takes the hold off the copy and, when no other hold
+	// remains, restores its TTL.
+	ReleaseCopy(ctx context.Context, copyID, holdID string) error
+	// Ended lists the ids of holds whose end is at or before now.
+	Ended(ctx context.Context, now time.Time) ([]string, error)
+}
+
+// Service places and releases holds.
+type Service struct {
+	Store Store
+	// LookupKeys computes the key copies are indexed under (the generated
+	// secret's, as submit stores them).
+	LookupKeys *submission.LookupKeys
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+func checkSelector(sel Selector) error {
+	switch {
+	case (sel.Email == "") == (sel.SubmissionID == ""):
+		return ErrSelector
+	case sel.Email != "":
+		if a, code := submission.ParseReplyTo(sel.Email); code != "" || a != sel.Email {
+			return ErrInvalidEmail
+		}
+	case !validID(sel.SubmissionID):
+		return ErrInvalidCopyID
+	}
+	return nil
+}
+
+// validID accepts what submission.NewID makes (and nothing with a '#',
+// which would reach other kinds of items).
+func validID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Place puts the copies sel names under a hold until until. Placing a hold
+// that exists replaces its reason and end and adds any new copies. Bad input
+// changes nothing.
+func (s *Service) Place(ctx context.Context, sel Selector, reason string, until time.Time) (Hold, error) {
+	if err := checkSelector(sel); err != nil {
+		return Hold{}, err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Hold{}, ErrNoReason
+	}
+	if len([]rune(reason)) > maxReasonRunes {
+		return Hold{}, fmt.Errorf("the reason is longer than %d characters", maxReasonRunes)
+	}
+	now := s.Now().UTC()
+	if !until.After(now) {
+		return Hold{}, ErrPastEnd
+	}
+	h := Hold{ID: sel.HoldID(s.LookupKeys), Reason: reason, CreatedAt: now, Until: until.UTC()}
+	if sel.Email != "" {
+		h.LookupKey = s.LookupKeys.Key(sel.Email)
+		// Copies stored before lookup keys were keyed are indexed under
+		// the plain hash (as erasure's find knows); the hold covers them too.
+		var ids []string
+		for _, k := range []string{h.LookupKey, submission.LegacyLookupKey(sel.Email)} {
+			found, err := s.Store.CopyIDs(ctx, k)
+			if err != nil {
+				return Hold{}, fmt.Errorf("find copies: %w", err)
+			}
+			ids = union(ids, found)
+		}
+		if len(ids) == 0 {
+			return Hold{}, ErrNoCopies
+		}
+		h.Copies = ids
+	} else {
+		h.SubmissionID = sel.SubmissionID
+		ok, err := s.Store.CopyExists(ctx, sel.SubmissionID)
+		if err != nil {
+			return Hold{}, fmt.Errorf("find copy: %w", err)
+		}
+		if !ok {
+			return Hold{}, ErrUnknownCopy
+		}
+		h.Copies = []string{sel.SubmissionID}
+	}
+	old, err := s.Store.GetHold(ctx, h.ID)
+	if err != nil {
+		return Hold{}, fmt.Errorf("read hold: %w", err)
+	}
+	if old != nil {
+		h.CreatedAt = old.CreatedAt
+		h.Copies = union(old.Copies, h.Copies)
+	}
+	// The hold first: if lifting a TTL fails half-way, the hold records
+	// every copy it meant to cover, and a release or a second try finishes.
+	if err := s.Store.PutHold(ctx, h); err != nil {
+		return Hold{}, fmt.Errorf("write hold: %w", err)
+	}
+	held := 0
+	for _, id := range h.Copies {
+		ok, err := s.Store.HoldCopy(ctx, id, h.ID, h.Until)
+		if err != nil {
+			return Hold{}, fmt.Errorf("hold copy: %w", err)
+		}
+		if ok {
+			held++
+		}
+	}
+	s.Log.InfoContext(ctx, "legal hold placed", slog.String("hold_id", logID(h)), slog.Int("copies", held),
+		slog.Time("until", h.Until), slog.Bool("renewed", old != nil))
+	return h, nil
+}
+
+// Release ends the hold on sel now: every copy it covered gets its TTL back
+// unless another hold still covers it.
+func (s *Service) Release(ctx context.Context, sel Selector) (Hold, error) {
+	if err := checkSelector(sel); err != nil {
+		return Hold{}, err
+	}
+	h, err := s.Store.GetHold(ctx, sel.HoldID(s.LookupKeys))
+	if err != nil {
+		return Hold{}, fmt.Errorf("read hold: %w", err)
+	}
+	if h == nil && sel.Email != "" {
+		// A hold placed while lookup keys were plain hashes.
+		if h, err = s.Store.GetHold(ctx, sel.legacyHoldID()); err != nil {
+			return Hold{}, fmt.Errorf("read hold: %w", err)
+		}
+	}
+	if h == nil {
+		return Hold{}, ErrNotHeld
+	}
+	for _, id := range h.Copies {
+		if err := s.Store.ReleaseCopy(ctx, id, h.ID); err != nil {
+			return Hold{}, fmt.Errorf("release copy: %w", err)
+		}
+	}
+	// Last, so that a failure above leaves the hold to release again.
+	if err := s.Store.DeleteHold(ctx, h.ID); err != nil {
+		return Hold{}, fmt.Errorf("delete hold: %w", err)
+	}
+	s.Log.InfoContext(ctx, "legal hold released", slog.String("hold_id", logID(*h)), slog.Int("copies", len(h.Copies)))
+	return *h, nil
+}
+
+// Sweep releases every hold whose end has passed: a hold ends by itself
+// on its date, without anyone releasing it, and its copies get their TTL
+// back. The redrive function's schedule runs it.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	ids, err := s.Store.Ended(ctx, s.Now().UTC())
+	if err != nil {
+		return 0, fmt.Errorf("list ended holds: %w", err)
+	}
+	n := 0
+	for _, id := range ids {
+		if err := s.release(ctx, id); err != nil {
+			s.Log.WarnContext(ctx, "releasing an ended hold failed; the next run tries again", slog.String("error_class", submission.ErrorClass(err)))
+			continue
+		}
+		n++
+	}
+	if n > 0 {
+		s.Log.InfoContext(ctx, "ended legal holds released", slog.Int("holds", n))
+	}
+	return n, nil
+}
+
+func (s *Service) release(ctx context.Context, id string) error {
+	h, err := s.Store.GetHold(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read hold: %w", err)
+	}
+	if h != nil {
+		for _, c := range h.Copies {
+			if err := s.Store.ReleaseCopy(ctx, c, id); err != nil {
+				return fmt.Errorf("release copy: %w", err)
+			}
+		}
+	}
+	return s.Store.DeleteHold(ctx, id)
+}
+
+// logID names a hold in logs without its lookup key: a hash of an address
+// is still a way to test whether someone wrote in.
+func logID(h Hold) string {
+	if h.SubmissionID != "" {
+		return h.ID
+	}
+	return "email:…"
+}
+
+func union(a, b []string) []string {
+	seen := make(map[string]bool, len(a)+len(b))
+	out := make([]string, 0, len(a)+len(b))
+	for _, s := range append(append([]string{}, a...), b...) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
