@@ -3,6 +3,7 @@ package browser_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"html/template"
 	"net/http"
 	"os"
@@ -111,9 +112,12 @@ func TestFormspreeClientsSend(t *testing.T) {
 			if len(emails) != 1 {
 				t.Fatalf("%d emails with the message, want 1", len(emails))
 			}
-			if got := strings.Join(emails[0].ReplyTo, ","); got != "kari@example.no" {
-				t.Errorf("Reply-To %q", got)
-			}
+			t.Run("Reply-To", func(t *testing.T) {
+				testenv.SkipOnMoto(t)
+				if got := strings.Join(emails[0].ReplyTo, ","); got != "kari@example.no" {
+					t.Errorf("Reply-To %q", got)
+				}
+			})
 		})
 	}
 }
