@@ -161,6 +161,11 @@ func TestSubmitFunctionRefusesBadConfiguration(t *testing.T) {
 	if _, err := e.Invoke(ctx, sample(t, "submit-json.json")); err == nil {
 		t.Fatal("invoke succeeded with a broken configuration")
 	}
+	// The function's output reaches us through a pipe, a moment after the
+	// invoke has been answered: wait for the line (bounded), not a time.
+	for wait := time.Now(); !strings.Contains(e.Logs(), config.EnvRetentionDays) && time.Since(wait) < 20*time.Second; {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if !strings.Contains(e.Logs(), config.EnvRetentionDays) {
 		t.Errorf("logs do not name the bad key:\n%s", e.Logs())
 	}
