@@ -46,7 +46,7 @@ const (
 // that emails a submission (submit, redrive) reads them.
 var FormEnvVars = []string{
 	EnvTable, EnvSender, EnvRecipients, EnvAllowedOrigins, EnvRetentionDays,
-	EnvLanguage, EnvFormID, EnvRedirectURL, EnvFormsFile, EnvConfigurationSet,
+	EnvLanguage, EnvFormID, EnvRedirectURL, EnvFormsFile, EnvConfigurationSet, EnvFilesBucket, EnvPublicURL,
 }
 
 // EnvVars lists every variable the submit function reads: the forms, the
@@ -119,6 +119,8 @@ type Form struct {
 	Web3FormsFields bool `json:"web3forms_fields,omitempty"`
 	// Abuse holds the spam and flood rules (abuse.go).
 	Abuse Abuse `json:"abuse"`
+	// Files, when set, lets visitors send files (files.go).
+	Files *FileRules `json:"files,omitempty"`
 }
 
 // Consent purposes with texts of their own in emails and pages; any other
@@ -209,6 +211,12 @@ type Config struct {
 	// DuplicateWindow is how long an identical submission counts as a
 	// repeat (submit function only).
 	DuplicateWindow time.Duration `json:"-"`
+	// FilesBucket is the S3 bucket of visitors' files (EnvFilesBucket), or
+	// "" where no form takes files.
+	FilesBucket string `json:"-"`
+	// PublicURL is the API's public base URL (EnvPublicURL), for the
+	// download links in staff emails; "" uses the URL a post came in at.
+	PublicURL string `json:"-"`
 
 	byID map[string]*Form
 }
@@ -285,7 +293,8 @@ func LoadForms(lookup func(string) (string, bool)) (*Config, error) {
 		defaults.RetentionDays = n
 	}
 
-	cfg := &Config{Table: get(EnvTable), Sender: defaults.Sender, SecretID: get(EnvSecretID), ConfigurationSet: get(EnvConfigurationSet)}
+	cfg := &Config{Table: get(EnvTable), Sender: defaults.Sender, SecretID: get(EnvSecretID), ConfigurationSet: get(EnvConfigurationSet),
+		FilesBucket: get(EnvFilesBucket), PublicURL: strings.TrimRight(get(EnvPublicURL), "/")}
 	if cs := cfg.ConfigurationSet; cs != "" && !validConfigurationSet(cs) {
 		return nil, &Error{Key: EnvConfigurationSet, Reason: fmt.Sprintf("%q must be 1-64 letters, digits, - or _", cs)}
 	}
@@ -413,6 +422,7 @@ func applyDefaults(f, def *Form, sender string) {
 		}
 	}
 	applyAbuseDefaults(&f.Abuse)
+	applyFileDefaults(f.Files)
 }
 
 // validFormID accepts 1-64 lower-case letters, digits, - and _, starting
@@ -497,6 +507,9 @@ func (c *Config) validate() error {
 		}
 		if f.MaxBodyBytes < 1024 || f.MaxBodyBytes > maxBodyBytesCeiling {
 			return &Error{Key: key("max_body_bytes"), Reason: fmt.Sprintf("must be between 1024 and %d", maxBodyBytesCeiling)}
+		}
+		if err := checkFiles(f, key); err != nil {
+			return err
 		}
 		if f.ConsentField == "" && (f.ConsentRequired || len(f.ConsentOnlyFields) > 0) {
 			return &Error{Key: key("consent_field"), Reason: "is needed when consent_required or consent_only_fields is set"}

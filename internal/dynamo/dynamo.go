@@ -188,6 +188,9 @@ func Item(s *submission.Submission, lookupKey string) map[string]types.Attribute
 	if s.ReplyTo != "" {
 		item[AttrReplyTo] = strAV(s.ReplyTo)
 	}
+	if len(s.Files) > 0 {
+		item[AttrFiles] = encodeFiles(s.Files)
+	}
 	if lookupKey != "" {
 		item[AttrLookupKey] = strAV(lookupKey)
 	}
@@ -335,6 +338,7 @@ func Decode(item map[string]types.AttributeValue) *Copy {
 	} else if m, ok := item[AttrConsent].(*types.AttributeValueMemberM); ok {
 		s.Consents = []submission.Consent{decodeConsent(m, config.PurposeOptionalDetails)}
 	}
+	s.Files = DecodeFiles(item[AttrFiles])
 	c.Status = str(item[AttrStatus])
 	c.Attempts = number(item[AttrAttempts])
 	c.LastError = str(item[AttrLastError])

@@ -40,7 +40,10 @@ const maxSubjectRunes = 250
 // language, not the visitor's. It writes each part once, straight into its
 // buffer: building the email was a large share of the handler's
 // allocations (docs/performance.md).
-func Build(form *config.Form, s *submission.Submission) Message {
+//
+// notes say how each of s's files reaches staff (FileNote); nil lists the
+// files without saying.
+func Build(form *config.Form, s *submission.Submission, notes []FileNote) Message {
 	lang := form.Language
 	l := labels[lang]
 	if l == nil {
@@ -91,7 +94,9 @@ func Build(form *config.Form, s *submission.Submission) Message {
 		htmlEscaper.WriteString(&h, f.Value)
 		h.WriteString(`</td></tr>`)
 	}
-	h.WriteString(`</table><p style="color:#666;font-size:small">`)
+	h.WriteString(`</table>`)
+	writeFiles(&t, &h, lang, s, notes)
+	h.WriteString(`<p style="color:#666;font-size:small">`)
 
 	t.WriteString("-- \n")
 	first := true

@@ -51,7 +51,7 @@ func TestBuildGolden(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			m := email.Build(&tc.form, &tc.s)
+			m := email.Build(&tc.form, &tc.s, nil)
 			got := "Subject: " + m.Subject + "\n--- text ---\n" + m.Text + "--- html ---\n" + m.HTML + "\n"
 			path := filepath.Join("testdata", name+".golden")
 			if *update {
@@ -76,7 +76,7 @@ func TestSubjectIsOneShortLine(t *testing.T) {
 		long += "ø"
 	}
 	m := email.Build(&config.Form{ID: "contact", Subject: "[{form}] {subject}", Language: "nb"},
-		&submission.Submission{Subject: "a\r\nBcc: evil@example.com\t" + long})
+		&submission.Submission{Subject: "a\r\nBcc: evil@example.com\t" + long}, nil)
 	if want := "[contact] a Bcc: evil@example.com " + long[:2*(250-len("[contact] a Bcc: evil@example.com "))]; m.Subject != want {
 		t.Errorf("subject = %q, want %q", m.Subject, want)
 	}

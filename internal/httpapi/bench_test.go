@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -70,6 +71,10 @@ type sesAPI func(*sesapi.SendEmailInput) error
 
 func (f sesAPI) SendEmail(_ context.Context, in *sesapi.SendEmailInput, _ ...func(*sesapi.Options)) (*sesapi.SendEmailOutput, error) {
 	return sendOutput, f(in)
+}
+
+func (f sesAPI) SendRawEmail(context.Context, *sesapi.SendRawEmailInput, ...func(*sesapi.Options)) (*sesapi.SendRawEmailOutput, error) {
+	return nil, errors.New("the benchmark posts no files")
 }
 
 func benchmarkSubmit(b *testing.B, event string, wantStatus int) {

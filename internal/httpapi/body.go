@@ -10,33 +10,44 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/submission"
 	"github.com/opt-e/kontakt/internal/wordscan"
 )
 
 // parseBody turns a JSON, urlencoded or multipart body into fields in the
-// order they were sent. maxFields bounds the work done on a hostile body:
-// parsing stops one field past the limit, which validation then refuses.
-func parseBody(contentType, body string, maxFields int) ([]submission.Field, error) {
+// order they were sent, and a multipart body's file parts into files when
+// the form takes files (a file part on a form without rules is refused).
+// maxFields bounds the work done on a hostile body: parsing stops one field
+// past the limit, which validation then refuses; file parts stop one past
+// the form's maximum count likewise.
+func parseBody(contentType, body string, maxFields int, rules *config.FileRules) ([]submission.Field, []submission.File, error) {
 	mediaType, params, err := mime.ParseMediaType(contentType)
-	if contentType == "" {
-		return nil, refuse(CodeContentType)
-	}
-	if err != nil {
-		return nil, refuse(CodeContentType)
+	if contentType == "" || err != nil {
+		return nil, nil, refuse(CodeContentType)
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
-		return nil, refuse(CodeCharset)
+		return nil, nil, refuse(CodeCharset)
 	}
+	var fields []submission.Field
 	switch {
 	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
-		return parseJSON(body, maxFields)
+		fields, err = parseJSON(body, maxFields)
 	case mediaType == "application/x-www-form-urlencoded":
-		return parseURLEncoded(body, maxFields)
+		fields, err = parseURLEncoded(body, maxFields)
 	case mediaType == "multipart/form-data":
-		return parseMultipart(body, params["boundary"], maxFields)
+		return parseMultipart(body, params["boundary"], maxFields, rules)
+	default:
+		err = refuse(CodeContentType)
 	}
-	return nil, refuse(CodeContentType)
+	return fields, nil, err
+}
+
+// isMultipart reports whether contentType is a multipart form post, the
+// one kind of body that may carry files.
+func isMultipart(contentType string) bool {
+	mediaType, _, _ := mime.ParseMediaType(contentType)
+	return mediaType == "multipart/form-data"
 }
 
 // parseJSON reads a flat JSON object of fields in the order they were sent.
@@ -358,34 +369,63 @@ func parseURLEncoded(s string, maxFields int) ([]submission.Field, error) {
 	return fields, nil
 }
 
-func parseMultipart(body, boundary string, maxFields int) ([]submission.Field, error) {
+func parseMultipart(body, boundary string, maxFields int, rules *config.FileRules) ([]submission.Field, []submission.File, error) {
 	if boundary == "" {
-		return nil, refuse(CodeMalformedBody)
+		return nil, nil, refuse(CodeMalformedBody)
 	}
 	r := multipart.NewReader(strings.NewReader(body), boundary)
-	var fields []submission.Field
+	var (
+		fields []submission.Field
+		files  []submission.File
+	)
 	for {
 		p, err := r.NextPart()
 		if err == io.EOF {
-			return fields, nil
+			return fields, files, nil
 		}
 		if err != nil {
-			return nil, refuse(CodeMalformedBody)
-		}
-		if p.FileName() != "" {
-			return nil, refuse(CodeFileUpload)
+			return nil, nil, refuse(CodeMalformedBody)
 		}
 		name := p.FormName()
 		if name == "" {
-			return nil, refuse(CodeMalformedBody)
+			return nil, nil, refuse(CodeMalformedBody)
 		}
+		// What the part says of its size or type is not read: the bytes
+		// are counted, and the type is sniffed from them later.
 		value, err := io.ReadAll(p)
 		if err != nil {
-			return nil, refuse(CodeMalformedBody)
+			return nil, nil, refuse(CodeMalformedBody)
+		}
+		if hasFilename(p) {
+			if rules == nil {
+				return nil, nil, refuse(CodeFileUpload)
+			}
+			if len(value) == 0 && p.FileName() == "" {
+				continue // an empty file input: the browser sends a part with no name and no bytes
+			}
+			files = append(files, submission.File{Field: name, Name: p.FileName(), Data: value})
+			if len(files) > rules.MaxFiles {
+				// Validation refuses the post for the count; the rest of a
+				// thousand tiny files is not read.
+				return fields, files, nil
+			}
+			continue
 		}
 		fields = append(fields, submission.Field{Name: name, Value: string(value)})
 		if len(fields) > maxFields {
-			return fields, nil
+			return fields, files, nil
 		}
 	}
+}
+
+// hasFilename reports whether a part is a file input's: its disposition has
+// a filename parameter, even an empty one (what a browser sends for a file
+// input left empty).
+func hasFilename(p *multipart.Part) bool {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return false
+	}
+	_, ok := params["filename"]
+	return ok
 }

@@ -93,7 +93,7 @@ func (h *ErasureHandler) fields(r *request) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	fs, err := parseBody(r.header("content-type"), body, 5)
+	fs, _, err := parseBody(r.header("content-type"), body, 5, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,10 @@ const (
 	CodeTokenExpired     = "token_expired"
 	CodeTokenUsed        = "token_used"
 	CodeInternal         = "internal"
+	// CodeFileNotFound: a download link that names no file kept (wrong,
+	// erased, expired copy); CodeLinkExpired: a real one past its time.
+	CodeFileNotFound = "file_not_found"
+	CodeLinkExpired  = "link_expired"
 )
 
 // Formspree's form-level codes (@formspree/core keeps only these, and
@@ -84,6 +88,8 @@ var refusals = map[string]refusal{
 	CodeTokenExpired:      {410, i18n.TokenExpired, ""},
 	CodeTokenUsed:         {410, i18n.TokenUsed, ""},
 	CodeInternal:          {500, i18n.InternalError, ""},
+	CodeFileNotFound:      {404, i18n.FileNotFound, ""},
+	CodeLinkExpired:       {410, i18n.LinkExpired, ""},
 }
 
 // Error is a refusal of the request as a whole: a code from refusals, and

@@ -16,7 +16,7 @@ func FuzzParseBody(f *testing.F) {
 	f.Add("text/plain", []byte("hei"))
 	const maxFields = 50
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
-		fields, err := parseBody(contentType, string(body), maxFields)
+		fields, _, err := parseBody(contentType, string(body), maxFields, nil)
 		if err != nil {
 			if _, ok := err.(*Error); !ok {
 				t.Fatalf("error %T %v is not a request error", err, err)

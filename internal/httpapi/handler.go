@@ -39,6 +39,8 @@ type Handler struct {
 	Log   *slog.Logger
 	Now   func() time.Time
 	NewID func() string
+	// Files serves the download links of staff emails (nil: no form takes files).
+	Files FileLinks
 }
 
 // Guard is the abuse rules as the form endpoint uses them; *abuse.Guard
@@ -95,6 +97,9 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 	if r.scriptRoute {
 		return r.script()
 	}
+	if r.fileRoute != "" {
+		return h.download(ctx, r)
+	}
 	switch r.method {
 	case "OPTIONS":
 		return r.preflight()
@@ -111,7 +116,7 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		r.outcome = "body"
 		return r.fail(err)
 	}
-	fields, err := parseBody(r.header("content-type"), body, r.form.MaxFields)
+	fields, files, err := parseBody(r.header("content-type"), body, r.form.MaxFields, r.form.Files)
 	if err != nil {
 		r.outcome = "body"
 		return r.fail(err)
@@ -125,7 +130,7 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		return r.success(submission.Sent, h.NewID(), spamNext(r.form, screened.Fields))
 	}
 	content, instructions, err := submission.Check(r.form, screened.Fields)
-	if err = withProblems(err, screened.Problems); err != nil {
+	if err = withProblems(err, append(screened.Problems, submission.PrepareFiles(r.form, files)...)); err != nil {
 		r.outcome = "invalid"
 		return r.fail(err)
 	}
@@ -149,6 +154,7 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		Subject:    instructions.Subject,
 		Language:   r.lang,
 		Consents:   instructions.Consents,
+		Files:      files,
 
 		IdempotencyKey: key,
 		Source:         h.guard().SourceKey(r.ev.RequestContext.HTTP.SourceIP),
@@ -158,6 +164,9 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 	}
 	// The abuse rules that cost a call run inside Accept, alongside the
 	// idempotency check, and before anything is sent.
+	if dn := r.ev.RequestContext.DomainName; dn != "" {
+		ctx = submission.WithBaseURL(ctx, "https://"+dn)
+	}
 	outcome, err := h.Service.Accept(ctx, r.form, s, func(ctx context.Context) error {
 		return h.guard().Admit(ctx, r.form, screened, r.ev.RequestContext.HTTP.SourceIP)
 	})
@@ -203,6 +212,8 @@ type request struct {
 	tokenRoute bool
 	// scriptRoute is GET /f/{form}/kontakt.js.
 	scriptRoute bool
+	// fileRoute is what follows /f/{form}/files/ (a download link), or "".
+	fileRoute string
 	// submissionID is set once a submission was accepted.
 	submissionID string
 }
@@ -218,6 +229,9 @@ func newRequest(ev *events.APIGatewayV2HTTPRequest, cfg *config.Config) *request
 	}
 	path, r.tokenRoute = strings.CutSuffix(path, tokenSuffix)
 	path, r.scriptRoute = strings.CutSuffix(path, "/"+ScriptFile)
+	if i := strings.Index(path, submission.FilesPath); i >= 0 {
+		path, r.fileRoute = path[:i], path[i+len(submission.FilesPath):]
+	}
 	id := ev.PathParameters["form"]
 	if id == "" {
 		// Without a route parameter (a catch-all route), take it from the path.
@@ -257,7 +271,11 @@ func (r *request) header(name string) string {
 // body is the request body as sent: the fields parsed from it are slices
 // of it rather than copies.
 func (r *request) body() (string, error) {
-	return readBody(r.ev, r.form.MaxBodyBytes)
+	limit := r.form.MaxBodyBytes
+	if r.form.Files != nil && isMultipart(r.header("content-type")) {
+		limit = config.MaxInlineBodyBytes
+	}
+	return readBody(r.ev, limit)
 }
 
 // readBody decodes a base64 body and refuses one over limit bytes.

@@ -62,6 +62,13 @@ const (
 	EmailNotASCII Key = "email_not_ascii"
 	EmailTooLong  Key = "email_too_long"
 	Empty         Key = "empty"
+	FileType      Key = "file_type"
+	FileTooLarge  Key = "file_too_large"
+	FilesTooLarge Key = "files_too_large"
+	TooManyFiles  Key = "too_many_files"
+	FileEmpty     Key = "file_empty"
+	FileNotFound  Key = "file_not_found"
+	LinkExpired   Key = "link_expired"
 
 	// Abuse protection (codes from package abuse).
 	TooManyLinks    Key = "too_many_links"
@@ -143,6 +150,14 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	EmailNotASCII: {"Vi kan ikke sende svar til en adresse med æ, ø, å eller andre spesialtegn foran @. Bruk en annen e-postadresse.", "We cannot reply to an address with letters such as æ, ø or å before the @. Please use another email address."},
 	EmailTooLong:  {"E-postadressen er for lang (høyst 64 tegn foran @ og 254 i alt).", "The email address is too long (at most 64 characters before the @ and 254 in all)."},
 	BadName:       {"Et feltnavn er tomt, for langt eller har ugyldige tegn (høyst %d tegn).", "A field name is empty, too long or has invalid characters (at most %d characters)."},
+
+	FileType:      {"Denne filtypen kan ikke sendes med dette skjemaet.", "This type of file cannot be sent with this form."},
+	FileTooLarge:  {"Filen er for stor (høyst %d MB).", "The file is too large (at most %d MB)."},
+	FilesTooLarge: {"Filene er for store til sammen (høyst %d MB).", "The files are too large together (at most %d MB)."},
+	TooManyFiles:  {"For mange filer (høyst %d).", "Too many files (at most %d)."},
+	FileEmpty:     {"Filen er tom.", "The file is empty."},
+	FileNotFound:  {"Filen finnes ikke, eller er slettet.", "The file does not exist, or has been deleted."},
+	LinkExpired:   {"Lenken er utløpt. Filen kan hentes av driftsansvarlig så lenge den oppbevares.", "The link has expired. The operator can fetch the file while it is kept."},
 
 	Empty:   {"Skjemaet er tomt. Fyll ut feltene og send igjen.", "The form is empty. Fill in the fields and send again."},
 	Consent: {"Du må samtykke for å sende skjemaet.", "You must give your consent to send this form."},

@@ -26,11 +26,13 @@ import (
 
 // IAMActions are the SES actions this adapter calls; the template test
 // checks the function's policy grants exactly these.
-var IAMActions = []string{"ses:SendEmail"}
+var IAMActions = []string{"ses:SendEmail", "ses:SendRawEmail"}
 
 // API is the part of the SES client the adapter uses.
 type API interface {
 	SendEmail(ctx context.Context, in *sesapi.SendEmailInput, opts ...func(*sesapi.Options)) (*sesapi.SendEmailOutput, error)
+	// SendRawEmail carries a submission's files (raw.go).
+	SendRawEmail(ctx context.Context, in *sesapi.SendRawEmailInput, opts ...func(*sesapi.Options)) (*sesapi.SendRawEmailOutput, error)
 }
 
 // Mailer implements submission.Mailer.
@@ -40,6 +42,11 @@ type Mailer struct {
 	// with, so that bounces and complaints reach the feedback topic; "" sends
 	// without one.
 	ConfigurationSet string
+	// Files reads back files a copy refers to (redrive), to attach them;
+	// Links makes the download links of files it does not attach. Either
+	// may be nil: files are then linked, or only listed.
+	Files FileReader
+	Links Linker
 }
 
 var _ submission.Mailer = (*Mailer)(nil)
@@ -47,7 +54,7 @@ var _ submission.Mailer = (*Mailer)(nil)
 // Input builds the SendEmail request for s. It is separate from Send so the
 // fuzz and unit tests can check exactly what would reach SES.
 func Input(form *config.Form, s *submission.Submission) *sesapi.SendEmailInput {
-	in := input(form.Sender, form.Recipients, email.Build(form, s))
+	in := input(form.Sender, form.Recipients, email.Build(form, s, nil))
 	// The reply address was validated when the form was posted; checking it
 	// again here keeps a copy read back from the table (or any other path)
 	// from ever putting a second address, a display name or a line break
@@ -86,6 +93,9 @@ func input(from string, to []string, msg email.Message) *sesapi.SendEmailInput {
 
 // Send emails s to the form's recipients.
 func (m *Mailer) Send(ctx context.Context, form *config.Form, s *submission.Submission) error {
+	if len(s.Files) > 0 {
+		return m.sendRaw(ctx, form, s)
+	}
 	if _, err := m.Client.SendEmail(ctx, withConfigurationSet(Input(form, s), m.ConfigurationSet)); err != nil {
 		return &Error{Class: Classify(err), Err: err}
 	}

@@ -23,6 +23,11 @@ func (f sendFunc) SendEmail(ctx context.Context, in *sesapi.SendEmailInput, opts
 	return f(ctx, in, opts...)
 }
 
+// SendRawEmail is not expected of posts without files.
+func (f sendFunc) SendRawEmail(context.Context, *sesapi.SendRawEmailInput, ...func(*sesapi.Options)) (*sesapi.SendRawEmailOutput, error) {
+	return nil, errors.New("unexpected SendRawEmail")
+}
+
 var form = &config.Form{ID: "contact", Sender: "kontakt@example.no", Recipients: []string{"post@example.no"}, Subject: "[{form}] {subject}", Language: "nb"}
 
 func TestInputTakesAddressesFromConfigOnly(t *testing.T) {

@@ -127,6 +127,18 @@ func contentParts(part func(string), s *Submission) {
 		part(f.Name)
 		part(f.Value)
 	}
+	// Files by their content (or upload id): without files the hash is
+	// what it was before forms took files.
+	for _, f := range s.Files {
+		part(f.Field)
+		part(f.Name)
+		if f.Upload != "" {
+			part(f.Upload)
+			continue
+		}
+		sum := sha256.Sum256(f.Data)
+		part(string(sum[:]))
+	}
 }
 
 // hashParts hashes the length-prefixed parts that write gives it (so that

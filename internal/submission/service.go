@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/opt-e/kontakt/internal/config"
@@ -16,6 +17,20 @@ type Store interface {
 	MarkSent(ctx context.Context, id string, at time.Time) error
 	MarkPending(ctx context.Context, id, errorClass string) error
 }
+
+// Files keeps the files sent with submissions (the bucket). Keys are
+// FileKey's; the adapter tags each file with the form's retention, after
+// which the bucket deletes it.
+type Files interface {
+	// Put stores the data of every file of s (File.Key set).
+	Put(ctx context.Context, form *config.Form, s *Submission) error
+	// Delete removes files by key; a key with no file is no error.
+	Delete(ctx context.Context, keys []string) error
+}
+
+// FileKey is where the n-th file of submission id is kept: no name, nothing
+// the visitor wrote, so that keys in logs and metrics say nothing of anyone.
+func FileKey(id string, n int) string { return "files/" + id + "/" + strconv.Itoa(n) }
 
 // Mailer emails a submission to the form's staff.
 type Mailer interface {
@@ -71,12 +86,14 @@ type Timeouts struct {
 	// repeated request waits for the first one's answer.
 	Marker time.Duration
 	Replay time.Duration
+	// Files bounds storing a post's files (up to config.MaxInlineBodyBytes).
+	Files time.Duration
 }
 
 // DefaultTimeouts fit a 10 s function timeout with room to answer.
 var DefaultTimeouts = Timeouts{
 	Send: 5 * time.Second, Save: 3 * time.Second, Mark: 2 * time.Second, Reserve: 1 * time.Second,
-	Marker: 2 * time.Second, Replay: 8 * time.Second,
+	Marker: 2 * time.Second, Replay: 8 * time.Second, Files: 4 * time.Second,
 }
 
 // Service sends and stores submissions.
@@ -89,6 +106,9 @@ type Service struct {
 	// Markers, when set, make submits idempotent (see Idempotency).
 	Markers     Markers
 	Idempotency Idempotency
+	// Files keeps the files of posts that have any; nil where no form
+	// takes files (such a post is refused before it gets here).
+	Files Files
 }
 
 // Gate decides whether a submission may be sent at all: the abuse rules
@@ -134,12 +154,70 @@ func (g Gate) decide(ctx context.Context) (held bool, err error) {
 	return false, err
 }
 
-// deliver sends and stores s, or only stores it when held.
+// deliver sends and stores s, or only stores it when held. Files go to
+// the bucket first: the email attaches or links them and the copy refers
+// to them, so neither may go out before they are kept. A post whose files
+// cannot be kept, or that is then neither sent nor stored, keeps none.
 func (svc *Service) deliver(ctx context.Context, form *config.Form, s *Submission, held bool, settle func(context.Context, Outcome, error)) (Outcome, error) {
-	if held {
-		return svc.holdBack(ctx, form, s, settle)
+	if len(s.Files) > 0 {
+		if err := svc.putFiles(ctx, form, s); err != nil {
+			if settle != nil {
+				rc, cancel := svc.budget(ctx, svc.recordLimit())
+				settle(rc, 0, ErrUnavailable)
+				cancel()
+			}
+			return 0, ErrUnavailable
+		}
 	}
-	return svc.sendAndStore(ctx, form, s, settle)
+	var (
+		outcome Outcome
+		err     error
+	)
+	if held {
+		outcome, err = svc.holdBack(ctx, form, s, settle)
+	} else {
+		outcome, err = svc.sendAndStore(ctx, form, s, settle)
+	}
+	if err != nil && len(s.Files) > 0 {
+		svc.dropFiles(ctx, s)
+	}
+	return outcome, err
+}
+
+// putFiles stores s's files; on failure it removes what it stored.
+func (svc *Service) putFiles(ctx context.Context, form *config.Form, s *Submission) error {
+	if svc.Files == nil {
+		return errors.New("no bucket for files")
+	}
+	for i := range s.Files {
+		s.Files[i].Key = FileKey(s.ID, i)
+	}
+	c, cancel := deadline.Bound(ctx, svc.Timeouts.Files, svc.afterSend()+svc.Timeouts.Send)
+	err := svc.Files.Put(c, form, s)
+	cancel()
+	if err != nil {
+		svc.Log.LogAttrs(ctx, slog.LevelError, "files not stored; post refused", slog.String("submission_id", s.ID),
+			slog.String("form", s.FormID), slog.String("error_class", ErrorClass(err)))
+		svc.dropFiles(ctx, s)
+		return err
+	}
+	return nil
+}
+
+// dropFiles removes the files of a post that was not accepted. Should it
+// fail, the bucket's lifecycle rule deletes them at the form's retention:
+// nothing refers to them, and no one is told they were received.
+func (svc *Service) dropFiles(ctx context.Context, s *Submission) {
+	keys := make([]string, len(s.Files))
+	for i, f := range s.Files {
+		keys[i] = f.Key
+	}
+	c, cancel := svc.budget(ctx, svc.recordLimit())
+	defer cancel()
+	if err := svc.Files.Delete(c, keys); err != nil {
+		svc.Log.LogAttrs(ctx, slog.LevelWarn, "files of a refused post not deleted", slog.String("submission_id", s.ID),
+			slog.String("form", s.FormID), slog.String("error_class", ErrorClass(err)))
+	}
 }
 
 // holdBack stores s as held and sends nothing: the redrive function emails

@@ -41,6 +41,8 @@ type Submission struct {
 	// that equal posts from two people are two submissions. Never stored,
 	// never emailed.
 	Source string
+	// Files are the files sent with it, checked (PrepareFiles).
+	Files []File
 	// Held marks a copy stored without being emailed, for the redrive
 	// function to send at its own pace (ErrHold).
 	Held bool

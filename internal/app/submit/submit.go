@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"context"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/bucket"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/httpapi"
@@ -30,15 +32,22 @@ type Clients struct {
 	DynamoDB dynamo.MarkerAPI
 	SES      ses.API
 	Secrets  secrets.API
+	// S3 and Presign keep and hand out visitors' files; nil where no form
+	// takes files.
+	S3      bucket.API
+	Presign bucket.Presigner
 }
 
 // NewClients builds one client per service from the SDK configuration: each
 // costs cold-start time.
 func NewClients(awsCfg aws.Config) Clients {
+	s3c := s3.NewFromConfig(awsCfg)
 	return Clients{
 		DynamoDB: dynamodb.NewFromConfig(awsCfg),
 		SES:      sesapi.NewFromConfig(awsCfg),
 		Secrets:  secretsmanager.NewFromConfig(awsCfg),
+		S3:       s3c,
+		Presign:  s3.NewPresignClient(s3c),
 	}
 }
 
@@ -62,14 +71,60 @@ func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logge
 	}
 	idem := submission.DefaultIdempotency
 	idem.DuplicateWindow = cfg.DuplicateWindow
+	store := &dynamo.Store{Client: c.DynamoDB, Table: cfg.Table, LookupKeys: keys}
+	mailer := &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet}
+	var (
+		files submission.Files
+		links httpapi.FileLinks
+	)
+	if cfg.TakesFiles() {
+		if cfg.FilesBucket == "" || c.S3 == nil {
+			return nil, &config.Error{Key: config.EnvFilesBucket, Reason: "is needed: a form takes files"}
+		}
+		b := &bucket.Bucket{Client: c.S3, Presign: c.Presign, Name: cfg.FilesBucket}
+		files, links = b, fileLinks{b, store}
+		mailer.Files, mailer.Links = b, Linker(cfg.PublicURL)
+	}
 	svc := &submission.Service{
-		Store:       &dynamo.Store{Client: c.DynamoDB, Table: cfg.Table, LookupKeys: keys},
-		Mailer:      &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet},
+		Store:       store,
+		Mailer:      mailer,
+		Files:       files,
 		Markers:     &dynamo.Markers{Client: c.DynamoDB, Table: cfg.Table},
 		Idempotency: idem,
 		Timeouts:    submission.DefaultTimeouts,
 		Log:         log,
 		Now:         time.Now,
 	}
-	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID}, nil
+	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID, Files: links}, nil
 }
+
+// Linker makes the download links of staff emails under base, or under
+// the URL the post came in at when base is "" (the template leaves it
+// empty unless the operator has a domain of their own).
+func Linker(base string) func(ctx context.Context, form *config.Form, s *submission.Submission, i int) (string, time.Time) {
+	return func(ctx context.Context, form *config.Form, s *submission.Submission, i int) (string, time.Time) {
+		b := base
+		if b == "" {
+			b = submission.BaseURL(ctx)
+		}
+		if b == "" {
+			return "", time.Time{}
+		}
+		return submission.FileLink(b, s, i), s.LinkUntil()
+	}
+}
+
+// fileLinks serves download links from the copy and the bucket.
+type fileLinks struct {
+	*bucket.Bucket
+	store *dynamo.Store
+}
+
+func (l fileLinks) Copy(ctx context.Context, id string) (*submission.Submission, error) {
+	c, err := l.store.Get(ctx, id)
+	if err != nil || c == nil {
+		return nil, err
+	}
+	return &c.Submission, nil
+}
+
