@@ -17,6 +17,29 @@ import (
 // errors, detect lost conditions and read ids and hold ends the same way
 // as this package does, through these.
 
+// One interface per DynamoDB operation, each satisfied by the SDK's client
+// (and in tests by a fake): every adapter's API names the ones it calls.
+type (
+	QueryAPI interface {
+		Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	}
+	GetItemAPI interface {
+		GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	}
+	PutItemAPI interface {
+		PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	}
+	UpdateItemAPI interface {
+		UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	}
+	DeleteItemAPI interface {
+		DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	}
+	BatchWriteItemAPI interface {
+		BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	}
+)
+
 // HeldShard is the value of AttrPending on a held copy: the pending
 // index's partition the redrive function releases at its own pace.
 const HeldShard = heldShard
@@ -58,9 +81,7 @@ func QueryIDs(ctx context.Context, client dynamodb.QueryAPIClient, in *dynamodb.
 
 // HeldUntil reads a held copy's hold end (erasure's finder needs it for
 // the copies the lookup index shows without expires_at).
-func HeldUntil(ctx context.Context, client interface {
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-}, table, id string) (time.Time, error) {
+func HeldUntil(ctx context.Context, client GetItemAPI, table, id string) (time.Time, error) {
 	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(table), Key: key(id), ConsistentRead: aws.Bool(true),
 		ProjectionExpression: aws.String("#until"), ExpressionAttributeNames: map[string]string{"#until": AttrHeldUntil},

@@ -15,9 +15,9 @@ import (
 
 // API is the part of the DynamoDB client disclosure uses.
 type API interface {
-	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	dynamo.QueryAPI
+	dynamo.GetItemAPI
+	dynamo.PutItemAPI
 }
 
 // Store implements disclosure.Reader and disclosure.Receipts.

@@ -16,11 +16,11 @@ import (
 
 // API is the part of the DynamoDB client erasure uses.
 type API interface {
-	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	dynamo.QueryAPI
+	dynamo.BatchWriteItemAPI
+	dynamo.GetItemAPI
+	dynamo.PutItemAPI
+	dynamo.UpdateItemAPI
 }
 
 // BatchWriteItem takes up to 25 requests; unprocessed deletes are retried

@@ -16,11 +16,11 @@ import (
 
 // API is the part of the DynamoDB client holds use.
 type API interface {
-	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	dynamo.QueryAPI
+	dynamo.GetItemAPI
+	dynamo.PutItemAPI
+	dynamo.UpdateItemAPI
+	dynamo.DeleteItemAPI
 }
 
 // holdUpdateTries bounds how often HoldCopy reads a copy that keeps

@@ -15,8 +15,8 @@ import (
 
 // API is the part of the DynamoDB client redrive uses.
 type API interface {
-	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	dynamo.QueryAPI
+	dynamo.UpdateItemAPI
 }
 
 // duePageSize bounds one Query page; a run reads page after page while

@@ -15,10 +15,10 @@ import (
 
 // API is the part of the DynamoDB client self-service uses.
 type API interface {
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	dynamo.PutItemAPI
+	dynamo.GetItemAPI
+	dynamo.DeleteItemAPI
+	dynamo.UpdateItemAPI
 }
 
 // Store implements erasure.PendingStore.
