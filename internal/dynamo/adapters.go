@@ -79,6 +79,19 @@ func QueryIDs(ctx context.Context, client dynamodb.QueryAPIClient, in *dynamodb.
 	return ids, nil
 }
 
+// CopyIDs queries the lookup index for the ids of every copy with the
+// lookup key, every page.
+func CopyIDs(ctx context.Context, client dynamodb.QueryAPIClient, table, lookupKey string) ([]string, error) {
+	return QueryIDs(ctx, client, &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
+		IndexName:                 aws.String(LookupIndex),
+		KeyConditionExpression:    aws.String("#k = :k"),
+		ProjectionExpression:      aws.String("#id"),
+		ExpressionAttributeNames:  map[string]string{"#k": AttrLookupKey, "#id": AttrID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: lookupKey}},
+	}, "query lookup index")
+}
+
 // HeldUntil reads a held copy's hold end (erasure's finder needs it for
 // the copies the lookup index shows without expires_at).
 func HeldUntil(ctx context.Context, client GetItemAPI, table, id string) (time.Time, error) {

@@ -35,14 +35,7 @@ var (
 // ByLookupKey queries the lookup index and reads each copy whole (the
 // index carries only a few attributes). A person has few copies.
 func (d *Store) ByLookupKey(ctx context.Context, lookupKey string) ([]disclosure.Copy, error) {
-	ids, err := dynamo.QueryIDs(ctx, d.Client, &dynamodb.QueryInput{
-		TableName:                 aws.String(d.Table),
-		IndexName:                 aws.String(dynamo.LookupIndex),
-		KeyConditionExpression:    aws.String("#k = :k"),
-		ProjectionExpression:      aws.String("#id"),
-		ExpressionAttributeNames:  map[string]string{"#k": dynamo.AttrLookupKey, "#id": dynamo.AttrID},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: lookupKey}},
-	}, "query lookup index")
+	ids, err := dynamo.CopyIDs(ctx, d.Client, d.Table, lookupKey)
 	if err != nil {
 		return nil, err
 	}

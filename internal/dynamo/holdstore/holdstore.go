@@ -37,14 +37,7 @@ var _ hold.Store = (*Store)(nil)
 
 // CopyIDs queries the lookup index for every copy of an address.
 func (h *Store) CopyIDs(ctx context.Context, lookupKey string) ([]string, error) {
-	return dynamo.QueryIDs(ctx, h.Client, &dynamodb.QueryInput{
-		TableName:                 aws.String(h.Table),
-		IndexName:                 aws.String(dynamo.LookupIndex),
-		KeyConditionExpression:    aws.String("#k = :k"),
-		ProjectionExpression:      aws.String("#id"),
-		ExpressionAttributeNames:  map[string]string{"#k": dynamo.AttrLookupKey, "#id": dynamo.AttrID},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: lookupKey}},
-	}, "query lookup index")
+	return dynamo.CopyIDs(ctx, h.Client, h.Table, lookupKey)
 }
 
 // CopyExists reads the item and checks that it is a submission.
