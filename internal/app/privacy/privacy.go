@@ -37,9 +37,9 @@ type Clients struct {
 		selfservicestore.API
 		disclosurestore.API
 	}
-	SES      ses.API
-	SQS      erasurequeue.API
-	Secrets  secrets.API
+	SES     ses.API
+	SQS     erasurequeue.API
+	Secrets secrets.API
 }
 
 // NewClients builds one client per service from the SDK configuration.
