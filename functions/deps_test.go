@@ -14,14 +14,15 @@ import (
 
 const module = "github.com/opt-e/kontakt/"
 
-// shared is what every function links: the start-up, the configuration
-// and the table and SES adapters with the domain types they speak, the
-// deadline helper for their calls, and hostname, with which configuration
-// and addresses are put into the ASCII form browsers and SES use.
+// shared is what every function links: the start-up, the configuration,
+// the table layout and the copy's adapter, the SES adapter and the email
+// content with the domain types they speak, the deadline helper for their
+// calls, metrics, and hostname, with which configuration and addresses are
+// put into the ASCII form browsers and SES use.
 var shared = []string{
 	"internal/app", "internal/config", "internal/deadline", "internal/disclosure", "internal/dynamo", "internal/email",
-	"internal/erasure", "internal/gcpolicy", "internal/hold", "internal/hostname", "internal/redrive", "internal/ses",
-	"internal/submission", "internal/wordscan",
+	"internal/erasure", "internal/gcpolicy", "internal/hostname", "internal/metrics", "internal/ses", "internal/submission",
+	"internal/wordscan",
 }
 
 var linked = map[string]struct {
@@ -29,20 +30,20 @@ var linked = map[string]struct {
 	sdk []string // the AWS service clients it builds
 }{
 	"submit": {
-		own: []string{"internal/abuse", "internal/app/submit", "internal/httpapi", "internal/i18n", "internal/metrics", "internal/secrets"},
+		own: []string{"internal/abuse", "internal/app/submit", "internal/httpapi", "internal/i18n", "internal/secrets"},
 		sdk: []string{"dynamodb", "secretsmanager", "ses"},
 	},
 	// erase reads the generated secret: lookup keys are keyed with it.
 	"erase": {
-		own: []string{"internal/app/erase", "internal/metrics", "internal/secrets"},
+		own: []string{"internal/app/erase", "internal/dynamo/erasurestore", "internal/secrets"},
 		sdk: []string{"dynamodb", "secretsmanager", "ses"},
 	},
 	"redrive": {
-		own: []string{"internal/app/redrive", "internal/metrics"},
+		own: []string{"internal/app/redrive", "internal/dynamo/holdstore", "internal/dynamo/redrivestore", "internal/hold", "internal/redrive"},
 		sdk: []string{"dynamodb", "ses"},
 	},
 	"privacy": {
-		own: []string{"internal/abuse", "internal/app/privacy", "internal/erasurequeue", "internal/httpapi", "internal/i18n", "internal/metrics", "internal/secrets"},
+		own: []string{"internal/abuse", "internal/app/privacy", "internal/dynamo/disclosurestore", "internal/dynamo/selfservicestore", "internal/erasurequeue", "internal/httpapi", "internal/i18n", "internal/secrets"},
 		sdk: []string{"dynamodb", "secretsmanager", "ses", "sqs"},
 	},
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/disclosure"
-	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/dynamo/disclosurestore"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -74,7 +74,7 @@ example: kontakt export --local --email kari@example.no --reason "Tvist, sak 202
 		if err != nil {
 			return fmt.Errorf("create the output file: %w", err)
 		}
-		db := &dynamo.Disclosure{Client: dynamodb.NewFromConfig(e.Stack.AWS), Table: e.Stack.Table}
+		db := &disclosurestore.Store{Client: dynamodb.NewFromConfig(e.Stack.AWS), Table: e.Stack.Table}
 		x := &disclosure.Exporter{Reader: db, Receipts: db, LookupKeys: keys, Retention: receiptRetention(e), Now: time.Now,
 			Log: slog.New(slog.NewTextHandler(e.Err, nil))}
 		r, err := x.Export(c, sel, *reason, by, f)

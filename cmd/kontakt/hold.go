@@ -12,7 +12,7 @@ import (
 
 	"github.com/opt-e/kontakt/cmd/kontakt/internal/stack"
 	"github.com/opt-e/kontakt/internal/app"
-	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/dynamo/holdstore"
 	"github.com/opt-e/kontakt/internal/hold"
 	"github.com/opt-e/kontakt/internal/secrets"
 	"github.com/opt-e/kontakt/internal/submission"
@@ -33,7 +33,7 @@ func holdService(ctx context.Context, e *env, sel hold.Selector) (*hold.Service,
 	}
 	// The log goes to stderr and carries no personal data, as the
 	// functions' logs.
-	return &hold.Service{Store: &dynamo.Holds{Client: dynamodb.NewFromConfig(e.Stack.AWS), Table: e.Stack.Table}, LookupKeys: keys,
+	return &hold.Service{Store: &holdstore.Store{Client: dynamodb.NewFromConfig(e.Stack.AWS), Table: e.Stack.Table}, LookupKeys: keys,
 		Now: time.Now, Log: slog.New(slog.NewTextHandler(e.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))}, nil
 }
 

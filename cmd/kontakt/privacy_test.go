@@ -15,6 +15,7 @@ import (
 
 	"github.com/opt-e/kontakt/internal/disclosure"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/dynamo/disclosurestore"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -146,7 +147,7 @@ func TestExportLocal(t *testing.T) {
 	if got[a] != "Første melding" || got[b] != "Andre melding" {
 		t.Errorf("copies exported: %v", got)
 	}
-	rec, err := (&dynamo.Disclosure{Client: dynamodb.NewFromConfig(local.AWS), Table: local.Table}).GetDisclosureReceipt(context.Background(), dynamo.ExportReceiptPrefix, f.ReceiptID)
+	rec, err := (&disclosurestore.Store{Client: dynamodb.NewFromConfig(local.AWS), Table: local.Table}).GetDisclosureReceipt(context.Background(), dynamo.ExportReceiptPrefix, f.ReceiptID)
 	if err != nil || rec == nil || rec.Count != 2 || rec.Reason != "Tvist, sak 2026-17" || rec.Selector != "email" || rec.By != f.ExportedBy || rec.At.IsZero() {
 		t.Fatalf("receipt = %+v, %v", rec, err)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/dynamo/redrivestore"
 )
 
 func requeueCommand() *command {
@@ -25,7 +25,7 @@ example: kontakt requeue --stack kontakt --region eu-north-1 01JD7X...`)
 		if len(e.Args) == 0 {
 			return usagef("no submission id")
 		}
-		r := &dynamo.Redrive{Client: dynamodb.NewFromConfig(e.Stack.AWS), Table: e.Stack.Table}
+		r := &redrivestore.Store{Client: dynamodb.NewFromConfig(e.Stack.AWS), Table: e.Stack.Table}
 		failed := 0
 		for _, id := range e.Args {
 			c, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -17,11 +17,7 @@ import (
 )
 
 func main() {
-	app.Start(func(ctx context.Context, awsCfg aws.Config, log *slog.Logger) (any, error) {
-		cfg, err := config.LoadErase(os.LookupEnv)
-		if err != nil {
-			return nil, err
-		}
+	app.Start(config.LoadErase, func(ctx context.Context, cfg *config.Erase, awsCfg aws.Config, log *slog.Logger) (any, error) {
 		// Metrics are EMF lines on stdout, which Lambda sends to CloudWatch.
 		h, err := erase.Handler(ctx, cfg, erase.NewClients(awsCfg), log, os.Stdout, lambdacontext.FunctionName)
 		if err != nil {

@@ -16,11 +16,7 @@ import (
 )
 
 func main() {
-	app.Start(func(ctx context.Context, awsCfg aws.Config, log *slog.Logger) (any, error) {
-		cfg, err := config.LoadPrivacy(os.LookupEnv)
-		if err != nil {
-			return nil, err
-		}
+	app.Start(config.LoadPrivacy, func(ctx context.Context, cfg *config.Privacy, awsCfg aws.Config, log *slog.Logger) (any, error) {
 		// Metrics are EMF lines on stdout, which Lambda sends to CloudWatch.
 		h, err := privacy.Handler(ctx, cfg, privacy.NewClients(awsCfg), log, os.Stdout, lambdacontext.FunctionName)
 		if err != nil {

@@ -18,11 +18,7 @@ import (
 )
 
 func main() {
-	app.Start(func(_ context.Context, awsCfg aws.Config, log *slog.Logger) (any, error) {
-		cfg, err := config.LoadRedrive(os.LookupEnv)
-		if err != nil {
-			return nil, err
-		}
+	app.Start(config.LoadRedrive, func(_ context.Context, cfg *config.Redrive, awsCfg aws.Config, log *slog.Logger) (any, error) {
 		// Metrics are EMF lines on stdout, which Lambda sends to CloudWatch.
 		return redrive.Service(cfg, redrive.NewClients(awsCfg), log, os.Stdout, lambdacontext.FunctionName).Handle, nil
 	})

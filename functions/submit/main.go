@@ -16,11 +16,7 @@ import (
 )
 
 func main() {
-	app.Start(func(ctx context.Context, awsCfg aws.Config, log *slog.Logger) (any, error) {
-		cfg, err := config.Load(os.LookupEnv)
-		if err != nil {
-			return nil, err
-		}
+	app.Start(config.Load, func(ctx context.Context, cfg *config.Config, awsCfg aws.Config, log *slog.Logger) (any, error) {
 		// Metrics are EMF lines on stdout, which Lambda sends to CloudWatch.
 		h, err := submit.Handler(ctx, cfg, submit.NewClients(awsCfg), log, os.Stdout)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/ses"
 	"github.com/opt-e/kontakt/internal/submission"
@@ -37,7 +38,7 @@ func measureErasure(ctx context.Context, env *testenv.Env, small, large, samples
 	db := dynamodb.NewFromConfig(env.AWS)
 	keys := env.LookupKeys()
 	store := &dynamo.Store{Client: db, Table: table, LookupKeys: keys}
-	adapter := &dynamo.Erasure{Client: db, Table: table}
+	adapter := &erasurestore.Store{Client: db, Table: table}
 	svc := &erasure.Service{
 		Finder: adapter, Deleter: adapter, Receipts: adapter, LookupKeys: keys,
 		Notifier:  &ses.Notifier{Client: sesapi.NewFromConfig(env.AWS), Sender: "kontakt@example.no", Contact: "personvern@example.no"},

@@ -17,6 +17,7 @@ import (
 	"github.com/opt-e/kontakt/internal/app/erase"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -106,7 +107,7 @@ func TestEraseThroughTheQueue(t *testing.T) {
 	if !getRaw(t, ola) {
 		t.Error("another person's copy was erased")
 	}
-	rec, err := (&dynamo.Erasure{Client: db, Table: env.Table}).GetReceipt(ctx(t), "op-2026-11-25-1")
+	rec, err := (&erasurestore.Store{Client: db, Table: env.Table}).GetReceipt(ctx(t), "op-2026-11-25-1")
 	if err != nil || rec == nil || rec.Count != 4 || !rec.Complete || rec.Source != "operator" {
 		t.Fatalf("receipt = %+v, %v", rec, err)
 	}
@@ -136,7 +137,7 @@ func TestEraseThroughTheQueue(t *testing.T) {
 	if emails, _ := env.Emails(ctx(t)); len(emails) != 1 {
 		t.Errorf("second run sent %d more emails", len(emails)-1)
 	}
-	if rec2, _ := (&dynamo.Erasure{Client: db, Table: env.Table}).GetReceipt(ctx(t), "op-2026-11-25-1"); rec2 == nil || rec2.Count != 4 {
+	if rec2, _ := (&erasurestore.Store{Client: db, Table: env.Table}).GetReceipt(ctx(t), "op-2026-11-25-1"); rec2 == nil || rec2.Count != 4 {
 		t.Errorf("second run changed the receipt: %+v", rec2)
 	}
 	if !getRaw(t, ola) {
@@ -235,7 +236,7 @@ func TestEraseFindsCopiesUnderTheLegacyKey(t *testing.T) {
 			t.Errorf("copy %s survived", id)
 		}
 	}
-	if rec, err := (&dynamo.Erasure{Client: db, Table: env.Table}).GetReceipt(ctx(t), "op-legacy-1"); err != nil || rec == nil || rec.Count != 2 {
+	if rec, err := (&erasurestore.Store{Client: db, Table: env.Table}).GetReceipt(ctx(t), "op-legacy-1"); err != nil || rec == nil || rec.Count != 2 {
 		t.Errorf("receipt = %+v, %v; want 2 copies", rec, err)
 	}
 }
@@ -257,7 +258,7 @@ func TestEraseOfNothingTellsNobody(t *testing.T) {
 	if emails, _ := env.Emails(ctx(t)); len(emails) != 0 {
 		t.Errorf("%d emails sent for an erasure that found nothing: %+v", len(emails), emails)
 	}
-	rec, err := (&dynamo.Erasure{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table}).GetReceipt(ctx(t), "ss-nothing-1")
+	rec, err := (&erasurestore.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table}).GetReceipt(ctx(t), "ss-nothing-1")
 	if err != nil || rec == nil || rec.Count != 0 || !rec.Complete {
 		t.Errorf("receipt = %+v, %v; want a complete one counting 0", rec, err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/opt-e/kontakt/infra/harness/faultproxy"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/dynamo/redrivestore"
 	"github.com/opt-e/kontakt/internal/redrive"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -241,7 +242,7 @@ func TestRedriveGivesUpLoudly(t *testing.T) {
 
 			// The operator fixes the cause and requeues the copy: the next
 			// run sends it once.
-			rd := &dynamo.Redrive{Client: dynamoClient(), Table: s.table}
+			rd := &redrivestore.Store{Client: dynamoClient(), Table: s.table}
 			if err := rd.Requeue(ctx(t), a.ID, time.Now()); err != nil {
 				t.Fatal(err)
 			}

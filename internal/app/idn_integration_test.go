@@ -16,6 +16,7 @@ import (
 
 	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -119,7 +120,7 @@ func TestInternationalisedAddressIsSentAndErased(t *testing.T) {
 	if ola == "" || !getRaw(t, ola) {
 		t.Error("another person's copy on the same domain was erased")
 	}
-	rec, err := (&dynamo.Erasure{Client: db, Table: env.Table}).GetReceipt(ctx(t), "op-idn-1")
+	rec, err := (&erasurestore.Store{Client: db, Table: env.Table}).GetReceipt(ctx(t), "op-idn-1")
 	if err != nil || rec == nil || rec.Count != 3 {
 		t.Fatalf("receipt = %+v, %v; want 3 copies", rec, err)
 	}

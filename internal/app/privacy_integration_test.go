@@ -18,6 +18,9 @@ import (
 	"github.com/opt-e/kontakt/infra/harness/localstack"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/dynamo/disclosurestore"
+	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
+	"github.com/opt-e/kontakt/internal/dynamo/holdstore"
 	"github.com/opt-e/kontakt/internal/hold"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -168,7 +171,7 @@ func TestSelfServiceAccess(t *testing.T) {
 	}
 
 	id := strings.TrimSuffix(regexp.MustCompile(`acc-[a-z0-9]+`).FindString(answers[0]), ".")
-	rec, err := (&dynamo.Disclosure{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table}).GetDisclosureReceipt(ctx(t), dynamo.AccessReceiptPrefix, id)
+	rec, err := (&disclosurestore.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table}).GetDisclosureReceipt(ctx(t), dynamo.AccessReceiptPrefix, id)
 	if err != nil || rec == nil || rec.Count != 2 || rec.Kind != "access" || rec.Selector != "email" {
 		t.Fatalf("access receipt %s = %+v, %v", id, rec, err)
 	}
@@ -193,7 +196,7 @@ func TestLegalHoldAndErasure(t *testing.T) {
 	db := dynamodb.NewFromConfig(env.AWS)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
-	holds := &hold.Service{Store: &dynamo.Holds{Client: db, Table: env.Table}, LookupKeys: env.LookupKeys(), Now: time.Now, Log: log}
+	holds := &hold.Service{Store: &holdstore.Store{Client: db, Table: env.Table}, LookupKeys: env.LookupKeys(), Now: time.Now, Log: log}
 	keep := saveCopy(t, "contact", "liv@example.no", "Melding som må beholdes")
 	gone := saveCopy(t, "contact", "liv@example.no", "Melding som kan slettes")
 	origTTL := rawItem(t, keep.ID)[dynamo.TTLAttribute].(*types.AttributeValueMemberN).Value
@@ -266,7 +269,7 @@ func TestLegalHoldAndErasure(t *testing.T) {
 		!strings.Contains(person[0].Body.Text, "Lagrede kopier vi må beholde fordi loven krever det: 1. De beholdes til og med "+last) {
 		t.Errorf("person's confirmation: %+v", person)
 	}
-	rec, err := (&dynamo.Erasure{Client: db, Table: env.Table}).GetReceipt(ctx(t), "ss-holdtest")
+	rec, err := (&erasurestore.Store{Client: db, Table: env.Table}).GetReceipt(ctx(t), "ss-holdtest")
 	if err != nil || rec == nil || rec.Count != 1 || rec.Held != 1 || !rec.HeldUntil.Equal(until) || !rec.Complete {
 		t.Fatalf("receipt = %+v, %v", rec, err)
 	}
@@ -297,7 +300,7 @@ func TestLegalHoldAndErasure(t *testing.T) {
 func TestLegalHoldEndsOnItsDate(t *testing.T) {
 	integration(t)
 	db := dynamodb.NewFromConfig(env.AWS)
-	store := &dynamo.Holds{Client: db, Table: env.Table}
+	store := &holdstore.Store{Client: db, Table: env.Table}
 	now := time.Now()
 	holds := &hold.Service{Store: store, LookupKeys: env.LookupKeys(), Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler)}
 	a, b := saveCopy(t, "contact", "eva@example.no", "en"), saveCopy(t, "quote", "eva@example.no", "to")

@@ -18,6 +18,7 @@ import (
 	"github.com/opt-e/kontakt/internal/app/privacy"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/httpapi"
 	kmetrics "github.com/opt-e/kontakt/internal/metrics"
@@ -170,7 +171,7 @@ func TestSelfServiceErasure(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no reference on the page: %s", resp.Body)
 	}
-	rec, err := (&dynamo.Erasure{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table}).GetReceipt(ctx(t), m[1])
+	rec, err := (&erasurestore.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table}).GetReceipt(ctx(t), m[1])
 	if err != nil || rec == nil || rec.Count != 1 || rec.Source != "self-service" || !rec.Complete {
 		t.Fatalf("receipt = %+v, %v", rec, err)
 	}

@@ -13,12 +13,13 @@ import (
 )
 
 // Start is every Lambda main: it sets the collector for the function's
-// memory (package gcpolicy), builds the handler once, at init, with the
-// SDK configuration and Lambda's JSON logger, and starts it. A start-up
-// error (a bad configuration key, an unreadable secret) is logged and ends
-// init: Lambda then reports the failure on every invocation, which is louder
-// than answering visitors with errors.
-func Start(build func(ctx context.Context, awsCfg aws.Config, log *slog.Logger) (any, error)) {
+// memory (package gcpolicy), reads the function's configuration from the
+// environment with load, builds the handler once, at init, with build (the
+// configuration, the SDK configuration and Lambda's JSON logger), and
+// starts it. A start-up error (a bad configuration key, an unreadable
+// secret) is logged and ends init: Lambda then reports the failure on every
+// invocation, which is louder than answering visitors with errors.
+func Start[C any](load func(lookup func(string) (string, bool)) (C, error), build func(ctx context.Context, cfg C, awsCfg aws.Config, log *slog.Logger) (any, error)) {
 	gcpolicy.Apply(gcpolicy.LambdaMemoryMB(os.Getenv), os.Getenv)
 	log := lambdacontext.NewLogger()
 	ctx := context.Background()
@@ -26,7 +27,11 @@ func Start(build func(ctx context.Context, awsCfg aws.Config, log *slog.Logger) 
 	if err != nil {
 		fail(log, err)
 	}
-	h, err := build(ctx, awsCfg, log)
+	cfg, err := load(os.LookupEnv)
+	if err != nil {
+		fail(log, err)
+	}
+	h, err := build(ctx, cfg, awsCfg, log)
 	if err != nil {
 		fail(log, err)
 	}

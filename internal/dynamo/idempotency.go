@@ -28,10 +28,10 @@ const (
 
 // MarkerAPI is the part of the DynamoDB client the markers use.
 type MarkerAPI interface {
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	PutItemAPI
+	GetItemAPI
+	UpdateItemAPI
+	DeleteItemAPI
 }
 
 // Markers implements submission.Markers.
@@ -72,7 +72,7 @@ func (m *Markers) Reserve(ctx context.Context, key, id, content string, now time
 		if err == nil {
 			return nil, nil
 		}
-		if !isConflict(err) {
+		if !IsConflict(err) {
 			return nil, wrap("reserve idempotency marker", err)
 		}
 		first, err := m.Get(ctx, key, now)
@@ -133,13 +133,8 @@ func (m *Markers) Release(ctx context.Context, key, id string) error {
 		ExpressionAttributeNames:  map[string]string{"#outcome": AttrOutcome, "#sid": AttrSubmissionID},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: id}},
 	})
-	if err != nil && !isConflict(err) {
+	if err != nil && !IsConflict(err) {
 		return wrap("release idempotency marker", err)
 	}
 	return nil
-}
-
-func isConflict(err error) bool {
-	var ccf *types.ConditionalCheckFailedException
-	return errors.As(err, &ccf)
 }

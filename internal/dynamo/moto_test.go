@@ -19,6 +19,9 @@ import (
 	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/disclosure"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/dynamo/disclosurestore"
+	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
+	"github.com/opt-e/kontakt/internal/dynamo/holdstore"
 	"github.com/opt-e/kontakt/internal/hold"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -82,7 +85,7 @@ func TestHoldsAndDisclosureOnMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	holds := &hold.Service{Store: &dynamo.Holds{Client: db, Table: table}, LookupKeys: keys, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
+	holds := &hold.Service{Store: &holdstore.Store{Client: db, Table: table}, LookupKeys: keys, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
 	until, _ := hold.ParseUntil(now.AddDate(0, 1, 0).Format(time.DateOnly))
 	if _, err := holds.Place(ctx, hold.Selector{Email: "kari@example.no"}, "Tvist", until); err != nil {
 		t.Fatal(err)
@@ -90,7 +93,7 @@ func TestHoldsAndDisclosureOnMoto(t *testing.T) {
 	if _, err := holds.Place(ctx, hold.Selector{SubmissionID: ids[0]}, "Politiet", until.AddDate(0, 1, 0)); err != nil {
 		t.Fatal(err)
 	}
-	found, err := (&dynamo.Erasure{Client: db, Table: table}).FindByLookupKey(ctx, keys.Key("kari@example.no"))
+	found, err := (&erasurestore.Store{Client: db, Table: table}).FindByLookupKey(ctx, keys.Key("kari@example.no"))
 	if err != nil || len(found) != 2 {
 		t.Fatalf("found %+v, %v", found, err)
 	}
@@ -103,7 +106,7 @@ func TestHoldsAndDisclosureOnMoto(t *testing.T) {
 		t.Errorf("the copy under the plain hash is not held: %+v", c)
 	}
 
-	dis := &dynamo.Disclosure{Client: db, Table: table}
+	dis := &disclosurestore.Store{Client: db, Table: table}
 	x := &disclosure.Exporter{Reader: dis, Receipts: dis, LookupKeys: keys, Retention: time.Hour, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
 	var buf bytes.Buffer
 	r, err := x.Export(ctx, disclosure.ExportSelector{FormID: "quote", From: now.AddDate(0, 0, -1), To: now}, "Tvist", "tester", &buf)

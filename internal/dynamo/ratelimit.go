@@ -47,7 +47,7 @@ func (c *RateCounter) Hit(ctx context.Context, name string, limit int, expires t
 	switch {
 	case err == nil:
 		return true, nil
-	case isConflict(err):
+	case IsConflict(err):
 		return false, nil
 	}
 	return false, wrap("count post", err)
@@ -68,7 +68,7 @@ func (c *RateCounter) Undo(ctx context.Context, name string) error {
 			":zero":  num(0),
 		},
 	})
-	if err == nil || isConflict(err) {
+	if err == nil || IsConflict(err) {
 		return nil
 	}
 	return wrap("give a count back", err)

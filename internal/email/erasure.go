@@ -1,6 +1,7 @@
 package email
 
 import (
+	"fmt"
 	"html"
 	"strconv"
 	"strings"
@@ -61,31 +62,40 @@ func ErasureNotice(r erasure.Receipt, all []erasure.Copy) Message {
 // day is the last day a hold lasts: it ends at the start of the next (UTC).
 func day(end time.Time) string { return end.Add(-time.Second).UTC().Format("2006-01-02") }
 
+// doneText is the erasure confirmation in one language; the %d and %s
+// take the counts, the last day of the hold and the request id.
+type doneText struct {
+	subject, done, deleted, held, staff string
+}
+
+var doneTexts = [2]doneText{{
+	subject: "Opplysningene dine er slettet",
+	done:    "Vi har slettet det vi hadde lagret om denne e-postadressen, slik du ba om.\n\n",
+	deleted: "Lagrede kopier slettet: %d.\n",
+	held:    "Lagrede kopier vi må beholde fordi loven krever det: %d. De beholdes til og med %s og slettes deretter.\n",
+	staff:   "\nAnsatte har også fått beskjed om å slette e-postene med meldingene dine.\nReferanse: %s\n",
+}, {
+	subject: "Your data has been deleted",
+	done:    "We have deleted what we stored about this email address, as you asked.\n\n",
+	deleted: "Stored copies deleted: %d.\n",
+	held:    "Stored copies we must keep because the law requires it: %d. They are kept until %s and deleted after that.\n",
+	staff:   "\nStaff have been asked to delete the emails with your messages as well.\nReference: %s\n",
+}}
+
 // ErasureDone confirms a self-service erasure to the person: how many
 // stored copies were deleted, how many are kept under a legal obligation
 // and until when, and that staff have been asked to delete their emails.
 func ErasureDone(lang string, r erasure.Receipt) Message {
-	var t strings.Builder
+	t := doneTexts[0]
 	if lang == "en" {
-		t.WriteString("We have deleted what we stored about this email address, as you asked.\n\n")
-		t.WriteString("Stored copies deleted: " + strconv.Itoa(r.Count) + ".\n")
-		if r.Held > 0 {
-			t.WriteString("Stored copies we must keep because the law requires it: " + strconv.Itoa(r.Held) +
-				". They are kept until " + day(r.HeldUntil) + " and deleted after that.\n")
-		}
-		t.WriteString("\nStaff have been asked to delete the emails with your messages as well.\nReference: " + r.RequestID + "\n")
-		text := t.String()
-		return Message{Subject: "Your data has been deleted", Text: text, HTML: preHTML(text)}
+		t = doneTexts[1]
 	}
-	t.WriteString("Vi har slettet det vi hadde lagret om denne e-postadressen, slik du ba om.\n\n")
-	t.WriteString("Lagrede kopier slettet: " + strconv.Itoa(r.Count) + ".\n")
+	text := t.done + fmt.Sprintf(t.deleted, r.Count)
 	if r.Held > 0 {
-		t.WriteString("Lagrede kopier vi må beholde fordi loven krever det: " + strconv.Itoa(r.Held) +
-			". De beholdes til og med " + day(r.HeldUntil) + " og slettes deretter.\n")
+		text += fmt.Sprintf(t.held, r.Held, day(r.HeldUntil))
 	}
-	t.WriteString("\nAnsatte har også fått beskjed om å slette e-postene med meldingene dine.\nReferanse: " + r.RequestID + "\n")
-	text := t.String()
-	return Message{Subject: "Opplysningene dine er slettet", Text: text, HTML: preHTML(text)}
+	text += fmt.Sprintf(t.staff, r.RequestID)
+	return Message{Subject: t.subject, Text: text, HTML: preHTML(text)}
 }
 
 func preHTML(text string) string {

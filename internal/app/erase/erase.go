@@ -15,7 +15,7 @@ import (
 
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
-	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/secrets"
@@ -24,7 +24,7 @@ import (
 
 // Clients are the AWS clients the erase function calls.
 type Clients struct {
-	DynamoDB dynamo.ErasureAPI
+	DynamoDB erasurestore.API
 	SES      ses.API
 	Secrets  secrets.API
 }
@@ -48,7 +48,7 @@ func Handler(ctx context.Context, cfg *config.Erase, c Clients, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	store := &dynamo.Erasure{Client: c.DynamoDB, Table: cfg.Table}
+	store := &erasurestore.Store{Client: c.DynamoDB, Table: cfg.Table}
 	svc := &erasure.Service{
 		Finder: store, Deleter: store, Receipts: store, LookupKeys: keys,
 		Notifier:  &ses.Notifier{Client: c.SES, Sender: cfg.Sender, Contact: cfg.PrivacyContact, ConfigurationSet: cfg.ConfigurationSet},

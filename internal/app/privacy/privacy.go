@@ -19,6 +19,8 @@ import (
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/disclosure"
 	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/dynamo/disclosurestore"
+	"github.com/opt-e/kontakt/internal/dynamo/selfservicestore"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/erasurequeue"
 	"github.com/opt-e/kontakt/internal/httpapi"
@@ -29,10 +31,15 @@ import (
 
 // Clients are the AWS clients the privacy function calls.
 type Clients struct {
-	DynamoDB dynamo.PrivacyAPI
-	SES      ses.API
-	SQS      erasurequeue.API
-	Secrets  secrets.API
+	// DynamoDB: self-service requests and their counters, and the lookup
+	// index for access reports.
+	DynamoDB interface {
+		selfservicestore.API
+		disclosurestore.API
+	}
+	SES     ses.API
+	SQS     erasurequeue.API
+	Secrets secrets.API
 }
 
 // NewClients builds one client per service from the SDK configuration.
@@ -78,10 +85,10 @@ func Handler(ctx context.Context, cfg *config.Privacy, c Clients, log *slog.Logg
 	if err != nil {
 		return nil, &config.Error{Key: config.EnvSecretID, Reason: err.Error()}
 	}
-	disclosed := &dynamo.Disclosure{Client: c.DynamoDB, Table: cfg.Table}
+	disclosed := &disclosurestore.Store{Client: c.DynamoDB, Table: cfg.Table}
 	svc := &erasure.SelfService{
 		Tokens:  erasure.Tokens{Key: []byte(key), Lifetime: cfg.TokenLifetime},
-		Store:   &dynamo.SelfService{Client: c.DynamoDB, Table: cfg.Table},
+		Store:   &selfservicestore.Store{Client: c.DynamoDB, Table: cfg.Table},
 		Counter: &dynamo.RateCounter{Client: c.DynamoDB, Table: cfg.Table},
 		Queue:   &erasurequeue.Queue{Client: c.SQS, URL: cfg.QueueURL},
 		Access: &disclosure.Access{Reader: disclosed, Receipts: disclosed, LookupKeys: lookupKeys,

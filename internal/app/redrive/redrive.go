@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/opt-e/kontakt/internal/config"
-	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/dynamo/holdstore"
+	"github.com/opt-e/kontakt/internal/dynamo/redrivestore"
 	"github.com/opt-e/kontakt/internal/hold"
 	"github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/redrive"
@@ -22,8 +23,8 @@ import (
 // Clients are the AWS clients the redrive function calls.
 type Clients struct {
 	DynamoDB interface {
-		dynamo.RedriveAPI
-		dynamo.HoldAPI
+		redrivestore.API
+		holdstore.API
 	}
 	SES ses.API
 }
@@ -41,8 +42,8 @@ func Service(cfg *config.Redrive, c Clients, log *slog.Logger, metricsOut io.Wri
 	settings.MaxAttempts = cfg.MaxAttempts
 	settings.Release = cfg.Release
 	return &redrive.Service{
-		Store:    &dynamo.Redrive{Client: c.DynamoDB, Table: cfg.Table},
-		Holds:    &hold.Service{Store: &dynamo.Holds{Client: c.DynamoDB, Table: cfg.Table}, Now: time.Now, Log: log},
+		Store:    &redrivestore.Store{Client: c.DynamoDB, Table: cfg.Table},
+		Holds:    &hold.Service{Store: &holdstore.Store{Client: c.DynamoDB, Table: cfg.Table}, Now: time.Now, Log: log},
 		Mailer:   &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet},
 		Form:     cfg.Form,
 		Log:      log,

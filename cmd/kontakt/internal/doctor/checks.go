@@ -363,35 +363,22 @@ func byReason(cs []copyInfo) string {
 // pendingCopies reads the sparse pending index, every page; expired copies
 // are ignored, as every read of the table does (TTL deletion lags).
 func (d *Doctor) pendingCopies(ctx context.Context, now time.Time) ([]copyInfo, error) {
-	var out []copyInfo
-	var start map[string]dbtypes.AttributeValue
-	for {
-		c, cancel := d.call(ctx)
-		res, err := d.Clients.Query.Query(c, &dynamodb.QueryInput{
-			TableName:              aws.String(d.Stack.Table),
-			IndexName:              aws.String(dynamo.PendingIndex),
-			KeyConditionExpression: aws.String("#p = :p"),
-			FilterExpression:       aws.String("#exp > :now"),
-			ProjectionExpression:   aws.String("#id, #received, #err"),
-			ExpressionAttributeNames: map[string]string{
-				"#p": dynamo.AttrPending, "#exp": dynamo.TTLAttribute, "#id": dynamo.AttrID,
-				"#received": dynamo.AttrReceivedAt, "#err": dynamo.AttrLastError,
-			},
-			ExpressionAttributeValues: map[string]dbtypes.AttributeValue{
-				":p":   &dbtypes.AttributeValueMemberS{Value: dynamo.PendingShard},
-				":now": &dbtypes.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
-			},
-			ExclusiveStartKey: start,
+	return d.everyPage(ctx, func(ctx context.Context, start map[string]dbtypes.AttributeValue) (*page, error) {
+		res, err := d.Clients.Query.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(d.Stack.Table),
+			IndexName:                 aws.String(dynamo.PendingIndex),
+			KeyConditionExpression:    aws.String("#p = :p"),
+			FilterExpression:          aws.String("#exp > :now"),
+			ProjectionExpression:      aws.String(copyProjection),
+			ExpressionAttributeNames:  copyNames("#p", dynamo.AttrPending),
+			ExpressionAttributeValues: unexpired(now, ":p", dynamo.PendingShard),
+			ExclusiveStartKey:         start,
 		})
-		cancel()
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, decodeCopies(res.Items)...)
-		if start = res.LastEvaluatedKey; len(start) == 0 {
-			return out, nil
-		}
-	}
+		return &page{res.Items, res.LastEvaluatedKey}, nil
+	})
 }
 
 // failedCopies scans for copies marked failed: they leave the pending
@@ -399,32 +386,65 @@ func (d *Doctor) pendingCopies(ctx context.Context, now time.Time) ([]copyInfo, 
 // alarm). A scan reads the whole table once; the table holds only
 // RetentionDays of copies.
 func (d *Doctor) failedCopies(ctx context.Context, now time.Time) ([]copyInfo, error) {
+	return d.everyPage(ctx, func(ctx context.Context, start map[string]dbtypes.AttributeValue) (*page, error) {
+		res, err := d.Clients.Scan.Scan(ctx, &dynamodb.ScanInput{
+			TableName:                 aws.String(d.Stack.Table),
+			FilterExpression:          aws.String("#status = :failed AND #exp > :now"),
+			ProjectionExpression:      aws.String(copyProjection),
+			ExpressionAttributeNames:  copyNames("#status", dynamo.AttrStatus),
+			ExpressionAttributeValues: unexpired(now, ":failed", dynamo.StatusFailed),
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &page{res.Items, res.LastEvaluatedKey}, nil
+	})
+}
+
+// page is one page of a Query or a Scan.
+type page struct {
+	items []map[string]dbtypes.AttributeValue
+	last  map[string]dbtypes.AttributeValue
+}
+
+// everyPage reads page after page, each call under its own deadline, and
+// decodes every copy.
+func (d *Doctor) everyPage(ctx context.Context, read func(ctx context.Context, start map[string]dbtypes.AttributeValue) (*page, error)) ([]copyInfo, error) {
 	var out []copyInfo
 	var start map[string]dbtypes.AttributeValue
 	for {
 		c, cancel := d.call(ctx)
-		res, err := d.Clients.Scan.Scan(c, &dynamodb.ScanInput{
-			TableName:            aws.String(d.Stack.Table),
-			FilterExpression:     aws.String("#status = :failed AND #exp > :now"),
-			ProjectionExpression: aws.String("#id, #received, #err"),
-			ExpressionAttributeNames: map[string]string{
-				"#status": dynamo.AttrStatus, "#exp": dynamo.TTLAttribute, "#id": dynamo.AttrID,
-				"#received": dynamo.AttrReceivedAt, "#err": dynamo.AttrLastError,
-			},
-			ExpressionAttributeValues: map[string]dbtypes.AttributeValue{
-				":failed": &dbtypes.AttributeValueMemberS{Value: dynamo.StatusFailed},
-				":now":    &dbtypes.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
-			},
-			ExclusiveStartKey: start,
-		})
+		p, err := read(c, start)
 		cancel()
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, decodeCopies(res.Items)...)
-		if start = res.LastEvaluatedKey; len(start) == 0 {
+		out = append(out, decodeCopies(p.items)...)
+		if start = p.last; len(start) == 0 {
 			return out, nil
 		}
+	}
+}
+
+// copyProjection is what decodeCopies reads of a copy.
+const copyProjection = "#id, #received, #err"
+
+// copyNames names copyProjection's attributes, TTLAttribute as #exp, and
+// the one attribute a read selects on.
+func copyNames(name, attr string) map[string]string {
+	return map[string]string{
+		name: attr, "#exp": dynamo.TTLAttribute, "#id": dynamo.AttrID,
+		"#received": dynamo.AttrReceivedAt, "#err": dynamo.AttrLastError,
+	}
+}
+
+// unexpired is the values of a read of copies whose TTL is after now, and
+// whose attribute named placeholder has the value value.
+func unexpired(now time.Time, placeholder, value string) map[string]dbtypes.AttributeValue {
+	return map[string]dbtypes.AttributeValue{
+		placeholder: &dbtypes.AttributeValueMemberS{Value: value},
+		":now":      &dbtypes.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
 	}
 }
 

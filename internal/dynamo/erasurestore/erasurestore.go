@@ -1,0 +1,201 @@
+package erasurestore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/opt-e/kontakt/internal/dynamo"
+	"github.com/opt-e/kontakt/internal/erasure"
+)
+
+// API is the part of the DynamoDB client erasure uses.
+type API interface {
+	dynamo.QueryAPI
+	dynamo.BatchWriteItemAPI
+	dynamo.GetItemAPI
+	dynamo.PutItemAPI
+	dynamo.UpdateItemAPI
+}
+
+// BatchWriteItem takes up to 25 requests; unprocessed deletes are retried
+// a few times, with backoff.
+const (
+	batchWriteMax     = 25
+	maxUnprocessedTry = 8
+)
+
+// Store implements erasure's Finder, Deleter and Receipts.
+type Store struct {
+	Client API
+	Table  string
+	// Backoff is the first wait before retrying unprocessed deletes.
+	Backoff time.Duration
+}
+
+var (
+	_ erasure.Finder   = (*Store)(nil)
+	_ erasure.Deleter  = (*Store)(nil)
+	_ erasure.Receipts = (*Store)(nil)
+)
+
+// FindByLookupKey queries the lookup index, every page. The cost follows the
+// person's number of copies, not the table's size.
+func (e *Store) FindByLookupKey(ctx context.Context, key string) ([]erasure.Copy, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(e.Table),
+		IndexName:                 aws.String(dynamo.LookupIndex),
+		KeyConditionExpression:    aws.String("#k = :k"),
+		ExpressionAttributeNames:  map[string]string{"#k": dynamo.AttrLookupKey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: key}},
+	}
+	var copies []erasure.Copy
+	p := dynamodb.NewQueryPaginator(e.Client, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, dynamo.Wrap("query lookup index", err)
+		}
+		for _, it := range out.Items {
+			c := erasure.Copy{
+				ID:         dynamo.Str(it[dynamo.AttrID]),
+				FormID:     dynamo.Str(it[dynamo.AttrFormID]),
+				ReceivedAt: time.Unix(int64(dynamo.Number(it[dynamo.AttrReceivedAt])), 0).UTC(),
+			}
+			if it[dynamo.TTLAttribute] == nil {
+				// Under a legal hold (its TTL is lifted): the index does not
+				// carry the hold's end, the item does.
+				if c.HeldUntil, err = dynamo.HeldUntil(ctx, e.Client, e.Table, c.ID); err != nil {
+					return nil, err
+				}
+			}
+			copies = append(copies, c)
+		}
+	}
+	return copies, nil
+}
+
+// DeleteCopies deletes in batches of 25 and retries what DynamoDB left
+// unprocessed (throttling), with exponential backoff.
+func (e *Store) DeleteCopies(ctx context.Context, ids []string) error {
+	for start := 0; start < len(ids); start += batchWriteMax {
+		end := min(start+batchWriteMax, len(ids))
+		reqs := make([]types.WriteRequest, 0, end-start)
+		for _, id := range ids[start:end] {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: dynamo.Key(id)}})
+		}
+		pending := map[string][]types.WriteRequest{e.Table: reqs}
+		wait := e.Backoff
+		if wait == 0 {
+			wait = 50 * time.Millisecond
+		}
+		for try := 0; len(pending[e.Table]) > 0; try++ {
+			if try == maxUnprocessedTry {
+				return &dynamo.Error{Op: "delete copies", Class: "throttled", Err: fmt.Errorf("%d deletes still unprocessed", len(pending[e.Table]))}
+			}
+			if try > 0 {
+				select {
+				case <-time.After(wait):
+				case <-ctx.Done():
+					return dynamo.Wrap("delete copies", ctx.Err())
+				}
+				wait *= 2
+			}
+			out, err := e.Client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return dynamo.Wrap("delete copies", err)
+			}
+			pending = out.UnprocessedItems
+		}
+	}
+	return nil
+}
+
+func receiptKey(requestID string) map[string]types.AttributeValue {
+	return dynamo.Key(dynamo.ReceiptIDPrefix + requestID)
+}
+
+// GetReceipt reads a receipt, or nil.
+func (e *Store) GetReceipt(ctx context.Context, requestID string) (*erasure.Receipt, error) {
+	out, err := e.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Table), Key: receiptKey(requestID), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, dynamo.Wrap("get receipt", err)
+	}
+	if out.Item == nil {
+		return nil, nil
+	}
+	r := DecodeReceipt(out.Item)
+	return &r, nil
+}
+
+// DecodeReceipt reads a receipt item.
+func DecodeReceipt(it map[string]types.AttributeValue) erasure.Receipt {
+	return erasure.Receipt{
+		RequestID: dynamo.Str(it[dynamo.AttrRequestID]),
+		Source:    dynamo.Str(it[dynamo.AttrSource]),
+		Count:     dynamo.Number(it[dynamo.AttrErasedCount]),
+		Held:      dynamo.Number(it[dynamo.AttrHeldCount]),
+		HeldUntil: heldUntilOf(it),
+		At:        time.Unix(int64(dynamo.Number(it[dynamo.AttrRequestedAt])), 0).UTC(),
+		ExpiresAt: time.Unix(int64(dynamo.Number(it[dynamo.TTLAttribute])), 0).UTC(),
+		Complete:  it[dynamo.AttrCompletedAt] != nil,
+	}
+}
+
+func heldUntilOf(it map[string]types.AttributeValue) time.Time {
+	if n := dynamo.Number(it[dynamo.AttrHeldUntil]); n > 0 {
+		return time.Unix(int64(n), 0).UTC()
+	}
+	return time.Time{}
+}
+
+// CreateReceipt writes the receipt unless one exists for the request.
+func (e *Store) CreateReceipt(ctx context.Context, r erasure.Receipt) error {
+	item := map[string]types.AttributeValue{
+		dynamo.AttrID:          &types.AttributeValueMemberS{Value: dynamo.ReceiptIDPrefix + r.RequestID},
+		dynamo.AttrKind:        &types.AttributeValueMemberS{Value: dynamo.KindReceipt},
+		dynamo.AttrRequestID:   &types.AttributeValueMemberS{Value: r.RequestID},
+		dynamo.AttrSource:      &types.AttributeValueMemberS{Value: r.Source},
+		dynamo.AttrErasedCount: &types.AttributeValueMemberN{Value: strconv.Itoa(r.Count)},
+		dynamo.AttrRequestedAt: dynamo.Num(r.At.Unix()),
+		dynamo.TTLAttribute:    dynamo.Num(r.ExpiresAt.Unix()),
+		dynamo.AttrHeldCount:   &types.AttributeValueMemberN{Value: strconv.Itoa(r.Held)},
+	}
+	if r.Held > 0 {
+		item[dynamo.AttrHeldUntil] = dynamo.Num(r.HeldUntil.Unix())
+	}
+	_, err := e.Client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(e.Table),
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
+		ExpressionAttributeNames: map[string]string{"#id": dynamo.AttrID},
+	})
+	if err != nil {
+		if e, ok := dynamo.Wrap("", err).(*dynamo.Error); ok && e.Class == "conflict" {
+			return nil // a concurrent delivery of the same message wrote it
+		}
+		return dynamo.Wrap("create receipt", err)
+	}
+	return nil
+}
+
+// CompleteReceipt records when the deletes finished.
+func (e *Store) CompleteReceipt(ctx context.Context, requestID string, at time.Time) error {
+	_, err := e.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(e.Table),
+		Key:                       receiptKey(requestID),
+		UpdateExpression:          aws.String("SET #c = :t"),
+		ConditionExpression:       aws.String("attribute_exists(#id)"),
+		ExpressionAttributeNames:  map[string]string{"#c": dynamo.AttrCompletedAt, "#id": dynamo.AttrID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": dynamo.Num(at.Unix())},
+	})
+	if err != nil {
+		return dynamo.Wrap("complete receipt", err)
+	}
+	return nil
+}
