@@ -18,9 +18,10 @@ const module = "github.com/opt-e/kontakt/"
 // the table layout and the copy's adapter, the SES adapter and the email
 // content with the domain types they speak, the deadline helper for their
 // calls, metrics, and hostname, with which configuration and addresses are
-// put into the ASCII form browsers and SES use.
+// put into the ASCII form browsers and SES use; attachment, with which a
+// submission's files are checked.
 var shared = []string{
-	"internal/app", "internal/config", "internal/deadline", "internal/disclosure", "internal/dynamo", "internal/email",
+	"internal/app", "internal/attachment", "internal/config", "internal/deadline", "internal/disclosure", "internal/dynamo", "internal/email",
 	"internal/erasure", "internal/gcpolicy", "internal/hostname", "internal/metrics", "internal/ses", "internal/submission",
 	"internal/wordscan",
 }
@@ -30,8 +31,8 @@ var linked = map[string]struct {
 	sdk []string // the AWS service clients it builds
 }{
 	"submit": {
-		own: []string{"internal/abuse", "internal/app/submit", "internal/httpapi", "internal/i18n", "internal/secrets"},
-		sdk: []string{"dynamodb", "secretsmanager", "ses"},
+		own: []string{"internal/abuse", "internal/app/submit", "internal/bucket", "internal/httpapi", "internal/i18n", "internal/secrets"},
+		sdk: []string{"dynamodb", "s3", "secretsmanager", "ses"},
 	},
 	// erase reads the generated secret: lookup keys are keyed with it.
 	"erase": {
@@ -39,8 +40,8 @@ var linked = map[string]struct {
 		sdk: []string{"dynamodb", "secretsmanager", "ses"},
 	},
 	"redrive": {
-		own: []string{"internal/app/redrive", "internal/dynamo/holdstore", "internal/dynamo/redrivestore", "internal/hold", "internal/redrive"},
-		sdk: []string{"dynamodb", "ses"},
+		own: []string{"internal/app/redrive", "internal/bucket", "internal/dynamo/holdstore", "internal/dynamo/redrivestore", "internal/hold", "internal/redrive"},
+		sdk: []string{"dynamodb", "s3", "ses"},
 	},
 	"privacy": {
 		own: []string{"internal/abuse", "internal/app/privacy", "internal/dynamo/disclosurestore", "internal/dynamo/selfservicestore", "internal/erasurequeue", "internal/httpapi", "internal/i18n", "internal/secrets"},

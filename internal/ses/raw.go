@@ -37,6 +37,22 @@ type FileReader interface {
 // works; "" when no link can be made.
 type Linker func(ctx context.Context, form *config.Form, s *submission.Submission, i int) (string, time.Time)
 
+// Links makes download links under base (the API's public URL), or under
+// the URL the post came in at (submission.BaseURL) when base is "": the
+// template leaves it empty unless the operator has a domain of their own.
+func Links(base string) Linker {
+	return func(ctx context.Context, form *config.Form, s *submission.Submission, i int) (string, time.Time) {
+		b := base
+		if b == "" {
+			b = submission.BaseURL(ctx)
+		}
+		if b == "" {
+			return "", time.Time{}
+		}
+		return submission.FileLink(b, s, i), s.LinkUntil()
+	}
+}
+
 // sendRaw emails s with its files: attached while they fit AttachBudget
 // and can be read, linked otherwise. SES's structured SendEmail cannot
 // carry attachments, so this one message is built here; its headers are

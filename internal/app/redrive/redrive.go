@@ -5,12 +5,14 @@ package redrive
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"io"
 	"log/slog"
 	"time"
 
+	"github.com/opt-e/kontakt/internal/bucket"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo/holdstore"
 	"github.com/opt-e/kontakt/internal/dynamo/redrivestore"
@@ -27,11 +29,13 @@ type Clients struct {
 		holdstore.API
 	}
 	SES ses.API
+	// S3 reads back the files of copies, to attach them again.
+	S3 bucket.API
 }
 
 // NewClients builds one client per service from the SDK configuration.
 func NewClients(awsCfg aws.Config) Clients {
-	return Clients{DynamoDB: dynamodb.NewFromConfig(awsCfg), SES: sesapi.NewFromConfig(awsCfg)}
+	return Clients{DynamoDB: dynamodb.NewFromConfig(awsCfg), SES: sesapi.NewFromConfig(awsCfg), S3: s3.NewFromConfig(awsCfg)}
 }
 
 // Service builds the redrive function's handler. Metrics are EMF lines
@@ -41,10 +45,17 @@ func Service(cfg *config.Redrive, c Clients, log *slog.Logger, metricsOut io.Wri
 	settings := redrive.DefaultSettings
 	settings.MaxAttempts = cfg.MaxAttempts
 	settings.Release = cfg.Release
+	// A re-sent email carries the same files as the first would have:
+	// attached again from the bucket, or linked (links need the public
+	// URL, which the template gives this function).
+	mailer := &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet, Links: ses.Links(cfg.PublicURL)}
+	if cfg.FilesBucket != "" && c.S3 != nil {
+		mailer.Files = &bucket.Bucket{Client: c.S3, Name: cfg.FilesBucket}
+	}
 	return &redrive.Service{
 		Store:    &redrivestore.Store{Client: c.DynamoDB, Table: cfg.Table},
 		Holds:    &hold.Service{Store: &holdstore.Store{Client: c.DynamoDB, Table: cfg.Table}, Now: time.Now, Log: log},
-		Mailer:   &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet},
+		Mailer:   mailer,
 		Form:     cfg.Form,
 		Log:      log,
 		Metrics:  &metrics.EMF{W: metricsOut, Function: function},

@@ -7,8 +7,8 @@ package submit
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"context"
@@ -83,7 +83,7 @@ func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logge
 		}
 		b := &bucket.Bucket{Client: c.S3, Presign: c.Presign, Name: cfg.FilesBucket}
 		files, links = b, fileLinks{b, store}
-		mailer.Files, mailer.Links = b, Linker(cfg.PublicURL)
+		mailer.Files, mailer.Links = b, ses.Links(cfg.PublicURL)
 	}
 	svc := &submission.Service{
 		Store:       store,
@@ -96,22 +96,6 @@ func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logge
 		Now:         time.Now,
 	}
 	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID, Files: links}, nil
-}
-
-// Linker makes the download links of staff emails under base, or under
-// the URL the post came in at when base is "" (the template leaves it
-// empty unless the operator has a domain of their own).
-func Linker(base string) func(ctx context.Context, form *config.Form, s *submission.Submission, i int) (string, time.Time) {
-	return func(ctx context.Context, form *config.Form, s *submission.Submission, i int) (string, time.Time) {
-		b := base
-		if b == "" {
-			b = submission.BaseURL(ctx)
-		}
-		if b == "" {
-			return "", time.Time{}
-		}
-		return submission.FileLink(b, s, i), s.LinkUntil()
-	}
 }
 
 // fileLinks serves download links from the copy and the bucket.
@@ -127,4 +111,3 @@ func (l fileLinks) Copy(ctx context.Context, id string) (*submission.Submission,
 	}
 	return &c.Submission, nil
 }
-
