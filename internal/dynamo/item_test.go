@@ -162,3 +162,21 @@ func TestSaveKeysTheLookupKey(t *testing.T) {
 		t.Errorf("Save without a reply address: %v", err)
 	}
 }
+
+func TestItemListsFilesWithoutTheirBytes(t *testing.T) {
+	s := &submission.Submission{ID: "id", FormID: "contact", ReceivedAt: time.Unix(1, 0), ExpiresAt: time.Unix(2, 0),
+		Files: []submission.File{{Field: "cv", Name: "cv.pdf", Type: "application/pdf", Size: 123456789, Key: "files/id/0", Token: "tok", Data: []byte("%PDF")}}}
+	item := dynamo.Item(s, "")
+	if _, ok := item[dynamo.AttrFiles].(*types.AttributeValueMemberL); !ok {
+		t.Fatalf("files attribute %T", item[dynamo.AttrFiles])
+	}
+	got := dynamo.Decode(item).Submission.Files
+	want := s.Files[0]
+	want.Data = nil
+	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+		t.Errorf("files read back %+v, want %+v", got, want)
+	}
+	if _, ok := dynamo.Item(&submission.Submission{ID: "x"}, "")[dynamo.AttrFiles]; ok {
+		t.Error("a copy without files has a files attribute")
+	}
+}

@@ -47,7 +47,7 @@ func writeFiles(t, h *strings.Builder, lang string, s *submission.Submission, no
 	htmlEscaper.WriteString(h, head)
 	h.WriteString(`:</b></p><ul>`)
 	for i, f := range s.Files {
-		desc := fmt.Sprintf("%s (%s, %s)", f.Name, f.Type, Size(f.Size))
+		desc := fmt.Sprintf("%s (%s, %s)", oneLine(f.Name), f.Type, Size(f.Size))
 		var note FileNote
 		if i < len(notes) {
 			note = notes[i]
