@@ -164,6 +164,19 @@ func TestCostOf(t *testing.T) {
 	}
 }
 
+// A 1 MB file kept 30 days costs about as much again as the email that
+// carries it: S3 storage and SES's charge for the bytes, not requests.
+func TestCostOfAttachment(t *testing.T) {
+	c := costOfAttachment(1<<20, 30)
+	want := priceS3Put + priceS3Get + priceS3GBMonth/1024 + priceSESDataGB/1024
+	if math.Abs(c.total()-want) > 1e-12 {
+		t.Errorf("total = %v, want %v", c.total(), want)
+	}
+	if !strings.Contains(c.String(), "1024 KB attachments kept 30 days") {
+		t.Errorf("String = %q", c.String())
+	}
+}
+
 func TestMakeTarget(t *testing.T) {
 	for name, want := range map[string]string{"submit": "build-SubmitFunction", "erase": "build-EraseFunction", "redrive": "build-RedriveFunction", helloName: "build-hello"} {
 		if got := makeTarget(name); got != want {

@@ -202,3 +202,38 @@ func numberSize(s string) int {
 	digits := strings.Trim(strings.NewReplacer("-", "", ".", "").Replace(s), "0")
 	return (utf8.RuneCountInString(digits)+1)/2 + 1
 }
+
+// What files add (S3 Standard and SES data, us-east-1 list prices, 2025).
+const (
+	priceS3Put       = 0.005 / 1000 // USD per PUT, COPY, POST or LIST request
+	priceS3Get       = 0.0004 / 1000
+	priceS3GBMonth   = 0.023 // USD per GB-month, first 50 TB
+	priceSESDataGB   = 0.12  // USD per GB of attachments sent
+	typicalFileBytes = 1 << 20
+	typicalRetention = 30 // days: the default retention
+)
+
+// attachmentCost is what one file of size bytes adds to a submission kept
+// retentionDays: one PUT, its storage until the lifecycle rule deletes it,
+// the delete itself (lifecycle expiration is free), one GET should redrive
+// attach it again (counted: the worst case), and the bytes SES sends.
+type attachmentCost struct {
+	size          int
+	days          int
+	put, get, gbm float64
+	ses           float64
+}
+
+func costOfAttachment(size, retentionDays int) attachmentCost {
+	gb := float64(size) / (1 << 30)
+	return attachmentCost{size: size, days: retentionDays,
+		put: priceS3Put, get: priceS3Get, gbm: gb * float64(retentionDays) / 30 * priceS3GBMonth, ses: gb * priceSESDataGB}
+}
+
+func (c attachmentCost) total() float64 { return c.put + c.get + c.gbm + c.ses }
+
+func (c attachmentCost) String() string {
+	per := func(usd float64) string { return fmt.Sprintf("$%.2f", usd*1e6) }
+	return fmt.Sprintf("cost per million %d KB attachments kept %d days (%s): %s = S3 PUT %s + GET (redrive) %s + storage %s + SES attachment data %s",
+		c.size>>10, c.days, pricesAsOf, per(c.total()), per(c.put), per(c.get), per(c.gbm), per(c.ses))
+}

@@ -230,6 +230,8 @@ func (b *bench) underEmulators(ctx context.Context, names []string) error {
 			return err
 		}
 		figs, cost := l.figures(table)
+		file := costOfAttachment(typicalFileBytes, typicalRetention)
+		figs["cost_per_million_attachments_usd"] = file.total() * 1e6
 		b.res.add(figs)
 		b.billed = mean(l.billed)
 		b.notes = append(b.notes,
@@ -237,7 +239,7 @@ func (b *bench) underEmulators(ctx context.Context, names []string) error {
 				"hello-world invoke p50 (the emulator's own share) %.2f ms; submit handler in this process p50 %.2f ms",
 				figs["e2e_p50_ms"]-max(figs["raw_putitem_p50_ms"], figs["raw_sendemail_p50_ms"]),
 				ms(median(l.update)), ms(median(l.hello)), ms(median(l.inProcess))),
-			cost.String())
+			cost.String(), file.String())
 	}
 	if b.phase["erase"] {
 		b.step("erasure: %d and %d other submissions in the table", b.smallTable, b.largeTable)
