@@ -51,7 +51,7 @@ var FormEnvVars = []string{
 
 // EnvVars lists every variable the submit function reads: the forms, the
 // duplicate window and the generated secret its abuse rules are keyed with.
-var EnvVars = append(append([]string{}, FormEnvVars...), EnvDuplicateWindow, EnvSecretID)
+var EnvVars = append(append([]string{}, FormEnvVars...), EnvDuplicateWindow, EnvSecretID, EnvFilesBucket)
 
 // Defaults that apply when neither the file nor the parameters say otherwise.
 const (

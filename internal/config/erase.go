@@ -16,7 +16,7 @@ const (
 )
 
 // EraseEnvVars lists every variable the erase function reads.
-var EraseEnvVars = []string{EnvTable, EnvSender, EnvPrivacyContact, EnvReceiptRetentionDays, EnvConfigurationSet, EnvSecretID}
+var EraseEnvVars = []string{EnvTable, EnvSender, EnvPrivacyContact, EnvReceiptRetentionDays, EnvConfigurationSet, EnvSecretID, EnvFilesBucket}
 
 // Erase is the erase function's configuration.
 type Erase struct {

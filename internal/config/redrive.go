@@ -27,7 +27,7 @@ const (
 
 // RedriveEnvVars lists every variable the redrive function reads: it sends
 // the same emails as the submit function, so it reads the same forms.
-var RedriveEnvVars = append(append([]string{}, FormEnvVars...), EnvRedriveMaxAttempts, EnvRedriveRelease)
+var RedriveEnvVars = append(append([]string{}, FormEnvVars...), EnvRedriveMaxAttempts, EnvRedriveRelease, EnvFilesBucket)
 
 // Redrive is the redrive function's configuration.
 type Redrive struct {

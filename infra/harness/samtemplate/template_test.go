@@ -18,6 +18,7 @@ import (
 
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/internal/abuse"
+	"github.com/opt-e/kontakt/internal/bucket"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasurequeue"
@@ -42,8 +43,8 @@ const (
 
 var (
 	submitEnv     = config.EnvVars
-	submitActions = append(append(append([]string{}, dynamo.SubmitIAMActions...), ses.IAMActions...), secrets.IAMActions...)
-	eraseActions  = append(append(append([]string{}, dynamo.EraseIAMActions...), ses.IAMActions...), secrets.IAMActions...)
+	submitActions = append(append(append(append([]string{}, dynamo.SubmitIAMActions...), ses.IAMActions...), secrets.IAMActions...), bucket.SubmitIAMActions...)
+	eraseActions  = append(append(append(append([]string{}, dynamo.EraseIAMActions...), ses.IAMActions...), secrets.IAMActions...), bucket.EraseIAMActions...)
 	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}", "GET /f/{form}/token", "GET /f/{form}/" + httpapi.ScriptFile}
 )
 
@@ -106,7 +107,7 @@ func TestPrivacyFunction(t *testing.T) {
 	assertFunctionEnv(t, tpl, fn, config.PrivacyEnvVars)
 	assertEnvValue(t, tpl, fn, config.EnvTokenSecret, samtemplate.Ref("TokenSecret"))
 	assertEnvValue(t, tpl, fn, config.EnvErasureQueueURL, samtemplate.Ref("ErasureQueue"))
-	want := append(append(append(append([]string{}, dynamo.PrivacyIAMActions...), ses.IAMActions...), erasurequeue.IAMActions...), secrets.IAMActions...)
+	want := append(append(append(append(append([]string{}, dynamo.PrivacyIAMActions...), ses.IAMActions...), erasurequeue.IAMActions...), secrets.IAMActions...), bucket.PrivacyIAMActions...)
 	assertPolicyActions(t, tpl, fn, want)
 	assertActionResources(t, tpl, fn, "sqs:SendMessage", []string{samtemplate.GetAtt("ErasureQueue", "Arn")})
 	assertActionResources(t, tpl, fn, "secretsmanager:GetSecretValue", []string{samtemplate.Ref("TokenSecret"), samtemplate.Ref(secret)})
@@ -246,6 +247,7 @@ func TestSubmitFunctionEnv(t *testing.T) {
 	vars[table] = table
 	vars[secret] = secret
 	vars[configurationSet] = configurationSet
+	vars[filesBucket] = filesBucket
 	for k, v := range env {
 		if _, err := samtemplate.Substitute(v, vars); err != nil {
 			t.Errorf("%s: %v", k, err)
