@@ -190,15 +190,15 @@ func parseTagHeader(h string) ([]s3Tag, error) {
 // and values of at most 256 characters, no key twice.
 func checkTags(tags []s3Tag) error {
 	if len(tags) > 10 {
-		return errors.New("Object tags cannot be greater than 10")
+		return errors.New("object tags cannot be greater than 10")
 	}
 	seen := map[string]bool{}
 	for _, t := range tags {
 		if t.Key == "" || len(t.Key) > 128 || len(t.Value) > 256 {
-			return errors.New("The TagKey or TagValue you have provided is invalid")
+			return errors.New("the TagKey or TagValue you have provided is invalid")
 		}
 		if seen[t.Key] {
-			return errors.New("Cannot provide multiple Tags with the same key")
+			return errors.New("cannot provide multiple Tags with the same key")
 		}
 		seen[t.Key] = true
 	}

@@ -457,6 +457,10 @@ func TestParameterPatterns(t *testing.T) {
 			good: []string{"", "https://www.example.no", "https://example.no,http://localhost:8080"},
 			bad:  []string{"www.example.no", "https://example.no/kontakt", "https://example.no,"},
 		},
+		"UploadOrigins": {
+			good: []string{"", "https://www.example.no", "https://example.no, http://localhost:8080"},
+			bad:  []string{"*", "https://example.no/upload", "https://example.no,"},
+		},
 		"FormId":      {good: []string{"contact", "tilbud-2"}, bad: []string{"", "Contact", "-x", "a b"}},
 		"RedirectUrl": {good: []string{"", "https://www.example.no/takk"}, bad: []string{"/takk", "javascript:alert(1)"}},
 		"FormsFile":   {good: []string{"", "forms.json", "config/forms.json"}, bad: []string{"/etc/forms.json", "forms json"}},
