@@ -50,6 +50,7 @@ func run() error {
 		dynamoPort = flag.Int("dynamo-port", 8000, "DynamoDB emulator port")
 		sesPort    = flag.Int("ses-port", 8005, "SES emulator and mail viewer port")
 		sqsPort    = flag.Int("sqs-port", 9324, "SQS emulator port")
+		s3Port     = flag.Int("s3-port", 8010, "S3 emulator port (files sent with forms)")
 		formsFile  = flag.String("forms", filepath.Join(testenv.RepoRoot(), "infra", "dev", "forms.json"), "forms configuration file")
 		redriveInt = flag.Duration("redrive-every", 30*time.Second, "how often the redrive function runs (every 5 minutes on AWS)")
 		devDir     = flag.String("dev-dir", filepath.Join(testenv.RepoRoot(), ".dev"), "where stack.json and the emulators' log go (kontakt --local --dev-dir reads it)")
@@ -79,13 +80,14 @@ func run() error {
 	defer emuLog.Close()
 
 	fmt.Println("kontakt: installing and starting the emulators (first run downloads npm packages)…")
-	env, err := testenv.Start(ctx, testenv.Options{DynamoPort: *dynamoPort, SESPort: *sesPort, SQSPort: *sqsPort, SQS: true, Log: emuLog})
+	env, err := testenv.Start(ctx, testenv.Options{DynamoPort: *dynamoPort, SESPort: *sesPort, SQSPort: *sqsPort, S3Port: *s3Port, SQS: true, Log: emuLog})
 	if err != nil {
 		return fmt.Errorf("%w (emulator output: %s)", err, emuLog.Name())
 	}
 	defer env.Stop()
 
 	os.Setenv(config.EnvTable, env.Table)
+	os.Setenv(config.EnvFilesBucket, env.Bucket)
 	if os.Getenv(config.EnvSender) == "" {
 		os.Setenv(config.EnvSender, "kontakt@example.no")
 	}
@@ -193,6 +195,8 @@ func run() error {
 		"mail_store":        env.SESURL + "/store",
 		"dynamodb":          env.DynamoURL,
 		"sqs":               env.SQSURL,
+		"s3":                env.S3URL,
+		"files_bucket":      env.Bucket,
 		"erasure_queue_url": queues.Erasure.URL,
 		"erasure_dlq_url":   queues.DeadLetter.URL,
 		"privacy_contact":   eraseCfg.PrivacyContact,
@@ -225,6 +229,7 @@ kontakt is running on loopback (Ctrl-C stops everything):
   mail viewer   %s               (sent mail as JSON: %s/store)
   DynamoDB      %s   table %s
   SQS           %s
+  S3            %s   bucket %s   (files sent with forms)
   erasure queue %s   (make erase EMAIL=…; notices go to %s)
   self-service  %s/privacy   (a copy of one's data, or its erasure; /erasure as before)
   redrive       every %s; a pending email is re-sent from %s after its post
@@ -233,7 +238,7 @@ kontakt is running on loopback (Ctrl-C stops everything):
   health        go run ./cmd/kontakt doctor --local   (and status, erase, requeue)
   written to    %s
 
-`, api, api, form.ID, api, form.ID, httpapi.ScriptFile, env.SESURL, env.SESURL, env.DynamoURL, env.Table, env.SQSURL,
+`, api, api, form.ID, api, form.ID, httpapi.ScriptFile, env.SESURL, env.SESURL, env.DynamoURL, env.Table, env.SQSURL, env.S3URL, env.Bucket,
 		queues.Erasure.URL, eraseCfg.PrivacyContact, api, *redriveInt, dynamo.FirstRetryDelay, *formsFile, formList(submit.config()), stackFile)
 	if !form.OriginAllowed(api) {
 		fmt.Printf("warning: the demo page's origin %s is not in allowed_origins of form %q in %s: kontakt will refuse its posts (403). Add it there.\n\n", api, form.ID, *formsFile)

@@ -25,7 +25,7 @@ const (
 var PrivacyEnvVars = []string{
 	EnvTable, EnvSender, EnvPrivacyContact, EnvErasureQueueURL, EnvTokenSecret,
 	EnvTokenLifetimeHours, EnvPublicURL, EnvPrivacyNote, EnvLanguage, EnvSecretID, EnvConfigurationSet,
-	EnvPolicyURL, EnvPolicyVersion, EnvReceiptRetentionDays,
+	EnvPolicyURL, EnvPolicyVersion, EnvReceiptRetentionDays, EnvFilesBucket,
 }
 
 // Privacy is the privacy function's configuration.

@@ -27,7 +27,12 @@ const (
 
 // RedriveEnvVars lists every variable the redrive function reads: it sends
 // the same emails as the submit function, so it reads the same forms.
-var RedriveEnvVars = append(append([]string{}, FormEnvVars...), EnvRedriveMaxAttempts, EnvRedriveRelease)
+var RedriveEnvVars = append(append([]string{}, FormEnvVars...), EnvRedriveMaxAttempts, EnvRedriveRelease, EnvAPIURL)
+
+// EnvAPIURL is the API's own URL, for the download links of re-sent emails
+// when no public URL is set (the redrive function answers no request to
+// take it from).
+const EnvAPIURL = "KONTAKT_API_URL"
 
 // Redrive is the redrive function's configuration.
 type Redrive struct {
@@ -44,6 +49,10 @@ func LoadRedrive(lookup func(string) (string, bool)) (*Redrive, error) {
 		return nil, err
 	}
 	r := &Redrive{Config: cfg, MaxAttempts: DefaultRedriveMaxAttempts, Release: DefaultRedriveRelease}
+	if cfg.PublicURL == "" {
+		v, _ := lookup(EnvAPIURL)
+		cfg.PublicURL = strings.TrimRight(strings.TrimSpace(v), "/")
+	}
 	if v, _ := lookup(EnvRedriveMaxAttempts); strings.TrimSpace(v) != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 2 || n > maxRedriveAttempts {

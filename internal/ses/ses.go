@@ -26,7 +26,12 @@ import (
 
 // IAMActions are the SES actions this adapter calls; the template test
 // checks the function's policy grants exactly these.
-var IAMActions = []string{"ses:SendEmail", "ses:SendRawEmail"}
+// SendRawEmail carries a submission's files (raw.go); NoticeIAMActions are
+// those of the functions that send only notices and links (erase, privacy).
+var (
+	IAMActions       = []string{"ses:SendEmail", "ses:SendRawEmail"}
+	NoticeIAMActions = []string{"ses:SendEmail"}
+)
 
 // API is the part of the SES client the adapter uses.
 type API interface {

@@ -1,6 +1,7 @@
 // Package localstack runs the pinned AWS-API emulators from infra/
 // (dynalite, aws-ses-v2-local, local-aws-sqs) as child processes on
-// 127.0.0.1, for `make dev`, integration and end-to-end tests.
+// 127.0.0.1, and S3 (gofakes3) and a Secrets Manager stand-in in this
+// process, for `make dev`, integration and end-to-end tests.
 //
 // Code under test reaches the emulators only through the SDK's standard
 // AWS_ENDPOINT_URL_<SERVICE> variables (see Stack.Env), never through custom
@@ -39,16 +40,18 @@ type Options struct {
 	// Ports to listen on; 0 picks a free loopback port.
 	DynamoPort, SESPort, SQSPort int
 	// Which emulators to start. Secrets is the in-process Secrets Manager
-	// stand-in (secrets.go), on SecretsPort.
-	Dynamo, SES, SQS, Secrets bool
-	SecretsPort               int
+	// stand-in (secrets.go), on SecretsPort; S3 the in-process S3 emulator
+	// (s3.go), on S3Port.
+	Dynamo, SES, SQS, Secrets, S3 bool
+	SecretsPort, S3Port           int
 	// Log receives the emulators' output, each line prefixed with the
 	// emulator's name. May be nil.
 	Log io.Writer
 	// Moto serves every service from one moto_server (StartMoto) instead
 	// of the npm emulators and the Secrets Manager stand-in: the stricter
 	// implementation `make test-aws` runs the suites against. The other
-	// fields but Log are ignored; moto listens on DynamoPort (0: any).
+	// fields but Log are ignored; moto listens on DynamoPort (0: any) and
+	// serves S3 too.
 	Moto bool
 }
 
@@ -56,8 +59,13 @@ type Options struct {
 // were not started.
 type Stack struct {
 	DynamoURL, SESURL, SQSURL string
+	// S3URL is S3's endpoint (AWS_ENDPOINT_URL_S3): the in-process
+	// emulator, S3, or moto.
+	S3URL string
 	// Secrets is the Secrets Manager stand-in, when started.
 	Secrets *Secrets
+	// S3 is the in-process S3 emulator, when started (nil on moto).
+	S3 *S3
 	// Moto serves every URL above when Options.Moto was set; Secrets is
 	// then nil and secrets are created through the SDK.
 	Moto *Moto
@@ -122,17 +130,19 @@ func Start(ctx context.Context, opt Options) (*Stack, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Stack{DynamoURL: m.URL, SESURL: m.URL, SQSURL: m.URL, Moto: m}, nil
-	}
-	infra, err := findInfra(opt.InfraDir)
-	if err != nil {
-		return nil, err
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		return nil, errors.New("node not found in PATH: the local stack needs Node.js 20+ (see DESIGN.md, Local stack)")
+		return &Stack{DynamoURL: m.URL, SESURL: m.URL, SQSURL: m.URL, S3URL: m.URL, Moto: m}, nil
 	}
 	s := &Stack{}
+	var infra, node string
+	var err error
+	if opt.Dynamo || opt.SES || opt.SQS {
+		if infra, err = findInfra(opt.InfraDir); err != nil {
+			return nil, err
+		}
+		if node, err = exec.LookPath("node"); err != nil {
+			return nil, errors.New("node not found in PATH: the local stack needs Node.js 20+ (see DESIGN.md, Local stack)")
+		}
+	}
 	type want struct {
 		on   bool
 		emu  emulator
@@ -159,6 +169,13 @@ func Start(ctx context.Context, opt Options) (*Stack, error) {
 			s.Stop()
 			return nil, err
 		}
+	}
+	if opt.S3 {
+		if s.S3, err = StartS3(opt.S3Port); err != nil {
+			s.Stop()
+			return nil, err
+		}
+		s.S3URL = s.S3.URL
 	}
 	return s, nil
 }
@@ -221,6 +238,7 @@ func (s *Stack) Stop() {
 	}
 	s.procs = nil
 	s.Secrets.Close()
+	s.S3.Close()
 	s.Moto.Stop()
 }
 
@@ -232,6 +250,7 @@ func (s *Stack) Env() []string {
 		{"AWS_ENDPOINT_URL_DYNAMODB", s.DynamoURL},
 		{"AWS_ENDPOINT_URL_SES", s.SESURL},
 		{"AWS_ENDPOINT_URL_SQS", s.SQSURL},
+		{"AWS_ENDPOINT_URL_S3", s.S3URL},
 		{"AWS_ENDPOINT_URL_SECRETS_MANAGER", s.secretsURL()},
 	} {
 		if e.url != "" {

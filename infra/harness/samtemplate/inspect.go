@@ -360,6 +360,35 @@ func TopicPolicyStatements(raw map[string]any, topicID string) ([]ResourceStatem
 	return out, nil
 }
 
+// BucketPolicyStatements returns the statements of every
+// AWS::S3::BucketPolicy in LoadRaw's data whose Bucket is the bucket with the
+// given logical id.
+func BucketPolicyStatements(raw map[string]any, bucketID string) ([]ResourceStatement, error) {
+	resources, _ := raw["Resources"].(map[string]any)
+	ids := make([]string, 0, len(resources))
+	for id := range resources {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var out []ResourceStatement
+	for _, id := range ids {
+		res, _ := resources[id].(map[string]any)
+		if typ, _ := res["Type"].(string); typ != "AWS::S3::BucketPolicy" {
+			continue
+		}
+		if b, _ := Lookup(res, "Properties", "Bucket"); b != Ref(bucketID) {
+			continue
+		}
+		doc, _ := Lookup(res, "Properties", "PolicyDocument")
+		stmts, err := resourceStatements(doc, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, stmts...)
+	}
+	return out, nil
+}
+
 // KeyPolicyStatements returns the key policy of the AWS::KMS::Key with the
 // given logical id.
 func KeyPolicyStatements(raw map[string]any, keyID string) ([]ResourceStatement, error) {

@@ -64,10 +64,11 @@ var (
 
 func TestSubmitFunctionItemLevelAccess(t *testing.T) {
 	tpl := load(t)
-	for _, a := range []string{"dynamodb:GetItem", "dynamodb:DeleteItem"} {
-		assertLeadingKeys(t, tpl, submitFunction, a, []string{markers}, nil)
-		assertMayTouch(t, tpl, submitFunction, a, aMarker)
-	}
+	// GetItem: markers, and copies for the download links of staff emails.
+	assertLeadingKeys(t, tpl, submitFunction, "dynamodb:GetItem", []string{submissionIDs, markers}, append(slices.Clone(notCopies), formCounters))
+	assertMayTouch(t, tpl, submitFunction, "dynamodb:GetItem", aSubmission, aMarker)
+	assertLeadingKeys(t, tpl, submitFunction, "dynamodb:DeleteItem", []string{markers}, nil)
+	assertMayTouch(t, tpl, submitFunction, "dynamodb:DeleteItem", aMarker)
 	for _, a := range []string{"dynamodb:PutItem", "dynamodb:UpdateItem"} {
 		assertLeadingKeys(t, tpl, submitFunction, a, []string{submissionIDs, markers, formCounters}, append(notCopies, notFormCounters))
 		assertMayTouch(t, tpl, submitFunction, a, aSubmission, aMarker, aFormCounter, aFormCeiling)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/internal/abuse"
+	"github.com/opt-e/kontakt/internal/bucket"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/metrics"
@@ -24,7 +25,7 @@ const (
 	configurationSet = "SesConfigurationSet"
 )
 
-var redriveActions = append(append([]string{}, dynamo.RedriveIAMActions...), ses.IAMActions...)
+var redriveActions = append(append(append([]string{}, dynamo.RedriveIAMActions...), ses.IAMActions...), bucket.RedriveIAMActions...)
 
 // assertSendResources: every function sends as identities of the account
 // and with the stack's configuration set (SES checks both).

@@ -15,6 +15,9 @@
 //	!Sub "arn:${AWS::Partition}:x" -> "arn:${AWS::Partition}:x" (unchanged)
 //	!Ref AWS::NoValue              -> nothing (the key is dropped)
 //	!If, !Equals, !Not, !And, !Or  -> kept as written, in long form
+//	!Split                         -> kept as written, in long form
+//	!Join [d, [a, b]]              -> "a<d>b"; kept as written when its
+//	                                  list is a function (e.g. a !Split)
 //
 // Other goformation quirks handled by Load:
 //   - Globals are not merged into resources by goformation; Load merges them
@@ -25,6 +28,9 @@
 //   - A placeholder in a numeric or boolean field (e.g. ThrottlingBurstLimit:
 //     !Ref ThrottlingBurstLimit) cannot be decoded into goformation's int
 //     fields; Load puts the parameter's default there instead.
+//   - A resource property whose whole value is an !If (e.g. the files
+//     bucket's CorsConfiguration) is dropped from the typed view: which
+//     branch applies is decided at deploy time. Check it with LoadRaw.
 //   - goformation decodes an SQS event with FunctionResponseTypes as empty (its
 //     event union rejects the unknown key); Load drops such keys from the
 //     typed event so the rest survives. Check them with LoadRaw.
@@ -185,12 +191,39 @@ func importValueHandler(_ string, input any, _ any) any {
 	return nil
 }
 
-// keepHandler leaves a condition function as written, in long form
-// ({"Fn::Equals": [...]}). goformation would evaluate it, but against
-// placeholders instead of the deployed values, so the answer would be
-// wrong: `!Equals [!Ref P, ""]` would be false whatever P is.
+// keepHandler leaves a condition function (or Split and Join) as written,
+// in long form ({"Fn::Equals": [...]}). goformation would evaluate it, but
+// against placeholders instead of the deployed values, so the answer would
+// be wrong: `!Equals [!Ref P, ""]` would be false whatever P is, and a
+// Split of a parameter would split "${P}".
 func keepHandler(name string, input any, _ any) any {
 	return map[string]any{name: input}
+}
+
+// joinHandler joins a list of strings as CloudFormation does, and keeps a
+// Join whose list is itself a function (which only the deployment decides).
+func joinHandler(name string, input any, _ any) any {
+	args, ok := input.([]any)
+	if !ok || len(args) != 2 {
+		return nil
+	}
+	delim, ok := args[0].(string)
+	if !ok {
+		return nil
+	}
+	list, ok := args[1].([]any)
+	if !ok {
+		return keepHandler(name, input, nil)
+	}
+	parts := make([]string, 0, len(list))
+	for _, p := range list {
+		s, ok := p.(string)
+		if !ok {
+			return keepHandler(name, input, nil)
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, delim)
 }
 
 var options = &intrinsics.ProcessorOptions{
@@ -204,6 +237,8 @@ var options = &intrinsics.ProcessorOptions{
 		"Fn::Not":         keepHandler,
 		"Fn::And":         keepHandler,
 		"Fn::Or":          keepHandler,
+		"Fn::Split":       keepHandler,
+		"Fn::Join":        joinHandler,
 	},
 }
 
@@ -401,6 +436,14 @@ func decodeResource(id string, raw any, globals, params map[string]any, known ma
 	if props, ok := m["Properties"].(map[string]any); ok {
 		for _, p := range unmodelled[typ] {
 			delete(props, p)
+		}
+		// A property chosen by a condition (CorsConfiguration: !If [...])
+		// has no typed value until the condition is decided at deploy
+		// time; LoadRaw keeps it.
+		for k, v := range props {
+			if c, ok := v.(map[string]any); ok && len(c) == 1 && c["Fn::If"] != nil {
+				delete(props, k)
+			}
 		}
 		if typ == "AWS::Serverless::Function" {
 			events, _ := props["Events"].(map[string]any)

@@ -18,12 +18,14 @@ import (
 
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/internal/abuse"
+	"github.com/opt-e/kontakt/internal/bucket"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasurequeue"
 	"github.com/opt-e/kontakt/internal/httpapi"
 	"github.com/opt-e/kontakt/internal/secrets"
 	"github.com/opt-e/kontakt/internal/ses"
+	"github.com/opt-e/kontakt/internal/submission"
 )
 
 // What the code relies on, taken from the code's own constants: a rename on
@@ -42,9 +44,9 @@ const (
 
 var (
 	submitEnv     = config.EnvVars
-	submitActions = append(append(append([]string{}, dynamo.SubmitIAMActions...), ses.IAMActions...), secrets.IAMActions...)
-	eraseActions  = append(append(append([]string{}, dynamo.EraseIAMActions...), ses.IAMActions...), secrets.IAMActions...)
-	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}", "GET /f/{form}/token", "GET /f/{form}/" + httpapi.ScriptFile}
+	submitActions = append(append(append(append([]string{}, dynamo.SubmitIAMActions...), ses.IAMActions...), secrets.IAMActions...), bucket.SubmitIAMActions...)
+	eraseActions  = append(append(append(append([]string{}, dynamo.EraseIAMActions...), ses.NoticeIAMActions...), secrets.IAMActions...), bucket.EraseIAMActions...)
+	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}", "GET /f/{form}/token", "GET /f/{form}/" + httpapi.ScriptFile, "GET /f/{form}" + submission.FilesPath + "{submission}/{n}"}
 )
 
 func TestEraseFunction(t *testing.T) {
@@ -106,7 +108,7 @@ func TestPrivacyFunction(t *testing.T) {
 	assertFunctionEnv(t, tpl, fn, config.PrivacyEnvVars)
 	assertEnvValue(t, tpl, fn, config.EnvTokenSecret, samtemplate.Ref("TokenSecret"))
 	assertEnvValue(t, tpl, fn, config.EnvErasureQueueURL, samtemplate.Ref("ErasureQueue"))
-	want := append(append(append(append([]string{}, dynamo.PrivacyIAMActions...), ses.IAMActions...), erasurequeue.IAMActions...), secrets.IAMActions...)
+	want := append(append(append(append(append([]string{}, dynamo.PrivacyIAMActions...), ses.NoticeIAMActions...), erasurequeue.IAMActions...), secrets.IAMActions...), bucket.PrivacyIAMActions...)
 	assertPolicyActions(t, tpl, fn, want)
 	assertActionResources(t, tpl, fn, "sqs:SendMessage", []string{samtemplate.GetAtt("ErasureQueue", "Arn")})
 	assertActionResources(t, tpl, fn, "secretsmanager:GetSecretValue", []string{samtemplate.Ref("TokenSecret"), samtemplate.Ref(secret)})
@@ -246,6 +248,7 @@ func TestSubmitFunctionEnv(t *testing.T) {
 	vars[table] = table
 	vars[secret] = secret
 	vars[configurationSet] = configurationSet
+	vars[filesBucket] = filesBucket
 	for k, v := range env {
 		if _, err := samtemplate.Substitute(v, vars); err != nil {
 			t.Errorf("%s: %v", k, err)
@@ -454,6 +457,10 @@ func TestParameterPatterns(t *testing.T) {
 		"AllowedOrigins": {
 			good: []string{"", "https://www.example.no", "https://example.no,http://localhost:8080"},
 			bad:  []string{"www.example.no", "https://example.no/kontakt", "https://example.no,"},
+		},
+		"UploadOrigins": {
+			good: []string{"", "https://www.example.no", "https://example.no, http://localhost:8080"},
+			bad:  []string{"*", "https://example.no/upload", "https://example.no,"},
 		},
 		"FormId":      {good: []string{"contact", "tilbud-2"}, bad: []string{"", "Contact", "-x", "a b"}},
 		"RedirectUrl": {good: []string{"", "https://www.example.no/takk"}, bad: []string{"/takk", "javascript:alert(1)"}},

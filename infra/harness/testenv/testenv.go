@@ -1,7 +1,8 @@
 // Package testenv brings up the local AWS-API emulators for integration and
 // end-to-end tests and for `make dev`: it installs the pinned emulators,
 // starts them on loopback, points the SDK at them through the standard
-// AWS_ENDPOINT_URL_* variables and creates the table from template.yaml.
+// AWS_ENDPOINT_URL_* variables and creates the table and the files bucket
+// from template.yaml.
 //
 // With KONTAKT_TEST_AWS=moto (make test-aws) it starts moto_server instead
 // of the npm emulators and sets it up as an operator sets up an account:
@@ -53,16 +54,22 @@ type Env struct {
 	SecretID string
 	// Secret is its value, for tests that must compute what the functions
 	// derive from it (LookupKeys).
-	Secret  string
+	Secret string
+	// Bucket is the files bucket (config.EnvFilesBucket), created from the
+	// template (CreateBucket).
+	Bucket  string
 	AWS     aws.Config
 	restore func()
 }
 
 // Options choose ports (0 = any free loopback port) and which emulators run.
 type Options struct {
-	DynamoPort, SESPort, SQSPort, SecretsPort int
-	SQS                                       bool
-	Log                                       io.Writer
+	DynamoPort, SESPort, SQSPort, SecretsPort, S3Port int
+	SQS                                               bool
+	// UploadOrigins are the files bucket's CORS origins (moto only; the
+	// in-process emulator allows any); nil means FunctionVars' origin.
+	UploadOrigins []string
+	Log           io.Writer
 }
 
 // RepoRoot finds the module root from this source file, so tests in any
@@ -82,8 +89,8 @@ func Start(ctx context.Context, opt Options) (*Env, error) {
 	root := RepoRoot()
 	infra := filepath.Join(root, "infra")
 	lo := localstack.Options{
-		InfraDir: infra, Dynamo: true, SES: true, SQS: opt.SQS, Secrets: true,
-		DynamoPort: opt.DynamoPort, SESPort: opt.SESPort, SQSPort: opt.SQSPort, SecretsPort: opt.SecretsPort,
+		InfraDir: infra, Dynamo: true, SES: true, SQS: opt.SQS, Secrets: true, S3: true,
+		DynamoPort: opt.DynamoPort, SESPort: opt.SESPort, SQSPort: opt.SQSPort, SecretsPort: opt.SecretsPort, S3Port: opt.S3Port,
 		Log: opt.Log, Moto: moto,
 	}
 	if !moto {
@@ -117,6 +124,14 @@ func Start(ctx context.Context, opt Options) (*Env, error) {
 		return nil, err
 	}
 	if e.Table, err = e.CreateTable(ctx); err != nil {
+		e.Stop()
+		return nil, err
+	}
+	origins := opt.UploadOrigins
+	if origins == nil {
+		origins = []string{allowedOrigin}
+	}
+	if e.Bucket, err = e.CreateBucket(ctx, BucketName, origins); err != nil {
 		e.Stop()
 		return nil, err
 	}
@@ -168,6 +183,8 @@ func (e *Env) createTable(ctx context.Context, name, suffix string) (string, err
 	return aws.ToString(in.TableName), nil
 }
 
+const allowedOrigin = "https://www.example.no"
+
 // FunctionVars is a working configuration for every function on this stack
 // (the union of the variables each reads, see config.EnvVars and
 // config.EraseEnvVars): one form, "contact", posting from
@@ -177,7 +194,7 @@ func (e *Env) FunctionVars() map[string]string {
 		config.EnvTable:                e.Table,
 		config.EnvSender:               Sender,
 		config.EnvRecipients:           "post@example.no",
-		config.EnvAllowedOrigins:       "https://www.example.no",
+		config.EnvAllowedOrigins:       allowedOrigin,
 		config.EnvRetentionDays:        "30",
 		config.EnvLanguage:             "nb",
 		config.EnvFormID:               "contact",
@@ -189,6 +206,7 @@ func (e *Env) FunctionVars() map[string]string {
 		config.EnvErasureQueueURL:      "http://127.0.0.1:1/000000000000/ErasureQueue",
 		config.EnvTokenSecret:          TokenSecretID,
 		config.EnvTokenLifetimeHours:   "24",
+		config.EnvFilesBucket:          e.Bucket,
 	}
 }
 
