@@ -3,6 +3,7 @@ package localstack
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -29,12 +30,15 @@ import (
 // (testenv.SkipOnMoto).
 
 type motoMessage struct {
-	ID           string              `json:"id"`
-	Source       string              `json:"source"`
-	Subject      string              `json:"subject"`
-	Body         string              `json:"body"`
-	Destinations map[string][]string `json:"destinations"` // SendEmail: ToAddresses, CcAddresses, BccAddresses
-	RawData      string              `json:"raw_data"`     // SendRawEmail
+	ID      string `json:"id"`
+	Source  string `json:"source"`
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
+	// Destinations: SendEmail's ToAddresses, CcAddresses and BccAddresses
+	// (an object); SendRawEmail's Destinations (a list, read from the
+	// message's headers instead).
+	Destinations json.RawMessage `json:"destinations"`
+	RawData      string          `json:"raw_data"` // SendRawEmail
 }
 
 // Emails returns every message moto accepted since the last ClearEmails,
@@ -104,8 +108,10 @@ func (msg motoMessage) email() Email {
 	if msg.RawData != "" {
 		return rawEmail(msg)
 	}
+	var to map[string][]string
+	json.Unmarshal(msg.Destinations, &to)
 	e := Email{MessageID: msg.ID, From: msg.Source, Subject: msg.Subject,
-		Destination: Destination{To: msg.Destinations["ToAddresses"], Cc: msg.Destinations["CcAddresses"], Bcc: msg.Destinations["BccAddresses"]}}
+		Destination: Destination{To: to["ToAddresses"], Cc: to["CcAddresses"], Bcc: to["BccAddresses"]}}
 	if strings.Contains(msg.Body, "<") {
 		e.Body.HTML, e.Body.Text = msg.Body, htmlText(msg.Body)
 	} else {
@@ -132,29 +138,42 @@ func rawEmail(msg motoMessage) Email {
 		return out
 	}
 	e.ReplyTo, e.Destination = list("Reply-To"), Destination{To: list("To"), Cc: list("Cc"), Bcc: list("Bcc")}
-	body, _ := io.ReadAll(m.Body)
-	typ, params, _ := mime.ParseMediaType(m.Header.Get("Content-Type"))
-	if !strings.HasPrefix(typ, "multipart/") {
-		e.Body.Text = string(body)
-		return e
+	walkParts(&e, m.Body, m.Header.Get("Content-Type"), "")
+	return e
+}
+
+// walkParts reads a MIME body into e: the first text and HTML parts, at
+// any depth (a message with files nests them in multipart/alternative
+// inside multipart/mixed), and every attachment.
+func walkParts(e *Email, r io.Reader, contentType, disposition string) {
+	body, _ := io.ReadAll(r)
+	typ, params, _ := mime.ParseMediaType(contentType)
+	if strings.HasPrefix(typ, "multipart/") {
+		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+		for {
+			p, err := mr.NextPart() // decodes quoted-printable
+			if err != nil {
+				return
+			}
+			var b io.Reader = p
+			if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "base64") {
+				b = base64.NewDecoder(base64.StdEncoding, p)
+			}
+			walkParts(e, b, p.Header.Get("Content-Type"), p.Header.Get("Content-Disposition"))
+		}
 	}
-	r := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-	for {
-		p, err := r.NextPart() // decodes quoted-printable
-		if err != nil {
-			return e
-		}
-		b, _ := io.ReadAll(p)
-		switch pt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); pt {
-		case "text/plain":
-			if e.Body.Text == "" {
-				e.Body.Text = string(b)
-			}
-		case "text/html":
-			if e.Body.HTML == "" {
-				e.Body.HTML = string(b)
-			}
-		}
+	if d, dp, _ := mime.ParseMediaType(disposition); d == "attachment" {
+		e.Attachments = append(e.Attachments, Attachment{Filename: dp["filename"], ContentType: typ,
+			Content: base64.StdEncoding.EncodeToString(body), Size: len(body)})
+		return
+	}
+	switch {
+	case typ == "text/plain" && e.Body.Text == "":
+		e.Body.Text = string(body)
+	case typ == "text/html" && e.Body.HTML == "":
+		e.Body.HTML = string(body)
+	case typ == "" && e.Body.Text == "":
+		e.Body.Text = string(body)
 	}
 }
 
