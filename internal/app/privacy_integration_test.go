@@ -85,10 +85,7 @@ func emailsTo(t *testing.T, addr string) []localstack.Email {
 // is kept.
 func TestSelfServiceAccess(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-access")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-access")
 	var logs bytes.Buffer
 	h := privacyHandler(t, q, &logs)
 	first := saveCopy(t, "contact", "siri@example.no", "Første melding fra Siri")
@@ -189,10 +186,7 @@ func TestSelfServiceAccess(t *testing.T) {
 // the copy its expiry back. Bad holds change nothing.
 func TestLegalHoldAndErasure(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-hold")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-hold")
 	db := dynamodb.NewFromConfig(env.AWS)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))

@@ -81,10 +81,7 @@ var linkPattern = regexp.MustCompile(`http://127\.0\.0\.1:3000/erasure/confirm\?
 // link → press confirm → queue → erase function → receipt.
 func TestSelfServiceErasure(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-self")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-self")
 	var logs bytes.Buffer
 	h := privacyHandler(t, q, &logs)
 	store := &dynamo.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table, LookupKeys: env.LookupKeys()}
@@ -185,10 +182,7 @@ func TestSelfServiceErasure(t *testing.T) {
 // An expired token gets its own page.
 func TestSelfServiceExpiredToken(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-expired")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-expired")
 	var logs bytes.Buffer
 	h := privacyHandler(t, q, &logs)
 	h.Config.TokenLifetime = time.Hour
@@ -215,10 +209,7 @@ func TestSelfServiceExpiredToken(t *testing.T) {
 // the answer stays the same.
 func TestSelfServiceRateLimitPerAddress(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-rate")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-rate")
 	var logs bytes.Buffer
 	h := privacyHandler(t, q, &logs)
 	env.ClearEmails(ctx(t))
@@ -267,10 +258,7 @@ func linksTo(t *testing.T, who string) int {
 // source; every ask gets the same answer as one for a fresh address.
 func TestSelfServiceMailboxLimitCountsTheMailbox(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-mailbox")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-mailbox")
 	h := privacyHandler(t, q, &bytes.Buffer{})
 	env.ClearEmails(ctx(t))
 	want := ask(t, h, "fresh.person@example.no", "192.0.2.200")
@@ -295,10 +283,7 @@ func TestSelfServiceMailboxLimitCountsTheMailbox(t *testing.T) {
 // addresses; the answer never changes.
 func TestSelfServiceSourceLimit(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-source")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-source")
 	h := privacyHandler(t, q, &bytes.Buffer{})
 	env.ClearEmails(ctx(t))
 	var answers []string
@@ -324,10 +309,7 @@ func TestSelfServiceSourceLimit(t *testing.T) {
 // watches). Links go out with the stack's configuration set.
 func TestSelfServicePageCeiling(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-ceiling")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-ceiling")
 	table, err := env.NewTable(ctx(t), "-ceiling")
 	if err != nil {
 		t.Fatal(err)
