@@ -18,7 +18,10 @@ const module = "github.com/opt-e/kontakt/"
 // the table layout and the copy's adapter, the SES adapter and the email
 // content with the domain types they speak, the deadline helper for their
 // calls, metrics, and hostname, with which configuration and addresses are
-// put into the ASCII form browsers and SES use.
+// put into the ASCII form browsers and SES use. erasure and disclosure are
+// here only because email and ses hold the privacy messages next to the
+// staff email (and httpapi the erasure pages): submit and redrive carry
+// them without using them, until those move apart.
 var shared = []string{
 	"internal/app", "internal/config", "internal/deadline", "internal/disclosure", "internal/dynamo", "internal/email",
 	"internal/erasure", "internal/gcpolicy", "internal/hostname", "internal/metrics", "internal/ses", "internal/submission",
