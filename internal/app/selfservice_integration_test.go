@@ -19,10 +19,10 @@ import (
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
+	"github.com/opt-e/kontakt/internal/email/erasuremail"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/httpapi"
 	kmetrics "github.com/opt-e/kontakt/internal/metrics"
-	"github.com/opt-e/kontakt/internal/ses"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -326,7 +326,7 @@ func TestSelfServicePageCeiling(t *testing.T) {
 	}
 	withSet := privacyConfig(table, q)
 	withSet.ConfigurationSet = "kontakt-feedback"
-	if got := privacyHandlerWith(t, withSet, &bytes.Buffer{}).Service.(*erasure.SelfService).Mailer.(*ses.LinkMailer).ConfigurationSet; got != "kontakt-feedback" {
+	if got := privacyHandlerWith(t, withSet, &bytes.Buffer{}).Service.(*erasure.SelfService).Mailer.(*erasuremail.LinkMailer).ConfigurationSet; got != "kontakt-feedback" {
 		t.Errorf("links are sent with configuration set %q, want the stack's", got)
 	}
 	h := privacyHandlerOn(t, table, q, &bytes.Buffer{})
