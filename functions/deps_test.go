@@ -15,15 +15,14 @@ import (
 const module = "github.com/opt-e/kontakt/"
 
 // shared is what every function links: the start-up, the configuration,
-// the table layout and the copy's adapter, the SES adapter and the email
-// content with the domain types they speak, the deadline helper for their
+// the table layout and the copy's adapter, the SES adapter and the staff
+// email with the domain types they speak, the deadline helper for their
 // calls, metrics, and hostname, with which configuration and addresses are
 // put into the ASCII form browsers and SES use; attachment, with which a
 // submission's files are checked.
 var shared = []string{
-	"internal/app", "internal/attachment", "internal/config", "internal/deadline", "internal/disclosure", "internal/dynamo", "internal/email",
-	"internal/erasure", "internal/gcpolicy", "internal/hostname", "internal/metrics", "internal/ses", "internal/submission",
-	"internal/wordscan",
+	"internal/app", "internal/attachment", "internal/config", "internal/deadline", "internal/dynamo", "internal/email", "internal/gcpolicy",
+	"internal/hostname", "internal/metrics", "internal/ses", "internal/submission", "internal/wordscan",
 }
 
 var linked = map[string]struct {
@@ -31,12 +30,14 @@ var linked = map[string]struct {
 	sdk []string // the AWS service clients it builds
 }{
 	"submit": {
-		own: []string{"internal/abuse", "internal/app/submit", "internal/bucket", "internal/httpapi", "internal/i18n", "internal/secrets"},
+		// erasure comes with httpapi, which holds the erasure pages next to
+		// the form endpoint (one mapping from errors to answers for both).
+		own: []string{"internal/abuse", "internal/app/submit", "internal/bucket", "internal/erasure", "internal/httpapi", "internal/i18n", "internal/secrets"},
 		sdk: []string{"dynamodb", "s3", "secretsmanager", "ses"},
 	},
 	// erase reads the generated secret: lookup keys are keyed with it.
 	"erase": {
-		own: []string{"internal/app/erase", "internal/dynamo/erasurestore", "internal/secrets"},
+		own: []string{"internal/app/erase", "internal/dynamo/erasurestore", "internal/email/erasuremail", "internal/erasure", "internal/secrets"},
 		sdk: []string{"dynamodb", "secretsmanager", "ses"},
 	},
 	"redrive": {
@@ -44,7 +45,11 @@ var linked = map[string]struct {
 		sdk: []string{"dynamodb", "s3", "ses"},
 	},
 	"privacy": {
-		own: []string{"internal/abuse", "internal/app/privacy", "internal/dynamo/disclosurestore", "internal/dynamo/selfservicestore", "internal/erasurequeue", "internal/httpapi", "internal/i18n", "internal/secrets"},
+		own: []string{
+			"internal/abuse", "internal/app/privacy", "internal/disclosure", "internal/dynamo/disclosurestore", "internal/dynamo/selfservicestore",
+			"internal/email/accessmail", "internal/email/erasuremail", "internal/erasure", "internal/erasurequeue", "internal/httpapi", "internal/i18n",
+			"internal/secrets",
+		},
 		sdk: []string{"dynamodb", "secretsmanager", "ses", "sqs"},
 	},
 }

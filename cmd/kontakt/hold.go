@@ -37,6 +37,22 @@ func holdService(ctx context.Context, e *env, sel hold.Selector) (*hold.Service,
 		Now: time.Now, Log: slog.New(slog.NewTextHandler(e.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))}, nil
 }
 
+// withHolds calls do with the hold service for sel, under the operator's
+// deadline; its errors are the hold commands' answers (holdError).
+func withHolds(ctx context.Context, e *env, sel hold.Selector, do func(context.Context, *hold.Service, hold.Selector) (hold.Hold, error)) (hold.Hold, error) {
+	c, cancel := context.WithTimeout(ctx, operatorTimeout)
+	defer cancel()
+	svc, err := holdService(c, e, sel)
+	if err != nil {
+		return hold.Hold{}, err
+	}
+	h, err := do(c, svc, sel)
+	if err != nil {
+		return hold.Hold{}, holdError(err)
+	}
+	return h, nil
+}
+
 // lookupKeys derives the lookup keys the stack's functions index copies
 // by, from its generated secret (the GeneratedSecretArn output; with
 // --local, .dev/stack.json's secret_id in make dev's Secrets Manager
@@ -78,16 +94,11 @@ example: kontakt hold --local --email kari@example.no --reason "Politiets begjæ
 		if err != nil {
 			return usagef("--until: %v", err)
 		}
-		c, cancel := context.WithTimeout(ctx, operatorTimeout)
-		defer cancel()
-		sel := hold.Selector{Email: *email, SubmissionID: *id}
-		svc, err := holdService(c, e, sel)
+		h, err := withHolds(ctx, e, hold.Selector{Email: *email, SubmissionID: *id}, func(c context.Context, svc *hold.Service, sel hold.Selector) (hold.Hold, error) {
+			return svc.Place(c, sel, *reason, end)
+		})
 		if err != nil {
 			return err
-		}
-		h, err := svc.Place(c, sel, *reason, end)
-		if err != nil {
-			return holdError(err)
 		}
 		fmt.Fprintf(e.Out, "held %d stored copies through %s (hold %s)\n", len(h.Copies), end.Add(-time.Second).Format(time.DateOnly), h.ID)
 		return nil
@@ -108,16 +119,11 @@ example: kontakt release --local --email kari@example.no`)
 	email := c.Flags.String("email", "", "the reply address of the hold")
 	id := c.Flags.String("id", "", "the submission id of the hold")
 	c.Run = func(ctx context.Context, e *env) error {
-		c, cancel := context.WithTimeout(ctx, operatorTimeout)
-		defer cancel()
-		sel := hold.Selector{Email: *email, SubmissionID: *id}
-		svc, err := holdService(c, e, sel)
+		h, err := withHolds(ctx, e, hold.Selector{Email: *email, SubmissionID: *id}, func(c context.Context, svc *hold.Service, sel hold.Selector) (hold.Hold, error) {
+			return svc.Release(c, sel)
+		})
 		if err != nil {
 			return err
-		}
-		h, err := svc.Release(c, sel)
-		if err != nil {
-			return holdError(err)
 		}
 		fmt.Fprintf(e.Out, "released hold %s on %d stored copies\n", h.ID, len(h.Copies))
 		return nil

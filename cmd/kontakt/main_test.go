@@ -82,10 +82,7 @@ func TestEraseLocal(t *testing.T) {
 		t.Skip("needs the emulators")
 	}
 	ctx := context.Background()
-	q, err := local.CreateQueues(ctx, "-erase-cmd")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := local.TestQueues(ctx, t, "-erase-cmd")
 	dir := devStack(t, q)
 
 	code, _, errOut := kontakt(t, "erase", "--local", "--dev-dir", dir)

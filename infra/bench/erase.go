@@ -14,8 +14,8 @@ import (
 	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
+	"github.com/opt-e/kontakt/internal/email/erasuremail"
 	"github.com/opt-e/kontakt/internal/erasure"
-	"github.com/opt-e/kontakt/internal/ses"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -41,7 +41,7 @@ func measureErasure(ctx context.Context, env *testenv.Env, small, large, samples
 	adapter := &erasurestore.Store{Client: db, Table: table}
 	svc := &erasure.Service{
 		Finder: adapter, Deleter: adapter, Receipts: adapter, LookupKeys: keys,
-		Notifier:  &ses.Notifier{Client: sesapi.NewFromConfig(env.AWS), Sender: "kontakt@example.no", Contact: "personvern@example.no"},
+		Notifier:  &erasuremail.Notifier{Client: sesapi.NewFromConfig(env.AWS), Sender: "kontakt@example.no", Contact: "personvern@example.no"},
 		Retention: 3 * 365 * 24 * time.Hour, Now: time.Now, Log: slog.New(slog.DiscardHandler),
 	}
 	// One erasure first, untimed: the first request of a process pays for

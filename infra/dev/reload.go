@@ -60,14 +60,7 @@ func (l *liveSubmit) Handle(ctx context.Context, ev events.APIGatewayV2HTTPReque
 // second) needs no file-notification library and sees editors that replace
 // the file as well as those that write it in place.
 func (l *liveSubmit) watch(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	schedule(ctx, every, func() {
 		changed, err := l.reloadIfChanged(ctx)
 		switch {
 		case err != nil:
@@ -75,7 +68,7 @@ func (l *liveSubmit) watch(ctx context.Context, every time.Duration) {
 		case changed:
 			fmt.Fprintf(l.out, "kontakt: reloaded %s: %s\n", l.path, formList(l.config()))
 		}
-	}
+	})
 }
 
 // reloadIfChanged loads the file if its content differs from what the

@@ -63,10 +63,7 @@ func enqueue(t *testing.T, q *testenv.Queues, body string) {
 // the same message changes nothing.
 func TestEraseThroughTheQueue(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-erase")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-erase")
 	store := &dynamo.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table, LookupKeys: env.LookupKeys()}
 	now := time.Now().UTC()
 	save := func(form, addr string, sent bool) string {
@@ -154,10 +151,7 @@ func TestEraseThroughTheQueue(t *testing.T) {
 // queue's redrive policy, ends in the dead-letter queue.
 func TestMalformedErasureMessageEndsInDeadLetterQueue(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-malformed")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-malformed")
 	var logs bytes.Buffer
 	p := poller(t, q, &logs)
 	enqueue(t, q, `{"email":"per@example.no","request_id":"ok-1","source":"operator"}`)
@@ -210,10 +204,7 @@ func getRaw(t *testing.T, id string) bool {
 // with the keyed ones (migration window, see submission.LegacyLookupKey).
 func TestEraseFindsCopiesUnderTheLegacyKey(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-legacy")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-legacy")
 	db := dynamodb.NewFromConfig(env.AWS)
 	store := &dynamo.Store{Client: db, Table: env.Table, LookupKeys: env.LookupKeys()}
 	now := time.Now().UTC()
@@ -245,10 +236,7 @@ func TestEraseFindsCopiesUnderTheLegacyKey(t *testing.T) {
 // the privacy contact nothing: anyone can ask for any address.
 func TestEraseOfNothingTellsNobody(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-nothing")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-nothing")
 	env.ClearEmails(ctx(t))
 	var metrics bytes.Buffer
 	enqueue(t, q, `{"email":"never-wrote@example.no","request_id":"ss-nothing-1","source":"self-service"}`)

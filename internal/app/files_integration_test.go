@@ -172,4 +172,3 @@ func TestRedriveAttachesTheSameFile(t *testing.T) {
 	}
 	t.Errorf("no re-sent email carries faktura.pdf: %+v", emails)
 }
-

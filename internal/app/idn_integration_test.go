@@ -102,10 +102,7 @@ func TestInternationalisedAddressIsSentAndErased(t *testing.T) {
 		return ""
 	}()
 
-	q, err := env.CreateQueues(ctx(t), "-idn")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-idn")
 	var logs bytes.Buffer
 	p := poller(t, q, &logs)
 	enqueue(t, q, `{"email":"kari@xn--blgen-vua.no","request_id":"op-idn-1","source":"operator"}`)

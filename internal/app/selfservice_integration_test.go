@@ -19,12 +19,32 @@ import (
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
+	"github.com/opt-e/kontakt/internal/email/erasuremail"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/httpapi"
 	kmetrics "github.com/opt-e/kontakt/internal/metrics"
-	"github.com/opt-e/kontakt/internal/ses"
 	"github.com/opt-e/kontakt/internal/submission"
 )
+
+// askForBoth posts form (ending in the address) on path for withData and
+// for an address without data: both answers must be 202 and the same, so
+// that the page never tells whether anything is stored. It returns the
+// answer.
+func askForBoth(t *testing.T, h *httpapi.ErasureHandler, path, form, withData string) string {
+	t.Helper()
+	var bodies []string
+	for _, addr := range []string{withData, "nobody@example.no"} {
+		resp, _ := h.Handle(ctx(t), pageRequest("POST", path, form+url.QueryEscape(addr), nil))
+		if resp.StatusCode != 202 {
+			t.Fatalf("ask %s: %d %s", addr, resp.StatusCode, resp.Body)
+		}
+		bodies = append(bodies, resp.Body)
+	}
+	if bodies[0] != bodies[1] {
+		t.Error("the answer differs with whether data exists")
+	}
+	return bodies[0]
+}
 
 func privacyHandler(t *testing.T, q *testenv.Queues, logs *bytes.Buffer) *httpapi.ErasureHandler {
 	t.Helper()
@@ -81,10 +101,7 @@ var linkPattern = regexp.MustCompile(`http://127\.0\.0\.1:3000/erasure/confirm\?
 // link → press confirm → queue → erase function → receipt.
 func TestSelfServiceErasure(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-self")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-self")
 	var logs bytes.Buffer
 	h := privacyHandler(t, q, &logs)
 	store := &dynamo.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table, LookupKeys: env.LookupKeys()}
@@ -96,19 +113,9 @@ func TestSelfServiceErasure(t *testing.T) {
 	env.ClearEmails(ctx(t))
 
 	// The answer is the same for an address with data and one without.
-	var bodies []string
-	for _, addr := range []string{"nina@example.no", "nobody@example.no"} {
-		resp, _ := h.Handle(ctx(t), pageRequest("POST", "/erasure", "email="+url.QueryEscape(addr), nil))
-		if resp.StatusCode != 202 {
-			t.Fatalf("ask %s: %d %s", addr, resp.StatusCode, resp.Body)
-		}
-		bodies = append(bodies, resp.Body)
-	}
-	if bodies[0] != bodies[1] {
-		t.Error("the answer differs with whether data exists")
-	}
-	if !strings.Contains(bodies[0], "Datatilsynet") || !strings.Contains(bodies[0], "personvern@example.no") {
-		t.Errorf("page does not name the privacy contact and Datatilsynet: %s", bodies[0])
+	answer := askForBoth(t, h, "/erasure", "email=", "nina@example.no")
+	if !strings.Contains(answer, "Datatilsynet") || !strings.Contains(answer, "personvern@example.no") {
+		t.Errorf("page does not name the privacy contact and Datatilsynet: %s", answer)
 	}
 	emails, _ := env.Emails(ctx(t))
 	var token string
@@ -185,10 +192,7 @@ func TestSelfServiceErasure(t *testing.T) {
 // An expired token gets its own page.
 func TestSelfServiceExpiredToken(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-expired")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-expired")
 	var logs bytes.Buffer
 	h := privacyHandler(t, q, &logs)
 	h.Config.TokenLifetime = time.Hour
@@ -215,10 +219,7 @@ func TestSelfServiceExpiredToken(t *testing.T) {
 // the answer stays the same.
 func TestSelfServiceRateLimitPerAddress(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-rate")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-rate")
 	var logs bytes.Buffer
 	h := privacyHandler(t, q, &logs)
 	env.ClearEmails(ctx(t))
@@ -267,10 +268,7 @@ func linksTo(t *testing.T, who string) int {
 // source; every ask gets the same answer as one for a fresh address.
 func TestSelfServiceMailboxLimitCountsTheMailbox(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-mailbox")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-mailbox")
 	h := privacyHandler(t, q, &bytes.Buffer{})
 	env.ClearEmails(ctx(t))
 	want := ask(t, h, "fresh.person@example.no", "192.0.2.200")
@@ -295,10 +293,7 @@ func TestSelfServiceMailboxLimitCountsTheMailbox(t *testing.T) {
 // addresses; the answer never changes.
 func TestSelfServiceSourceLimit(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-source")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-source")
 	h := privacyHandler(t, q, &bytes.Buffer{})
 	env.ClearEmails(ctx(t))
 	var answers []string
@@ -324,17 +319,14 @@ func TestSelfServiceSourceLimit(t *testing.T) {
 // watches). Links go out with the stack's configuration set.
 func TestSelfServicePageCeiling(t *testing.T) {
 	integration(t)
-	q, err := env.CreateQueues(ctx(t), "-ceiling")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(ctx(t), t, "-ceiling")
 	table, err := env.NewTable(ctx(t), "-ceiling")
 	if err != nil {
 		t.Fatal(err)
 	}
 	withSet := privacyConfig(table, q)
 	withSet.ConfigurationSet = "kontakt-feedback"
-	if got := privacyHandlerWith(t, withSet, &bytes.Buffer{}).Service.(*erasure.SelfService).Mailer.(*ses.LinkMailer).ConfigurationSet; got != "kontakt-feedback" {
+	if got := privacyHandlerWith(t, withSet, &bytes.Buffer{}).Service.(*erasure.SelfService).Mailer.(*erasuremail.LinkMailer).ConfigurationSet; got != "kontakt-feedback" {
 		t.Errorf("links are sent with configuration set %q, want the stack's", got)
 	}
 	h := privacyHandlerOn(t, table, q, &bytes.Buffer{})

@@ -277,8 +277,8 @@ func LoadForms(lookup func(string) (string, bool)) (*Config, error) {
 	defaults := Form{
 		ID:             get(EnvFormID),
 		Sender:         get(EnvSender),
-		Recipients:     splitList(get(EnvRecipients)),
-		AllowedOrigins: splitList(get(EnvAllowedOrigins)),
+		Recipients:     SplitList(get(EnvRecipients)),
+		AllowedOrigins: SplitList(get(EnvAllowedOrigins)),
 		RedirectURL:    get(EnvRedirectURL),
 		Language:       get(EnvLanguage),
 	}
@@ -592,7 +592,9 @@ func checkRedirect(f *Form) error {
 	return nil
 }
 
-func splitList(s string) []string {
+// SplitList reads a comma-separated list (recipients, origins) as the
+// template passes it: entries trimmed, empty ones dropped.
+func SplitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {

@@ -37,21 +37,8 @@ func (c Copy) KeptUntil() time.Time {
 // and, like erasure's find, under the plain hash that copies stored before
 // lookup keys were keyed carry (submission.LegacyLookupKey).
 func ByAddress(ctx context.Context, r Reader, keys *submission.LookupKeys, address string) ([]Copy, error) {
-	var copies []Copy
-	seen := map[string]bool{}
-	for _, k := range []string{keys.Key(address), submission.LegacyLookupKey(address)} {
-		found, err := r.ByLookupKey(ctx, k)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range found {
-			if !seen[c.ID] {
-				seen[c.ID] = true
-				copies = append(copies, c)
-			}
-		}
-	}
-	return copies, nil
+	return submission.FindUnderKeys(ctx, []string{keys.Key(address), submission.LegacyLookupKey(address)}, r.ByLookupKey,
+		func(c Copy) string { return c.ID })
 }
 
 // Reader reads whole copies. Copies past their TTL (not yet deleted by

@@ -2,7 +2,6 @@ package dynamo_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"log/slog"
 	"path/filepath"
@@ -30,11 +29,7 @@ import (
 // enforces DynamoDB's expression rules (every name and value used, no
 // overlapping paths, set and map updates) where dynalite lets more through.
 func TestHoldsAndDisclosureOnMoto(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs moto_server")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := localstack.TestContext(t, 2*time.Minute)
 	m, err := localstack.StartMoto(ctx, 0, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@
 package email
 
 import (
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -115,8 +114,7 @@ func Build(form *config.Form, s *submission.Submission, notes []FileNote) Messag
 	meta(l.received, ": ", received)
 	meta(l.id, ": ", s.ID)
 	for _, c := range s.Consents {
-		meta(fmt.Sprintf("%s (%s): %s (%s=%q, %s %s, %s)", l.consent, l.purpose(c.Purpose), l.answer(c.Given), c.Field, c.Value,
-			l.policy, c.PolicyVersion, c.At.In(oslo()).Format("2006-01-02 15:04:05 MST")))
+		meta(consentLine(l, c))
 	}
 	if s.ReplyTo != "" {
 		meta(l.reply)

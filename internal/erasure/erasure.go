@@ -174,25 +174,11 @@ type Service struct {
 // internationalised domain, the plain hash of its Unicode spelling, which
 // copies stored before domains were converted to punycode carry.
 func (s *Service) find(ctx context.Context, address string) ([]Copy, error) {
-	var copies []Copy
-	seen := map[string]bool{}
 	keys := []string{s.LookupKeys.Key(address), submission.LegacyLookupKey(address)}
 	if k := submission.PreIDNALookupKey(address); k != "" {
 		keys = append(keys, k)
 	}
-	for _, key := range keys {
-		found, err := s.Finder.FindByLookupKey(ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range found {
-			if !seen[c.ID] {
-				seen[c.ID] = true
-				copies = append(copies, c)
-			}
-		}
-	}
-	return copies, nil
+	return submission.FindUnderKeys(ctx, keys, s.Finder.FindByLookupKey, func(c Copy) string { return c.ID })
 }
 
 // Erase deletes every copy for r.Email except those under a legal hold,

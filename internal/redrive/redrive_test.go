@@ -54,22 +54,17 @@ func (st *memStore) add(id string, due time.Time, attempts int) {
 }
 
 func (st *memStore) Due(_ context.Context, now time.Time, after redrive.Cursor) ([]redrive.Candidate, redrive.Cursor, error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.dueErr != nil {
-		return nil, nil, st.dueErr
-	}
-	var all []redrive.Candidate
-	for id, it := range st.items {
-		if it.pending && !it.held && it.next <= now.Unix() && it.s.ExpiresAt.After(now) {
-			all = append(all, redrive.Candidate{ID: id, Due: it.next})
-		}
-	}
-	return page(all, after, st.pageLen)
+	return st.pending(now, false, after, st.pageLen)
 }
 
 // Held lists held copies by id (the tests add them in the order they came).
 func (st *memStore) Held(_ context.Context, now time.Time, limit int, after redrive.Cursor) ([]redrive.Candidate, redrive.Cursor, error) {
+	return st.pending(now, true, after, min(limit, st.pageLen))
+}
+
+// pending pages through the pending copies due at now, held or not, as the
+// pending index's two partitions do.
+func (st *memStore) pending(now time.Time, held bool, after redrive.Cursor, pageLen int) ([]redrive.Candidate, redrive.Cursor, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.dueErr != nil {
@@ -77,11 +72,11 @@ func (st *memStore) Held(_ context.Context, now time.Time, limit int, after redr
 	}
 	var all []redrive.Candidate
 	for id, it := range st.items {
-		if it.pending && it.held && it.next <= now.Unix() && it.s.ExpiresAt.After(now) {
-			all = append(all, redrive.Candidate{ID: id, Due: it.next, Held: true})
+		if it.pending && it.held == held && it.next <= now.Unix() && it.s.ExpiresAt.After(now) {
+			all = append(all, redrive.Candidate{ID: id, Due: it.next, Held: held})
 		}
 	}
-	return page(all, after, min(limit, st.pageLen))
+	return page(all, after, pageLen)
 }
 
 func page(all []redrive.Candidate, after redrive.Cursor, pageLen int) ([]redrive.Candidate, redrive.Cursor, error) {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
@@ -18,9 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/opt-e/kontakt/internal/config"
-	"github.com/opt-e/kontakt/internal/disclosure"
 	"github.com/opt-e/kontakt/internal/email"
-	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -36,13 +33,18 @@ var (
 // API is the part of the SES client the adapter uses.
 type API interface {
 	SendEmail(ctx context.Context, in *sesapi.SendEmailInput, opts ...func(*sesapi.Options)) (*sesapi.SendEmailOutput, error)
-	// SendRawEmail carries a submission's files (raw.go).
+}
+
+// MailerAPI is what the staff email needs: SendRawEmail carries a
+// submission's files (raw.go).
+type MailerAPI interface {
+	API
 	SendRawEmail(ctx context.Context, in *sesapi.SendRawEmailInput, opts ...func(*sesapi.Options)) (*sesapi.SendRawEmailOutput, error)
 }
 
 // Mailer implements submission.Mailer.
 type Mailer struct {
-	Client API
+	Client MailerAPI
 	// ConfigurationSet names the SES configuration set every email is sent
 	// with, so that bounces and complaints reach the feedback topic; "" sends
 	// without one.
@@ -255,83 +257,4 @@ func Classify(err error) string {
 		return ClassUnavailable
 	}
 	return ClassOther
-}
-
-// Notifier tells the privacy contact about erasures.
-type Notifier struct {
-	Client           API
-	Sender           string
-	Contact          string
-	ConfigurationSet string
-}
-
-var _ erasure.Notifier = (*Notifier)(nil)
-
-// NotifyErased emails the erasure notice to the privacy contact.
-func (n *Notifier) NotifyErased(ctx context.Context, r erasure.Receipt, copies []erasure.Copy) error {
-	_, err := n.Client.SendEmail(ctx, withConfigurationSet(input(n.Sender, []string{n.Contact}, email.ErasureNotice(r, copies)), n.ConfigurationSet))
-	if err != nil {
-		return &Error{Class: Classify(err), Err: err}
-	}
-	return nil
-}
-
-// PersonNotifier confirms self-service erasures to the person.
-type PersonNotifier struct {
-	Client           API
-	Sender           string
-	ConfigurationSet string
-}
-
-var _ erasure.PersonNotifier = (*PersonNotifier)(nil)
-
-// NotifyPerson emails the confirmation to the verified address that asked.
-func (n *PersonNotifier) NotifyPerson(ctx context.Context, to, lang string, r erasure.Receipt) error {
-	_, err := n.Client.SendEmail(ctx, withConfigurationSet(input(n.Sender, []string{to}, email.ErasureDone(lang, r)), n.ConfigurationSet))
-	if err != nil {
-		return &Error{Class: Classify(err), Err: err}
-	}
-	return nil
-}
-
-// AccessMailer emails a person the copies stored about them.
-type AccessMailer struct {
-	Client           API
-	Sender           string
-	ConfigurationSet string
-}
-
-var _ disclosure.AccessMailer = (*AccessMailer)(nil)
-
-// SendAccessReport emails the report to the verified address that asked,
-// and to no other.
-func (m *AccessMailer) SendAccessReport(ctx context.Context, to, lang string, copies []disclosure.Copy) error {
-	if _, err := m.Client.SendEmail(ctx, withConfigurationSet(input(m.Sender, []string{to}, email.AccessReport(lang, copies)), m.ConfigurationSet)); err != nil {
-		return &Error{Class: Classify(err), Err: err}
-	}
-	return nil
-}
-
-// LinkMailer emails confirmation links (erasure or access) to visitors. They go to
-// any address a visitor types, so their bounces matter most of all: with
-// the configuration set they reach the feedback topic and count in the
-// reputation alarms.
-type LinkMailer struct {
-	Client           API
-	Sender           string
-	ConfigurationSet string
-}
-
-var _ erasure.LinkMailer = (*LinkMailer)(nil)
-
-// SendConfirmLink emails the link to the address that asked.
-func (m *LinkMailer) SendConfirmLink(ctx context.Context, to, link, lang, purpose string, expires time.Time) error {
-	msg := email.ConfirmLink(link, lang, expires)
-	if purpose == erasure.PurposeAccess {
-		msg = email.ConfirmAccessLink(link, lang, expires)
-	}
-	if _, err := m.Client.SendEmail(ctx, withConfigurationSet(input(m.Sender, []string{to}, msg), m.ConfigurationSet)); err != nil {
-		return &Error{Class: Classify(err), Err: err}
-	}
-	return nil
 }

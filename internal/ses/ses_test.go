@@ -12,7 +12,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/opt-e/kontakt/internal/config"
-	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/ses"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -132,23 +131,6 @@ func TestSendUsesTheConfigurationSet(t *testing.T) {
 	}
 	if got.ConfigurationSetName == nil || *got.ConfigurationSetName != "kontakt-feedback" {
 		t.Errorf("ConfigurationSetName = %v", got.ConfigurationSetName)
-	}
-	n := &ses.Notifier{Client: client, Sender: "kontakt@example.no", Contact: "personvern@example.no", ConfigurationSet: "kontakt-feedback"}
-	if err := n.NotifyErased(context.Background(), erasure.Receipt{RequestID: "r"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if got.ConfigurationSetName == nil || *got.ConfigurationSetName != "kontakt-feedback" {
-		t.Errorf("erasure notice ConfigurationSetName = %v", got.ConfigurationSetName)
-	}
-	// The erasure page's links go to any address a visitor types: their
-	// bounces must reach the feedback topic too.
-	got = nil
-	l := &ses.LinkMailer{Client: client, Sender: "kontakt@example.no", ConfigurationSet: "kontakt-feedback"}
-	if err := l.SendConfirmLink(context.Background(), "kari@example.no", "https://x/erasure/confirm?token=t", "nb", erasure.PurposeErasure, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if got.ConfigurationSetName == nil || *got.ConfigurationSetName != "kontakt-feedback" {
-		t.Errorf("confirmation link ConfigurationSetName = %v", got.ConfigurationSetName)
 	}
 	if ses.Input(form, &submission.Submission{ID: "x"}).ConfigurationSetName != nil {
 		t.Error("Input sets a configuration set of its own")

@@ -18,12 +18,7 @@ func nb(k i18n.Key) string { return i18n.Text(browserLanguage, k, 0) }
 // A plain HTML form on the site posts across origins, the browser follows
 // the 303 to the site's _next page, and the email is in the mailbox.
 func TestPlainFormLandsOnNext(t *testing.T) {
-	ctx := tab(t)
-	msg := marker(t)
-	open(t, ctx, site+"/form.html?mode=plain&next=1")
-	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
-	send(t, ctx, chromedp.ID("thanks"))
-	screenshot(t, ctx, "plain-next")
+	ctx, msg := sendForm(t, site+"/form.html?mode=plain&next=1", "Kari Nordmann", "kari@example.no", chromedp.ID("thanks"), "plain-next")
 
 	wantLocation(t, ctx, site+"/thanks.html")
 	if got := text(t, ctx); !strings.Contains(got, "Vi har fått meldingen din.") {
@@ -50,12 +45,7 @@ func TestPlainFormLandsOnNext(t *testing.T) {
 // answer, and the page shows kontakt's success message in the browser's
 // language.
 func TestFetchJSONForm(t *testing.T) {
-	ctx := tab(t)
-	msg := marker(t)
-	open(t, ctx, site+"/form.html?mode=fetch")
-	must(t, fill(ctx, "Ola Nordmann", "ola@example.no", msg))
-	send(t, ctx, chromedp.CSS(`#status[data-state]`))
-	screenshot(t, ctx, "fetch-sent")
+	ctx, msg := sendForm(t, site+"/form.html?mode=fetch", "Ola Nordmann", "ola@example.no", chromedp.CSS(`#status[data-state]`), "fetch-sent")
 
 	state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").dataset.state`))
 	status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("status")))
@@ -83,12 +73,8 @@ func TestForeignOriginIsBlocked(t *testing.T) {
 		{"script", nb(i18n.NetworkError), []call{{"POST", "/f/" + formID, foreign, 403}}},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
-			ctx := tab(t)
-			msg := marker(t)
-			open(t, ctx, foreign+"/form.html?mode="+tc.mode)
-			must(t, fill(ctx, "Per Hansen", "per@example.no", msg))
-			send(t, ctx, chromedp.CSS(`#status[data-state="failed"], [data-kontakt-state="error"]`))
-			screenshot(t, ctx, "foreign-"+tc.mode)
+			ctx, msg := sendForm(t, foreign+"/form.html?mode="+tc.mode, "Per Hansen", "per@example.no",
+				chromedp.CSS(`#status[data-state="failed"], [data-kontakt-state="error"]`), "foreign-"+tc.mode)
 
 			if got := text(t, ctx); !strings.Contains(got, tc.status) {
 				t.Errorf("page text %q, want %q", got, tc.status)
@@ -104,14 +90,9 @@ func TestForeignOriginIsBlocked(t *testing.T) {
 // Throttled by API Gateway, the post gets no answer the browser may read:
 // kontakt.js says the message was not sent, never that it was.
 func TestThrottledPostShowsFailure(t *testing.T) {
-	ctx := tab(t)
-	msg := marker(t)
 	throttled.Store(true)
 	defer throttled.Store(false)
-	open(t, ctx, site+"/form.html?mode=script")
-	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
-	send(t, ctx, chromedp.CSS(`[data-kontakt-state="error"]`))
-	screenshot(t, ctx, "throttled")
+	ctx, msg := sendForm(t, site+"/form.html?mode=script", "Kari Nordmann", "kari@example.no", chromedp.CSS(`[data-kontakt-state="error"]`), "throttled")
 
 	if got := text(t, ctx); !strings.Contains(got, nb(i18n.NetworkError)) || strings.Contains(got, nb(i18n.ThanksBody)) {
 		t.Errorf("page text %q, want only %q", got, nb(i18n.NetworkError))
@@ -229,12 +210,7 @@ func TestHoneypotFilledByScript(t *testing.T) {
 // With kontakt.js and a _next, the enhanced form ends where the plain one
 // would: on the site's thank-you page.
 func TestScriptFollowsNext(t *testing.T) {
-	ctx := tab(t)
-	msg := marker(t)
-	open(t, ctx, site+"/form.html?mode=script&next=1")
-	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
-	send(t, ctx, chromedp.ID("thanks"))
-	screenshot(t, ctx, "script-next")
+	ctx, msg := sendForm(t, site+"/form.html?mode=script&next=1", "Kari Nordmann", "kari@example.no", chromedp.ID("thanks"), "script-next")
 	wantLocation(t, ctx, site+"/thanks.html")
 	wantOnePost(t, 200)
 	wantEmails(t, msg, 1)

@@ -431,6 +431,21 @@ func send[S chromedp.Selectable](t *testing.T, ctx context.Context, until S) {
 	must(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("send")), chromedp.WaitVisible(until)))
 }
 
+// sendForm is a visitor's post: it opens page in a new tab, fills the form
+// as name and email with a fresh marker as the message, sends it, waits
+// until what must follow is visible and keeps a screenshot named shot. It
+// returns the tab and the marker.
+func sendForm[S chromedp.Selectable](t *testing.T, page, name, email string, until S, shot string) (context.Context, string) {
+	t.Helper()
+	ctx := tab(t)
+	msg := marker(t)
+	open(t, ctx, page)
+	must(t, fill(ctx, name, email, msg))
+	send(t, ctx, until)
+	screenshot(t, ctx, shot)
+	return ctx, msg
+}
+
 // wantOnePost checks that the browser made exactly one request to the form,
 // a POST from the site, and what kontakt answered it.
 func wantOnePost(t *testing.T, status int) {

@@ -213,10 +213,7 @@ func checkLogs(t *testing.T, logs string, pii ...string) {
 
 func TestPrivacyFunction(t *testing.T) {
 	endToEnd(t)
-	q, err := env.CreateQueues(context.Background(), "-e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := env.TestQueues(context.Background(), t, "-e2e")
 	e := start(t, build(t, "PrivacyFunction"), map[string]string{
 		config.EnvTable: env.Table, config.EnvSender: "kontakt@example.no", config.EnvPrivacyContact: "personvern@example.no",
 		config.EnvErasureQueueURL: q.Erasure.URL, config.EnvTokenSecret: testenv.TokenSecretID,

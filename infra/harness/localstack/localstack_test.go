@@ -22,11 +22,7 @@ import (
 // A machine without node/npm fails here on purpose: the local stack is part
 // of the project's test suite, not an optional extra.
 func TestStack(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts an emulator (not run with -short: make unit needs none)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := TestContext(t, 3*time.Minute)
 	if err := EnsureInstalled(ctx, ""); err != nil {
 		t.Fatalf("install emulators: %v", err)
 	}
@@ -146,11 +142,7 @@ func TestStack(t *testing.T) {
 // TestStartFailure checks that an emulator that cannot listen is reported
 // with its output, and that the ones already started are stopped.
 func TestStartFailure(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts an emulator (not run with -short: make unit needs none)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := TestContext(t, 3*time.Minute)
 	if err := EnsureInstalled(ctx, ""); err != nil {
 		t.Fatalf("install emulators: %v", err)
 	}

@@ -1,7 +1,6 @@
 package localstack_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -19,11 +18,7 @@ import (
 // moto starts on loopback and answers its own API; a missing moto_server
 // is a loud failure with the command that installs it.
 func TestStartMoto(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts an emulator (not run with -short: make unit needs none)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := localstack.TestContext(t, time.Minute)
 	m, err := localstack.StartMoto(ctx, 0, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -45,11 +40,7 @@ func TestStartMoto(t *testing.T) {
 // model dump; ClearEmails hides what came before; and moto, like SES,
 // refuses a sender that is not verified.
 func TestMotoEmails(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts an emulator (not run with -short: make unit needs none)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := localstack.TestContext(t, time.Minute)
 	st, err := localstack.Start(ctx, localstack.Options{Moto: true})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package rie
 
 import (
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -10,14 +9,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opt-e/kontakt/infra/harness/localstack"
 )
 
 func TestEmulator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts an emulator (not run with -short: make unit needs none)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+	ctx := localstack.TestContext(t, 5*time.Minute)
 	rie, err := Ensure(ctx, "")
 	if err != nil {
 		t.Fatalf("ensure rie: %v", err)

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -267,6 +268,17 @@ func number(v any) string {
 		return strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	return fmt.Sprint(v)
+}
+
+// TestQueues is CreateQueues for one test: t fails when the queues cannot
+// be made.
+func (e *Env) TestQueues(ctx context.Context, t testing.TB, suffix string) *Queues {
+	t.Helper()
+	q, err := e.CreateQueues(ctx, suffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
 }
 
 // CreateQueues creates the erasure queue and its dead-letter queue with the

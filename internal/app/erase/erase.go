@@ -16,6 +16,7 @@ import (
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
+	"github.com/opt-e/kontakt/internal/email/erasuremail"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/secrets"
@@ -51,8 +52,8 @@ func Handler(ctx context.Context, cfg *config.Erase, c Clients, log *slog.Logger
 	store := &erasurestore.Store{Client: c.DynamoDB, Table: cfg.Table}
 	svc := &erasure.Service{
 		Finder: store, Deleter: store, Receipts: store, LookupKeys: keys,
-		Notifier:  &ses.Notifier{Client: c.SES, Sender: cfg.Sender, Contact: cfg.PrivacyContact, ConfigurationSet: cfg.ConfigurationSet},
-		Person:    &ses.PersonNotifier{Client: c.SES, Sender: cfg.Sender, ConfigurationSet: cfg.ConfigurationSet},
+		Notifier:  &erasuremail.Notifier{Client: c.SES, Sender: cfg.Sender, Contact: cfg.PrivacyContact, ConfigurationSet: cfg.ConfigurationSet},
+		Person:    &erasuremail.PersonNotifier{Client: c.SES, Sender: cfg.Sender, ConfigurationSet: cfg.ConfigurationSet},
 		Metrics:   &metrics.EMF{W: metricsOut, Function: function},
 		Retention: cfg.ReceiptRetention, Now: time.Now, Log: log,
 	}

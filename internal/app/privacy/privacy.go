@@ -21,6 +21,8 @@ import (
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/dynamo/disclosurestore"
 	"github.com/opt-e/kontakt/internal/dynamo/selfservicestore"
+	"github.com/opt-e/kontakt/internal/email/accessmail"
+	"github.com/opt-e/kontakt/internal/email/erasuremail"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/erasurequeue"
 	"github.com/opt-e/kontakt/internal/httpapi"
@@ -92,9 +94,9 @@ func Handler(ctx context.Context, cfg *config.Privacy, c Clients, log *slog.Logg
 		Counter: &dynamo.RateCounter{Client: c.DynamoDB, Table: cfg.Table},
 		Queue:   &erasurequeue.Queue{Client: c.SQS, URL: cfg.QueueURL},
 		Access: &disclosure.Access{Reader: disclosed, Receipts: disclosed, LookupKeys: lookupKeys,
-			Mailer:    &ses.AccessMailer{Client: c.SES, Sender: cfg.Sender, ConfigurationSet: cfg.ConfigurationSet},
+			Mailer:    &accessmail.Mailer{Client: c.SES, Sender: cfg.Sender, ConfigurationSet: cfg.ConfigurationSet},
 			Retention: cfg.ReceiptRetention, Now: time.Now, Log: log},
-		Mailer:     &ses.LinkMailer{Client: c.SES, Sender: cfg.Sender, ConfigurationSet: cfg.ConfigurationSet},
+		Mailer:     &erasuremail.LinkMailer{Client: c.SES, Sender: cfg.Sender, ConfigurationSet: cfg.ConfigurationSet},
 		LookupKeys: lookupKeys,
 		HashSource: func(ip string) string { return abuse.HashIP(ipKey, ip) },
 		Limits:     Limits, Window: time.Hour,

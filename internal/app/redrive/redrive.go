@@ -28,7 +28,7 @@ type Clients struct {
 		redrivestore.API
 		holdstore.API
 	}
-	SES ses.API
+	SES ses.MailerAPI
 	// S3 reads back the files of copies, to attach them again.
 	S3 bucket.API
 }

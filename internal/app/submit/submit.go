@@ -30,7 +30,7 @@ import (
 // Lambda and against the emulators, function values in the benchmark.
 type Clients struct {
 	DynamoDB dynamo.MarkerAPI
-	SES      ses.API
+	SES      ses.MailerAPI
 	Secrets  secrets.API
 	// S3 and Presign keep and hand out visitors' files; nil where no form
 	// takes files.

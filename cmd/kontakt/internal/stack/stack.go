@@ -20,6 +20,8 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/smithy-go"
+
+	"github.com/opt-e/kontakt/internal/config"
 )
 
 // DefaultName is the stack name the documentation deploys with.
@@ -179,22 +181,12 @@ func FromOutputs(name, region string, outputs, params map[string]string) *Stack 
 		Dashboard:                 outputs[OutputDashboard],
 		SecretID:                  outputs[OutputSecret],
 		Sender:                    params[ParamSender],
-		Recipients:                splitList(params[ParamRecipients]),
+		Recipients:                config.SplitList(params[ParamRecipients]),
 		PrivacyContact:            params[ParamPrivacyContact],
 		AlarmEmail:                params[ParamAlarmEmail],
 		Outputs:                   outputs,
 		Parameters:                params,
 	}
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // describeError turns DescribeStacks' errors into what the operator can do.

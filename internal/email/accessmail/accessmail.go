@@ -1,12 +1,17 @@
-package email
+// Package accessmail is the access report — what is stored about a person,
+// emailed to the address that asked — and its sending through SES. Apart
+// from package email, so that only the privacy function links disclosure.
+package accessmail
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/opt-e/kontakt/internal/disclosure"
-	"github.com/opt-e/kontakt/internal/submission"
+	"github.com/opt-e/kontakt/internal/email"
+	"github.com/opt-e/kontakt/internal/ses"
 )
 
 // AccessReport is the answer to a person's "what do you hold about me?":
@@ -14,14 +19,10 @@ import (
 // be deleted (or until when a legal hold keeps it), the reply address,
 // subject and fields, and the consent evidence — and then what kontakt
 // never stores. It goes only to the address that asked and verified it.
-func AccessReport(lang string, copies []disclosure.Copy) Message {
+func AccessReport(lang string, copies []disclosure.Copy) email.Message {
 	l := accessTexts[0]
 	if lang == "en" {
 		l = accessTexts[1]
-	}
-	staff := labels["nb"]
-	if lang == "en" {
-		staff = labels["en"]
 	}
 	var t strings.Builder
 	t.WriteString(l.intro)
@@ -35,11 +36,11 @@ func AccessReport(lang string, copies []disclosure.Copy) Message {
 	}
 	for i, c := range copies {
 		t.WriteString("\n" + strconv.Itoa(i+1) + ". " + l.form + ": " + c.FormID + "\n")
-		t.WriteString("   " + l.received + ": " + c.ReceivedAt.In(oslo()).Format("2006-01-02 15:04 MST") + "\n")
+		t.WriteString("   " + l.received + ": " + c.ReceivedAt.In(email.Oslo()).Format("2006-01-02 15:04 MST") + "\n")
 		if !c.HeldUntil.IsZero() {
-			t.WriteString("   " + fmt.Sprintf(l.held, day(c.HeldUntil)) + "\n")
+			t.WriteString("   " + fmt.Sprintf(l.held, email.Day(c.HeldUntil)) + "\n")
 		} else {
-			t.WriteString("   " + l.deleted + ": " + c.ExpiresAt.In(oslo()).Format("2006-01-02") + "\n")
+			t.WriteString("   " + l.deleted + ": " + c.ExpiresAt.In(email.Oslo()).Format("2006-01-02") + "\n")
 		}
 		t.WriteString("   " + l.id + ": " + c.ID + "\n")
 		if c.ReplyTo != "" {
@@ -50,11 +51,11 @@ func AccessReport(lang string, copies []disclosure.Copy) Message {
 		}
 		for _, f := range c.Fields {
 			t.WriteString("   " + f.Name + ":\n   ")
-			writeIndented(&t, f.Value)
+			email.WriteIndented(&t, f.Value)
 			t.WriteString("\n")
 		}
 		for _, k := range c.Consents {
-			t.WriteString("   " + consentLine(staff, k) + "\n")
+			t.WriteString("   " + email.ConsentLine(lang, k) + "\n")
 		}
 	}
 	t.WriteString("\n" + l.never + "\n")
@@ -63,12 +64,7 @@ func AccessReport(lang string, copies []disclosure.Copy) Message {
 	}
 	t.WriteString("\n" + l.outro + "\n")
 	text := t.String()
-	return Message{Subject: l.subjectLine, Text: text, HTML: preHTML(text)}
-}
-
-func consentLine(l *labelSet, c submission.Consent) string {
-	return fmt.Sprintf("%s (%s): %s (%s=%q, %s %s, %s)", l.consent, l.purpose(c.Purpose), l.answer(c.Given), c.Field, c.Value,
-		l.policy, c.PolicyVersion, c.At.In(oslo()).Format("2006-01-02 15:04:05 MST"))
+	return email.Message{Subject: l.subjectLine, Text: text, HTML: email.PreHTML(text)}
 }
 
 type accessText struct {
@@ -116,3 +112,18 @@ var accessTexts = [2]accessText{{
 	outro: "Your messages were also emailed to our staff; those copies are in their mailboxes and not listed here. " +
 		"You can ask us to delete everything on the same page where you asked for this copy.",
 }}
+
+// Mailer emails a person the copies stored about them.
+type Mailer struct {
+	Client           ses.API
+	Sender           string
+	ConfigurationSet string
+}
+
+var _ disclosure.AccessMailer = (*Mailer)(nil)
+
+// SendAccessReport emails the report to the verified address that asked,
+// and to no other.
+func (m *Mailer) SendAccessReport(ctx context.Context, to, lang string, copies []disclosure.Copy) error {
+	return ses.Send(ctx, m.Client, m.ConfigurationSet, m.Sender, []string{to}, AccessReport(lang, copies))
+}

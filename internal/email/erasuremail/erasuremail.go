@@ -1,13 +1,20 @@
-package email
+// Package erasuremail is the emails of erasure — the notice to the privacy
+// contact, the confirmation to the person, the confirmation links of the
+// self-service pages — and their sending through SES. Apart from package
+// email, so that only the functions that erase or ask link erasure.
+package erasuremail
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/opt-e/kontakt/internal/email"
 	"github.com/opt-e/kontakt/internal/erasure"
+	"github.com/opt-e/kontakt/internal/ses"
 )
 
 // ErasureNotice is the message to the privacy contact after an erasure: the
@@ -17,7 +24,7 @@ import (
 //
 // Copies under a legal hold are listed apart: they are kept, and so are
 // their emails, until the hold ends.
-func ErasureNotice(r erasure.Receipt, all []erasure.Copy) Message {
+func ErasureNotice(r erasure.Receipt, all []erasure.Copy) email.Message {
 	var copies, held []erasure.Copy
 	for _, c := range all {
 		if c.HeldUntil.IsZero() {
@@ -37,7 +44,7 @@ func ErasureNotice(r erasure.Receipt, all []erasure.Copy) Message {
 			strconv.Itoa(len(copies)) + " stored copies are being erased. Also delete these emails in staff mailboxes\n" +
 			"(search for the submission id at the bottom of each email):\n\n")
 		for _, c := range copies {
-			t.WriteString("  " + c.ID + "  " + c.FormID + "  " + c.ReceivedAt.In(oslo()).Format("2006-01-02 15:04 MST") + "\n")
+			t.WriteString("  " + c.ID + "  " + c.FormID + "  " + c.ReceivedAt.In(email.Oslo()).Format("2006-01-02 15:04 MST") + "\n")
 		}
 	}
 	if len(held) > 0 {
@@ -46,21 +53,18 @@ func ErasureNotice(r erasure.Receipt, all []erasure.Copy) Message {
 			strconv.Itoa(len(held)) + " stored copies are kept under a legal obligation (legal hold) and are not erased now.\n" +
 			"Keep their emails too until the hold ends:\n\n")
 		for _, c := range held {
-			t.WriteString("  " + c.ID + "  " + c.FormID + "  " + c.ReceivedAt.In(oslo()).Format("2006-01-02 15:04 MST") +
-				"  hold → " + day(c.HeldUntil) + "\n")
+			t.WriteString("  " + c.ID + "  " + c.FormID + "  " + c.ReceivedAt.In(email.Oslo()).Format("2006-01-02 15:04 MST") +
+				"  hold → " + email.Day(c.HeldUntil) + "\n")
 		}
 	}
 	t.WriteString("\nKvittering / receipt: request_id=" + r.RequestID + "\n")
 	text := t.String()
-	return Message{
+	return email.Message{
 		Subject: "Sletting utført / erasure done: " + r.RequestID,
 		Text:    text,
 		HTML:    "<!doctype html><html><body><pre style=\"font-family:monospace\">" + html.EscapeString(text) + "</pre></body></html>",
 	}
 }
-
-// day is the last day a hold lasts: it ends at the start of the next (UTC).
-func day(end time.Time) string { return end.Add(-time.Second).UTC().Format("2006-01-02") }
 
 // doneText is the erasure confirmation in one language; the %d and %s
 // take the counts, the last day of the hold and the request id.
@@ -85,19 +89,65 @@ var doneTexts = [2]doneText{{
 // ErasureDone confirms a self-service erasure to the person: how many
 // stored copies were deleted, how many are kept under a legal obligation
 // and until when, and that staff have been asked to delete their emails.
-func ErasureDone(lang string, r erasure.Receipt) Message {
+func ErasureDone(lang string, r erasure.Receipt) email.Message {
 	t := doneTexts[0]
 	if lang == "en" {
 		t = doneTexts[1]
 	}
 	text := t.done + fmt.Sprintf(t.deleted, r.Count)
 	if r.Held > 0 {
-		text += fmt.Sprintf(t.held, r.Held, day(r.HeldUntil))
+		text += fmt.Sprintf(t.held, r.Held, email.Day(r.HeldUntil))
 	}
 	text += fmt.Sprintf(t.staff, r.RequestID)
-	return Message{Subject: t.subject, Text: text, HTML: preHTML(text)}
+	return email.Message{Subject: t.subject, Text: text, HTML: email.PreHTML(text)}
 }
 
-func preHTML(text string) string {
-	return `<!doctype html><html><body style="font-family:sans-serif;line-height:1.5"><p style="white-space:pre-wrap">` + html.EscapeString(text) + `</p></body></html>`
+// Notifier tells the privacy contact about erasures.
+type Notifier struct {
+	Client           ses.API
+	Sender           string
+	Contact          string
+	ConfigurationSet string
+}
+
+var _ erasure.Notifier = (*Notifier)(nil)
+
+// NotifyErased emails the erasure notice to the privacy contact.
+func (n *Notifier) NotifyErased(ctx context.Context, r erasure.Receipt, copies []erasure.Copy) error {
+	return ses.Send(ctx, n.Client, n.ConfigurationSet, n.Sender, []string{n.Contact}, ErasureNotice(r, copies))
+}
+
+// PersonNotifier confirms self-service erasures to the person.
+type PersonNotifier struct {
+	Client           ses.API
+	Sender           string
+	ConfigurationSet string
+}
+
+var _ erasure.PersonNotifier = (*PersonNotifier)(nil)
+
+// NotifyPerson emails the confirmation to the verified address that asked.
+func (n *PersonNotifier) NotifyPerson(ctx context.Context, to, lang string, r erasure.Receipt) error {
+	return ses.Send(ctx, n.Client, n.ConfigurationSet, n.Sender, []string{to}, ErasureDone(lang, r))
+}
+
+// LinkMailer emails confirmation links (erasure or access) to visitors. They go to
+// any address a visitor types, so their bounces matter most of all: with
+// the configuration set they reach the feedback topic and count in the
+// reputation alarms.
+type LinkMailer struct {
+	Client           ses.API
+	Sender           string
+	ConfigurationSet string
+}
+
+var _ erasure.LinkMailer = (*LinkMailer)(nil)
+
+// SendConfirmLink emails the link to the address that asked.
+func (m *LinkMailer) SendConfirmLink(ctx context.Context, to, link, lang, purpose string, expires time.Time) error {
+	msg := email.ConfirmLink(link, lang, expires)
+	if purpose == erasure.PurposeAccess {
+		msg = email.ConfirmAccessLink(link, lang, expires)
+	}
+	return ses.Send(ctx, m.Client, m.ConfigurationSet, m.Sender, []string{to}, msg)
 }
