@@ -1,7 +1,10 @@
 package browser_test
 
 import (
+	"encoding/base64"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -39,6 +42,32 @@ func TestPlainFormLandsOnNext(t *testing.T) {
 			t.Errorf("email Reply-To %q, want kari@example.no", e.ReplyTo)
 		}
 	})
+}
+
+// A plain multipart form with a PDF: the browser posts the file with the
+// fields, and the staff email carries it as an attachment.
+func TestPlainFormSendsAFile(t *testing.T) {
+	pdf := "%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+	path := filepath.Join(t.TempDir(), "CV Kari.pdf")
+	if err := os.WriteFile(path, []byte(pdf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := tab(t)
+	msg := marker(t)
+	open(t, ctx, site+"/form.html?mode=file&next=1")
+	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
+	must(t, chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS("#cv"), []string{path})))
+	send(t, ctx, chromedp.ID("thanks"))
+	screenshot(t, ctx, "plain-file")
+	wantOnePost(t, 303)
+	emails := emailsWith(t, msg)
+	if len(emails) != 1 || len(emails[0].Attachments) != 1 {
+		t.Fatalf("emails %+v, want one with one attachment", emails)
+	}
+	a := emails[0].Attachments[0]
+	if got, _ := base64.StdEncoding.DecodeString(a.Content); a.Filename != "CV Kari.pdf" || string(got) != pdf {
+		t.Errorf("attachment %q: %q", a.Filename, got)
+	}
 }
 
 // A fetch form sending JSON: the browser preflights, accepts kontakt's CORS

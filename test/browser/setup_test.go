@@ -137,11 +137,13 @@ func start() (stop func(), err error) {
 	if err := os.WriteFile(forms, fmt.Appendf(nil, `{"forms": [{
 		"id": %q, "recipients": [%q], "allowed_origins": [%q],
 		"required_fields": ["name", "message"], "language": %q,
+		"files": {"types": ["application/pdf"], "max_file_bytes": 1048576},
 		"abuse": {"rate_limit": {"per_ip": 1000, "per_form": 1000, "window_seconds": 60}}}]}`,
 		formID, recipient, site, formLanguage), 0o644); err != nil {
 		return nil, err
 	}
-	vars := map[string]string{config.EnvTable: env.Table, config.EnvSender: "kontakt@example.no", config.EnvFormsFile: forms, config.EnvSecretID: env.SecretID}
+	vars := map[string]string{config.EnvTable: env.Table, config.EnvSender: "kontakt@example.no", config.EnvFormsFile: forms, config.EnvSecretID: env.SecretID,
+		config.EnvFilesBucket: env.Bucket}
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {
 		return nil, err
