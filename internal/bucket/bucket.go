@@ -44,11 +44,18 @@ type Presigner interface {
 	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
 }
 
+// TaggingAPI reads an object's tags: GuardDuty's scan result.
+type TaggingAPI interface {
+	GetObjectTagging(ctx context.Context, in *s3.GetObjectTaggingInput, opts ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error)
+}
+
 // Bucket implements submission.Files and the file reads of the email and
 // the download link.
 type Bucket struct {
 	Client  API
 	Presign Presigner
+	// Tagging reads scan results (only with malware scanning on).
+	Tagging TaggingAPI
 	Name    string
 }
 
@@ -169,4 +176,26 @@ func (b *Bucket) DownloadURL(ctx context.Context, f submission.File) (string, er
 		return "", wrap("presign download", err)
 	}
 	return req.URL, nil
+}
+
+// ScanTag is the tag GuardDuty Malware Protection for S3 puts on each
+// object it scanned; ScanClean is the one result that lets a file out.
+const (
+	ScanTag   = "GuardDutyMalwareScanStatus"
+	ScanClean = "NO_THREATS_FOUND"
+)
+
+// ScanStatus is GuardDuty's verdict on f (ScanClean, THREATS_FOUND,
+// UNSUPPORTED, ACCESS_DENIED, FAILED), or "" while it has not scanned it.
+func (b *Bucket) ScanStatus(ctx context.Context, f submission.File) (string, error) {
+	out, err := b.Tagging.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(b.Name), Key: aws.String(f.Key)})
+	if err != nil {
+		return "", wrap("read scan result", err)
+	}
+	for _, t := range out.TagSet {
+		if aws.ToString(t.Key) == ScanTag {
+			return aws.ToString(t.Value), nil
+		}
+	}
+	return "", nil
 }

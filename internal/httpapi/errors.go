@@ -44,6 +44,10 @@ const (
 	// erased, expired copy); CodeLinkExpired: a real one past its time.
 	CodeFileNotFound = "file_not_found"
 	CodeLinkExpired  = "link_expired"
+	// CodeFileScanning: the malware scan has not finished (503, Retry-After);
+	// CodeFileWithheld: it flagged the file, or could not scan it.
+	CodeFileScanning = "file_scanning"
+	CodeFileWithheld = "file_withheld"
 )
 
 // Formspree's form-level codes (@formspree/core keeps only these, and
@@ -90,6 +94,8 @@ var refusals = map[string]refusal{
 	CodeInternal:          {500, i18n.InternalError, ""},
 	CodeFileNotFound:      {404, i18n.FileNotFound, ""},
 	CodeLinkExpired:       {410, i18n.LinkExpired, ""},
+	CodeFileScanning:      {503, i18n.FileScanning, ""},
+	CodeFileWithheld:      {410, i18n.FileWithheld, ""},
 }
 
 // Error is a refusal of the request as a whole: a code from refusals, and

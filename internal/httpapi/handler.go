@@ -41,6 +41,9 @@ type Handler struct {
 	NewID func() string
 	// Files serves the download links of staff emails (nil: no form takes files).
 	Files FileLinks
+	// ScanFiles: a file is handed out only once the malware scan found
+	// nothing in it (config.Config.MalwareScan).
+	ScanFiles bool
 }
 
 // Guard is the abuse rules as the form endpoint uses them; *abuse.Guard

@@ -69,6 +69,8 @@ const (
 	FileEmpty     Key = "file_empty"
 	FileNotFound  Key = "file_not_found"
 	LinkExpired   Key = "link_expired"
+	FileScanning  Key = "file_scanning"
+	FileWithheld  Key = "file_withheld"
 
 	// Abuse protection (codes from package abuse).
 	TooManyLinks    Key = "too_many_links"
@@ -157,6 +159,8 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	TooManyFiles:  {"For mange filer (høyst %d).", "Too many files (at most %d)."},
 	FileEmpty:     {"Filen er tom.", "The file is empty."},
 	FileNotFound:  {"Filen finnes ikke, eller er slettet.", "The file does not exist, or has been deleted."},
+	FileScanning:  {"Filen sjekkes for skadelig innhold. Prøv igjen om et minutt.", "The file is being checked for malicious content. Try again in a minute."},
+	FileWithheld:  {"Filen holdes tilbake: sjekken fant skadelig innhold i den, eller kunne ikke sjekke den. Spør driftsansvarlig.", "The file is withheld: the check found malicious content in it, or could not check it. Ask the operator."},
 	LinkExpired:   {"Lenken er utløpt. Filen kan hentes av driftsansvarlig så lenge den oppbevares.", "The link has expired. The operator can fetch the file while it is kept."},
 
 	Empty:   {"Skjemaet er tomt. Fyll ut feltene og send igjen.", "The form is empty. Fill in the fields and send again."},

@@ -239,3 +239,40 @@ func TestFilesBucketCORS(t *testing.T) {
 		t.Errorf("AllowedOrigins = %s, want UploadOrigins or else AllowedOrigins, no wildcard", s)
 	}
 }
+
+// Malware scanning is off unless the operator turns it on; then GuardDuty
+// scans files/ and tags each object with its verdict, which the download
+// link reads, and both functions that email files are told.
+func TestMalwareScanningIsOptional(t *testing.T) {
+	raw := loadRaw(t)
+	res, _ := samtemplate.Lookup(raw, "Resources")
+	for _, id := range []string{"FilesMalwareProtectionPlan", "MalwareProtectionRole"} {
+		if c, _ := samtemplate.Lookup(res, id, "Condition"); c != "ScanFiles" {
+			t.Errorf("%s has condition %v, want ScanFiles (off by default)", id, c)
+		}
+	}
+	if d, _ := samtemplate.Lookup(raw, "Parameters", "MalwareScanning", "Default"); d != "Off" {
+		t.Errorf("MalwareScanning defaults to %v, want Off", d)
+	}
+	plan, err := samtemplate.RawProperties(raw, "FilesMalwareProtectionPlan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := samtemplate.Lookup(plan, "ProtectedResource", "S3Bucket", "ObjectPrefixes", "0"); v != "files/" {
+		t.Errorf("ObjectPrefixes = %v, want files/ only", v)
+	}
+	if v, _ := samtemplate.Lookup(plan, "Actions", "Tagging", "Status"); v != "ENABLED" {
+		t.Errorf("tagging %v: the download link reads the verdict from the tag", v)
+	}
+	role, err := samtemplate.RawProperties(raw, "MalwareProtectionRole")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := samtemplate.Lookup(role, "AssumeRolePolicyDocument", "Statement", "0", "Principal", "Service"); v != "malware-protection-plan.guardduty.amazonaws.com" {
+		t.Errorf("role trusts %v", v)
+	}
+	tpl := load(t)
+	for _, fn := range []string{submitFunction, redriveFunction} {
+		assertEnvValue(t, tpl, fn, config.EnvMalwareScan, samtemplate.Ref("MalwareScanning"))
+	}
+}

@@ -48,7 +48,7 @@ func Service(cfg *config.Redrive, c Clients, log *slog.Logger, metricsOut io.Wri
 	// A re-sent email carries the same files as the first would have:
 	// attached again from the bucket, or linked (links need the public
 	// URL, which the template gives this function).
-	mailer := &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet, Links: ses.Links(cfg.PublicURL)}
+	mailer := &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet, Links: ses.Links(cfg.PublicURL), LinkOnly: cfg.MalwareScan}
 	if cfg.FilesBucket != "" && c.S3 != nil {
 		mailer.Files = &bucket.Bucket{Client: c.S3, Name: cfg.FilesBucket}
 	}

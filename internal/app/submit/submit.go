@@ -36,6 +36,7 @@ type Clients struct {
 	// takes files.
 	S3      bucket.API
 	Presign bucket.Presigner
+	Tagging bucket.TaggingAPI
 }
 
 // NewClients builds one client per service from the SDK configuration: each
@@ -48,6 +49,7 @@ func NewClients(awsCfg aws.Config) Clients {
 		Secrets:  secretsmanager.NewFromConfig(awsCfg),
 		S3:       s3c,
 		Presign:  s3.NewPresignClient(s3c),
+		Tagging:  s3c,
 	}
 }
 
@@ -81,9 +83,9 @@ func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logge
 		if cfg.FilesBucket == "" || c.S3 == nil {
 			return nil, &config.Error{Key: config.EnvFilesBucket, Reason: "is needed: a form takes files"}
 		}
-		b := &bucket.Bucket{Client: c.S3, Presign: c.Presign, Name: cfg.FilesBucket}
+		b := &bucket.Bucket{Client: c.S3, Presign: c.Presign, Tagging: c.Tagging, Name: cfg.FilesBucket}
 		files, links = b, fileLinks{b, store}
-		mailer.Files, mailer.Links = b, ses.Links(cfg.PublicURL)
+		mailer.Files, mailer.Links, mailer.LinkOnly = b, ses.Links(cfg.PublicURL), cfg.MalwareScan
 	}
 	svc := &submission.Service{
 		Store:       store,
@@ -95,7 +97,7 @@ func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logge
 		Log:         log,
 		Now:         time.Now,
 	}
-	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID, Files: links}, nil
+	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID, Files: links, ScanFiles: cfg.MalwareScan}, nil
 }
 
 // fileLinks serves download links from the copy and the bucket.
