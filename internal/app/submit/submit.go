@@ -74,8 +74,9 @@ func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logge
 	store := &dynamo.Store{Client: c.DynamoDB, Table: cfg.Table, LookupKeys: keys}
 	mailer := &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet}
 	var (
-		files submission.Files
-		links httpapi.FileLinks
+		files   submission.Files
+		links   httpapi.FileLinks
+		uploads httpapi.Uploads
 	)
 	if cfg.TakesFiles() {
 		if cfg.FilesBucket == "" || c.S3 == nil {
@@ -83,6 +84,10 @@ func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logge
 		}
 		b := &bucket.Bucket{Client: c.S3, Presign: c.Presign, Name: cfg.FilesBucket}
 		files, links = b, fileLinks{b, store}
+		uploads = &submission.UploadDesk{
+			Uploads: &dynamo.Uploads{Client: c.DynamoDB, Table: cfg.Table}, Objects: b, Log: log, Now: time.Now,
+			Timeout: submission.DefaultUploadTimeout, ReadTimeout: submission.DefaultUploadReadTimeout,
+		}
 		mailer.Files, mailer.Links = b, Linker(cfg.PublicURL)
 	}
 	svc := &submission.Service{
@@ -95,7 +100,7 @@ func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logge
 		Log:         log,
 		Now:         time.Now,
 	}
-	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID, Files: links}, nil
+	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID, Files: links, Uploads: uploads}, nil
 }
 
 // Linker makes the download links of staff emails under base, or under
