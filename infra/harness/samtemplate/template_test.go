@@ -44,7 +44,8 @@ var (
 	submitEnv     = config.EnvVars
 	submitActions = append(append(append([]string{}, dynamo.SubmitIAMActions...), ses.IAMActions...), secrets.IAMActions...)
 	eraseActions  = append(append(append([]string{}, dynamo.EraseIAMActions...), ses.IAMActions...), secrets.IAMActions...)
-	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}", "GET /f/{form}/token", "GET /f/{form}/" + httpapi.ScriptFile}
+	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}", "GET /f/{form}/token", "GET /f/{form}/" + httpapi.ScriptFile,
+		"POST /f/{form}" + httpapi.UploadsSuffix, "OPTIONS /f/{form}" + httpapi.UploadsSuffix}
 )
 
 func TestEraseFunction(t *testing.T) {
