@@ -37,11 +37,15 @@ type API interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, opts ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+	// Direct uploads (uploads.go).
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	CopyObject(ctx context.Context, in *s3.CopyObjectInput, opts ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
 }
 
 // Presigner signs download URLs (s3.PresignClient).
 type Presigner interface {
 	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+	PresignPutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
 }
 
 // TaggingAPI reads an object's tags: GuardDuty's scan result.
@@ -93,11 +97,17 @@ func wrap(op string, err error) error {
 }
 
 // Put stores the data of each of s's files under its key, server-side
-// encrypted, tagged with the form's retention. Files without data (direct
-// uploads, already in the bucket) are skipped.
+// encrypted, tagged with the form's retention. A direct upload is copied
+// inside the bucket instead (copyUpload); files without data are skipped.
 func (b *Bucket) Put(ctx context.Context, form *config.Form, s *submission.Submission) error {
 	tag := RetentionTag + "=" + strconv.Itoa(form.RetentionDays)
 	for _, f := range s.Files {
+		if f.Upload != "" {
+			if err := b.copyUpload(ctx, f, tag); err != nil {
+				return err
+			}
+			continue
+		}
 		if f.Data == nil {
 			continue
 		}

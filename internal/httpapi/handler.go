@@ -44,6 +44,8 @@ type Handler struct {
 	// ScanFiles: a file is handed out only once the malware scan found
 	// nothing in it (config.Config.MalwareScan).
 	ScanFiles bool
+	// Uploads hands out and claims direct uploads (nil: no form takes files).
+	Uploads Uploads
 }
 
 // Guard is the abuse rules as the form endpoint uses them; *abuse.Guard
@@ -103,6 +105,9 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 	if r.fileRoute != "" {
 		return h.download(ctx, r)
 	}
+	if r.uploadRoute {
+		return h.upload(ctx, r)
+	}
 	switch r.method {
 	case "OPTIONS":
 		return r.preflight()
@@ -146,9 +151,28 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		return r.fail(refuse(CodeIdempotencyKey))
 	}
 
+	// Direct uploads are claimed last, once nothing else is wrong, and given
+	// back whenever the post is not accepted: all or none, and never twice.
+	id := h.NewID()
+	claimed, problems, err := h.claimUploads(ctx, r, id)
+	if err == nil && claimed != nil {
+		files = append(files, claimed.Files...)
+		problems = append(problems, submission.PrepareFiles(r.form, files)...)
+	}
+	if err != nil {
+		r.outcome = "unavailable"
+		h.Log.LogAttrs(ctx, slog.LevelError, "uploads not claimed", slog.String("error_class", submission.ErrorClass(err)))
+		return r.fail(unavailable())
+	}
+	if len(problems) > 0 {
+		claimed.Release(ctx)
+		r.outcome = "invalid"
+		return r.fail(&submission.ValidationError{Problems: problems})
+	}
+
 	now := h.Now().UTC()
 	s := &submission.Submission{
-		ID:         h.NewID(),
+		ID:         id,
 		FormID:     r.form.ID,
 		ReceivedAt: now,
 		ExpiresAt:  now.Add(r.form.Retention()),
@@ -173,6 +197,11 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 	outcome, err := h.Service.Accept(ctx, r.form, s, func(ctx context.Context) error {
 		return h.guard().Admit(ctx, r.form, screened, r.ev.RequestContext.HTTP.SourceIP)
 	})
+	if err != nil {
+		claimed.Release(ctx)
+	} else {
+		claimed.Finish(ctx)
+	}
 	var refusal *abuse.Refusal
 	if errors.As(err, &refusal) {
 		return r.refused(refusal)
@@ -217,6 +246,8 @@ type request struct {
 	scriptRoute bool
 	// fileRoute is what follows /f/{form}/files/ (a download link), or "".
 	fileRoute string
+	// uploadRoute is /f/{form}/uploads (direct uploads).
+	uploadRoute bool
 	// submissionID is set once a submission was accepted.
 	submissionID string
 }
@@ -232,6 +263,7 @@ func newRequest(ev *events.APIGatewayV2HTTPRequest, cfg *config.Config) *request
 	}
 	path, r.tokenRoute = strings.CutSuffix(path, tokenSuffix)
 	path, r.scriptRoute = strings.CutSuffix(path, "/"+ScriptFile)
+	path, r.uploadRoute = strings.CutSuffix(path, UploadsSuffix)
 	if i := strings.Index(path, submission.FilesPath); i >= 0 {
 		path, r.fileRoute = path[:i], path[i+len(submission.FilesPath):]
 	}

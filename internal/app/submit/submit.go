@@ -76,8 +76,9 @@ func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logge
 	store := &dynamo.Store{Client: c.DynamoDB, Table: cfg.Table, LookupKeys: keys}
 	mailer := &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet}
 	var (
-		files submission.Files
-		links httpapi.FileLinks
+		files   submission.Files
+		links   httpapi.FileLinks
+		uploads httpapi.Uploads
 	)
 	if cfg.TakesFiles() {
 		if cfg.FilesBucket == "" || c.S3 == nil {
@@ -85,6 +86,10 @@ func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logge
 		}
 		b := &bucket.Bucket{Client: c.S3, Presign: c.Presign, Tagging: c.Tagging, Name: cfg.FilesBucket}
 		files, links = b, fileLinks{b, store}
+		uploads = &submission.UploadDesk{
+			Uploads: &dynamo.Uploads{Client: c.DynamoDB, Table: cfg.Table}, Objects: b, Log: log, Now: time.Now,
+			Timeout: submission.DefaultUploadTimeout, ReadTimeout: submission.DefaultUploadReadTimeout,
+		}
 		mailer.Files, mailer.Links, mailer.LinkOnly = b, ses.Links(cfg.PublicURL), cfg.MalwareScan
 	}
 	svc := &submission.Service{
@@ -97,7 +102,7 @@ func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logge
 		Log:         log,
 		Now:         time.Now,
 	}
-	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID, Files: links, ScanFiles: cfg.MalwareScan}, nil
+	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID, Files: links, Uploads: uploads, ScanFiles: cfg.MalwareScan}, nil
 }
 
 // fileLinks serves download links from the copy and the bucket.
