@@ -25,6 +25,7 @@ const (
 	AttrRequestedAt   = "requested_at"
 	AttrCompletedAt   = "completed_at"
 	AttrHeldCount     = "held_count"
+	AttrErasedFiles   = "erased_files"
 	batchWriteMax     = 25
 	maxUnprocessedTry = 8
 )
@@ -55,8 +56,9 @@ var (
 	_ erasure.Receipts = (*Erasure)(nil)
 )
 
-// FindByLookupKey queries the lookup index, every page. The cost follows the
-// person's number of copies, not the table's size.
+// FindByLookupKey queries the lookup index, every page, and reads each
+// copy's files and hold end. The cost follows the person's number of
+// copies, not the table's size.
 func (e *Erasure) FindByLookupKey(ctx context.Context, key string) ([]erasure.Copy, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(e.Table),
@@ -78,12 +80,11 @@ func (e *Erasure) FindByLookupKey(ctx context.Context, key string) ([]erasure.Co
 				FormID:     str(it[AttrFormID]),
 				ReceivedAt: time.Unix(int64(number(it[AttrReceivedAt])), 0).UTC(),
 			}
-			if it[TTLAttribute] == nil {
-				// Under a legal hold (its TTL is lifted): the index does not
-				// carry the hold's end, the item does.
-				if c.HeldUntil, err = heldUntil(ctx, e.Client, e.Table, c.ID); err != nil {
-					return nil, err
-				}
+			// The index carries neither the copy's files nor, for a copy
+			// under a legal hold (its TTL lifted), the hold's end: the item
+			// does. One read per copy; a person has few.
+			if c.HeldUntil, c.Files, err = erasureDetails(ctx, e.Client, e.Table, c.ID); err != nil {
+				return nil, err
 			}
 			copies = append(copies, c)
 		}
@@ -151,6 +152,7 @@ func DecodeReceipt(it map[string]types.AttributeValue) erasure.Receipt {
 		Source:    str(it[AttrSource]),
 		Count:     number(it[AttrErasedCount]),
 		Held:      number(it[AttrHeldCount]),
+		Files:     number(it[AttrErasedFiles]),
 		HeldUntil: heldUntilOf(it),
 		At:        time.Unix(int64(number(it[AttrRequestedAt])), 0).UTC(),
 		ExpiresAt: time.Unix(int64(number(it[TTLAttribute])), 0).UTC(),
@@ -176,6 +178,7 @@ func (e *Erasure) CreateReceipt(ctx context.Context, r erasure.Receipt) error {
 		AttrRequestedAt: num(r.At.Unix()),
 		TTLAttribute:    num(r.ExpiresAt.Unix()),
 		AttrHeldCount:   &types.AttributeValueMemberN{Value: strconv.Itoa(r.Held)},
+		AttrErasedFiles: &types.AttributeValueMemberN{Value: strconv.Itoa(r.Files)},
 	}
 	if r.Held > 0 {
 		item[AttrHeldUntil] = num(r.HeldUntil.Unix())

@@ -327,21 +327,3 @@ func (h *Holds) Ended(ctx context.Context, now time.Time) ([]string, error) {
 	sort.Strings(ended)
 	return ended, nil
 }
-
-// heldUntil reads a held copy's hold end (erasure's finder needs it for
-// the copies the lookup index shows without expires_at).
-func heldUntil(ctx context.Context, client interface {
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-}, table, id string) (time.Time, error) {
-	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(table), Key: key(id), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("#until"), ExpressionAttributeNames: map[string]string{"#until": AttrHeldUntil},
-	})
-	if err != nil {
-		return time.Time{}, wrap("read hold end", err)
-	}
-	if out.Item == nil || out.Item[AttrHeldUntil] == nil {
-		return time.Time{}, nil
-	}
-	return time.Unix(int64(number(out.Item[AttrHeldUntil])), 0).UTC(), nil
-}
