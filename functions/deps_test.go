@@ -17,9 +17,10 @@ const module = "github.com/opt-e/kontakt/"
 // shared is what every function links: the start-up, the configuration
 // and the table and SES adapters with the domain types they speak, the
 // deadline helper for their calls, and hostname, with which configuration
-// and addresses are put into the ASCII form browsers and SES use.
+// and addresses are put into the ASCII form browsers and SES use;
+// attachment, with which a submission's files are checked.
 var shared = []string{
-	"internal/app", "internal/config", "internal/deadline", "internal/disclosure", "internal/dynamo", "internal/email",
+	"internal/app", "internal/attachment", "internal/config", "internal/deadline", "internal/disclosure", "internal/dynamo", "internal/email",
 	"internal/erasure", "internal/gcpolicy", "internal/hold", "internal/hostname", "internal/redrive", "internal/ses",
 	"internal/submission", "internal/wordscan",
 }
@@ -29,13 +30,14 @@ var linked = map[string]struct {
 	sdk []string // the AWS service clients it builds
 }{
 	"submit": {
-		own: []string{"internal/abuse", "internal/app/submit", "internal/httpapi", "internal/i18n", "internal/metrics", "internal/secrets"},
-		sdk: []string{"dynamodb", "secretsmanager", "ses"},
+		own: []string{"internal/abuse", "internal/app/submit", "internal/bucket", "internal/httpapi", "internal/i18n", "internal/metrics", "internal/secrets"},
+		sdk: []string{"dynamodb", "s3", "secretsmanager", "ses"},
 	},
-	// erase reads the generated secret: lookup keys are keyed with it.
+	// erase reads the generated secret: lookup keys are keyed with it; and
+	// deletes a person's files from the bucket with their copies.
 	"erase": {
-		own: []string{"internal/app/erase", "internal/metrics", "internal/secrets"},
-		sdk: []string{"dynamodb", "secretsmanager", "ses"},
+		own: []string{"internal/app/erase", "internal/bucket", "internal/metrics", "internal/secrets"},
+		sdk: []string{"dynamodb", "s3", "secretsmanager", "ses"},
 	},
 	"redrive": {
 		own: []string{"internal/app/redrive", "internal/metrics"},

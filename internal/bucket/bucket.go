@@ -22,6 +22,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/opt-e/kontakt/internal/config"
+	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -52,7 +53,10 @@ type Bucket struct {
 	Name    string
 }
 
-var _ submission.Files = (*Bucket)(nil)
+var (
+	_ submission.Files = (*Bucket)(nil)
+	_ erasure.Files    = (*Bucket)(nil)
+)
 
 // Error is a failed bucket call with its class (see submission.ErrorClass).
 type Error struct {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/internal/abuse"
+	"github.com/opt-e/kontakt/internal/bucket"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasurequeue"
@@ -43,7 +44,7 @@ const (
 var (
 	submitEnv     = config.EnvVars
 	submitActions = append(append(append([]string{}, dynamo.SubmitIAMActions...), ses.IAMActions...), secrets.IAMActions...)
-	eraseActions  = append(append(append([]string{}, dynamo.EraseIAMActions...), ses.IAMActions...), secrets.IAMActions...)
+	eraseActions  = append(append(append(append([]string{}, dynamo.EraseIAMActions...), ses.IAMActions...), secrets.IAMActions...), bucket.EraseIAMActions...)
 	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}", "GET /f/{form}/token", "GET /f/{form}/" + httpapi.ScriptFile}
 )
 
