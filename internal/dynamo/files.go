@@ -2,12 +2,14 @@ package dynamo
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/opt-e/kontakt/internal/hold"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -67,4 +69,42 @@ func erasureDetails(ctx context.Context, client interface {
 		until = time.Unix(int64(n), 0).UTC()
 	}
 	return until, DecodeFiles(out.Item[AttrFiles]), nil
+}
+
+var _ hold.FileStore = (*Holds)(nil)
+
+// CopyFiles reads what holding a copy's files needs: their keys, whether a
+// hold still covers the copy, and its retention in days (its expiry, or
+// the one waiting in held_expires_at, less its receipt: the form's
+// retention when it was stored). A copy that is gone has no files.
+func (h *Holds) CopyFiles(ctx context.Context, copyID string) (hold.CopyFiles, error) {
+	out, err := h.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(h.Table), Key: key(copyID), ConsistentRead: aws.Bool(true),
+		ProjectionExpression: aws.String("#kind, #files, #recv, #exp, #saved, #ids"),
+		ExpressionAttributeNames: map[string]string{"#kind": AttrKind, "#files": AttrFiles, "#recv": AttrReceivedAt,
+			"#exp": TTLAttribute, "#saved": AttrHeldExpiresAt, "#ids": AttrHoldIDs},
+	})
+	if err != nil {
+		return hold.CopyFiles{}, wrap("read copy's files", err)
+	}
+	it := out.Item
+	if it == nil || str(it[AttrKind]) != KindSubmission {
+		return hold.CopyFiles{}, nil
+	}
+	var cf hold.CopyFiles
+	for _, f := range DecodeFiles(it[AttrFiles]) {
+		if f.Key != "" {
+			cf.Keys = append(cf.Keys, f.Key)
+		}
+	}
+	ids, _ := it[AttrHoldIDs].(*types.AttributeValueMemberSS)
+	cf.Held = ids != nil && len(ids.Value) > 0
+	exp := number(it[TTLAttribute])
+	if exp == 0 {
+		exp = number(it[AttrHeldExpiresAt])
+	}
+	if recv := number(it[AttrReceivedAt]); exp > recv {
+		cf.RetentionDays = int(math.Round(float64(exp-recv) / 86400))
+	}
+	return cf, nil
 }

@@ -40,9 +40,14 @@ func Service(cfg *config.Redrive, c Clients, log *slog.Logger, metricsOut io.Wri
 	settings := redrive.DefaultSettings
 	settings.MaxAttempts = cfg.MaxAttempts
 	settings.Release = cfg.Release
+	// The sweep ends holds on their date. It reads a held copy's files
+	// but has no bucket to retag them with yet: a hold on a copy with
+	// files is left in place (and logged each run) rather than ending the
+	// copy's hold and keeping its files held for ever (hold.ErrNoFilesBucket).
+	holds := &dynamo.Holds{Client: c.DynamoDB, Table: cfg.Table}
 	return &redrive.Service{
 		Store:    &dynamo.Redrive{Client: c.DynamoDB, Table: cfg.Table},
-		Holds:    &hold.Service{Store: &dynamo.Holds{Client: c.DynamoDB, Table: cfg.Table}, Now: time.Now, Log: log},
+		Holds:    &hold.Service{Store: holds, FileStore: holds, Now: time.Now, Log: log},
 		Mailer:   &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet},
 		Form:     cfg.Form,
 		Log:      log,

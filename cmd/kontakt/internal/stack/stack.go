@@ -29,6 +29,7 @@ const DefaultName = "kontakt"
 // The template test in infra/harness/samtemplate checks that each exists.
 const (
 	OutputTable              = "TableName"
+	OutputFilesBucket        = "FilesBucketName"
 	OutputErasureQueue       = "ErasureQueueUrl"
 	OutputErasureDeadLetters = "ErasureDeadLetterQueueUrl"
 	OutputConfigurationSet   = "SesConfigurationSetName"
@@ -46,7 +47,7 @@ const (
 
 // OutputKeys lists every output the command may read.
 var OutputKeys = []string{
-	OutputTable, OutputErasureQueue, OutputErasureDeadLetters, OutputConfigurationSet,
+	OutputTable, OutputFilesBucket, OutputErasureQueue, OutputErasureDeadLetters, OutputConfigurationSet,
 	OutputFeedbackTopic, OutputAlarmTopic, OutputSubmitFunction, OutputEraseFunction,
 	OutputRedriveFunction, OutputPrivacyFunction, OutputDashboard, OutputSecret,
 }
@@ -85,6 +86,7 @@ type Stack struct {
 	AWS    aws.Config
 
 	Table                     string
+	FilesBucket               string
 	ErasureQueueURL           string
 	ErasureDeadLetterQueueURL string
 	ConfigurationSet          string
@@ -167,6 +169,7 @@ func FromOutputs(name, region string, outputs, params map[string]string) *Stack 
 	return &Stack{
 		Name: name, Region: region,
 		Table:                     outputs[OutputTable],
+		FilesBucket:               outputs[OutputFilesBucket],
 		ErasureQueueURL:           outputs[OutputErasureQueue],
 		ErasureDeadLetterQueueURL: outputs[OutputErasureDeadLetters],
 		ConfigurationSet:          outputs[OutputConfigurationSet],
