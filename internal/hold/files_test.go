@@ -32,7 +32,9 @@ type copyState struct {
 func (s *store) CopyIDs(context.Context, string) ([]string, error) {
 	return slices.Sorted(maps.Keys(s.copies)), nil
 }
-func (s *store) CopyExists(_ context.Context, id string) (bool, error) { return s.copies[id] != nil, nil }
+func (s *store) CopyExists(_ context.Context, id string) (bool, error) {
+	return s.copies[id] != nil, nil
+}
 func (s *store) GetHold(_ context.Context, id string) (*hold.Hold, error) {
 	if h, ok := s.holds[id]; ok {
 		return &h, nil
