@@ -124,12 +124,6 @@ func postWithUploads(t *testing.T, h *httpapi.Handler, ids ...string) events.API
 	return resp
 }
 
-func objectExists(t *testing.T, s3c *s3.Client, key string) bool {
-	t.Helper()
-	_, err := s3c.HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String(filesBucket), Key: aws.String(key)})
-	return err == nil
-}
-
 // A 5 MB PDF (more than a post can carry) goes up by presigned PUT, the
 // post names it, and it ends up under files/<submission id>/0 with the
 // copy referring to it; the upload object is gone and its id used.
@@ -141,7 +135,7 @@ func TestDirectUploadIsKeptUnderTheSubmission(t *testing.T) {
 	h, s3c, logs := uploadsSetup(t)
 	data := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("0123456789abcdef"), 5<<16)...)
 	id := uploadFile(t, h, len(data), data)
-	if !objectExists(t, s3c, submission.UploadKey(id)) {
+	if !objectExists(t, s3c, filesBucket, submission.UploadKey(id)) {
 		t.Fatal("the PUT did not land in uploads/")
 	}
 
@@ -169,7 +163,7 @@ func TestDirectUploadIsKeptUnderTheSubmission(t *testing.T) {
 	if !bytes.Equal(kept, data) {
 		t.Errorf("kept %d bytes, want the %d uploaded", len(kept), len(data))
 	}
-	if objectExists(t, s3c, submission.UploadKey(id)) {
+	if objectExists(t, s3c, filesBucket, submission.UploadKey(id)) {
 		t.Error("the upload object was not deleted")
 	}
 	emails, err := env.Emails(ctx(t))
@@ -201,7 +195,7 @@ func TestUploadLargerThanItsPolicyIsRefused(t *testing.T) {
 	if resp.StatusCode != 422 || !strings.Contains(resp.Body, submission.CodeUploadInvalid) {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
 	}
-	if !objectExists(t, s3c, submission.UploadKey(id)) {
+	if !objectExists(t, s3c, filesBucket, submission.UploadKey(id)) {
 		t.Error("a refused upload was deleted")
 	}
 	// The claim was given back: the record is claimable (by this form).

@@ -63,6 +63,8 @@ type Bucket struct {
 	Name    string
 }
 
+// Bucket is also erasure's Files (asserted in the erase wiring: the
+// functions that do not erase do not link erasure).
 var _ submission.Files = (*Bucket)(nil)
 
 // Error is a failed bucket call with its class (see submission.ErrorClass).

@@ -28,6 +28,11 @@ type Erase struct {
 	// SecretID names the generated secret (EnvSecretID) that lookup keys
 	// are derived from: erasure must compute them as submit does.
 	SecretID string
+	// FilesBucket is the bucket of visitors' files (EnvFilesBucket), whose
+	// files erasure deletes with their copies. May be empty: the function
+	// then starts, erases people without files, and fails (so retries and
+	// dead-letters) a request whose copies have files (erasure.ErrNoFilesBucket).
+	FilesBucket string
 }
 
 // LoadErase reads the erase function's configuration.
@@ -36,7 +41,8 @@ func LoadErase(lookup func(string) (string, bool)) (*Erase, error) {
 		v, _ := lookup(k)
 		return strings.TrimSpace(v)
 	}
-	c := &Erase{Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact), ConfigurationSet: get(EnvConfigurationSet), SecretID: get(EnvSecretID)}
+	c := &Erase{Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact), ConfigurationSet: get(EnvConfigurationSet), SecretID: get(EnvSecretID),
+		FilesBucket: get(EnvFilesBucket)}
 	if cs := c.ConfigurationSet; cs != "" && !validConfigurationSet(cs) {
 		return nil, &Error{Key: EnvConfigurationSet, Reason: fmt.Sprintf("%q must be 1-64 letters, digits, - or _", cs)}
 	}
