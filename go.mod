@@ -27,8 +27,6 @@ require (
 	golang.org/x/net v0.59.0
 )
 
-require github.com/johannesboyne/gofakes3 v1.2.0
-
 require (
 	github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c // indirect
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.27 // indirect
