@@ -108,14 +108,7 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 	if r.uploadRoute {
 		return h.upload(ctx, r)
 	}
-	switch r.method {
-	case "OPTIONS":
-		return r.preflight()
-	case "POST":
-	default:
-		return r.methodNotAllowed("POST, OPTIONS")
-	}
-	if resp, refused := r.refuseOrigin(); refused {
+	if resp, done := r.admitPost(); done {
 		return resp
 	}
 
@@ -224,6 +217,20 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		r.outcome = "stored"
 	}
 	return r.success(outcome, s.ID, instructions.Next)
+}
+
+// admitPost answers what comes before a post is read, on the form endpoint
+// and the upload route alike: the preflight, another method, an origin the
+// form does not allow. done is false for a POST to go on with.
+func (r *request) admitPost() (resp events.APIGatewayV2HTTPResponse, done bool) {
+	switch r.method {
+	case "OPTIONS":
+		return r.preflight(), true
+	case "POST":
+	default:
+		return r.methodNotAllowed("POST, OPTIONS"), true
+	}
+	return r.refuseOrigin()
 }
 
 // request is one HTTP request with what the handler learnt about it.

@@ -42,14 +42,7 @@ type uploadBody struct {
 // with that file gets.
 func (h *Handler) upload(ctx context.Context, r *request) events.APIGatewayV2HTTPResponse {
 	r.answerJSON = true
-	switch r.method {
-	case "OPTIONS":
-		return r.preflight()
-	case "POST":
-	default:
-		return r.methodNotAllowed("POST, OPTIONS")
-	}
-	if resp, refused := r.refuseOrigin(); refused {
+	if resp, done := r.admitPost(); done {
 		return resp
 	}
 	r.outcome = "upload"
