@@ -21,7 +21,7 @@ import (
 	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
 	"github.com/opt-e/kontakt/internal/email/erasuremail"
 	"github.com/opt-e/kontakt/internal/erasure"
-	"github.com/opt-e/kontakt/internal/httpapi"
+	"github.com/opt-e/kontakt/internal/httpapi/privacypages"
 	kmetrics "github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -30,7 +30,7 @@ import (
 // for an address without data: both answers must be 202 and the same, so
 // that the page never tells whether anything is stored. It returns the
 // answer.
-func askForBoth(t *testing.T, h *httpapi.ErasureHandler, path, form, withData string) string {
+func askForBoth(t *testing.T, h *privacypages.Handler, path, form, withData string) string {
 	t.Helper()
 	var bodies []string
 	for _, addr := range []string{withData, "nobody@example.no"} {
@@ -46,7 +46,7 @@ func askForBoth(t *testing.T, h *httpapi.ErasureHandler, path, form, withData st
 	return bodies[0]
 }
 
-func privacyHandler(t *testing.T, q *testenv.Queues, logs *bytes.Buffer) *httpapi.ErasureHandler {
+func privacyHandler(t *testing.T, q *testenv.Queues, logs *bytes.Buffer) *privacypages.Handler {
 	t.Helper()
 	return privacyHandlerOn(t, env.Table, q, logs)
 }
@@ -54,7 +54,7 @@ func privacyHandler(t *testing.T, q *testenv.Queues, logs *bytes.Buffer) *httpap
 // privacyHandlerOn is the privacy function as privacy.Handler wires it, on
 // table: a test that counts what the page-wide ceiling lets through needs a
 // table (and so counters) of its own.
-func privacyHandlerOn(t *testing.T, table string, q *testenv.Queues, logs *bytes.Buffer) *httpapi.ErasureHandler {
+func privacyHandlerOn(t *testing.T, table string, q *testenv.Queues, logs *bytes.Buffer) *privacypages.Handler {
 	t.Helper()
 	return privacyHandlerWith(t, privacyConfig(table, q), logs)
 }
@@ -67,7 +67,7 @@ func privacyConfig(table string, q *testenv.Queues) *config.Privacy {
 		PublicURL: "http://127.0.0.1:3000", Language: "nb"}
 }
 
-func privacyHandlerWith(t *testing.T, cfg *config.Privacy, logs *bytes.Buffer) *httpapi.ErasureHandler {
+func privacyHandlerWith(t *testing.T, cfg *config.Privacy, logs *bytes.Buffer) *privacypages.Handler {
 	t.Helper()
 	h, err := privacy.Handler(ctx(t), cfg, privacy.NewClients(env.AWS), slog.New(slog.NewJSONHandler(logs, nil)), logs, "PrivacyFunction")
 	if err != nil {
@@ -237,7 +237,7 @@ func TestSelfServiceRateLimitPerAddress(t *testing.T) {
 
 // ask posts the erasure form for address from source and returns the
 // answer, which must be 202.
-func ask(t *testing.T, h *httpapi.ErasureHandler, address, source string) string {
+func ask(t *testing.T, h *privacypages.Handler, address, source string) string {
 	t.Helper()
 	resp, _ := h.Handle(ctx(t), fromSource(pageRequest("POST", "/erasure", "email="+url.QueryEscape(address), nil), source))
 	if resp.StatusCode != 202 {

@@ -115,9 +115,9 @@ const RetryAfterSeconds = "30"
 
 var retryAfterSeconds, _ = strconv.Atoi(RetryAfterSeconds)
 
-// unavailable is the 503 for a failure of ours: nothing was accepted, and
+// Unavailable is the 503 for a failure of ours: nothing was accepted, and
 // the client is told when to try again.
-func unavailable() *Error { return &Error{Code: CodeUnavailable, RetryAfter: retryAfterSeconds} }
+func Unavailable() *Error { return &Error{Code: CodeUnavailable, RetryAfter: retryAfterSeconds} }
 
 // Formspree's field codes, for kontakt's problem codes that mean the same.
 // The required codes are chosen by whether the field was sent at all.
@@ -161,9 +161,10 @@ type errorBody struct {
 }
 
 // fail maps any error to its answer, the one place that does, for the
-// form endpoint and the erasure pages alike: a validation error is 422 with
-// one item per problem, an *Error gets its code's status, message and
-// headers, and anything else is a 500 whose details stay in the logs.
+// form endpoint and the privacy pages (through Responder) alike: a
+// validation error is 422 with one item per problem, an *Error gets its
+// code's status, message and headers, and anything else is a 500 whose
+// details stay in the logs.
 func (r *request) fail(err error) events.APIGatewayV2HTTPResponse {
 	var (
 		ve  *submission.ValidationError

@@ -45,7 +45,7 @@ func (h *Handler) download(ctx context.Context, r *request) events.APIGatewayV2H
 	s, err := h.Files.Copy(c, id)
 	if err != nil {
 		h.Log.LogAttrs(ctx, slog.LevelError, "download link: copy not read", slog.String("error_class", submission.ErrorClass(err)))
-		return r.fail(unavailable())
+		return r.fail(Unavailable())
 	}
 	token := r.ev.QueryStringParameters["t"]
 	if s == nil || s.FormID != r.form.ID || i >= len(s.Files) || token == "" ||
@@ -58,7 +58,7 @@ func (h *Handler) download(ctx context.Context, r *request) events.APIGatewayV2H
 	url, err := h.Files.DownloadURL(c, s.Files[i])
 	if err != nil {
 		h.Log.LogAttrs(ctx, slog.LevelError, "download link: not presigned", slog.String("error_class", submission.ErrorClass(err)))
-		return r.fail(unavailable())
+		return r.fail(Unavailable())
 	}
 	r.submissionID = s.ID
 	return events.APIGatewayV2HTTPResponse{StatusCode: 303, Headers: map[string]string{

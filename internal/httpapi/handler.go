@@ -185,7 +185,7 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		if !errors.Is(err, submission.ErrUnavailable) {
 			h.Log.ErrorContext(ctx, "accept failed", slog.String("error_class", submission.ErrorClass(err)))
 		}
-		return r.fail(unavailable())
+		return r.fail(Unavailable())
 	}
 	r.outcome, r.submissionID = "sent", s.ID
 	if outcome == submission.Stored {
