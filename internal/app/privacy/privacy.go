@@ -3,6 +3,7 @@
 package privacy
 
 import (
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -12,6 +13,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/opt-e/kontakt/internal/abuse"
@@ -104,4 +106,15 @@ func Handler(ctx context.Context, cfg *config.Privacy, c Clients, log *slog.Logg
 		Now:     time.Now, Log: log,
 	}
 	return &privacypages.Handler{Config: cfg, Service: svc, Log: log}, nil
+}
+
+// Lambda builds the function as Lambda runs it (app.Start): the clients
+// from the SDK configuration, and metrics as EMF lines on stdout, which
+// Lambda sends to CloudWatch.
+func Lambda(ctx context.Context, cfg *config.Privacy, awsCfg aws.Config, log *slog.Logger) (any, error) {
+	h, err := Handler(ctx, cfg, NewClients(awsCfg), log, os.Stdout, lambdacontext.FunctionName)
+	if err != nil {
+		return nil, err
+	}
+	return h.Handle, nil
 }
