@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/opt-e/kontakt/infra/harness/localstack"
 	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/app/privacy"
 	"github.com/opt-e/kontakt/internal/config"
@@ -250,17 +251,9 @@ func ask(t *testing.T, h *privacypages.Handler, address, source string) string {
 // who.
 func linksTo(t *testing.T, who string) int {
 	t.Helper()
-	emails, err := env.Emails(ctx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, e := range emails {
-		if strings.Contains(strings.ToLower(strings.Join(e.Destination.To, ",")), who) && linkPattern.MatchString(e.Body.Text) {
-			n++
-		}
-	}
-	return n
+	return countEmails(t, func(e localstack.Email) bool {
+		return strings.Contains(strings.ToLower(strings.Join(e.Destination.To, ",")), who) && linkPattern.MatchString(e.Body.Text)
+	})
 }
 
 // One mailbox gets at most 3 links an hour however its address is spelt
