@@ -136,8 +136,13 @@ func (p *Proxy) Down() {
 	if p.srv == nil {
 		return
 	}
+	// Idle keep-alive connections are closed before Down returns (turning
+	// keep-alives off closes them at once), or the client's next request
+	// could ride one to a service that is meant to be down (seen under a
+	// loaded make test); requests in flight still finish (Shutdown).
 	p.ln.Close()
 	srv := p.srv
+	srv.SetKeepAlivesEnabled(false)
 	go srv.Shutdown(context.Background())
 	p.srv, p.ln = nil, nil
 }
