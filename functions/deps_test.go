@@ -33,10 +33,11 @@ var linked = map[string]struct {
 		own: []string{"internal/abuse", "internal/app/submit", "internal/bucket", "internal/httpapi", "internal/i18n", "internal/secrets"},
 		sdk: []string{"dynamodb", "s3", "secretsmanager", "ses"},
 	},
-	// erase reads the generated secret: lookup keys are keyed with it.
+	// erase reads the generated secret: lookup keys are keyed with it; and
+	// deletes a person's files from the bucket with their copies.
 	"erase": {
-		own: []string{"internal/app/erase", "internal/dynamo/erasurestore", "internal/email/erasuremail", "internal/erasure", "internal/secrets"},
-		sdk: []string{"dynamodb", "secretsmanager", "ses"},
+		own: []string{"internal/app/erase", "internal/bucket", "internal/dynamo/erasurestore", "internal/email/erasuremail", "internal/erasure", "internal/secrets"},
+		sdk: []string{"dynamodb", "s3", "secretsmanager", "ses"},
 	},
 	"redrive": {
 		own: []string{"internal/app/redrive", "internal/bucket", "internal/dynamo/holdstore", "internal/dynamo/redrivestore", "internal/hold", "internal/redrive"},

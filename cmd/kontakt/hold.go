@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/opt-e/kontakt/cmd/kontakt/internal/stack"
 	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/bucket"
 	"github.com/opt-e/kontakt/internal/dynamo/holdstore"
 	"github.com/opt-e/kontakt/internal/hold"
 	"github.com/opt-e/kontakt/internal/secrets"
@@ -31,10 +33,18 @@ func holdService(ctx context.Context, e *env, sel hold.Selector) (*hold.Service,
 			return nil, err
 		}
 	}
+	store := &holdstore.Store{Client: dynamodb.NewFromConfig(e.Stack.AWS), Table: e.Stack.Table}
 	// The log goes to stderr and carries no personal data, as the
 	// functions' logs.
-	return &hold.Service{Store: &holdstore.Store{Client: dynamodb.NewFromConfig(e.Stack.AWS), Table: e.Stack.Table}, LookupKeys: keys,
-		Now: time.Now, Log: slog.New(slog.NewTextHandler(e.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))}, nil
+	svc := &hold.Service{Store: store, FileStore: store, LookupKeys: keys,
+		Now: time.Now, Log: slog.New(slog.NewTextHandler(e.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	// A held copy's files are held with it. A stack without a files bucket
+	// (deployed before files) has no files to hold; one whose copies have
+	// files and whose bucket is unknown fails on them (hold.ErrNoFilesBucket).
+	if e.Stack.FilesBucket != "" {
+		svc.Files = &bucket.Tagger{Client: s3.NewFromConfig(e.Stack.AWS), Name: e.Stack.FilesBucket}
+	}
+	return svc, nil
 }
 
 // withHolds calls do with the hold service for sel, under the operator's
@@ -82,7 +92,9 @@ now; --id holds one submission. The hold lasts through the --until day (UTC)
 and then ends by itself (the redrive schedule restores the copies' expiry),
 or earlier with kontakt release. The hold is an item of its own with the
 reason and the dates, no content; holding the same address or id again
-replaces its reason and end.
+replaces its reason and end. The copies' files are held too: their
+retention tag becomes kontakt-retention=held, which no lifecycle rule of the
+files bucket matches (S3 PutObjectTagging).
 
 example: kontakt hold --local --email kari@example.no --reason "Politiets begjæring 2026-123" --until 2027-06-30`)
 	email := c.Flags.String("email", "", "hold every stored copy for this reply address")
@@ -111,7 +123,9 @@ func releaseCommand() *command {
 		"[--local | --stack NAME] (--email ADDRESS | --id ID)",
 		`Ends the legal hold placed with kontakt hold on the same --email or --id.
 Each copy it covered gets its expires_at back (and is deleted by DynamoDB if
-its retention has passed), unless another hold still covers it. An erasure
+its retention has passed), unless another hold still covers it; its files get
+their retention tag back, and the bucket deletes them at that age (at once if
+it has passed). An erasure
 asked for while the copy was held does not run again by itself: the copy
 expires with its retention.
 

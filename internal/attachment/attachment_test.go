@@ -120,3 +120,18 @@ func FuzzCleanName(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSniff: any bytes get one of the known types or none, never a panic
+// (a zip with a lying directory, a truncated header).
+func FuzzSniff(f *testing.F) {
+	for _, s := range []string{"%PDF-1.7", "\x89PNG\r\n\x1a\n", "PK\x03\x04", "GIF89a", "RIFF\x00\x00\x00\x00WEBP", "hei\n", "\x00"} {
+		f.Add([]byte(s))
+	}
+	f.Add(zipOf(f, "[Content_Types].xml", "word/document.xml"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got := attachment.Sniff(data)
+		if _, known := attachment.Types[got]; got != "" && !known {
+			t.Fatalf("Sniff = %q, not a known type", got)
+		}
+	})
+}

@@ -37,11 +37,20 @@ type API interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, opts ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+	// Direct uploads (uploads.go).
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	CopyObject(ctx context.Context, in *s3.CopyObjectInput, opts ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
 }
 
 // Presigner signs download URLs (s3.PresignClient).
 type Presigner interface {
 	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+	PresignPutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+}
+
+// TaggingAPI reads an object's tags: GuardDuty's scan result.
+type TaggingAPI interface {
+	GetObjectTagging(ctx context.Context, in *s3.GetObjectTaggingInput, opts ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error)
 }
 
 // Bucket implements submission.Files and the file reads of the email and
@@ -49,9 +58,13 @@ type Presigner interface {
 type Bucket struct {
 	Client  API
 	Presign Presigner
+	// Tagging reads scan results (only with malware scanning on).
+	Tagging TaggingAPI
 	Name    string
 }
 
+// Bucket is also erasure's Files (asserted in the erase wiring: the
+// functions that do not erase do not link erasure).
 var _ submission.Files = (*Bucket)(nil)
 
 // Error is a failed bucket call with its class (see submission.ErrorClass).
@@ -86,11 +99,17 @@ func wrap(op string, err error) error {
 }
 
 // Put stores the data of each of s's files under its key, server-side
-// encrypted, tagged with the form's retention. Files without data (direct
-// uploads, already in the bucket) are skipped.
+// encrypted, tagged with the form's retention. A direct upload is copied
+// inside the bucket instead (copyUpload); files without data are skipped.
 func (b *Bucket) Put(ctx context.Context, form *config.Form, s *submission.Submission) error {
 	tag := RetentionTag + "=" + strconv.Itoa(form.RetentionDays)
 	for _, f := range s.Files {
+		if f.Upload != "" {
+			if err := b.copyUpload(ctx, f, tag); err != nil {
+				return err
+			}
+			continue
+		}
 		if f.Data == nil {
 			continue
 		}
@@ -169,4 +188,26 @@ func (b *Bucket) DownloadURL(ctx context.Context, f submission.File) (string, er
 		return "", wrap("presign download", err)
 	}
 	return req.URL, nil
+}
+
+// ScanTag is the tag GuardDuty Malware Protection for S3 puts on each
+// object it scanned; ScanClean is the one result that lets a file out.
+const (
+	ScanTag   = "GuardDutyMalwareScanStatus"
+	ScanClean = "NO_THREATS_FOUND"
+)
+
+// ScanStatus is GuardDuty's verdict on f (ScanClean, THREATS_FOUND,
+// UNSUPPORTED, ACCESS_DENIED, FAILED), or "" while it has not scanned it.
+func (b *Bucket) ScanStatus(ctx context.Context, f submission.File) (string, error) {
+	out, err := b.Tagging.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(b.Name), Key: aws.String(f.Key)})
+	if err != nil {
+		return "", wrap("read scan result", err)
+	}
+	for _, t := range out.TagSet {
+		if aws.ToString(t.Key) == ScanTag {
+			return aws.ToString(t.Value), nil
+		}
+	}
+	return "", nil
 }

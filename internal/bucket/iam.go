@@ -12,8 +12,9 @@ var (
 	// SubmitIAMActions: store a submission's files with their retention
 	// tag, take over direct uploads, read both back, delete on failure.
 	SubmitIAMActions = []string{"s3:DeleteObject", "s3:GetObject", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging"}
-	// RedriveIAMActions: read the files again to re-send them.
-	RedriveIAMActions = []string{"s3:GetObject", "s3:GetObjectTagging"}
+	// RedriveIAMActions: read the files again to re-send them; retag the
+	// files of copies whose legal hold ends (the hold sweep).
+	RedriveIAMActions = []string{"s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging"}
 	// EraseIAMActions: delete a person's files with their copies.
 	EraseIAMActions = []string{"s3:DeleteObject"}
 	// PrivacyIAMActions: read a person's files for an access request.

@@ -46,7 +46,7 @@ const (
 // that emails a submission (submit, redrive) reads them.
 var FormEnvVars = []string{
 	EnvTable, EnvSender, EnvRecipients, EnvAllowedOrigins, EnvRetentionDays,
-	EnvLanguage, EnvFormID, EnvRedirectURL, EnvFormsFile, EnvConfigurationSet, EnvFilesBucket, EnvPublicURL,
+	EnvLanguage, EnvFormID, EnvRedirectURL, EnvFormsFile, EnvConfigurationSet, EnvFilesBucket, EnvPublicURL, EnvMalwareScan,
 }
 
 // EnvVars lists every variable the submit function reads: the forms, the
@@ -217,6 +217,8 @@ type Config struct {
 	// PublicURL is the API's public base URL (EnvPublicURL), for the
 	// download links in staff emails; "" uses the URL a post came in at.
 	PublicURL string `json:"-"`
+	// MalwareScan: GuardDuty scans the bucket (EnvMalwareScan).
+	MalwareScan bool `json:"-"`
 
 	byID map[string]*Form
 }
@@ -290,6 +292,13 @@ func LoadForms(lookup func(string) (string, bool)) (*Config, error) {
 
 	cfg := &Config{Table: get(EnvTable), Sender: defaults.Sender, SecretID: get(EnvSecretID),
 		FilesBucket: get(EnvFilesBucket), PublicURL: strings.TrimRight(get(EnvPublicURL), "/")}
+	switch v := get(EnvMalwareScan); v {
+	case "", "Off":
+	case "On":
+		cfg.MalwareScan = true
+	default:
+		return nil, &Error{Key: EnvMalwareScan, Reason: fmt.Sprintf("%q must be On or Off", v)}
+	}
 	var err error
 	if cfg.ConfigurationSet, err = e.configurationSet(); err != nil {
 		return nil, err

@@ -25,13 +25,19 @@ type Erase struct {
 	// SecretID names the generated secret (EnvSecretID) that lookup keys
 	// are derived from: erasure must compute them as submit does.
 	SecretID string
+	// FilesBucket is the bucket of visitors' files (EnvFilesBucket), whose
+	// files erasure deletes with their copies. May be empty: the function
+	// then starts, erases people without files, and fails (so retries and
+	// dead-letters) a request whose copies have files (erasure.ErrNoFilesBucket).
+	FilesBucket string
 }
 
 // LoadErase reads the erase function's configuration.
 func LoadErase(lookup func(string) (string, bool)) (*Erase, error) {
 	e := env(lookup)
 	get := e.get
-	c := &Erase{Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact), SecretID: get(EnvSecretID)}
+	c := &Erase{Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact), SecretID: get(EnvSecretID),
+		FilesBucket: get(EnvFilesBucket)}
 	var err error
 	if c.ConfigurationSet, err = e.configurationSet(); err != nil {
 		return nil, err

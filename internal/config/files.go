@@ -10,6 +10,11 @@ import (
 // template's FilesBucket). Needed when any form takes files.
 const EnvFilesBucket = "KONTAKT_FILES_BUCKET"
 
+// EnvMalwareScan is "On" when GuardDuty Malware Protection scans the
+// bucket (the template's MalwareScanning): files are then never attached,
+// and their download links answer only once the scan found nothing.
+const EnvMalwareScan = "KONTAKT_MALWARE_SCAN"
+
 // Limits of files sent inside the form post itself. A request reaches the
 // function through API Gateway and Lambda, whose invoke payload is at most
 // 6 MB; a multipart body with files arrives base64-encoded (a third

@@ -41,9 +41,14 @@ func TestRedriveAndSubmitSettings(t *testing.T) {
 		t.Errorf("LoadErase without %s: %v, want an error naming it", config.EnvSecretID, err)
 	}
 	e[config.EnvSecretID] = "KontaktSecret"
-	if er, err := config.LoadErase(env(e)); err != nil || er.ConfigurationSet != "kontakt-prod_1" || er.SecretID != "KontaktSecret" {
+	if er, err := config.LoadErase(env(e)); err != nil || er.ConfigurationSet != "kontakt-prod_1" || er.SecretID != "KontaktSecret" || er.FilesBucket != "" {
 		t.Errorf("LoadErase = %+v, %v", er, err)
 	}
+	e[config.EnvFilesBucket] = " kontakt-files-1 "
+	if er, err := config.LoadErase(env(e)); err != nil || er.FilesBucket != "kontakt-files-1" {
+		t.Errorf("LoadErase with %s = %+v, %v", config.EnvFilesBucket, er, err)
+	}
+	delete(e, config.EnvFilesBucket)
 	e[config.EnvErasureQueueURL] = "https://sqs.eu-north-1.amazonaws.com/1/q"
 	e[config.EnvTokenSecret] = "TokenSecret"
 	if p, err := config.LoadPrivacy(env(e)); err != nil || p.ConfigurationSet != "kontakt-prod_1" || p.SecretID != "KontaktSecret" {

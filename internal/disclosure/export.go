@@ -116,6 +116,18 @@ type FileCopy struct {
 	Language   string             `json:"language,omitempty"`
 	Fields     []submission.Field `json:"fields"`
 	Consents   []FileConsent      `json:"consents,omitempty"`
+	Files      []FileAttachment   `json:"files,omitempty"`
+}
+
+// FileAttachment is a file sent with a copy: what it is and where the
+// files bucket keeps it, not its content (fetch it from the bucket by its
+// key while it is kept). Never the download link's token.
+type FileAttachment struct {
+	Field string `json:"field"`
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Size  int64  `json:"size"`
+	Key   string `json:"bucket_key"`
 }
 
 // FileConsent is the evidence of one consent.
@@ -215,6 +227,9 @@ func fileCopy(c Copy) FileCopy {
 	if !c.HeldUntil.IsZero() {
 		t := c.HeldUntil
 		fc.HeldUntil = &t
+	}
+	for _, f := range c.Files {
+		fc.Files = append(fc.Files, FileAttachment{Field: f.Field, Name: f.Name, Type: f.Type, Size: f.Size, Key: f.Key})
 	}
 	for _, k := range c.Consents {
 		fc.Consents = append(fc.Consents, FileConsent{Purpose: k.Purpose, Field: k.Field, Value: k.Value, Given: k.Given, PolicyVersion: k.PolicyVersion, At: k.At})

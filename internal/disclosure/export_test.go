@@ -3,8 +3,10 @@ package disclosure_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +96,28 @@ func TestExport(t *testing.T) {
 	}
 	if got := f.receipts[0]; got.Selector != "email" || got.By != "arn:aws:iam::1:user/op" || got.Reason != "Tvist" || strings.Contains(got.Selector+got.Reason, "kari") {
 		t.Errorf("receipt = %+v", got)
+	}
+}
+
+// The export lists a copy's files (field, name, type, size and bucket key)
+// but neither their content nor their download links' tokens.
+func TestExportListsFiles(t *testing.T) {
+	f := &fake{copies: []disclosure.Copy{{Submission: submission.Submission{ID: "a", FormID: "soknad",
+		Files: []submission.File{{Field: "cv", Name: "cv.pdf", Type: "application/pdf", Size: 1234, Key: "files/a/0", Token: "secret-token", Data: []byte("%PDF-x")}}}}}}
+	x := &disclosure.Exporter{Reader: f, Receipts: f, Retention: time.Hour, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
+	var out bytes.Buffer
+	if _, err := x.Export(context.Background(), disclosure.ExportSelector{SubmissionID: "a"}, "Tvist", "op", &out); err != nil {
+		t.Fatal(err)
+	}
+	var file disclosure.File
+	if err := json.Unmarshal(out.Bytes(), &file); err != nil {
+		t.Fatal(err)
+	}
+	want := []disclosure.FileAttachment{{Field: "cv", Name: "cv.pdf", Type: "application/pdf", Size: 1234, Key: "files/a/0"}}
+	if got := file.Copies[0].Files; !slices.Equal(got, want) {
+		t.Errorf("files = %+v, want %+v", got, want)
+	}
+	if s := out.String(); strings.Contains(s, "secret-token") || strings.Contains(s, "PDF-x") || strings.Contains(s, "JVBER") {
+		t.Errorf("export carries a token or content:\n%s", s)
 	}
 }

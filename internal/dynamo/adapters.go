@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -90,20 +89,4 @@ func CopyIDs(ctx context.Context, client dynamodb.QueryAPIClient, table, lookupK
 		ExpressionAttributeNames:  map[string]string{"#k": AttrLookupKey, "#id": AttrID},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: lookupKey}},
 	}, "query lookup index")
-}
-
-// HeldUntil reads a held copy's hold end (erasure's finder needs it for
-// the copies the lookup index shows without expires_at).
-func HeldUntil(ctx context.Context, client GetItemAPI, table, id string) (time.Time, error) {
-	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(table), Key: key(id), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("#until"), ExpressionAttributeNames: map[string]string{"#until": AttrHeldUntil},
-	})
-	if err != nil {
-		return time.Time{}, wrap("read hold end", err)
-	}
-	if out.Item == nil || out.Item[AttrHeldUntil] == nil {
-		return time.Time{}, nil
-	}
-	return time.Unix(int64(number(out.Item[AttrHeldUntil])), 0).UTC(), nil
 }

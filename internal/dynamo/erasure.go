@@ -11,6 +11,7 @@ const (
 	AttrRequestedAt = "requested_at"
 	AttrCompletedAt = "completed_at"
 	AttrHeldCount   = "held_count"
+	AttrErasedFiles = "erased_files"
 )
 
 // EraseIAMActions are the DynamoDB actions the erase function calls.

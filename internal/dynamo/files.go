@@ -1,6 +1,11 @@
 package dynamo
 
 import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/opt-e/kontakt/internal/submission"
@@ -40,4 +45,24 @@ func DecodeFiles(v types.AttributeValue) []submission.File {
 		})
 	}
 	return files
+}
+
+// ErasureDetails reads what erasure needs of a copy besides the lookup
+// index: its hold end (zero unless held) and its files. Not the lookup
+// index's projection: a table's index cannot change its projection in
+// place, and the index would then carry every copy's file names.
+func ErasureDetails(ctx context.Context, client GetItemAPI, table, id string) (time.Time, []submission.File, error) {
+	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(table), Key: key(id), ConsistentRead: aws.Bool(true),
+		ProjectionExpression:     aws.String("#until, #files"),
+		ExpressionAttributeNames: map[string]string{"#until": AttrHeldUntil, "#files": AttrFiles},
+	})
+	if err != nil {
+		return time.Time{}, nil, wrap("read copy's files", err)
+	}
+	var until time.Time
+	if n := number(out.Item[AttrHeldUntil]); n > 0 {
+		until = time.Unix(int64(n), 0).UTC()
+	}
+	return until, DecodeFiles(out.Item[AttrFiles]), nil
 }

@@ -17,17 +17,21 @@ type FileNote struct {
 	Link      string
 	LinkUntil time.Time
 	Withheld  bool
+	// ScanFirst: the link opens once the malware scan found nothing.
+	ScanFirst bool
 }
 
 type fileLabels struct {
-	files, attached, download, until, withheld, noLink string
+	files, attached, download, until, withheld, noLink, scanFirst string
 }
 
 var fileTexts = map[string]fileLabels{
 	"nb": {files: "Vedlegg", attached: "vedlagt", download: "last ned", until: "lenken virker uten innlogging til",
-		withheld: "holdt tilbake: skanningen fant skadelig innhold", noLink: "lagret; spør driftsansvarlig"},
+		withheld: "holdt tilbake: skanningen fant skadelig innhold", noLink: "lagret; spør driftsansvarlig",
+		scanFirst: "åpnes når skanningen ikke har funnet skadelig innhold"},
 	"en": {files: "Files", attached: "attached", download: "download", until: "the link works without a login until",
-		withheld: "withheld: the scan found malicious content", noLink: "stored; ask the operator"},
+		withheld: "withheld: the scan found malicious content", noLink: "stored; ask the operator",
+		scanFirst: "opens once the malware scan found nothing"},
 }
 
 // writeFiles lists s's files in both parts: how many there were, and for
@@ -63,13 +67,17 @@ func writeFiles(t, h *strings.Builder, lang string, s *submission.Submission, no
 			t.WriteString(": " + l.attached)
 			htmlEscaper.WriteString(h, ": "+l.attached)
 		case note.Link != "":
-			t.WriteString(": " + l.download + " " + note.Link + " (" + l.until + " " + until + ")")
+			scan := ""
+			if note.ScanFirst {
+				scan = "; " + l.scanFirst
+			}
+			t.WriteString(": " + l.download + " " + note.Link + " (" + l.until + " " + until + scan + ")")
 			h.WriteString(`: <a href="`)
 			htmlEscaper.WriteString(h, note.Link)
 			h.WriteString(`">`)
 			htmlEscaper.WriteString(h, l.download)
 			h.WriteString(`</a> (`)
-			htmlEscaper.WriteString(h, l.until+" "+until)
+			htmlEscaper.WriteString(h, l.until+" "+until+scan)
 			h.WriteString(`)`)
 		case notes != nil:
 			t.WriteString(": " + l.noLink)

@@ -41,6 +41,10 @@ type Copy struct {
 	// HeldUntil is set when the copy is under a legal hold: erasure keeps
 	// it, and says so, until then.
 	HeldUntil time.Time
+	// Files are the files sent with it (where the bucket keeps each, its
+	// name and size; never their content). They go with the copy, or are
+	// kept with it under a hold.
+	Files []submission.File
 }
 
 // Receipt proves an erasure without personal data.
@@ -52,6 +56,8 @@ type Receipt struct {
 	Count     int
 	Held      int
 	HeldUntil time.Time
+	// Files counts the files erased with the copies.
+	Files     int
 	At        time.Time
 	ExpiresAt time.Time
 	Complete  bool
@@ -67,6 +73,25 @@ type Finder interface {
 type Deleter interface {
 	DeleteCopies(ctx context.Context, ids []string) error
 }
+
+// Files deletes files from the bucket by key (bucket.Bucket.Delete). A key
+// with no object is no error, so a retry after a partial failure finishes
+// the job.
+type Files interface {
+	Delete(ctx context.Context, keys []string) error
+}
+
+// ErrNoFilesBucket fails a request that found files to erase when the
+// function has no bucket to erase them from (KONTAKT_FILES_BUCKET unset).
+// Nothing is notified, deleted or receipted: the message is retried and,
+// still failing, dead-lettered with an alarm, rather than deleting the
+// copies and leaving their files behind with nothing that points to them.
+var ErrNoFilesBucket = &classedError{class: "misconfigured", msg: "copies have files but no files bucket is configured (KONTAKT_FILES_BUCKET)"}
+
+type classedError struct{ class, msg string }
+
+func (e *classedError) Error() string      { return e.msg }
+func (e *classedError) ErrorClass() string { return e.class }
 
 // Receipts stores receipts. CreateReceipt does nothing when one exists.
 type Receipts interface {
@@ -154,8 +179,11 @@ const MetricNothingErased = "ErasuresNothingFound"
 
 // Service erases.
 type Service struct {
-	Finder   Finder
-	Deleter  Deleter
+	Finder  Finder
+	Deleter Deleter
+	// Files deletes the copies' files; nil where the stack keeps none
+	// (then a copy with files fails the request, see ErrNoFilesBucket).
+	Files    Files
 	Receipts Receipts
 	Notifier Notifier
 	// Person confirms self-service erasures to the person; nil sends none.
@@ -187,7 +215,9 @@ func (s *Service) find(ctx context.Context, address string) ([]Copy, error) {
 // changes nothing more. The order keeps every promise under failure:
 // the privacy contact hears of the copies before they are gone (a retry may
 // repeat the notice, never lose it), and the receipt is written before the
-// deletes so its count covers copies deleted by an attempt that then failed.
+// deletes so its count covers copies deleted by an attempt that then failed,
+// and the copies' files are deleted before the copies that name them. Held
+// copies keep their files.
 // A request that finds nothing is not told to the privacy contact (anyone
 // can ask for any address on the self-service page; telling of each would
 // be noise, and mail anyone could trigger); it is counted, and its receipt
@@ -209,13 +239,17 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 			heldUntil = c.HeldUntil
 		}
 	}
+	keys := fileKeys(copies)
+	if len(keys) > 0 && s.Files == nil {
+		return Receipt{}, ErrNoFilesBucket
+	}
 	existing, err := s.Receipts.GetReceipt(ctx, r.RequestID)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("read receipt: %w", err)
 	}
 	now := s.Now().UTC()
 	receipt := Receipt{RequestID: r.RequestID, Source: r.Source, Count: len(copies), Held: len(held), HeldUntil: heldUntil,
-		At: now, ExpiresAt: now.Add(s.Retention)}
+		Files: len(keys), At: now, ExpiresAt: now.Add(s.Retention)}
 	if existing != nil {
 		receipt = *existing
 	}
@@ -229,6 +263,14 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 	if existing == nil {
 		if err := s.Receipts.CreateReceipt(ctx, receipt); err != nil {
 			return Receipt{}, fmt.Errorf("write receipt: %w", err)
+		}
+	}
+	// The files before the copies that name them: if deleting the copies
+	// fails, a retry finds them and their (already deleted) files again;
+	// the other way round, a failure would leave files nothing points to.
+	if len(keys) > 0 {
+		if err := s.Files.Delete(ctx, keys); err != nil {
+			return Receipt{}, fmt.Errorf("delete files: %w", err)
 		}
 	}
 	if len(copies) > 0 {
@@ -261,9 +303,22 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 	receipt.Complete = true
 	s.Log.InfoContext(ctx, "erasure done",
 		slog.String("request_id", r.RequestID), slog.String("source", r.Source),
-		slog.Int("erased_now", len(copies)), slog.Int("held", len(held)), slog.Int("receipt_count", receipt.Count),
+		slog.Int("erased_now", len(copies)), slog.Int("held", len(held)), slog.Int("files_now", len(keys)), slog.Int("receipt_count", receipt.Count),
 		slog.Bool("repeat", existing != nil))
 	return receipt, nil
+}
+
+// fileKeys lists where the bucket keeps the copies' files.
+func fileKeys(copies []Copy) []string {
+	var keys []string
+	for _, c := range copies {
+		for _, f := range c.Files {
+			if f.Key != "" {
+				keys = append(keys, f.Key)
+			}
+		}
+	}
+	return keys
 }
 
 // IsInvalid reports whether err can never succeed on retry.

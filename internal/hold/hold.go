@@ -101,9 +101,52 @@ type Store interface {
 	Ended(ctx context.Context, now time.Time) ([]string, error)
 }
 
+// CopyFiles is what holding a copy's files needs.
+type CopyFiles struct {
+	// Keys are where the bucket keeps the copy's files.
+	Keys []string
+	// Held: some hold still covers the copy (its TTL is lifted).
+	Held bool
+	// RetentionDays is the copy's own retention: its expiry (or, while
+	// held, the expiry waiting for the hold to end) less its receipt.
+	RetentionDays int
+}
+
+// FileStore reads a copy's files from the table; a copy that is gone has
+// none.
+type FileStore interface {
+	CopyFiles(ctx context.Context, copyID string) (CopyFiles, error)
+}
+
+// Files retags files in the bucket (bucket.Tagger): held, they match no
+// lifecycle rule; released, they are deleted at their retention's age (at
+// once, if that has passed), as the copy is. A key with no object is no
+// error.
+type Files interface {
+	HoldFiles(ctx context.Context, keys []string) error
+	ReleaseFiles(ctx context.Context, keys []string, retentionDays int) error
+}
+
+// ErrNoFilesBucket: a copy the hold covers has files, and no bucket is
+// configured to hold or release them. Nothing about that copy is changed:
+// holding the copy and not its files would let the bucket delete them
+// under the hold; releasing it and not them would keep them forever.
+var ErrNoFilesBucket = &classedError{class: "misconfigured", msg: "a held copy has files, and no files bucket is configured"}
+
+type classedError struct{ class, msg string }
+
+func (e *classedError) Error() string      { return e.msg }
+func (e *classedError) ErrorClass() string { return e.class }
+
 // Service places and releases holds.
 type Service struct {
 	Store Store
+	// FileStore and Files hold a held copy's files with it. Without a
+	// FileStore files are not looked at (a table whose copies have none);
+	// with one and no Files, a copy with files is an error
+	// (ErrNoFilesBucket).
+	FileStore FileStore
+	Files     Files
 	// LookupKeys computes the key copies are indexed under (the generated
 	// secret's, as submit stores them).
 	LookupKeys *submission.LookupKeys
@@ -201,6 +244,11 @@ func (s *Service) Place(ctx context.Context, sel Selector, reason string, until 
 	}
 	held := 0
 	for _, id := range h.Copies {
+		// The files before the copy: a copy held while its files are not
+		// could lose them to the bucket's lifecycle under the hold.
+		if err := s.holdFiles(ctx, id); err != nil {
+			return Hold{}, fmt.Errorf("hold files: %w", err)
+		}
 		ok, err := s.Store.HoldCopy(ctx, id, h.ID, h.Until)
 		if err != nil {
 			return Hold{}, fmt.Errorf("hold copy: %w", err)
@@ -234,8 +282,8 @@ func (s *Service) Release(ctx context.Context, sel Selector) (Hold, error) {
 		return Hold{}, ErrNotHeld
 	}
 	for _, id := range h.Copies {
-		if err := s.Store.ReleaseCopy(ctx, id, h.ID); err != nil {
-			return Hold{}, fmt.Errorf("release copy: %w", err)
+		if err := s.releaseCopy(ctx, id, h.ID); err != nil {
+			return Hold{}, err
 		}
 	}
 	// Last, so that a failure above leaves the hold to release again.
@@ -275,12 +323,62 @@ func (s *Service) release(ctx context.Context, id string) error {
 	}
 	if h != nil {
 		for _, c := range h.Copies {
-			if err := s.Store.ReleaseCopy(ctx, c, id); err != nil {
-				return fmt.Errorf("release copy: %w", err)
+			if err := s.releaseCopy(ctx, c, id); err != nil {
+				return err
 			}
 		}
 	}
 	return s.Store.DeleteHold(ctx, id)
+}
+
+// holdFiles tags the copy's files held.
+func (s *Service) holdFiles(ctx context.Context, copyID string) error {
+	if s.FileStore == nil {
+		return nil
+	}
+	cf, err := s.FileStore.CopyFiles(ctx, copyID)
+	if err != nil || len(cf.Keys) == 0 {
+		return err
+	}
+	if s.Files == nil {
+		return ErrNoFilesBucket
+	}
+	return s.Files.HoldFiles(ctx, cf.Keys)
+}
+
+// releaseCopy takes the hold off the copy and then, if no other hold
+// covers it, gives its files their retention back. The copy first: files
+// released while the copy is still held could be deleted under the hold.
+// A failure after the copy leaves the hold (deleted last) to release
+// again, and the retry finds the copy released and retags its files.
+func (s *Service) releaseCopy(ctx context.Context, copyID, holdID string) error {
+	if s.FileStore != nil && s.Files == nil {
+		// Checked before the copy changes: nothing is half released.
+		cf, err := s.FileStore.CopyFiles(ctx, copyID)
+		if err != nil {
+			return fmt.Errorf("read files: %w", err)
+		}
+		if len(cf.Keys) > 0 {
+			return fmt.Errorf("release files: %w", ErrNoFilesBucket)
+		}
+	}
+	if err := s.Store.ReleaseCopy(ctx, copyID, holdID); err != nil {
+		return fmt.Errorf("release copy: %w", err)
+	}
+	if s.FileStore == nil || s.Files == nil {
+		return nil
+	}
+	cf, err := s.FileStore.CopyFiles(ctx, copyID)
+	if err != nil {
+		return fmt.Errorf("read files: %w", err)
+	}
+	if cf.Held || len(cf.Keys) == 0 {
+		return nil
+	}
+	if err := s.Files.ReleaseFiles(ctx, cf.Keys, cf.RetentionDays); err != nil {
+		return fmt.Errorf("release files: %w", err)
+	}
+	return nil
 }
 
 // logID names a hold in logs without its lookup key: a hash of an address

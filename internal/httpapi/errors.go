@@ -44,6 +44,10 @@ const (
 	// erased, expired copy); CodeLinkExpired: a real one past its time.
 	CodeFileNotFound = "file_not_found"
 	CodeLinkExpired  = "link_expired"
+	// CodeFileScanning: the malware scan has not finished (503, Retry-After);
+	// CodeFileWithheld: it flagged the file, or could not scan it.
+	CodeFileScanning = "file_scanning"
+	CodeFileWithheld = "file_withheld"
 )
 
 // Formspree's form-level codes (@formspree/core keeps only these, and
@@ -90,6 +94,8 @@ var refusals = map[string]refusal{
 	CodeInternal:          {500, i18n.InternalError, ""},
 	CodeFileNotFound:      {404, i18n.FileNotFound, ""},
 	CodeLinkExpired:       {410, i18n.LinkExpired, ""},
+	CodeFileScanning:      {503, i18n.FileScanning, ""},
+	CodeFileWithheld:      {410, i18n.FileWithheld, ""},
 }
 
 // Error is a refusal of the request as a whole: a code from refusals, and
@@ -115,9 +121,9 @@ const RetryAfterSeconds = "30"
 
 var retryAfterSeconds, _ = strconv.Atoi(RetryAfterSeconds)
 
-// Unavailable is the 503 for a failure of ours: nothing was accepted, and
+// unavailable is the 503 for a failure of ours: nothing was accepted, and
 // the client is told when to try again.
-func Unavailable() *Error { return &Error{Code: CodeUnavailable, RetryAfter: retryAfterSeconds} }
+func unavailable() *Error { return &Error{Code: CodeUnavailable, RetryAfter: retryAfterSeconds} }
 
 // Formspree's field codes, for kontakt's problem codes that mean the same.
 // The required codes are chosen by whether the field was sent at all.

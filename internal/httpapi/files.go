@@ -21,7 +21,17 @@ type FileLinks interface {
 	Copy(ctx context.Context, id string) (*submission.Submission, error)
 	// DownloadURL presigns a download of f that works for minutes.
 	DownloadURL(ctx context.Context, f submission.File) (string, error)
+	// ScanStatus is the malware scan's verdict on f ("" while it has not
+	// scanned it); asked only with Handler.ScanFiles.
+	ScanStatus(ctx context.Context, f submission.File) (string, error)
 }
+
+// ScanClean is the scan result that lets a file out (bucket.ScanClean).
+const ScanClean = "NO_THREATS_FOUND"
+
+// scanRetrySeconds is what staff are told to wait for a file still being
+// scanned: GuardDuty takes seconds to a few minutes.
+const scanRetrySeconds = 60
 
 // linkTimeout bounds each call a download link makes.
 const linkTimeout = 3 * time.Second
@@ -45,7 +55,7 @@ func (h *Handler) download(ctx context.Context, r *request) events.APIGatewayV2H
 	s, err := h.Files.Copy(c, id)
 	if err != nil {
 		h.Log.LogAttrs(ctx, slog.LevelError, "download link: copy not read", slog.String("error_class", submission.ErrorClass(err)))
-		return r.fail(Unavailable())
+		return r.fail(unavailable())
 	}
 	token := r.ev.QueryStringParameters["t"]
 	if s == nil || s.FormID != r.form.ID || i >= len(s.Files) || token == "" ||
@@ -55,10 +65,23 @@ func (h *Handler) download(ctx context.Context, r *request) events.APIGatewayV2H
 	if !h.Now().Before(s.LinkUntil()) {
 		return r.fail(refuse(CodeLinkExpired))
 	}
+	if h.ScanFiles {
+		switch status, err := h.Files.ScanStatus(c, s.Files[i]); {
+		case err != nil:
+			h.Log.LogAttrs(ctx, slog.LevelError, "download link: scan result not read", slog.String("error_class", submission.ErrorClass(err)))
+			return r.fail(unavailable())
+		case status == "":
+			return r.fail(&Error{Code: CodeFileScanning, RetryAfter: scanRetrySeconds})
+		case status != ScanClean:
+			// Flagged, or one GuardDuty could not scan: never handed out.
+			r.submissionID = s.ID
+			return r.fail(refuse(CodeFileWithheld))
+		}
+	}
 	url, err := h.Files.DownloadURL(c, s.Files[i])
 	if err != nil {
 		h.Log.LogAttrs(ctx, slog.LevelError, "download link: not presigned", slog.String("error_class", submission.ErrorClass(err)))
-		return r.fail(Unavailable())
+		return r.fail(unavailable())
 	}
 	r.submissionID = s.ID
 	return events.APIGatewayV2HTTPResponse{StatusCode: 303, Headers: map[string]string{

@@ -149,11 +149,14 @@ func TestFilePostBodyErrors(t *testing.T) {
 	})
 }
 
-// links is a FileLinks with one copy.
+// links is a FileLinks with one copy and its files' scan result.
 type links struct {
 	copy *submission.Submission
 	err  error
+	scan string
 }
+
+func (l *links) ScanStatus(context.Context, submission.File) (string, error) { return l.scan, nil }
 
 func (l *links) Copy(_ context.Context, id string) (*submission.Submission, error) {
 	if l.err != nil || l.copy == nil || l.copy.ID != id {
@@ -175,6 +178,7 @@ func TestDownloadLink(t *testing.T) {
 		svc := &fakeService{}
 		h, _ := newHandler(t, svc)
 		h.Files = l
+		h.ScanFiles = l.scan != ""
 		h.Now = func() time.Time { return at }
 		ev := events.APIGatewayV2HTTPRequest{RawPath: path, Headers: map[string]string{"accept": "text/html"},
 			QueryStringParameters: map[string]string{"t": token}}
@@ -183,6 +187,21 @@ func TestDownloadLink(t *testing.T) {
 		return resp
 	}
 	good := "/f/contact/files/" + id + "/0"
+	if resp := get(&links{copy: cp, scan: httpapi.ScanClean}, good, "secret-token", now); resp.StatusCode != 303 {
+		t.Errorf("a file the scan found clean: %d", resp.StatusCode)
+	}
+	// Not scanned yet: 503 and a minute's wait.
+	scanning := &links{copy: cp}
+	if resp := func() events.APIGatewayV2HTTPResponse {
+		h, _ := newHandler(t, &fakeService{})
+		h.Files, h.ScanFiles, h.Now = scanning, true, func() time.Time { return now }
+		ev := events.APIGatewayV2HTTPRequest{RawPath: good, Headers: map[string]string{"accept": "application/json"}, QueryStringParameters: map[string]string{"t": "secret-token"}}
+		ev.RequestContext.HTTP.Method = "GET"
+		resp, _ := h.Handle(context.Background(), ev)
+		return resp
+	}(); resp.StatusCode != 503 || resp.Headers["Retry-After"] != "60" || decode(t, resp).Error != httpapi.CodeFileScanning {
+		t.Errorf("a file not scanned yet: %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
+	}
 	if resp := get(&links{copy: cp}, good, "secret-token", now); resp.StatusCode != 303 || !strings.HasPrefix(resp.Headers["Location"], "https://bucket.example/files/"+id+"/0") || resp.Headers["Cache-Control"] != "no-store" {
 		t.Errorf("good link: %d %v", resp.StatusCode, resp.Headers)
 	}

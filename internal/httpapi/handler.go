@@ -41,6 +41,11 @@ type Handler struct {
 	NewID func() string
 	// Files serves the download links of staff emails (nil: no form takes files).
 	Files FileLinks
+	// ScanFiles: a file is handed out only once the malware scan found
+	// nothing in it (config.Config.MalwareScan).
+	ScanFiles bool
+	// Uploads hands out and claims direct uploads (nil: no form takes files).
+	Uploads Uploads
 }
 
 // Guard is the abuse rules as the form endpoint uses them; *abuse.Guard
@@ -100,14 +105,10 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 	if r.fileRoute != "" {
 		return h.download(ctx, r)
 	}
-	switch r.method {
-	case "OPTIONS":
-		return r.preflight()
-	case "POST":
-	default:
-		return r.methodNotAllowed("POST, OPTIONS")
+	if r.uploadRoute {
+		return h.upload(ctx, r)
 	}
-	if resp, refused := r.refuseOrigin(); refused {
+	if resp, done := r.admitPost(); done {
 		return resp
 	}
 
@@ -143,9 +144,28 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		return r.fail(refuse(CodeIdempotencyKey))
 	}
 
+	// Direct uploads are claimed last, once nothing else is wrong, and given
+	// back whenever the post is not accepted: all or none, and never twice.
+	id := h.NewID()
+	claimed, problems, err := h.claimUploads(ctx, r, id)
+	if err == nil && claimed != nil {
+		files = append(files, claimed.Files...)
+		problems = append(problems, submission.PrepareFiles(r.form, files)...)
+	}
+	if err != nil {
+		r.outcome = "unavailable"
+		h.Log.LogAttrs(ctx, slog.LevelError, "uploads not claimed", slog.String("error_class", submission.ErrorClass(err)))
+		return r.fail(unavailable())
+	}
+	if len(problems) > 0 {
+		claimed.Release(ctx)
+		r.outcome = "invalid"
+		return r.fail(&submission.ValidationError{Problems: problems})
+	}
+
 	now := h.Now().UTC()
 	s := &submission.Submission{
-		ID:         h.NewID(),
+		ID:         id,
 		FormID:     r.form.ID,
 		ReceivedAt: now,
 		ExpiresAt:  now.Add(r.form.Retention()),
@@ -170,6 +190,11 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 	outcome, err := h.Service.Accept(ctx, r.form, s, func(ctx context.Context) error {
 		return h.guard().Admit(ctx, r.form, screened, r.ev.RequestContext.HTTP.SourceIP)
 	})
+	if err != nil {
+		claimed.Release(ctx)
+	} else {
+		claimed.Finish(ctx)
+	}
 	var refusal *abuse.Refusal
 	if errors.As(err, &refusal) {
 		return r.refused(refusal)
@@ -185,13 +210,27 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		if !errors.Is(err, submission.ErrUnavailable) {
 			h.Log.ErrorContext(ctx, "accept failed", slog.String("error_class", submission.ErrorClass(err)))
 		}
-		return r.fail(Unavailable())
+		return r.fail(unavailable())
 	}
 	r.outcome, r.submissionID = "sent", s.ID
 	if outcome == submission.Stored {
 		r.outcome = "stored"
 	}
 	return r.success(outcome, s.ID, instructions.Next)
+}
+
+// admitPost answers what comes before a post is read, on the form endpoint
+// and the upload route alike: the preflight, another method, an origin the
+// form does not allow. done is false for a POST to go on with.
+func (r *request) admitPost() (resp events.APIGatewayV2HTTPResponse, done bool) {
+	switch r.method {
+	case "OPTIONS":
+		return r.preflight(), true
+	case "POST":
+	default:
+		return r.methodNotAllowed("POST, OPTIONS"), true
+	}
+	return r.refuseOrigin()
 }
 
 // request is one HTTP request with what the handler learnt about it.
@@ -214,6 +253,8 @@ type request struct {
 	scriptRoute bool
 	// fileRoute is what follows /f/{form}/files/ (a download link), or "".
 	fileRoute string
+	// uploadRoute is /f/{form}/uploads (direct uploads).
+	uploadRoute bool
 	// submissionID is set once a submission was accepted.
 	submissionID string
 }
@@ -229,6 +270,7 @@ func newRequest(ev *events.APIGatewayV2HTTPRequest, cfg *config.Config) *request
 	}
 	path, r.tokenRoute = strings.CutSuffix(path, tokenSuffix)
 	path, r.scriptRoute = strings.CutSuffix(path, "/"+ScriptFile)
+	path, r.uploadRoute = strings.CutSuffix(path, UploadsSuffix)
 	if i := strings.Index(path, submission.FilesPath); i >= 0 {
 		path, r.fileRoute = path[:i], path[i+len(submission.FilesPath):]
 	}

@@ -84,28 +84,81 @@
     show(status, "sending", text.sending);
     // URL-encoded, like the plain post: the same fields reach the server,
     // and a simple request needs no CORS preflight.
-    var body = new URLSearchParams(), data;
+    var body = new URLSearchParams(), data, files = [];
     try { data = new FormData(form, submitter); } catch (e) { data = new FormData(form); }
-    data.forEach(function (v, k) { if (typeof v === "string") body.append(k, v); });
-    // A field, not the Idempotency-Key header: a header would need a
-    // preflight. It replaces any key written into the page.
-    var key = keyFor(message, body);
-    body.delete("_idempotency_key");
-    if (key) body.append("_idempotency_key", key);
-    fetch(form.action, { method: "POST", body: body, credentials: "omit", headers: { Accept: "application/json" } })
-      // An answer that is not JSON (a gateway error page) is a failure
-      // kontakt did not describe; only a rejected fetch is "no answer".
-      .then(function (res) { return res.json().catch(function () { return null; }); })
-      .then(function (answer) {
-        // Accepted (or the key was refused): the next message gets a new key.
-        if (answer && (answer.ok === true || answer.error === "idempotency_key_reused")) message.key = "";
-        done(form, status, id, answer);
-      }, function () {
+    data.forEach(function (v, k) {
+      if (typeof v === "string") body.append(k, v);
+      else if (v && (v.size > 0 || v.name)) files.push({ field: k, file: v });
+    });
+    // Files go straight to storage (direct uploads), each with a presigned
+    // upload kontakt hands out, and the post names them in _uploads: a
+    // post can carry only about 4 MB.
+    upload(form, status, id, message, files)
+      .then(function (ids) {
+        if (ids === null) return; // refused or failed: already shown
+        if (ids.length) body.append("_uploads", ids.join(","));
+        // A field, not the Idempotency-Key header: a header would need a
+        // preflight. It replaces any key written into the page.
+        var key = keyFor(message, body);
+        body.delete("_idempotency_key");
+        if (key) body.append("_idempotency_key", key);
+        return fetch(form.action, { method: "POST", body: body, credentials: "omit", headers: { Accept: "application/json" } })
+          // An answer that is not JSON (a gateway error page) is a failure
+          // kontakt did not describe; only a rejected fetch is "no answer".
+          .then(function (res) { return res.json().catch(function () { return null; }); })
+          .then(function (answer) {
+            // Accepted (or the key was refused): the next message gets a
+            // new key. Accepted, or an upload refused: new uploads next time.
+            if (answer && (answer.ok === true || answer.error === "idempotency_key_reused")) message.key = "";
+            if (answer && (answer.ok === true || refusedUploads(answer))) message.uploads = {};
+            done(form, status, id, answer);
+          });
+      })
+      .catch(function () {
         show(status, "error", text.network);
         if (window.console) console.warn("kontakt: no answer from " + form.action +
           ". If the network works, check that " + location.origin + " is one of the form's allowed_origins.");
       })
       .then(function () { form.removeAttribute("aria-busy"); });
+  }
+
+  function refusedUploads(answer) {
+    return (answer.errors || []).some(function (e) { return e.field === "_uploads"; });
+  }
+
+  // upload sends each file to a direct upload and resolves to their ids,
+  // or to null when kontakt refused one (its errors are shown at the file's
+  // field) or storage did not take it. A file sent before, in a post that
+  // was not accepted, keeps its id: kontakt gave the upload back, and the
+  // same ids keep the same idempotency key.
+  function upload(form, status, id, message, files) {
+    message.uploads = message.uploads || {};
+    var ids = [];
+    var chain = Promise.resolve(true);
+    files.forEach(function (f) {
+      var sig = [f.field, f.file.name, f.file.size, f.file.lastModified].join("/");
+      chain = chain.then(function (ok) {
+        if (!ok) return false;
+        if (message.uploads[sig]) { ids.push(message.uploads[sig]); return true; }
+        return fetch(form.action + "/uploads", {
+          method: "POST", credentials: "omit",
+          headers: { Accept: "application/json", "Content-Type": "application/json" },
+          body: JSON.stringify({ field: f.field, name: f.file.name, size: f.file.size, type: f.file.type })
+        })
+          .then(function (res) { return res.json().catch(function () { return null; }); })
+          .then(function (ticket) {
+            if (!ticket || ticket.ok !== true) { done(form, status, id, ticket); return false; }
+            return fetch(ticket.url, { method: ticket.method, headers: ticket.headers, body: f.file, credentials: "omit" })
+              .then(function (res) {
+                if (!res.ok) { show(status, "error", text.failed); return false; }
+                message.uploads[sig] = ticket.id;
+                ids.push(ticket.id);
+                return true;
+              });
+          });
+      });
+    });
+    return chain.then(function (ok) { return ok ? ids : null; });
   }
 
   function done(form, status, id, answer) {

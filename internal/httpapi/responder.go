@@ -56,6 +56,9 @@ func (a *Responder) Form(limit, maxFields int) (map[string]string, error) {
 // Fail answers err as the form endpoint would (see fail).
 func (a *Responder) Fail(err error) events.APIGatewayV2HTTPResponse { return a.r.fail(err) }
 
+// Unavailable answers the 503 for a failure of ours, with Retry-After.
+func (a *Responder) Unavailable() events.APIGatewayV2HTTPResponse { return a.r.fail(unavailable()) }
+
 // Invalid answers the 422 for one field the visitor sent and can fix.
 func (a *Responder) Invalid(field, value, code string) events.APIGatewayV2HTTPResponse {
 	a.r.fields = []submission.Field{{Name: field, Value: value}}

@@ -68,7 +68,10 @@ const (
 	TooManyFiles  Key = "too_many_files"
 	FileEmpty     Key = "file_empty"
 	FileNotFound  Key = "file_not_found"
+	UploadInvalid Key = "upload_invalid"
 	LinkExpired   Key = "link_expired"
+	FileScanning  Key = "file_scanning"
+	FileWithheld  Key = "file_withheld"
 
 	// Abuse protection (codes from package abuse).
 	TooManyLinks    Key = "too_many_links"
@@ -157,6 +160,9 @@ var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
 	TooManyFiles:  {"For mange filer (høyst %d).", "Too many files (at most %d)."},
 	FileEmpty:     {"Filen er tom.", "The file is empty."},
 	FileNotFound:  {"Filen finnes ikke, eller er slettet.", "The file does not exist, or has been deleted."},
+	FileScanning:  {"Filen sjekkes for skadelig innhold. Prøv igjen om et minutt.", "The file is being checked for malicious content. Try again in a minute."},
+	FileWithheld:  {"Filen holdes tilbake: sjekken fant skadelig innhold i den, eller kunne ikke sjekke den. Spør driftsansvarlig.", "The file is withheld: the check found malicious content in it, or could not check it. Ask the operator."},
+	UploadInvalid: {"En opplastet fil er utløpt, allerede brukt eller ikke gyldig. Velg filen på nytt og send igjen.", "An uploaded file has expired, was used already or is not valid. Choose the file again and send again."},
 	LinkExpired:   {"Lenken er utløpt. Filen kan hentes av driftsansvarlig så lenge den oppbevares.", "The link has expired. The operator can fetch the file while it is kept."},
 
 	Empty:   {"Skjemaet er tomt. Fyll ut feltene og send igjen.", "The form is empty. Fill in the fields and send again."},

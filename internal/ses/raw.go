@@ -62,7 +62,8 @@ func (m *Mailer) sendRaw(ctx context.Context, form *config.Form, s *submission.S
 	data := make([][]byte, len(s.Files))
 	var attached int64
 	for i, f := range s.Files {
-		if attached+f.Size <= AttachBudget {
+		notes[i].ScanFirst = m.LinkOnly
+		if !m.LinkOnly && attached+f.Size <= AttachBudget {
 			b := f.Data
 			if b == nil && m.Files != nil && f.Key != "" {
 				var err error

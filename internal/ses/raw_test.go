@@ -157,6 +157,22 @@ func TestSendWithFilesLinksWhatCannotBeRead(t *testing.T) {
 	}
 }
 
+// With malware scanning on, nothing is attached: every file is linked, and
+// the link says it opens once the scan found nothing.
+func TestLinkOnlyWhenScanning(t *testing.T) {
+	api := &rawSES{}
+	s := withFiles()
+	s.Files = s.Files[:1]
+	m := &ses.Mailer{Client: api, Files: files{"files/abc/0": []byte(pdf)}, Links: ses.Links("https://skjema.example.no"), LinkOnly: true}
+	if err := m.Send(context.Background(), form, s); err != nil {
+		t.Fatal(err)
+	}
+	_, ps, bodies := parts(t, api.got.RawMessage.Data)
+	if len(ps) != 2 || !strings.Contains(string(bodies[0]), "åpnes når skanningen ikke har funnet skadelig innhold") {
+		t.Errorf("%d parts:\n%s", len(ps), bodies[0])
+	}
+}
+
 func TestFileNotesInTheEmail(t *testing.T) {
 	s := withFiles()
 	m := email.Build(form, s, []email.FileNote{{Withheld: true}, {}})

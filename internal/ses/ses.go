@@ -54,6 +54,10 @@ type Mailer struct {
 	// may be nil: files are then linked, or only listed.
 	Files FileReader
 	Links Linker
+	// LinkOnly sends every file as a link, none attached: with malware
+	// scanning on, a file goes to staff only through the link, which
+	// checks the scan's verdict first.
+	LinkOnly bool
 }
 
 var _ submission.Mailer = (*Mailer)(nil)

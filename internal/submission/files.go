@@ -28,8 +28,11 @@ type File struct {
 	// Data is the content while the request that brought it runs; nil in
 	// a copy read back from the table (the bucket has it).
 	Data []byte `json:"-"`
-	// Upload is the direct upload it came from, when it was not in the post.
-	Upload string `json:"-"`
+	// Upload is the direct upload it came from, when it was not in the post;
+	// UploadVersion the version of it that was read and checked (its ETag),
+	// which is the one kept.
+	Upload        string `json:"-"`
+	UploadVersion string `json:"-"`
 }
 
 // File problem codes: what the refusal of a file names.

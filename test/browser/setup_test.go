@@ -21,7 +21,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/chromedp/chromedp"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/opt-e/kontakt/infra/harness/apigw"
 	"github.com/opt-e/kontakt/infra/harness/chromium"
@@ -49,11 +53,15 @@ var (
 	// lost lets a POST reach kontakt but loses its answer on the way back
 	// (a dropped connection): the browser sees a network error.
 	lost atomic.Bool
+	// files is the bucket of visitors' files: gofakes3 in this process on
+	// loopback (it answers CORS for any origin and checks no signature).
+	files *s3.Client
 )
 
 const (
-	formID    = "contact"
-	recipient = "post@example.no"
+	filesBucket = "kontakt-files"
+	formID      = "contact"
+	recipient   = "post@example.no"
 	// The form's own language is English, so Norwegian texts can only come
 	// from the browser's language.
 	formLanguage    = "en"
@@ -137,18 +145,26 @@ func start() (stop func(), err error) {
 	if err := os.WriteFile(forms, fmt.Appendf(nil, `{"forms": [{
 		"id": %q, "recipients": [%q], "allowed_origins": [%q],
 		"required_fields": ["name", "message"], "language": %q,
-		"files": {"types": ["application/pdf"], "max_file_bytes": 1048576},
-		"abuse": {"rate_limit": {"per_ip": 1000, "per_form": 1000, "window_seconds": 60}}}]}`,
+		"abuse": {"rate_limit": {"per_ip": 1000, "per_form": 1000, "window_seconds": 60}},
+		"files": {"types": ["application/pdf"], "max_file_bytes": 12582912, "max_total_bytes": 26214400}}]}`,
 		formID, recipient, site, formLanguage), 0o644); err != nil {
 		return nil, err
 	}
+	s3srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+	stops = append(stops, s3srv.Close)
+	files = s3.NewFromConfig(env.AWS, func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(s3srv.URL), true })
+	if _, err := files.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(filesBucket)}); err != nil {
+		return nil, err
+	}
 	vars := map[string]string{config.EnvTable: env.Table, config.EnvSender: "kontakt@example.no", config.EnvFormsFile: forms, config.EnvSecretID: env.SecretID,
-		config.EnvFilesBucket: env.Bucket}
+		config.EnvFilesBucket: filesBucket}
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {
 		return nil, err
 	}
-	submit, err := submithandler.Handler(context.Background(), cfg, submithandler.NewClients(env.AWS), slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	clients := submithandler.NewClients(env.AWS)
+	clients.S3, clients.Presign = files, s3.NewPresignClient(files)
+	submit, err := submithandler.Handler(context.Background(), cfg, clients, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
 	if err != nil {
 		return nil, err
 	}
@@ -202,6 +218,8 @@ func sitePages(dir string) (http.Handler, error) {
 		}
 		// key=1: a fixed key written into the page, as old advice had it.
 		data["StaticKey"] = r.URL.Query().Get("key")
+		// files=1: a file input.
+		data["Files"] = r.URL.Query().Get("files")
 		var b bytes.Buffer
 		if err := form.Execute(&b, data); err != nil {
 			http.Error(w, err.Error(), 500)

@@ -40,7 +40,7 @@ func TestFunctionsReachFilesOnly(t *testing.T) {
 		prefixes []string
 	}{
 		{submitFunction, []string{"s3:PutObject", "s3:PutObjectTagging", "s3:GetObject", "s3:GetObjectTagging", "s3:DeleteObject"}, []string{"files", "uploads"}},
-		{redriveFunction, []string{"s3:GetObject", "s3:GetObjectTagging"}, []string{"files"}},
+		{redriveFunction, []string{"s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging"}, []string{"files"}},
 		{eraseFunction, []string{"s3:DeleteObject"}, []string{"files"}},
 		{"PrivacyFunction", []string{"s3:GetObject"}, []string{"files"}},
 	} {
@@ -237,5 +237,42 @@ func TestFilesBucketCORS(t *testing.T) {
 	origins, _ := samtemplate.Lookup(rules, "0", "AllowedOrigins")
 	if s := fmt.Sprint(origins); !strings.Contains(s, samtemplate.Ref("UploadOrigins")) || !strings.Contains(s, samtemplate.Ref("AllowedOrigins")) || strings.Contains(s, "*") {
 		t.Errorf("AllowedOrigins = %s, want UploadOrigins or else AllowedOrigins, no wildcard", s)
+	}
+}
+
+// Malware scanning is off unless the operator turns it on; then GuardDuty
+// scans files/ and tags each object with its verdict, which the download
+// link reads, and both functions that email files are told.
+func TestMalwareScanningIsOptional(t *testing.T) {
+	raw := loadRaw(t)
+	res, _ := samtemplate.Lookup(raw, "Resources")
+	for _, id := range []string{"FilesMalwareProtectionPlan", "MalwareProtectionRole"} {
+		if c, _ := samtemplate.Lookup(res, id, "Condition"); c != "ScanFiles" {
+			t.Errorf("%s has condition %v, want ScanFiles (off by default)", id, c)
+		}
+	}
+	if d, _ := samtemplate.Lookup(raw, "Parameters", "MalwareScanning", "Default"); d != "Off" {
+		t.Errorf("MalwareScanning defaults to %v, want Off", d)
+	}
+	plan, err := samtemplate.RawProperties(raw, "FilesMalwareProtectionPlan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := samtemplate.Lookup(plan, "ProtectedResource", "S3Bucket", "ObjectPrefixes", "0"); v != "files/" {
+		t.Errorf("ObjectPrefixes = %v, want files/ only", v)
+	}
+	if v, _ := samtemplate.Lookup(plan, "Actions", "Tagging", "Status"); v != "ENABLED" {
+		t.Errorf("tagging %v: the download link reads the verdict from the tag", v)
+	}
+	role, err := samtemplate.RawProperties(raw, "MalwareProtectionRole")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := samtemplate.Lookup(role, "AssumeRolePolicyDocument", "Statement", "0", "Principal", "Service"); v != "malware-protection-plan.guardduty.amazonaws.com" {
+		t.Errorf("role trusts %v", v)
+	}
+	tpl := load(t)
+	for _, fn := range []string{submitFunction, redriveFunction} {
+		assertEnvValue(t, tpl, fn, config.EnvMalwareScan, samtemplate.Ref("MalwareScanning"))
 	}
 }

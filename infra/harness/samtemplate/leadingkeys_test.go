@@ -26,6 +26,7 @@ var (
 	submissionIDs = strings.Repeat("?", submission.IDLength)
 	markers       = dynamo.MarkerPrefix + "*"
 	formCounters  = dynamo.RateIDPrefix + "*"
+	uploads       = dynamo.UploadPrefix + "*"
 	askCounters   = dynamo.RateIDPrefix + erasure.AskCounterPrefix + "*"
 	receipts      = dynamo.ReceiptIDPrefix + "*"
 	pendings      = dynamo.PendingErasureIDPrefix + "*"
@@ -58,8 +59,9 @@ var (
 	anAccessReceipt  = dynamo.AccessReceiptPrefix + "acc-" + submission.NewID()
 	aShortAccess     = dynamo.AccessReceiptPrefix + strings.Repeat("a", submission.IDLength-len(dynamo.AccessReceiptPrefix))
 	anExportReceipt  = dynamo.ExportReceiptPrefix + strings.Repeat("e", submission.IDLength-len(dynamo.ExportReceiptPrefix))
+	anUpload         = dynamo.UploadPrefix + submission.NewID()
 	everyKindOfItems = []string{aSubmission, aMarker, aFormCounter, aFormCeiling, anAskCounter, aReceipt, aShortReceipt, aSelfReceipt, aPendingErasure, aShortPending,
-		aHold, aShortHold, aHoldRegistry, anAccessReceipt, aShortAccess, anExportReceipt}
+		aHold, aShortHold, aHoldRegistry, anAccessReceipt, aShortAccess, anExportReceipt, anUpload}
 )
 
 func TestSubmitFunctionItemLevelAccess(t *testing.T) {
@@ -70,8 +72,8 @@ func TestSubmitFunctionItemLevelAccess(t *testing.T) {
 	assertLeadingKeys(t, tpl, submitFunction, "dynamodb:DeleteItem", []string{markers}, nil)
 	assertMayTouch(t, tpl, submitFunction, "dynamodb:DeleteItem", aMarker)
 	for _, a := range []string{"dynamodb:PutItem", "dynamodb:UpdateItem"} {
-		assertLeadingKeys(t, tpl, submitFunction, a, []string{submissionIDs, markers, formCounters}, append(notCopies, notFormCounters))
-		assertMayTouch(t, tpl, submitFunction, a, aSubmission, aMarker, aFormCounter, aFormCeiling)
+		assertLeadingKeys(t, tpl, submitFunction, a, []string{submissionIDs, markers, formCounters, uploads}, append(notCopies, notFormCounters))
+		assertMayTouch(t, tpl, submitFunction, a, aSubmission, aMarker, aFormCounter, aFormCeiling, anUpload)
 	}
 }
 

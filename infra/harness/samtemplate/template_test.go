@@ -46,7 +46,8 @@ var (
 	submitEnv     = config.EnvVars
 	submitActions = append(append(append(append([]string{}, dynamo.SubmitIAMActions...), ses.IAMActions...), secrets.IAMActions...), bucket.SubmitIAMActions...)
 	eraseActions  = append(append(append(append([]string{}, dynamo.EraseIAMActions...), ses.NoticeIAMActions...), secrets.IAMActions...), bucket.EraseIAMActions...)
-	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}", "GET /f/{form}/token", "GET /f/{form}/" + httpapi.ScriptFile, "GET /f/{form}" + submission.FilesPath + "{submission}/{n}"}
+	submitRoutes  = []string{"POST /f/{form}", "OPTIONS /f/{form}", "GET /f/{form}/token", "GET /f/{form}/" + httpapi.ScriptFile,
+		"GET /f/{form}" + submission.FilesPath + "{submission}/{n}", "POST /f/{form}" + httpapi.UploadsSuffix, "OPTIONS /f/{form}" + httpapi.UploadsSuffix}
 )
 
 func TestEraseFunction(t *testing.T) {

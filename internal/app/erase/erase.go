@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
 
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/opt-e/kontakt/internal/app"
+	"github.com/opt-e/kontakt/internal/bucket"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
 	"github.com/opt-e/kontakt/internal/email/erasuremail"
@@ -30,11 +32,14 @@ type Clients struct {
 	DynamoDB erasurestore.API
 	SES      ses.API
 	Secrets  secrets.API
+	// S3 deletes a person's files with their copies.
+	S3 bucket.API
 }
 
 // NewClients builds one client per service from the SDK configuration.
 func NewClients(awsCfg aws.Config) Clients {
-	return Clients{DynamoDB: dynamodb.NewFromConfig(awsCfg), SES: sesapi.NewFromConfig(awsCfg), Secrets: secretsmanager.NewFromConfig(awsCfg)}
+	return Clients{DynamoDB: dynamodb.NewFromConfig(awsCfg), SES: sesapi.NewFromConfig(awsCfg), Secrets: secretsmanager.NewFromConfig(awsCfg),
+		S3: s3.NewFromConfig(awsCfg)}
 }
 
 // Handler builds the erase function's SQS handler. It reads the generated
@@ -58,6 +63,15 @@ func Handler(ctx context.Context, cfg *config.Erase, c Clients, log *slog.Logger
 		Person:    &erasuremail.PersonNotifier{Client: c.SES, Sender: cfg.Sender, ConfigurationSet: cfg.ConfigurationSet},
 		Metrics:   &metrics.EMF{W: metricsOut, Function: function},
 		Retention: cfg.ReceiptRetention, Now: time.Now, Log: log,
+	}
+	// Without a bucket the function still starts: people without files
+	// are erased, and a request that finds files fails loudly (retried,
+	// then dead-lettered with an alarm) instead of erasing copies and
+	// leaving their files (erasure.ErrNoFilesBucket).
+	if cfg.FilesBucket != "" && c.S3 != nil {
+		svc.Files = &bucket.Bucket{Client: c.S3, Name: cfg.FilesBucket}
+	} else {
+		log.WarnContext(ctx, "no files bucket: erasure requests whose copies have files will fail", slog.String("setting", config.EnvFilesBucket))
 	}
 	return &erasure.QueueHandler{Service: svc, Log: log}, nil
 }

@@ -33,7 +33,10 @@ type Clients struct {
 	}
 	SES ses.MailerAPI
 	// S3 reads back the files of copies, to attach them again.
-	S3 bucket.API
+	S3 interface {
+		bucket.API
+		bucket.RetagAPI
+	}
 }
 
 // NewClients builds one client per service from the SDK configuration.
@@ -50,14 +53,19 @@ func Service(cfg *config.Redrive, c Clients, log *slog.Logger, metricsOut io.Wri
 	settings.Release = cfg.Release
 	// A re-sent email carries the same files as the first would have:
 	// attached again from the bucket, or linked (links need the public
-	// URL, which the template gives this function).
-	mailer := &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet, Links: ses.Links(cfg.PublicURL)}
+	// URL, which the template gives this function). The hold sweep ends
+	// holds on their date and gives their copies' files back their
+	// retention tag.
+	mailer := &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet, Links: ses.Links(cfg.PublicURL), LinkOnly: cfg.MalwareScan}
+	holds := &holdstore.Store{Client: c.DynamoDB, Table: cfg.Table}
+	sweep := &hold.Service{Store: holds, FileStore: holds, Now: time.Now, Log: log}
 	if cfg.FilesBucket != "" && c.S3 != nil {
 		mailer.Files = &bucket.Bucket{Client: c.S3, Name: cfg.FilesBucket}
+		sweep.Files = &bucket.Tagger{Client: c.S3, Name: cfg.FilesBucket}
 	}
 	return &redrive.Service{
 		Store:    &redrivestore.Store{Client: c.DynamoDB, Table: cfg.Table},
-		Holds:    &hold.Service{Store: &holdstore.Store{Client: c.DynamoDB, Table: cfg.Table}, Now: time.Now, Log: log},
+		Holds:    sweep,
 		Mailer:   mailer,
 		Form:     cfg.Form,
 		Log:      log,

@@ -37,6 +37,7 @@ type Clients struct {
 	// takes files.
 	S3      bucket.API
 	Presign bucket.Presigner
+	Tagging bucket.TaggingAPI
 }
 
 // NewClients builds one client per service from the SDK configuration: each
@@ -49,6 +50,7 @@ func NewClients(awsCfg aws.Config) Clients {
 		Secrets:  secretsmanager.NewFromConfig(awsCfg),
 		S3:       s3c,
 		Presign:  s3.NewPresignClient(s3c),
+		Tagging:  s3c,
 	}
 }
 
@@ -75,16 +77,21 @@ func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logge
 	store := &dynamo.Store{Client: c.DynamoDB, Table: cfg.Table, LookupKeys: keys}
 	mailer := &ses.Mailer{Client: c.SES, ConfigurationSet: cfg.ConfigurationSet}
 	var (
-		files submission.Files
-		links httpapi.FileLinks
+		files   submission.Files
+		links   httpapi.FileLinks
+		uploads httpapi.Uploads
 	)
 	if cfg.TakesFiles() {
 		if cfg.FilesBucket == "" || c.S3 == nil {
 			return nil, &config.Error{Key: config.EnvFilesBucket, Reason: "is needed: a form takes files"}
 		}
-		b := &bucket.Bucket{Client: c.S3, Presign: c.Presign, Name: cfg.FilesBucket}
+		b := &bucket.Bucket{Client: c.S3, Presign: c.Presign, Tagging: c.Tagging, Name: cfg.FilesBucket}
 		files, links = b, fileLinks{b, store}
-		mailer.Files, mailer.Links = b, ses.Links(cfg.PublicURL)
+		uploads = &submission.UploadDesk{
+			Uploads: &dynamo.Uploads{Client: c.DynamoDB, Table: cfg.Table}, Objects: b, Log: log, Now: time.Now,
+			Timeout: submission.DefaultUploadTimeout, ReadTimeout: submission.DefaultUploadReadTimeout,
+		}
+		mailer.Files, mailer.Links, mailer.LinkOnly = b, ses.Links(cfg.PublicURL), cfg.MalwareScan
 	}
 	svc := &submission.Service{
 		Store:       store,
@@ -96,7 +103,7 @@ func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logge
 		Log:         log,
 		Now:         time.Now,
 	}
-	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID, Files: links}, nil
+	return &httpapi.Handler{Config: cfg, Service: svc, Guard: guard, Log: log, Now: time.Now, NewID: submission.NewID, Files: links, Uploads: uploads, ScanFiles: cfg.MalwareScan}, nil
 }
 
 // fileLinks serves download links from the copy and the bucket.

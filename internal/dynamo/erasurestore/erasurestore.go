@@ -67,12 +67,11 @@ func (e *Store) FindByLookupKey(ctx context.Context, key string) ([]erasure.Copy
 				FormID:     dynamo.Str(it[dynamo.AttrFormID]),
 				ReceivedAt: time.Unix(int64(dynamo.Number(it[dynamo.AttrReceivedAt])), 0).UTC(),
 			}
-			if it[dynamo.TTLAttribute] == nil {
-				// Under a legal hold (its TTL is lifted): the index does not
-				// carry the hold's end, the item does.
-				if c.HeldUntil, err = dynamo.HeldUntil(ctx, e.Client, e.Table, c.ID); err != nil {
-					return nil, err
-				}
+			// The index carries neither the copy's files nor, for a copy
+			// under a legal hold (its TTL lifted), the hold's end: the item
+			// does. One read per copy; a person has few.
+			if c.HeldUntil, c.Files, err = dynamo.ErasureDetails(ctx, e.Client, e.Table, c.ID); err != nil {
+				return nil, err
 			}
 			copies = append(copies, c)
 		}
@@ -140,6 +139,7 @@ func DecodeReceipt(it map[string]types.AttributeValue) erasure.Receipt {
 		Source:    dynamo.Str(it[dynamo.AttrSource]),
 		Count:     dynamo.Number(it[dynamo.AttrErasedCount]),
 		Held:      dynamo.Number(it[dynamo.AttrHeldCount]),
+		Files:     dynamo.Number(it[dynamo.AttrErasedFiles]),
 		HeldUntil: heldUntilOf(it),
 		At:        time.Unix(int64(dynamo.Number(it[dynamo.AttrRequestedAt])), 0).UTC(),
 		ExpiresAt: time.Unix(int64(dynamo.Number(it[dynamo.TTLAttribute])), 0).UTC(),
@@ -165,6 +165,7 @@ func (e *Store) CreateReceipt(ctx context.Context, r erasure.Receipt) error {
 		dynamo.AttrRequestedAt: dynamo.Num(r.At.Unix()),
 		dynamo.TTLAttribute:    dynamo.Num(r.ExpiresAt.Unix()),
 		dynamo.AttrHeldCount:   &types.AttributeValueMemberN{Value: strconv.Itoa(r.Held)},
+		dynamo.AttrErasedFiles: &types.AttributeValueMemberN{Value: strconv.Itoa(r.Files)},
 	}
 	if r.Held > 0 {
 		item[dynamo.AttrHeldUntil] = dynamo.Num(r.HeldUntil.Unix())

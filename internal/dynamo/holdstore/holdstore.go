@@ -3,6 +3,7 @@ package holdstore
 import (
 	"context"
 	"errors"
+	"math"
 	"sort"
 	"time"
 
@@ -280,4 +281,42 @@ func (h *Store) Ended(ctx context.Context, now time.Time) ([]string, error) {
 	}
 	sort.Strings(ended)
 	return ended, nil
+}
+
+var _ hold.FileStore = (*Store)(nil)
+
+// CopyFiles reads what holding a copy's files needs: their keys, whether a
+// hold still covers the copy, and its retention in days (its expiry, or
+// the one waiting in held_expires_at, less its receipt: the form's
+// retention when it was stored). A copy that is gone has no files.
+func (h *Store) CopyFiles(ctx context.Context, copyID string) (hold.CopyFiles, error) {
+	out, err := h.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(h.Table), Key: dynamo.Key(copyID), ConsistentRead: aws.Bool(true),
+		ProjectionExpression: aws.String("#kind, #files, #recv, #exp, #saved, #ids"),
+		ExpressionAttributeNames: map[string]string{"#kind": dynamo.AttrKind, "#files": dynamo.AttrFiles, "#recv": dynamo.AttrReceivedAt,
+			"#exp": dynamo.TTLAttribute, "#saved": dynamo.AttrHeldExpiresAt, "#ids": dynamo.AttrHoldIDs},
+	})
+	if err != nil {
+		return hold.CopyFiles{}, dynamo.Wrap("read copy's files", err)
+	}
+	it := out.Item
+	if it == nil || dynamo.Str(it[dynamo.AttrKind]) != dynamo.KindSubmission {
+		return hold.CopyFiles{}, nil
+	}
+	var cf hold.CopyFiles
+	for _, f := range dynamo.DecodeFiles(it[dynamo.AttrFiles]) {
+		if f.Key != "" {
+			cf.Keys = append(cf.Keys, f.Key)
+		}
+	}
+	ids, _ := it[dynamo.AttrHoldIDs].(*types.AttributeValueMemberSS)
+	cf.Held = ids != nil && len(ids.Value) > 0
+	exp := dynamo.Number(it[dynamo.TTLAttribute])
+	if exp == 0 {
+		exp = dynamo.Number(it[dynamo.AttrHeldExpiresAt])
+	}
+	if recv := dynamo.Number(it[dynamo.AttrReceivedAt]); exp > recv {
+		cf.RetentionDays = int(math.Round(float64(exp-recv) / 86400))
+	}
+	return cf, nil
 }

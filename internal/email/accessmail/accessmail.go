@@ -17,8 +17,9 @@ import (
 // AccessReport is the answer to a person's "what do you hold about me?":
 // every stored copy as stored — form, when it was received, when it will
 // be deleted (or until when a legal hold keeps it), the reply address,
-// subject and fields, and the consent evidence — and then what kontakt
-// never stores. It goes only to the address that asked and verified it.
+// subject and fields, the consent evidence, and each file sent with it by
+// name, type and size (not its content: on request) — and then what
+// kontakt never stores. It goes only to the address that asked and verified it.
 func AccessReport(lang string, copies []disclosure.Copy) email.Message {
 	l := accessTexts[0]
 	if lang == "en" {
@@ -57,6 +58,15 @@ func AccessReport(lang string, copies []disclosure.Copy) email.Message {
 		for _, k := range c.Consents {
 			t.WriteString("   " + email.ConsentLine(lang, k) + "\n")
 		}
+		if len(c.Files) > 0 {
+			t.WriteString("   " + fmt.Sprintf(l.files, len(c.Files)) + "\n")
+			for _, f := range c.Files {
+				t.WriteString("   - " + f.Name + " (" + f.Type + ", " + email.Size(f.Size) + ")\n")
+			}
+		}
+	}
+	if hasFiles(copies) {
+		t.WriteString("\n" + l.filesOnRequest + "\n")
 	}
 	t.WriteString("\n" + l.never + "\n")
 	for _, n := range l.neverList {
@@ -67,8 +77,18 @@ func AccessReport(lang string, copies []disclosure.Copy) email.Message {
 	return email.Message{Subject: l.subjectLine, Text: text, HTML: email.PreHTML(text)}
 }
 
+func hasFiles(copies []disclosure.Copy) bool {
+	for _, c := range copies {
+		if len(c.Files) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 type accessText struct {
 	subjectLine, intro, none, count                     string
+	files, filesOnRequest                               string
 	form, received, deleted, held, id, replyTo, subject string
 	never                                               string
 	neverList                                           []string
@@ -83,11 +103,13 @@ var accessTexts = [2]accessText{{
 	form:        "Skjema", received: "Mottatt", deleted: "Slettes senest",
 	held: "Beholdes til og med %s fordi loven krever det, og slettes deretter",
 	id:   "Innsendings-ID", replyTo: "E-postadresse", subject: "Emne",
+	files: "Filer du sendte med (%d):",
+	filesOnRequest: "Filene du sendte, er lagret slik de ble sendt, og slettes sammen med meldingen. De er ikke lagt ved denne e-posten " +
+		"(en e-post kan bare bære noen få megabyte); vil du ha en kopi av dem, kan du be oss om det.",
 	never: "Dette lagrer vi aldri:",
 	neverList: []string{
 		"IP-adressen din (mot misbruk teller vi bare en saltet enveis-hash av den, i tellere som utløper etter noen minutter)",
 		"informasjon om nettleseren eller enheten din, informasjonskapsler eller sporing",
-		"vedlegg og filer",
 		"felt du ikke ga samtykke til å lagre (de forkastes før noe lagres eller sendes)",
 		"skjulte felt og instruksjoner til skjemaet (feltnavn som begynner med _)",
 	},
@@ -101,11 +123,13 @@ var accessTexts = [2]accessText{{
 	form:        "Form", received: "Received", deleted: "Deleted at the latest",
 	held: "Kept until %s inclusive because the law requires it, and deleted after that",
 	id:   "Submission id", replyTo: "Email address", subject: "Subject",
+	files: "Files you sent with it (%d):",
+	filesOnRequest: "The files you sent are stored as you sent them, and deleted with the message. They are not attached to this email " +
+		"(an email carries only a few megabytes); if you want a copy of them, ask us.",
 	never: "What we never store:",
 	neverList: []string{
 		"your IP address (against abuse we count only a salted one-way hash of it, in counters that expire after a few minutes)",
 		"details of your browser or device, cookies or tracking",
-		"attachments and files",
 		"fields you did not consent to our keeping (they are dropped before anything is stored or sent)",
 		"hidden fields and instructions to the form (field names starting with _)",
 	},

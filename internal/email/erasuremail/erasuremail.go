@@ -20,7 +20,8 @@ import (
 // ErasureNotice is the message to the privacy contact after an erasure: the
 // request, and for each erased copy its id, form and received time — which
 // staff need to find and delete the matching emails in their mailboxes —
-// and never the address or any content.
+// with the name and size of each file sent with it, and never the address
+// or any content.
 //
 // Copies under a legal hold are listed apart: they are kept, and so are
 // their emails, until the hold ends.
@@ -45,6 +46,13 @@ func ErasureNotice(r erasure.Receipt, all []erasure.Copy) email.Message {
 			"(search for the submission id at the bottom of each email):\n\n")
 		for _, c := range copies {
 			t.WriteString("  " + c.ID + "  " + c.FormID + "  " + c.ReceivedAt.In(email.Oslo()).Format("2006-01-02 15:04 MST") + "\n")
+			writeErasedFiles(&t, c)
+		}
+		if n := countFiles(copies); n > 0 {
+			t.WriteString("\n" + strconv.Itoa(n) + " filer sendt med disse kopiene slettes også fra lagringen; er de lagret andre steder\n" +
+				"(vedlegg i e-postene, nedlastede filer), slett dem der også.\n" +
+				strconv.Itoa(n) + " files sent with these copies are erased from storage too; where they were saved elsewhere\n" +
+				"(attachments in the emails, downloaded files), delete them there as well.\n")
 		}
 	}
 	if len(held) > 0 {
@@ -55,6 +63,7 @@ func ErasureNotice(r erasure.Receipt, all []erasure.Copy) email.Message {
 		for _, c := range held {
 			t.WriteString("  " + c.ID + "  " + c.FormID + "  " + c.ReceivedAt.In(email.Oslo()).Format("2006-01-02 15:04 MST") +
 				"  hold → " + email.Day(c.HeldUntil) + "\n")
+			writeErasedFiles(&t, c)
 		}
 	}
 	t.WriteString("\nKvittering / receipt: request_id=" + r.RequestID + "\n")
@@ -64,6 +73,23 @@ func ErasureNotice(r erasure.Receipt, all []erasure.Copy) email.Message {
 		Text:    text,
 		HTML:    "<!doctype html><html><body><pre style=\"font-family:monospace\">" + html.EscapeString(text) + "</pre></body></html>",
 	}
+}
+
+// writeErasedFiles lists a copy's files under it by name and size, which
+// staff need to find saved copies of them: never their content, type or
+// where the bucket keeps them.
+func writeErasedFiles(t *strings.Builder, c erasure.Copy) {
+	for _, f := range c.Files {
+		t.WriteString("      fil / file: " + f.Name + " (" + email.Size(f.Size) + ")\n")
+	}
+}
+
+func countFiles(copies []erasure.Copy) int {
+	n := 0
+	for _, c := range copies {
+		n += len(c.Files)
+	}
+	return n
 }
 
 // doneText is the erasure confirmation in one language; the %d and %s

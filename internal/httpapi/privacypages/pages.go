@@ -131,7 +131,7 @@ func (h *Handler) ask(ctx context.Context, r *visit) events.APIGatewayV2HTTPResp
 	if err := h.Service.AskFor(ctx, purpose, address, r.ev.RequestContext.HTTP.SourceIP, r.Lang(), link); err != nil {
 		r.outcome = "unavailable"
 		h.Log.ErrorContext(ctx, "erasure ask failed", slog.String("error_class", submission.ErrorClass(err)))
-		return r.Fail(httpapi.Unavailable())
+		return r.Unavailable()
 	}
 	// The same answer whether or not anything is stored for the address.
 	r.outcome = "asked"
@@ -207,7 +207,7 @@ func (h *Handler) tokenFailure(ctx context.Context, r *visit, err error) events.
 	default:
 		r.outcome = "unavailable"
 		h.Log.ErrorContext(ctx, "erasure confirm failed", slog.String("error_class", submission.ErrorClass(err)))
-		return r.Fail(httpapi.Unavailable())
+		return r.Unavailable()
 	}
 	r.outcome = code
 	return r.Fail(&httpapi.Error{Code: code, Title: i18n.ErasureRefused})

@@ -35,6 +35,9 @@ type Dev struct {
 	// generated secret's ARN in it.
 	Secrets  string `json:"secrets"`
 	SecretID string `json:"secret_id"`
+	// S3 is the S3 emulator's endpoint, FilesBucket the files bucket in it.
+	S3          string `json:"s3"`
+	FilesBucket string `json:"files_bucket"`
 }
 
 // SESURL is the SES emulator's endpoint (older stack.json files name only
@@ -107,6 +110,9 @@ func resolveLocal(ctx context.Context, opt Options) (*Stack, error) {
 	if dev.Secrets != "" {
 		env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = dev.Secrets
 	}
+	if dev.S3 != "" {
+		env["AWS_ENDPOINT_URL_S3"] = dev.S3
+	}
 	for k, v := range env {
 		if err := os.Setenv(k, v); err != nil {
 			return nil, err
@@ -125,7 +131,7 @@ func resolveLocal(ctx context.Context, opt Options) (*Stack, error) {
 	}
 	outputs := map[string]string{
 		OutputTable: dev.Table, OutputErasureQueue: dev.ErasureQueue, OutputErasureDeadLetters: dev.ErasureDLQ,
-		OutputSecret: dev.SecretID,
+		OutputSecret: dev.SecretID, OutputFilesBucket: dev.FilesBucket,
 	}
 	params := map[string]string{ParamSender: dev.Sender, ParamPrivacyContact: dev.PrivacyContact}
 	st := FromOutputs(LocalName, region, outputs, params)

@@ -31,6 +31,7 @@ const DefaultName = "kontakt"
 // The template test in infra/harness/samtemplate checks that each exists.
 const (
 	OutputTable              = "TableName"
+	OutputFilesBucket        = "FilesBucketName"
 	OutputErasureQueue       = "ErasureQueueUrl"
 	OutputErasureDeadLetters = "ErasureDeadLetterQueueUrl"
 	OutputConfigurationSet   = "SesConfigurationSetName"
@@ -48,7 +49,7 @@ const (
 
 // OutputKeys lists every output the command may read.
 var OutputKeys = []string{
-	OutputTable, OutputErasureQueue, OutputErasureDeadLetters, OutputConfigurationSet,
+	OutputTable, OutputFilesBucket, OutputErasureQueue, OutputErasureDeadLetters, OutputConfigurationSet,
 	OutputFeedbackTopic, OutputAlarmTopic, OutputSubmitFunction, OutputEraseFunction,
 	OutputRedriveFunction, OutputPrivacyFunction, OutputDashboard, OutputSecret,
 }
@@ -87,6 +88,7 @@ type Stack struct {
 	AWS    aws.Config
 
 	Table                     string
+	FilesBucket               string
 	ErasureQueueURL           string
 	ErasureDeadLetterQueueURL string
 	ConfigurationSet          string
@@ -169,6 +171,7 @@ func FromOutputs(name, region string, outputs, params map[string]string) *Stack 
 	return &Stack{
 		Name: name, Region: region,
 		Table:                     outputs[OutputTable],
+		FilesBucket:               outputs[OutputFilesBucket],
 		ErasureQueueURL:           outputs[OutputErasureQueue],
 		ErasureDeadLetterQueueURL: outputs[OutputErasureDeadLetters],
 		ConfigurationSet:          outputs[OutputConfigurationSet],

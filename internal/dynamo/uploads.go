@@ -1,0 +1,112 @@
+package dynamo
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/opt-e/kontakt/internal/submission"
+)
+
+// Direct uploads are recorded in the same table under their own id prefix,
+// with the TTL of submission.UploadRecordTTL: the form, the field, the
+// declared name, size and type, until when the id may be posted, and who
+// claimed it. No lookup key and no pending flag, so neither index sees
+// them. A claimed record is never claimed again: the id is single use.
+const (
+	KindUpload       = "upload"
+	UploadPrefix     = "upload#"
+	AttrField        = "field"
+	AttrName         = "name"
+	AttrType         = "type"
+	AttrSize         = "size"
+	AttrClaimUntil   = "claim_until"
+	AttrClaimedBy    = "claimed_by" // and AttrClaimedAt, as redrive's claims
+	uploadsCondition = "attribute_exists(#id) AND #form = :form AND attribute_not_exists(#by) AND #until > :now"
+)
+
+// UploadIAMActions are the DynamoDB actions on upload# items: record
+// (PutItem), claim and give back (UpdateItem). All are in SubmitIAMActions.
+var UploadIAMActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}
+
+// Uploads implements submission.Uploads.
+type Uploads struct {
+	Client MarkerAPI
+	Table  string
+}
+
+var _ submission.Uploads = (*Uploads)(nil)
+
+// Create records u, refusing an id that exists.
+func (t *Uploads) Create(ctx context.Context, u submission.Upload) error {
+	_, err := t.Client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(t.Table),
+		Item: map[string]types.AttributeValue{
+			AttrID:         strAV(UploadPrefix + u.ID),
+			AttrKind:       strAV(KindUpload),
+			AttrFormID:     strAV(u.FormID),
+			AttrField:      strAV(u.Field),
+			AttrName:       strAV(u.Name),
+			AttrType:       strAV(u.Type),
+			AttrSize:       num(u.Size),
+			AttrClaimUntil: num(u.ClaimUntil.Unix()),
+			TTLAttribute:   num(u.ExpiresAt.Unix()),
+		},
+		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
+		ExpressionAttributeNames: map[string]string{"#id": AttrID},
+	})
+	if err != nil {
+		return wrap("record upload", err)
+	}
+	return nil
+}
+
+// Claim takes the record with one conditional UpdateItem: of two posts
+// with the same id at the same moment exactly one gets it. A record past
+// its claim time counts as absent, whether or not TTL has removed it.
+func (t *Uploads) Claim(ctx context.Context, id, formID, claimant string, now time.Time) (*submission.Upload, error) {
+	out, err := t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(t.Table),
+		Key:                 Key(UploadPrefix + id),
+		UpdateExpression:    aws.String("SET #by = :by, #at = :now"),
+		ConditionExpression: aws.String(uploadsCondition),
+		ExpressionAttributeNames: map[string]string{
+			"#id": AttrID, "#form": AttrFormID, "#by": AttrClaimedBy, "#until": AttrClaimUntil, "#at": AttrClaimedAt,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":form": strAV(formID), ":by": strAV(claimant), ":now": num(now.Unix()),
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if IsConflict(err) {
+		return nil, submission.ErrUploadInvalid
+	}
+	if err != nil {
+		return nil, wrap("claim upload", err)
+	}
+	it := out.Attributes
+	return &submission.Upload{
+		ID: id, FormID: str(it[AttrFormID]), Field: str(it[AttrField]), Name: str(it[AttrName]), Type: str(it[AttrType]),
+		Size:       int64(number(it[AttrSize])),
+		ClaimUntil: time.Unix(int64(number(it[AttrClaimUntil])), 0), ExpiresAt: time.Unix(int64(number(it[TTLAttribute])), 0),
+	}, nil
+}
+
+// Release removes the claim if it is still claimant's.
+func (t *Uploads) Release(ctx context.Context, id, claimant string) error {
+	_, err := t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(t.Table),
+		Key:                       Key(UploadPrefix + id),
+		UpdateExpression:          aws.String("REMOVE #by, #at"),
+		ConditionExpression:       aws.String("#by = :by"),
+		ExpressionAttributeNames:  map[string]string{"#by": AttrClaimedBy, "#at": AttrClaimedAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":by": strAV(claimant)},
+	})
+	if err != nil && !IsConflict(err) {
+		return wrap("release upload", err)
+	}
+	return nil
+}
