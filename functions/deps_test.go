@@ -30,9 +30,7 @@ var linked = map[string]struct {
 	sdk []string // the AWS service clients it builds
 }{
 	"submit": {
-		// erasure comes with httpapi, which holds the erasure pages next to
-		// the form endpoint (one mapping from errors to answers for both).
-		own: []string{"internal/abuse", "internal/app/submit", "internal/bucket", "internal/erasure", "internal/httpapi", "internal/i18n", "internal/secrets"},
+		own: []string{"internal/abuse", "internal/app/submit", "internal/bucket", "internal/httpapi", "internal/i18n", "internal/secrets"},
 		sdk: []string{"dynamodb", "s3", "secretsmanager", "ses"},
 	},
 	// erase reads the generated secret: lookup keys are keyed with it; and
@@ -48,8 +46,8 @@ var linked = map[string]struct {
 	"privacy": {
 		own: []string{
 			"internal/abuse", "internal/app/privacy", "internal/disclosure", "internal/dynamo/disclosurestore", "internal/dynamo/selfservicestore",
-			"internal/email/accessmail", "internal/email/erasuremail", "internal/erasure", "internal/erasurequeue", "internal/httpapi", "internal/i18n",
-			"internal/secrets",
+			"internal/email/accessmail", "internal/email/erasuremail", "internal/erasure", "internal/erasurequeue", "internal/httpapi", "internal/httpapi/privacypages",
+			"internal/i18n", "internal/secrets",
 		},
 		sdk: []string{"dynamodb", "secretsmanager", "ses", "sqs"},
 	},

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/opt-e/kontakt/infra/harness/captchatest"
+	"github.com/opt-e/kontakt/infra/harness/emf"
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 	kmetrics "github.com/opt-e/kontakt/internal/metrics"
@@ -116,23 +117,16 @@ func TestMetricLineIsEMF(t *testing.T) {
 		t.Fatalf("more than one line: %s", line)
 	}
 	var m struct {
-		AWS struct {
-			Timestamp         int64
-			CloudWatchMetrics []struct {
-				Namespace  string
-				Dimensions [][]string
-				Metrics    []struct{ Name, Unit string }
-			}
-		} `json:"_aws"`
 		Form    string `json:"form"`
 		Rule    string `json:"rule"`
 		Blocked int    `json:"Blocked"`
 	}
-	if err := json.Unmarshal([]byte(line), &m); err != nil {
+	md, err := emf.Decode(line, &m)
+	if err != nil {
 		t.Fatal(err)
 	}
-	d := m.AWS.CloudWatchMetrics
-	if m.AWS.Timestamp != now.UnixMilli() || len(d) != 1 || d[0].Namespace != "kontakt" ||
+	d := md.CloudWatchMetrics
+	if md.Timestamp != now.UnixMilli() || len(d) != 1 || d[0].Namespace != "kontakt" ||
 		len(d[0].Dimensions) != 1 || strings.Join(d[0].Dimensions[0], ",") != "form,rule" ||
 		len(d[0].Metrics) != 1 || d[0].Metrics[0].Name != "Blocked" || d[0].Metrics[0].Unit != "Count" {
 		t.Errorf("not an EMF document: %s", line)

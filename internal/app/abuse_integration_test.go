@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/opt-e/kontakt/infra/harness/captchatest"
+	"github.com/opt-e/kontakt/infra/harness/localstack"
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/app/submit"
 	"github.com/opt-e/kontakt/internal/config"
@@ -69,13 +70,19 @@ func formPost(form, ip, body string, headers ...string) events.APIGatewayV2HTTPR
 // subject starts with "[form]").
 func emailsFor(t *testing.T, form string) int {
 	t.Helper()
+	return countEmails(t, func(e localstack.Email) bool { return strings.HasPrefix(e.Subject, "["+form+"]") })
+}
+
+// countEmails counts the emails in the SES emulator that match.
+func countEmails(t *testing.T, match func(localstack.Email) bool) int {
+	t.Helper()
 	emails, err := env.Emails(ctx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := 0
 	for _, e := range emails {
-		if strings.HasPrefix(e.Subject, "["+form+"]") {
+		if match(e) {
 			n++
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/opt-e/kontakt/infra/harness/localstack"
 	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/app/privacy"
 	"github.com/opt-e/kontakt/internal/config"
@@ -21,7 +22,7 @@ import (
 	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
 	"github.com/opt-e/kontakt/internal/email/erasuremail"
 	"github.com/opt-e/kontakt/internal/erasure"
-	"github.com/opt-e/kontakt/internal/httpapi"
+	"github.com/opt-e/kontakt/internal/httpapi/privacypages"
 	kmetrics "github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -30,7 +31,7 @@ import (
 // for an address without data: both answers must be 202 and the same, so
 // that the page never tells whether anything is stored. It returns the
 // answer.
-func askForBoth(t *testing.T, h *httpapi.ErasureHandler, path, form, withData string) string {
+func askForBoth(t *testing.T, h *privacypages.Handler, path, form, withData string) string {
 	t.Helper()
 	var bodies []string
 	for _, addr := range []string{withData, "nobody@example.no"} {
@@ -46,7 +47,7 @@ func askForBoth(t *testing.T, h *httpapi.ErasureHandler, path, form, withData st
 	return bodies[0]
 }
 
-func privacyHandler(t *testing.T, q *testenv.Queues, logs *bytes.Buffer) *httpapi.ErasureHandler {
+func privacyHandler(t *testing.T, q *testenv.Queues, logs *bytes.Buffer) *privacypages.Handler {
 	t.Helper()
 	return privacyHandlerOn(t, env.Table, q, logs)
 }
@@ -54,7 +55,7 @@ func privacyHandler(t *testing.T, q *testenv.Queues, logs *bytes.Buffer) *httpap
 // privacyHandlerOn is the privacy function as privacy.Handler wires it, on
 // table: a test that counts what the page-wide ceiling lets through needs a
 // table (and so counters) of its own.
-func privacyHandlerOn(t *testing.T, table string, q *testenv.Queues, logs *bytes.Buffer) *httpapi.ErasureHandler {
+func privacyHandlerOn(t *testing.T, table string, q *testenv.Queues, logs *bytes.Buffer) *privacypages.Handler {
 	t.Helper()
 	return privacyHandlerWith(t, privacyConfig(table, q), logs)
 }
@@ -67,7 +68,7 @@ func privacyConfig(table string, q *testenv.Queues) *config.Privacy {
 		PublicURL: "http://127.0.0.1:3000", Language: "nb"}
 }
 
-func privacyHandlerWith(t *testing.T, cfg *config.Privacy, logs *bytes.Buffer) *httpapi.ErasureHandler {
+func privacyHandlerWith(t *testing.T, cfg *config.Privacy, logs *bytes.Buffer) *privacypages.Handler {
 	t.Helper()
 	h, err := privacy.Handler(ctx(t), cfg, privacy.NewClients(env.AWS), slog.New(slog.NewJSONHandler(logs, nil)), logs, "PrivacyFunction")
 	if err != nil {
@@ -182,11 +183,7 @@ func TestSelfServiceErasure(t *testing.T) {
 	if err != nil || rec == nil || rec.Count != 1 || rec.Source != "self-service" || !rec.Complete {
 		t.Fatalf("receipt = %+v, %v", rec, err)
 	}
-	for _, pii := range []string{"nina", "nobody@"} {
-		if strings.Contains(logs.String()+eraseLogs.String(), pii) {
-			t.Errorf("logs contain %q", pii)
-		}
-	}
+	logsHoldNone(t, logs.String()+eraseLogs.String(), "nina", "nobody@")
 }
 
 // An expired token gets its own page.
@@ -237,7 +234,7 @@ func TestSelfServiceRateLimitPerAddress(t *testing.T) {
 
 // ask posts the erasure form for address from source and returns the
 // answer, which must be 202.
-func ask(t *testing.T, h *httpapi.ErasureHandler, address, source string) string {
+func ask(t *testing.T, h *privacypages.Handler, address, source string) string {
 	t.Helper()
 	resp, _ := h.Handle(ctx(t), fromSource(pageRequest("POST", "/erasure", "email="+url.QueryEscape(address), nil), source))
 	if resp.StatusCode != 202 {
@@ -250,17 +247,9 @@ func ask(t *testing.T, h *httpapi.ErasureHandler, address, source string) string
 // who.
 func linksTo(t *testing.T, who string) int {
 	t.Helper()
-	emails, err := env.Emails(ctx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, e := range emails {
-		if strings.Contains(strings.ToLower(strings.Join(e.Destination.To, ",")), who) && linkPattern.MatchString(e.Body.Text) {
-			n++
-		}
-	}
-	return n
+	return countEmails(t, func(e localstack.Email) bool {
+		return strings.Contains(strings.ToLower(strings.Join(e.Destination.To, ",")), who) && linkPattern.MatchString(e.Body.Text)
+	})
 }
 
 // One mailbox gets at most 3 links an hour however its address is spelt

@@ -242,14 +242,11 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.DuplicateWindow = DefaultDuplicateWindow
-	if s, _ := lookup(EnvDuplicateWindow); strings.TrimSpace(s) != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 0 || n > maxDuplicateWindowMins {
-			return nil, &Error{Key: EnvDuplicateWindow, Reason: fmt.Sprintf("%q must be a whole number of minutes between 0 and %d", s, maxDuplicateWindowMins)}
-		}
-		cfg.DuplicateWindow = time.Duration(n) * time.Minute
+	minutes, err := env(lookup).number(duplicateWindowMinutes)
+	if err != nil {
+		return nil, err
 	}
+	cfg.DuplicateWindow = time.Duration(minutes) * time.Minute
 	return cfg, nil
 }
 
@@ -272,10 +269,8 @@ func validConfigurationSet(s string) bool {
 // set, forms come from that JSON file and the parameters fill what a form
 // leaves out; without it, one form is built from the parameters alone.
 func LoadForms(lookup func(string) (string, bool)) (*Config, error) {
-	get := func(k string) string {
-		v, _ := lookup(k)
-		return strings.TrimSpace(v)
-	}
+	e := env(lookup)
+	get := e.get
 	defaults := Form{
 		ID:             get(EnvFormID),
 		Sender:         get(EnvSender),
@@ -295,7 +290,7 @@ func LoadForms(lookup func(string) (string, bool)) (*Config, error) {
 		defaults.RetentionDays = n
 	}
 
-	cfg := &Config{Table: get(EnvTable), Sender: defaults.Sender, SecretID: get(EnvSecretID), ConfigurationSet: get(EnvConfigurationSet),
+	cfg := &Config{Table: get(EnvTable), Sender: defaults.Sender, SecretID: get(EnvSecretID),
 		FilesBucket: get(EnvFilesBucket), PublicURL: strings.TrimRight(get(EnvPublicURL), "/")}
 	switch v := get(EnvMalwareScan); v {
 	case "", "Off":
@@ -304,8 +299,9 @@ func LoadForms(lookup func(string) (string, bool)) (*Config, error) {
 	default:
 		return nil, &Error{Key: EnvMalwareScan, Reason: fmt.Sprintf("%q must be On or Off", v)}
 	}
-	if cs := cfg.ConfigurationSet; cs != "" && !validConfigurationSet(cs) {
-		return nil, &Error{Key: EnvConfigurationSet, Reason: fmt.Sprintf("%q must be 1-64 letters, digits, - or _", cs)}
+	var err error
+	if cfg.ConfigurationSet, err = e.configurationSet(); err != nil {
+		return nil, err
 	}
 	if path := get(EnvFormsFile); path != "" {
 		if !filepath.IsAbs(path) {

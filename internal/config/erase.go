@@ -1,18 +1,15 @@
 package config
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
 )
 
 // Environment variables of the erase function.
 const (
-	EnvPrivacyContact        = "KONTAKT_PRIVACY_CONTACT"
-	EnvReceiptRetentionDays  = "KONTAKT_RECEIPT_RETENTION_DAYS"
-	maxReceiptRetentionDays  = 10 * 365
-	defaultReceiptRetentionS = "1095"
+	EnvPrivacyContact           = "KONTAKT_PRIVACY_CONTACT"
+	EnvReceiptRetentionDays     = "KONTAKT_RECEIPT_RETENTION_DAYS"
+	maxReceiptRetentionDays     = 10 * 365
+	defaultReceiptRetentionDays = 1095
 )
 
 // EraseEnvVars lists every variable the erase function reads.
@@ -37,14 +34,13 @@ type Erase struct {
 
 // LoadErase reads the erase function's configuration.
 func LoadErase(lookup func(string) (string, bool)) (*Erase, error) {
-	get := func(k string) string {
-		v, _ := lookup(k)
-		return strings.TrimSpace(v)
-	}
-	c := &Erase{Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact), ConfigurationSet: get(EnvConfigurationSet), SecretID: get(EnvSecretID),
+	e := env(lookup)
+	get := e.get
+	c := &Erase{Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact), SecretID: get(EnvSecretID),
 		FilesBucket: get(EnvFilesBucket)}
-	if cs := c.ConfigurationSet; cs != "" && !validConfigurationSet(cs) {
-		return nil, &Error{Key: EnvConfigurationSet, Reason: fmt.Sprintf("%q must be 1-64 letters, digits, - or _", cs)}
+	var err error
+	if c.ConfigurationSet, err = e.configurationSet(); err != nil {
+		return nil, err
 	}
 	if c.Table == "" {
 		return nil, &Error{Key: EnvTable, Reason: "is not set; it names the DynamoDB table"}
@@ -58,27 +54,18 @@ func LoadErase(lookup func(string) (string, bool)) (*Erase, error) {
 	if err := checkAddress(c.PrivacyContact); err != nil {
 		return nil, &Error{Key: EnvPrivacyContact, Reason: err.Error()}
 	}
-	d, err := receiptRetention(get(EnvReceiptRetentionDays))
-	if err != nil {
+	if c.ReceiptRetention, err = receiptRetention(e); err != nil {
 		return nil, err
 	}
-	c.ReceiptRetention = d
 	return c, nil
 }
 
 // DefaultReceiptRetention is how long receipts are kept when nothing says
 // otherwise (three years).
-const DefaultReceiptRetention = 1095 * 24 * time.Hour
+const DefaultReceiptRetention = defaultReceiptRetentionDays * 24 * time.Hour
 
-// receiptRetention reads a number of days receipts are kept ("" is the
-// default).
-func receiptRetention(days string) (time.Duration, error) {
-	if days == "" {
-		days = defaultReceiptRetentionS
-	}
-	n, err := strconv.Atoi(days)
-	if err != nil || n < 1 || n > maxReceiptRetentionDays {
-		return 0, &Error{Key: EnvReceiptRetentionDays, Reason: fmt.Sprintf("%q must be a whole number of days between 1 and %d", days, maxReceiptRetentionDays)}
-	}
-	return time.Duration(n) * 24 * time.Hour, nil
+// receiptRetention reads how long receipts are kept.
+func receiptRetention(e env) (time.Duration, error) {
+	n, err := e.number(receiptRetentionDays)
+	return time.Duration(n) * 24 * time.Hour, err
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -60,15 +59,12 @@ type Privacy struct {
 
 // LoadPrivacy reads the privacy function's configuration.
 func LoadPrivacy(lookup func(string) (string, bool)) (*Privacy, error) {
-	get := func(k string) string {
-		v, _ := lookup(k)
-		return strings.TrimSpace(v)
-	}
+	e := env(lookup)
+	get := e.get
 	c := &Privacy{
 		Table: get(EnvTable), Sender: get(EnvSender), PrivacyContact: get(EnvPrivacyContact),
 		QueueURL: get(EnvErasureQueueURL), TokenSecret: get(EnvTokenSecret), SecretID: get(EnvSecretID),
-		ConfigurationSet: get(EnvConfigurationSet),
-		PublicURL:        strings.TrimRight(get(EnvPublicURL), "/"), Note: get(EnvPrivacyNote), Language: get(EnvLanguage),
+		PublicURL: strings.TrimRight(get(EnvPublicURL), "/"), Note: get(EnvPrivacyNote), Language: get(EnvLanguage),
 		PolicyURL: get(EnvPolicyURL), PolicyVersion: get(EnvPolicyVersion),
 	}
 	if c.PolicyURL != "" {
@@ -79,18 +75,17 @@ func LoadPrivacy(lookup func(string) (string, bool)) (*Privacy, error) {
 	if len(c.PolicyVersion) > 64 || strings.ContainsAny(c.PolicyVersion, "<>\"") {
 		return nil, &Error{Key: EnvPolicyVersion, Reason: "must be at most 64 characters, without < > or \""}
 	}
-	rd, err := receiptRetention(get(EnvReceiptRetentionDays))
-	if err != nil {
+	var err error
+	if c.ReceiptRetention, err = receiptRetention(e); err != nil {
 		return nil, err
 	}
-	c.ReceiptRetention = rd
 	for k, v := range map[string]string{EnvTable: c.Table, EnvErasureQueueURL: c.QueueURL, EnvTokenSecret: c.TokenSecret, EnvSecretID: c.SecretID} {
 		if v == "" {
 			return nil, &Error{Key: k, Reason: "is not set"}
 		}
 	}
-	if cs := c.ConfigurationSet; cs != "" && !validConfigurationSet(cs) {
-		return nil, &Error{Key: EnvConfigurationSet, Reason: fmt.Sprintf("%q must be 1-64 letters, digits, - or _", cs)}
+	if c.ConfigurationSet, err = e.configurationSet(); err != nil {
+		return nil, err
 	}
 	if err := checkAddress(c.Sender); err != nil {
 		return nil, &Error{Key: EnvSender, Reason: err.Error()}
@@ -103,15 +98,11 @@ func LoadPrivacy(lookup func(string) (string, bool)) (*Privacy, error) {
 			return nil, &Error{Key: EnvPublicURL, Reason: fmt.Sprintf("%q must be an absolute http(s) URL", c.PublicURL)}
 		}
 	}
-	hours := get(EnvTokenLifetimeHours)
-	if hours == "" {
-		hours = "24"
+	hours, err := e.number(tokenLifetimeHours)
+	if err != nil {
+		return nil, err
 	}
-	n, err := strconv.Atoi(hours)
-	if err != nil || n < 1 || n > 24*7 {
-		return nil, &Error{Key: EnvTokenLifetimeHours, Reason: fmt.Sprintf("%q must be a whole number of hours between 1 and 168", hours)}
-	}
-	c.TokenLifetime = time.Duration(n) * time.Hour
+	c.TokenLifetime = time.Duration(hours) * time.Hour
 	if c.Language == "" {
 		c.Language = DefaultLanguage
 	}

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -48,24 +46,16 @@ func LoadRedrive(lookup func(string) (string, bool)) (*Redrive, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Redrive{Config: cfg, MaxAttempts: DefaultRedriveMaxAttempts, Release: DefaultRedriveRelease}
+	e := env(lookup)
 	if cfg.PublicURL == "" {
-		v, _ := lookup(EnvAPIURL)
-		cfg.PublicURL = strings.TrimRight(strings.TrimSpace(v), "/")
+		cfg.PublicURL = strings.TrimRight(e.get(EnvAPIURL), "/")
 	}
-	if v, _ := lookup(EnvRedriveMaxAttempts); strings.TrimSpace(v) != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 2 || n > maxRedriveAttempts {
-			return nil, &Error{Key: EnvRedriveMaxAttempts, Reason: fmt.Sprintf("%q must be a whole number between 2 and %d", v, maxRedriveAttempts)}
-		}
-		r.MaxAttempts = n
+	r := &Redrive{Config: cfg}
+	if r.MaxAttempts, err = e.number(redriveMaxAttempts); err != nil {
+		return nil, err
 	}
-	if v, _ := lookup(EnvRedriveRelease); strings.TrimSpace(v) != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 || n > maxRedriveRelease {
-			return nil, &Error{Key: EnvRedriveRelease, Reason: fmt.Sprintf("%q must be a whole number between 1 and %d (held posts are never dropped, so some must be released)", v, maxRedriveRelease)}
-		}
-		r.Release = n
+	if r.Release, err = e.number(redriveRelease); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -3,15 +3,9 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/opt-e/kontakt/internal/config"
-	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/httpapi"
 )
 
@@ -208,54 +202,4 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-type tokenService struct{ checkErr error }
-
-func (s tokenService) AskFor(context.Context, string, string, string, string, string) error {
-	return nil
-}
-func (s tokenService) Check(context.Context, string) (string, error) { return "", s.checkErr }
-func (s tokenService) Confirm(context.Context, string) (erasure.Confirmation, error) {
-	return erasure.Confirmation{}, s.checkErr
-}
-
-// The erasure pages answer through the same mapping: codes in JSON, and in
-// HTML the reason, the way back and the privacy contact.
-func TestErasureErrorsThroughTheSameMapping(t *testing.T) {
-	for _, tc := range []struct {
-		err    error
-		status int
-		code   string
-	}{
-		{erasure.ErrTokenInvalid, 400, httpapi.CodeTokenInvalid},
-		{erasure.ErrTokenExpired, 410, httpapi.CodeTokenExpired},
-		{erasure.ErrTokenUsed, 410, httpapi.CodeTokenUsed},
-	} {
-		h := &httpapi.ErasureHandler{
-			Config:  &config.Privacy{PrivacyContact: "personvern@example.no", TokenLifetime: 24 * time.Hour, Language: "nb"},
-			Service: tokenService{tc.err}, Log: slog.New(slog.DiscardHandler),
-		}
-		for _, accept := range []string{"application/json", "text/html"} {
-			ev := events.APIGatewayV2HTTPRequest{RawPath: "/erasure/confirm", QueryStringParameters: map[string]string{"token": "t"},
-				Headers: map[string]string{"accept": accept}}
-			ev.RequestContext.HTTP.Method = "GET"
-			resp, _ := h.Handle(context.Background(), ev)
-			if resp.StatusCode != tc.status {
-				t.Errorf("%s %s: status %d, want %d", tc.code, accept, resp.StatusCode, tc.status)
-				continue
-			}
-			if accept == "application/json" {
-				if b := decode(t, resp); b.Error != tc.code || len(b.Errors) != 1 || b.Errors[0].Message != b.Message {
-					t.Errorf("%s: %s", tc.code, resp.Body)
-				}
-				continue
-			}
-			for _, want := range []string{"Lenken kan ikke brukes", `href="../erasure"`, "personvern@example.no", "Datatilsynet"} {
-				if !strings.Contains(resp.Body, want) {
-					t.Errorf("%s page lacks %q: %s", tc.code, want, resp.Body)
-				}
-			}
-		}
-	}
 }

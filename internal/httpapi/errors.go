@@ -167,9 +167,10 @@ type errorBody struct {
 }
 
 // fail maps any error to its answer, the one place that does, for the
-// form endpoint and the erasure pages alike: a validation error is 422 with
-// one item per problem, an *Error gets its code's status, message and
-// headers, and anything else is a 500 whose details stay in the logs.
+// form endpoint and the privacy pages (through Responder) alike: a
+// validation error is 422 with one item per problem, an *Error gets its
+// code's status, message and headers, and anything else is a 500 whose
+// details stay in the logs.
 func (r *request) fail(err error) events.APIGatewayV2HTTPResponse {
 	var (
 		ve  *submission.ValidationError

@@ -2,11 +2,11 @@ package metrics_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/opt-e/kontakt/infra/harness/emf"
 	"github.com/opt-e/kontakt/internal/metrics"
 )
 
@@ -23,24 +23,17 @@ func TestPublishWritesOneEMFLine(t *testing.T) {
 		t.Fatalf("%d lines, want 1:\n%s", len(lines), out.String())
 	}
 	var got struct {
-		AWS struct {
-			Timestamp         int64
-			CloudWatchMetrics []struct {
-				Namespace  string
-				Dimensions [][]string
-				Metrics    []struct{ Name, Unit string }
-			}
-		} `json:"_aws"`
 		FunctionName      string
 		SubmissionsFailed int
 		RedriveSent       int
 	}
-	if err := json.Unmarshal([]byte(lines[0]), &got); err != nil {
+	md, err := emf.Decode(lines[0], &got)
+	if err != nil {
 		t.Fatal(err)
 	}
-	d := got.AWS.CloudWatchMetrics
-	if got.AWS.Timestamp != 1795885200123 || len(d) != 1 || d[0].Namespace != metrics.Namespace {
-		t.Fatalf("directive %+v", got.AWS)
+	d := md.CloudWatchMetrics
+	if md.Timestamp != 1795885200123 || len(d) != 1 || d[0].Namespace != metrics.Namespace {
+		t.Fatalf("directive %+v", md)
 	}
 	if len(d[0].Dimensions) != 1 || strings.Join(d[0].Dimensions[0], ",") != metrics.DimensionFunction || got.FunctionName != "kontakt-Redrive-1" {
 		t.Errorf("dimensions %v, FunctionName %q", d[0].Dimensions, got.FunctionName)

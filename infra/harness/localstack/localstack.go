@@ -21,6 +21,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/opt-e/kontakt/infra/harness/gomod"
 )
 
 // Region is the fixed region of the local stack.
@@ -70,7 +72,7 @@ type Stack struct {
 	// then nil and secrets are created through the SDK.
 	Moto *Moto
 
-	procs []*proc
+	procs []*child
 }
 
 // emulator describes how to run one emulator from infraDir.
@@ -373,22 +375,15 @@ func lockDir(dir string) (unlock func(), err error) {
 	return func() { f.Close() }, nil // closing releases the lock
 }
 
-// findInfra returns dir, or when it is empty the infra directory next to
-// the go.mod found by walking up from the working directory.
+// findInfra returns dir, or when it is empty the infra directory at the
+// module's root.
 func findInfra(dir string) (string, error) {
 	if dir != "" {
 		return filepath.Abs(dir)
 	}
-	wd, err := os.Getwd()
+	root, err := gomod.Root("")
 	if err != nil {
-		return "", fmt.Errorf("find infra dir: %w", err)
+		return "", err
 	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "infra"), nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("find infra dir: no go.mod above %s", wd)
-		}
-	}
+	return filepath.Join(root, "infra"), nil
 }

@@ -19,7 +19,7 @@ const MotoInstall = `python3 -m pip install "moto[server]==5.2.1"`
 // unverified SES senders, the 50-recipient limit).
 type Moto struct {
 	URL string
-	p   *proc
+	p   *child
 
 	mu      sync.Mutex
 	cleared map[string]bool // message ids ClearEmails has hidden (motomail.go)

@@ -3,22 +3,22 @@ package localstack
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/opt-e/kontakt/infra/harness/proc"
 )
 
 // tailSize is how much of an emulator's output is kept for error messages.
 const tailSize = 4 << 10
 
-// proc is one emulator child process.
-type proc struct {
+// child is one emulator child process.
+type child struct {
 	name string
 	cmd  *exec.Cmd
 	out  *tailWriter
@@ -28,8 +28,8 @@ type proc struct {
 
 // startProc starts cmd in its own process group with its output captured;
 // ready is the line the emulator prints once it is listening.
-func startProc(name string, cmd *exec.Cmd, ready string, log io.Writer) (*proc, error) {
-	p := &proc{name: name, cmd: cmd, out: newTailWriter(ready), done: make(chan struct{})}
+func startProc(name string, cmd *exec.Cmd, ready string, log io.Writer) (*child, error) {
+	p := &child{name: name, cmd: cmd, out: newTailWriter(ready), done: make(chan struct{})}
 	var w io.Writer = p.out
 	var lw *lineWriter
 	if log != nil {
@@ -38,7 +38,7 @@ func startProc(name string, cmd *exec.Cmd, ready string, log io.Writer) (*proc, 
 	}
 	// The same comparable writer for both: exec then serialises the writes.
 	cmd.Stdout, cmd.Stderr = w, w
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = proc.Group()
 	// A grandchild holding the pipes open must not block Wait forever.
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
@@ -57,7 +57,7 @@ func startProc(name string, cmd *exec.Cmd, ready string, log io.Writer) (*proc, 
 // waitReady waits for the ready line, then for url to answer HTTP at all.
 // Waiting for the line first means a port already taken by someone else is
 // reported as the emulator's failure instead of being mistaken for success.
-func (p *proc) waitReady(ctx context.Context, url string, timeout time.Duration) error {
+func (p *child) waitReady(ctx context.Context, url string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	select {
@@ -88,7 +88,7 @@ func (p *proc) waitReady(ctx context.Context, url string, timeout time.Duration)
 }
 
 // failure is an error carrying the tail of the emulator's output.
-func (p *proc) failure(format string, args ...any) error {
+func (p *child) failure(format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	tail := bytes.TrimSpace(p.out.Tail())
 	if len(tail) == 0 {
@@ -98,22 +98,10 @@ func (p *proc) failure(format string, args ...any) error {
 }
 
 // stop ends the whole process group: SIGTERM, then SIGKILL after grace.
-func (p *proc) stop(grace time.Duration) {
-	pgid := -p.cmd.Process.Pid
-	select {
-	case <-p.done:
-	default:
-		_ = syscall.Kill(pgid, syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(grace):
-		}
-	}
-	// Also reaps anything the leader left behind in its group.
-	if err := syscall.Kill(pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+func (p *child) stop(grace time.Duration) {
+	if err := proc.StopGroup(p.cmd.Process.Pid, p.done, grace); err != nil {
 		fmt.Fprintf(os.Stderr, "localstack: kill %s: %v\n", p.name, err)
 	}
-	<-p.done
 }
 
 // tailWriter keeps the last tailSize bytes written and closes ready once

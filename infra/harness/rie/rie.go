@@ -20,8 +20,10 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/opt-e/kontakt/infra/harness/gomod"
+	"github.com/opt-e/kontakt/infra/harness/proc"
 )
 
 // The pinned emulator, installed with `go install Package@Version`.
@@ -58,7 +60,7 @@ func (e *FunctionError) Error() string {
 // version. An empty repoRoot means the module root above the working
 // directory.
 func Ensure(ctx context.Context, repoRoot string) (string, error) {
-	root, err := moduleRoot(repoRoot)
+	root, err := gomod.Root(repoRoot)
 	if err != nil {
 		return "", err
 	}
@@ -159,7 +161,7 @@ func Start(ctx context.Context, opt Options) (*Emulator, error) {
 		w = io.MultiWriter(e.logs, quietWriter{opt.Log})
 	}
 	cmd.Stdout, cmd.Stderr = w, w
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = proc.Group()
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start rie: %w", err)
@@ -294,18 +296,7 @@ func (e *Emulator) Logs() string { return string(e.logs.bytes()) }
 // and kills it on SIGTERM; were the emulator SIGKILLed instead, the function
 // exits as soon as its runtime API is gone. Safe to call more than once.
 func (e *Emulator) Stop() {
-	pgid := -e.cmd.Process.Pid
-	select {
-	case <-e.done:
-	default:
-		_ = syscall.Kill(pgid, syscall.SIGTERM)
-		select {
-		case <-e.done:
-		case <-time.After(stopGrace):
-		}
-	}
-	_ = syscall.Kill(pgid, syscall.SIGKILL) // whatever is left in the group
-	<-e.done
+	_ = proc.StopGroup(e.cmd.Process.Pid, e.done, stopGrace)
 }
 
 // logBuffer is an unbounded, concurrency-safe output buffer.
@@ -347,24 +338,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// moduleRoot returns dir, or when empty the nearest directory above the
-// working directory that holds a go.mod.
-func moduleRoot(dir string) (string, error) {
-	if dir != "" {
-		return filepath.Abs(dir)
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find module root: %w", err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("find module root: no go.mod above %s", wd)
-		}
-	}
 }

@@ -111,7 +111,7 @@ func BucketSetup(raw map[string]any, logicalID, name string, origins []string) (
 				e, _ := Lookup(r, "ExposedHeaders")
 				rule.AllowedMethods, rule.AllowedHeaders, rule.ExposeHeaders = stringList(m), stringList(h), stringList(e)
 				if age, ok := Lookup(r, "MaxAge"); ok {
-					rule.MaxAgeSeconds = aws.Int32(int32(number(age)))
+					rule.MaxAgeSeconds = aws.Int32(int32(Number(age)))
 				}
 				b.CORS.CORSRules = append(b.CORS.CORSRules, rule)
 			}
@@ -167,10 +167,10 @@ func lifecycleRule(r any) (s3types.LifecycleRule, error) {
 				tags = append(tags, s3types.Tag{Key: aws.String(fmt.Sprint(key)), Value: aws.String(fmt.Sprint(val))})
 			}
 		case "ExpirationInDays":
-			rule.Expiration = &s3types.LifecycleExpiration{Days: aws.Int32(int32(number(v)))}
+			rule.Expiration = &s3types.LifecycleExpiration{Days: aws.Int32(int32(Number(v)))}
 		case "AbortIncompleteMultipartUpload":
 			d, _ := Lookup(v, "DaysAfterInitiation")
-			rule.AbortIncompleteMultipartUpload = &s3types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(int32(number(d)))}
+			rule.AbortIncompleteMultipartUpload = &s3types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(int32(Number(d)))}
 		default:
 			return rule, fmt.Errorf("%s is not converted (add it to samtemplate.BucketSetup)", k)
 		}
@@ -199,7 +199,9 @@ func boolAt(v any, key string) *bool {
 	return aws.Bool(t)
 }
 
-func number(v any) float64 {
+// Number is a template value as a number: a float64 as YAML and JSON
+// decode it, or an int; 0 for anything else.
+func Number(v any) float64 {
 	switch n := v.(type) {
 	case float64:
 		return n

@@ -140,24 +140,24 @@ func TestFilesBucketLifecycle(t *testing.T) {
 			}
 			k, _ := samtemplate.Lookup(tagList[0], "Key")
 			v, _ := samtemplate.Lookup(tagList[0], "Value")
-			if k != retentionTag || v != fmt.Sprint(days) || !slices.Contains(retentionTiers, int(toFloat(days))) {
+			if k != retentionTag || v != fmt.Sprint(days) || !slices.Contains(retentionTiers, int(samtemplate.Number(days))) {
 				t.Errorf("%s: %v=%v expires after %v days, want %s=<tier> after <tier> days, tiers %v", where, k, v, days, retentionTag, retentionTiers)
 				continue
 			}
 			if v == heldValue {
 				t.Errorf("%s matches held files", where)
 			}
-			if tiers[int(toFloat(days))] {
+			if tiers[int(samtemplate.Number(days))] {
 				t.Errorf("%s: tier %v twice", where, days)
 			}
-			tiers[int(toFloat(days))] = true
+			tiers[int(samtemplate.Number(days))] = true
 		case prefix == "uploads/" && expires && tags == nil && abort == nil:
-			if toFloat(days) != 1 {
+			if samtemplate.Number(days) != 1 {
 				t.Errorf("%s: uploads expire after %v days, want 1", where, days)
 			}
 			uploads = true
 		case prefix == nil && tags == nil && !expires && abort != nil:
-			if toFloat(abort) != 1 {
+			if samtemplate.Number(abort) != 1 {
 				t.Errorf("%s: incomplete multipart uploads aborted after %v days, want 1", where, abort)
 			}
 			multipart = true

@@ -3,6 +3,7 @@ package samtemplate
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -330,40 +331,25 @@ func resourceStatements(doc any, where string) ([]ResourceStatement, error) {
 // TopicPolicyStatements returns the statements of every AWS::SNS::TopicPolicy
 // in LoadRaw's data whose Topics include the topic with the given logical id.
 func TopicPolicyStatements(raw map[string]any, topicID string) ([]ResourceStatement, error) {
-	resources, _ := raw["Resources"].(map[string]any)
-	ids := make([]string, 0, len(resources))
-	for id := range resources {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	var out []ResourceStatement
-	for _, id := range ids {
-		res, _ := resources[id].(map[string]any)
-		if typ, _ := res["Type"].(string); typ != "AWS::SNS::TopicPolicy" {
-			continue
-		}
+	return policyStatements(raw, "AWS::SNS::TopicPolicy", func(res map[string]any) bool {
 		topics, _ := Lookup(res, "Properties", "Topics")
-		covers := false
-		for _, t := range stringList(topics) {
-			covers = covers || t == Ref(topicID)
-		}
-		if !covers {
-			continue
-		}
-		doc, _ := Lookup(res, "Properties", "PolicyDocument")
-		stmts, err := resourceStatements(doc, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, stmts...)
-	}
-	return out, nil
+		return slices.Contains(stringList(topics), Ref(topicID))
+	})
 }
 
 // BucketPolicyStatements returns the statements of every
 // AWS::S3::BucketPolicy in LoadRaw's data whose Bucket is the bucket with the
 // given logical id.
 func BucketPolicyStatements(raw map[string]any, bucketID string) ([]ResourceStatement, error) {
+	return policyStatements(raw, "AWS::S3::BucketPolicy", func(res map[string]any) bool {
+		b, _ := Lookup(res, "Properties", "Bucket")
+		return b == Ref(bucketID)
+	})
+}
+
+// policyStatements returns the statements of the PolicyDocument of every
+// resource of type typ in LoadRaw's data that applies, in logical id order.
+func policyStatements(raw map[string]any, typ string, applies func(res map[string]any) bool) ([]ResourceStatement, error) {
 	resources, _ := raw["Resources"].(map[string]any)
 	ids := make([]string, 0, len(resources))
 	for id := range resources {
@@ -373,10 +359,7 @@ func BucketPolicyStatements(raw map[string]any, bucketID string) ([]ResourceStat
 	var out []ResourceStatement
 	for _, id := range ids {
 		res, _ := resources[id].(map[string]any)
-		if typ, _ := res["Type"].(string); typ != "AWS::S3::BucketPolicy" {
-			continue
-		}
-		if b, _ := Lookup(res, "Properties", "Bucket"); b != Ref(bucketID) {
+		if t, _ := res["Type"].(string); t != typ || !applies(res) {
 			continue
 		}
 		doc, _ := Lookup(res, "Properties", "PolicyDocument")

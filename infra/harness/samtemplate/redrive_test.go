@@ -231,7 +231,7 @@ func alarms(t *testing.T) []alarm {
 		a := alarm{name: name, namespace: get("Namespace"), metric: get("MetricName"), comparison: get("ComparisonOperator"),
 			missing: get("TreatMissingData"), stat: get("Statistic"), actions: get("AlarmActions"), dimensions: map[string]string{}}
 		th, _ := samtemplate.Lookup(p, "Threshold")
-		a.threshold = toFloat(th)
+		a.threshold = samtemplate.Number(th)
 		dims, _ := samtemplate.Lookup(p, "Dimensions")
 		ds, _ := dims.([]any)
 		for _, d := range ds {

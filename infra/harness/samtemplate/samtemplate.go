@@ -625,35 +625,30 @@ func coerceValue(v any, t reflect.Type, params map[string]any, path string) (any
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
 		reflect.Float32, reflect.Float64:
-		s, ok := v.(string)
-		if !ok {
-			return v, nil
-		}
-		s, err := scalarFor(s, params, path)
-		if err != nil {
-			return nil, err
-		}
-		n, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %q is not a number", path, s)
-		}
-		return n, nil
+		return parseScalar(v, params, path, "a number", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
 	case reflect.Bool:
-		s, ok := v.(string)
-		if !ok {
-			return v, nil
-		}
-		s, err := scalarFor(s, params, path)
-		if err != nil {
-			return nil, err
-		}
-		b, err := strconv.ParseBool(strings.TrimSpace(s))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %q is not a boolean", path, s)
-		}
-		return b, nil
+		return parseScalar(v, params, path, "a boolean", strconv.ParseBool)
 	}
 	return v, nil
+}
+
+// parseScalar turns a string where the type wants a number or a boolean (a
+// Ref to a parameter, or the value written as a string) into that type with
+// parse; what names the type in the error. Anything else is left as it is.
+func parseScalar[T any](v any, params map[string]any, path, what string, parse func(string) (T, error)) (any, error) {
+	s, ok := v.(string)
+	if !ok {
+		return v, nil
+	}
+	s, err := scalarFor(s, params, path)
+	if err != nil {
+		return nil, err
+	}
+	x, err := parse(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %q is not %s", path, s, what)
+	}
+	return x, nil
 }
 
 // scalarFor resolves a Ref placeholder to its parameter's default.

@@ -81,11 +81,11 @@ func TestEraseFunction(t *testing.T) {
 		t.Fatal(err)
 	}
 	vis, _ := samtemplate.Lookup(q, "VisibilityTimeout")
-	if vt, ft := toFloat(vis), toFloat(timeout); ft == 0 || vt < 6*ft {
+	if vt, ft := samtemplate.Number(vis), samtemplate.Number(timeout); ft == 0 || vt < 6*ft {
 		t.Errorf("queue visibility timeout %v < 6 x function timeout %v", vis, timeout)
 	}
 	mrc, _ := samtemplate.Lookup(q, "RedrivePolicy", "maxReceiveCount")
-	if toFloat(mrc) != 5 {
+	if samtemplate.Number(mrc) != 5 {
 		t.Errorf("maxReceiveCount = %v, want 5", mrc)
 	}
 	for _, id := range []string{"ErasureQueue", "ErasureDeadLetterQueue"} {
@@ -122,16 +122,6 @@ func TestPrivacyFunction(t *testing.T) {
 	assertRoutes(t, tpl, fn, samtemplate.Ref(httpAPI), "2.0", []string{"GET /erasure", "POST /erasure", "GET /erasure/confirm", "POST /erasure/confirm",
 		"GET /privacy", "POST /privacy", "GET /privacy/confirm", "POST /privacy/confirm"})
 	assertActionResources(t, tpl, fn, "dynamodb:Query", []string{"${SubmissionsTable.Arn}/index/" + lookupIndex})
-}
-
-func toFloat(v any) float64 {
-	switch n := v.(type) {
-	case float64:
-		return n
-	case int:
-		return float64(n)
-	}
-	return 0
 }
 
 func TestSubmitFunctionBuild(t *testing.T) {
@@ -283,7 +273,7 @@ func TestGeneratedSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := samtemplate.Lookup(props, "GenerateSecretString", "PasswordLength"); toFloat(n) < abuse.MinSecretLength {
+	if n, _ := samtemplate.Lookup(props, "GenerateSecretString", "PasswordLength"); samtemplate.Number(n) < abuse.MinSecretLength {
 		t.Errorf("PasswordLength = %v, want at least %d", n, abuse.MinSecretLength)
 	}
 	if v, _ := samtemplate.Lookup(props, "GenerateSecretString", "ExcludePunctuation"); v != true {

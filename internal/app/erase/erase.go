@@ -3,6 +3,7 @@
 package erase
 
 import (
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -12,6 +13,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/opt-e/kontakt/internal/app"
@@ -72,4 +74,15 @@ func Handler(ctx context.Context, cfg *config.Erase, c Clients, log *slog.Logger
 		log.WarnContext(ctx, "no files bucket: erasure requests whose copies have files will fail", slog.String("setting", config.EnvFilesBucket))
 	}
 	return &erasure.QueueHandler{Service: svc, Log: log}, nil
+}
+
+// Lambda builds the function as Lambda runs it (app.Start): the clients
+// from the SDK configuration, and metrics as EMF lines on stdout, which
+// Lambda sends to CloudWatch.
+func Lambda(ctx context.Context, cfg *config.Erase, awsCfg aws.Config, log *slog.Logger) (any, error) {
+	h, err := Handler(ctx, cfg, NewClients(awsCfg), log, os.Stdout, lambdacontext.FunctionName)
+	if err != nil {
+		return nil, err
+	}
+	return h.Handle, nil
 }

@@ -3,6 +3,7 @@
 package privacy
 
 import (
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -12,6 +13,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/opt-e/kontakt/internal/abuse"
@@ -25,7 +27,7 @@ import (
 	"github.com/opt-e/kontakt/internal/email/erasuremail"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/erasurequeue"
-	"github.com/opt-e/kontakt/internal/httpapi"
+	"github.com/opt-e/kontakt/internal/httpapi/privacypages"
 	"github.com/opt-e/kontakt/internal/metrics"
 	"github.com/opt-e/kontakt/internal/secrets"
 	"github.com/opt-e/kontakt/internal/ses"
@@ -66,7 +68,7 @@ var Limits = erasure.AskLimits{PerMailbox: 3, PerSource: 10, PerPage: 100}
 // the page's counters) are read from Secrets Manager here, once, with a
 // deadline each. Metrics are EMF lines written to metricsOut (the
 // function's stdout in Lambda), named for function.
-func Handler(ctx context.Context, cfg *config.Privacy, c Clients, log *slog.Logger, metricsOut io.Writer, function string) (*httpapi.ErasureHandler, error) {
+func Handler(ctx context.Context, cfg *config.Privacy, c Clients, log *slog.Logger, metricsOut io.Writer, function string) (*privacypages.Handler, error) {
 	sr := &secrets.Reader{Client: c.Secrets}
 	key, err := sr.Get(ctx, cfg.TokenSecret)
 	if err != nil {
@@ -103,5 +105,16 @@ func Handler(ctx context.Context, cfg *config.Privacy, c Clients, log *slog.Logg
 		Metrics: &metrics.EMF{W: metricsOut, Function: function},
 		Now:     time.Now, Log: log,
 	}
-	return &httpapi.ErasureHandler{Config: cfg, Service: svc, Log: log}, nil
+	return &privacypages.Handler{Config: cfg, Service: svc, Log: log}, nil
+}
+
+// Lambda builds the function as Lambda runs it (app.Start): the clients
+// from the SDK configuration, and metrics as EMF lines on stdout, which
+// Lambda sends to CloudWatch.
+func Lambda(ctx context.Context, cfg *config.Privacy, awsCfg aws.Config, log *slog.Logger) (any, error) {
+	h, err := Handler(ctx, cfg, NewClients(awsCfg), log, os.Stdout, lambdacontext.FunctionName)
+	if err != nil {
+		return nil, err
+	}
+	return h.Handle, nil
 }

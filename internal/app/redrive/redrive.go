@@ -3,13 +3,16 @@
 package redrive
 
 import (
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	sesapi "github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"context"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/opt-e/kontakt/internal/bucket"
@@ -70,4 +73,11 @@ func Service(cfg *config.Redrive, c Clients, log *slog.Logger, metricsOut io.Wri
 		Now:      time.Now,
 		Settings: settings,
 	}
+}
+
+// Lambda builds the function as Lambda runs it (app.Start): the clients
+// from the SDK configuration, and metrics as EMF lines on stdout, which
+// Lambda sends to CloudWatch.
+func Lambda(_ context.Context, cfg *config.Redrive, awsCfg aws.Config, log *slog.Logger) (any, error) {
+	return Service(cfg, NewClients(awsCfg), log, os.Stdout, lambdacontext.FunctionName).Handle, nil
 }

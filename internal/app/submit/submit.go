@@ -14,6 +14,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/opt-e/kontakt/internal/app"
@@ -117,4 +118,15 @@ func (l fileLinks) Copy(ctx context.Context, id string) (*submission.Submission,
 		return nil, err
 	}
 	return &c.Submission, nil
+}
+
+// Lambda builds the function as Lambda runs it (app.Start): the clients
+// from the SDK configuration, and metrics as EMF lines on stdout, which
+// Lambda sends to CloudWatch.
+func Lambda(ctx context.Context, cfg *config.Config, awsCfg aws.Config, log *slog.Logger) (any, error) {
+	h, err := Handler(ctx, cfg, NewClients(awsCfg), log, os.Stdout)
+	if err != nil {
+		return nil, err
+	}
+	return h.Handle, nil
 }

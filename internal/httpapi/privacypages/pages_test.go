@@ -1,7 +1,8 @@
-package httpapi_test
+package privacypages_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/erasure"
 	"github.com/opt-e/kontakt/internal/httpapi"
+	"github.com/opt-e/kontakt/internal/httpapi/privacypages"
 )
 
 type fakeSelfService struct {
@@ -66,7 +68,7 @@ func TestErasurePageErrors(t *testing.T) {
 		{"access fails", "POST", "/privacy/confirm", "application/x-www-form-urlencoded", "token=x", &fakeSelfService{confirmErr: down, purpose: erasure.PurposeAccess}, 503, 0, "Retry-After"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &httpapi.ErasureHandler{
+			h := &privacypages.Handler{
 				Config:  &config.Privacy{PrivacyContact: "personvern@example.no", TokenLifetime: 24 * time.Hour, Language: "nb"},
 				Service: tc.svc, Log: slog.New(slog.DiscardHandler),
 			}
@@ -98,7 +100,7 @@ func TestErasurePageErrors(t *testing.T) {
 // policy with its version beside the privacy contact and Datatilsynet.
 func TestPrivacyPage(t *testing.T) {
 	svc := &fakeSelfService{}
-	h := &httpapi.ErasureHandler{
+	h := &privacypages.Handler{
 		Config: &config.Privacy{PrivacyContact: "personvern@example.no", TokenLifetime: 24 * time.Hour, Language: "nb",
 			PublicURL: "https://skjema.example.no", PolicyURL: "https://www.example.no/personvern", PolicyVersion: "2026-03"},
 		Service: svc, Log: slog.New(slog.DiscardHandler),
@@ -140,5 +142,62 @@ func TestPrivacyPage(t *testing.T) {
 	}
 	if c := req("POST", "/privacy/confirm", "token=x"); c.StatusCode != 200 || !strings.Contains(c.Body, "The copy has been sent") {
 		t.Errorf("access confirmed: %d %s", c.StatusCode, c.Body)
+	}
+}
+
+type tokenService struct{ checkErr error }
+
+func (s tokenService) AskFor(context.Context, string, string, string, string, string) error {
+	return nil
+}
+func (s tokenService) Check(context.Context, string) (string, error) { return "", s.checkErr }
+func (s tokenService) Confirm(context.Context, string) (erasure.Confirmation, error) {
+	return erasure.Confirmation{}, s.checkErr
+}
+
+// The erasure pages answer through the same mapping: codes in JSON, and in
+// HTML the reason, the way back and the privacy contact.
+func TestErasureErrorsThroughTheSameMapping(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{erasure.ErrTokenInvalid, 400, httpapi.CodeTokenInvalid},
+		{erasure.ErrTokenExpired, 410, httpapi.CodeTokenExpired},
+		{erasure.ErrTokenUsed, 410, httpapi.CodeTokenUsed},
+	} {
+		h := &privacypages.Handler{
+			Config:  &config.Privacy{PrivacyContact: "personvern@example.no", TokenLifetime: 24 * time.Hour, Language: "nb"},
+			Service: tokenService{tc.err}, Log: slog.New(slog.DiscardHandler),
+		}
+		for _, accept := range []string{"application/json", "text/html"} {
+			ev := events.APIGatewayV2HTTPRequest{RawPath: "/erasure/confirm", QueryStringParameters: map[string]string{"token": "t"},
+				Headers: map[string]string{"accept": accept}}
+			ev.RequestContext.HTTP.Method = "GET"
+			resp, _ := h.Handle(context.Background(), ev)
+			if resp.StatusCode != tc.status {
+				t.Errorf("%s %s: status %d, want %d", tc.code, accept, resp.StatusCode, tc.status)
+				continue
+			}
+			if accept == "application/json" {
+				var b struct {
+					Error, Message string
+					Errors         []struct{ Message string }
+				}
+				if err := json.Unmarshal([]byte(resp.Body), &b); err != nil {
+					t.Fatalf("body is not JSON: %v: %q", err, resp.Body)
+				}
+				if b.Error != tc.code || len(b.Errors) != 1 || b.Errors[0].Message != b.Message {
+					t.Errorf("%s: %s", tc.code, resp.Body)
+				}
+				continue
+			}
+			for _, want := range []string{"Lenken kan ikke brukes", `href="../erasure"`, "personvern@example.no", "Datatilsynet"} {
+				if !strings.Contains(resp.Body, want) {
+					t.Errorf("%s page lacks %q: %s", tc.code, want, resp.Body)
+				}
+			}
+		}
 	}
 }

@@ -1,4 +1,9 @@
-package httpapi
+// Package privacypages serves the self-service privacy pages: a person asks
+// for a copy of what is held about them, or for its erasure, and confirms
+// through a signed link. Its answers, refusals included, come from httpapi
+// (Responder), so that the pages and the form endpoint answer alike from
+// one mapping, while the submit function links none of this.
+package privacypages
 
 import (
 	"context"
@@ -12,6 +17,7 @@ import (
 
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/erasure"
+	"github.com/opt-e/kontakt/internal/httpapi"
 	"github.com/opt-e/kontakt/internal/i18n"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -26,7 +32,7 @@ type SelfService interface {
 	Confirm(ctx context.Context, token string) (erasure.Confirmation, error)
 }
 
-// ErasureHandler serves the self-service privacy pages, under /privacy and,
+// Handler serves the self-service privacy pages, under /privacy and,
 // as before, /erasure:
 //
 //	GET  /privacy           two forms: "send me a copy of what you hold about
@@ -40,30 +46,40 @@ type SelfService interface {
 // A POST to /erasure without an action asks for erasure, as it always did.
 // Confirming takes a button press, not just opening the link: mail
 // scanners open links, and must not erase anyone's data.
-type ErasureHandler struct {
+type Handler struct {
 	Config  *config.Privacy
 	Service SelfService
 	Log     *slog.Logger
 }
 
-const erasureBodyLimit = 4 << 10
+const (
+	bodyLimit = 4 << 10
+	maxFields = 5
+)
+
+// visit is one request to the pages, with its answer in the making.
+type visit struct {
+	*httpapi.Responder
+	ev      *events.APIGatewayV2HTTPRequest
+	method  string
+	outcome string
+}
 
 // Handle is the Lambda handler.
-func (h *ErasureHandler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	r := &request{ev: &ev, method: ev.RequestContext.HTTP.Method}
-	r.lang = i18n.Pick(r.header("accept-language"), h.Config.Language)
-	r.answerJSON = wantsJSON(r.header("accept"), r.header("content-type"), r.header("x-requested-with"))
+func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	r := &visit{Responder: httpapi.NewResponder(&ev, h.Config.Language), ev: &ev, method: ev.RequestContext.HTTP.Method}
 	confirm := strings.HasSuffix(strings.TrimRight(ev.RawPath, "/"), "/confirm")
 	base := pageBase(ev.RawPath)
 	// Every error page leads back to the page's form (a relative link, so
 	// that it holds under a stage path too) and names the privacy contact.
-	r.pages = pageStyle{backHref: base, backLabel: i18n.ErasureTitle, footer: h.footer(r.lang)}
+	backHref, backLabel := base, i18n.ErasureTitle
 	if base == basePrivacy {
-		r.pages.backLabel = i18n.PrivacyTitle
+		backLabel = i18n.PrivacyTitle
 	}
 	if confirm {
-		r.pages.backHref = "../" + base
+		backHref = "../" + base
 	}
+	r.EndPages(backHref, backLabel, h.footer(r.Lang()))
 	var resp events.APIGatewayV2HTTPResponse
 	switch {
 	case r.method == "GET" && !confirm:
@@ -72,7 +88,7 @@ func (h *ErasureHandler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPR
 		if base == basePrivacy {
 			title = i18n.PrivacyTitle
 		}
-		resp = h.page(r, 200, title, h.askForms(r.lang, base), "'self'")
+		resp = r.Page(200, title, h.askForms(r.Lang(), base), "'self'")
 	case r.method == "POST" && !confirm:
 		resp = h.ask(ctx, r)
 	case r.method == "GET" && confirm:
@@ -81,34 +97,18 @@ func (h *ErasureHandler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPR
 		resp = h.confirm(ctx, r)
 	default:
 		r.outcome = "method"
-		resp = r.fail(&Error{Code: CodeMethodNotAllowed, Allow: "GET, POST"})
+		resp = r.Fail(&httpapi.Error{Code: httpapi.CodeMethodNotAllowed, Allow: "GET, POST"})
 	}
 	h.Log.InfoContext(ctx, "request", slog.String("method", r.method), slog.String("page", base), slog.Bool("confirm", confirm),
 		slog.Int("status", resp.StatusCode), slog.String("outcome", r.outcome))
 	return resp, nil
 }
 
-func (h *ErasureHandler) fields(r *request) (map[string]string, error) {
-	body, err := readBody(r.ev, erasureBodyLimit)
-	if err != nil {
-		return nil, err
-	}
-	fs, _, err := parseBody(r.header("content-type"), body, 5, nil)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(fs))
-	for _, f := range fs {
-		out[f.Name] = f.Value
-	}
-	return out, nil
-}
-
-func (h *ErasureHandler) ask(ctx context.Context, r *request) events.APIGatewayV2HTTPResponse {
-	fs, err := h.fields(r)
+func (h *Handler) ask(ctx context.Context, r *visit) events.APIGatewayV2HTTPResponse {
+	fs, err := r.Form(bodyLimit, maxFields)
 	if err != nil {
 		r.outcome = "body"
-		return r.fail(err)
+		return r.Fail(err)
 	}
 	purpose := erasure.PurposeErasure
 	switch fs["action"] {
@@ -117,37 +117,36 @@ func (h *ErasureHandler) ask(ctx context.Context, r *request) events.APIGatewayV
 		purpose = erasure.PurposeAccess
 	default:
 		r.outcome = "body"
-		return r.fail(refuse(CodeMalformedBody))
+		return r.Fail(&httpapi.Error{Code: httpapi.CodeMalformedBody})
 	}
 	address, code := submission.ParseReplyTo(strings.TrimSpace(fs["email"]))
 	if code != "" {
 		r.outcome = "invalid"
-		r.fields = []submission.Field{{Name: "email", Value: fs["email"]}}
-		return r.fail(&submission.ValidationError{Problems: []submission.Problem{{Field: "email", Code: code}}})
+		return r.Invalid("email", fs["email"], code)
 	}
 	link := ConfirmURL(h.Config.PublicURL, r.ev)
 	if purpose == erasure.PurposeAccess {
 		link = strings.TrimSuffix(link, "/erasure/confirm") + "/privacy/confirm"
 	}
-	if err := h.Service.AskFor(ctx, purpose, address, r.ev.RequestContext.HTTP.SourceIP, r.lang, link); err != nil {
+	if err := h.Service.AskFor(ctx, purpose, address, r.ev.RequestContext.HTTP.SourceIP, r.Lang(), link); err != nil {
 		r.outcome = "unavailable"
 		h.Log.ErrorContext(ctx, "erasure ask failed", slog.String("error_class", submission.ErrorClass(err)))
-		return r.fail(unavailable())
+		return r.Unavailable()
 	}
 	// The same answer whether or not anything is stored for the address.
 	r.outcome = "asked"
 	hours := int(h.Config.TokenLifetime.Hours())
-	msg := i18n.Text(r.lang, i18n.ErasureAskedBody, hours)
+	msg := i18n.Text(r.Lang(), i18n.ErasureAskedBody, hours)
 	if purpose == erasure.PurposeAccess {
-		msg = i18n.Text(r.lang, i18n.AccessAskedBody, hours)
+		msg = i18n.Text(r.Lang(), i18n.AccessAskedBody, hours)
 	}
-	if r.answerJSON {
-		return r.jsonResponse(202, map[string]any{"ok": true, "success": true, "status": "link_sent_if_valid", "message": msg})
+	if r.WantsJSON() {
+		return r.JSON(202, map[string]any{"ok": true, "success": true, "status": "link_sent_if_valid", "message": msg})
 	}
-	return h.page(r, 202, i18n.ErasureAsked, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
+	return r.Page(202, i18n.ErasureAsked, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
 }
 
-func (h *ErasureHandler) check(ctx context.Context, r *request, token string) events.APIGatewayV2HTTPResponse {
+func (h *Handler) check(ctx context.Context, r *visit, token string) events.APIGatewayV2HTTPResponse {
 	purpose, err := h.Service.Check(ctx, token)
 	if err != nil {
 		return h.tokenFailure(ctx, r, err)
@@ -157,20 +156,20 @@ func (h *ErasureHandler) check(ctx context.Context, r *request, token string) ev
 	if purpose == erasure.PurposeAccess {
 		title, text, button = i18n.AccessConfirm, i18n.AccessConfirmBody, i18n.AccessConfirmBtn
 	}
-	body := `<p>` + html.EscapeString(i18n.Text(r.lang, text, 0)) + `</p>` +
+	body := `<p>` + html.EscapeString(i18n.Text(r.Lang(), text, 0)) + `</p>` +
 		`<form method="post" action="confirm"><input type="hidden" name="token" value="` + html.EscapeString(token) + `">` +
-		`<button type="submit">` + html.EscapeString(i18n.Text(r.lang, button, 0)) + `</button></form>`
-	if r.answerJSON {
-		return r.jsonResponse(200, map[string]any{"ok": true, "success": true, "status": "valid", "purpose": purpose})
+		`<button type="submit">` + html.EscapeString(i18n.Text(r.Lang(), button, 0)) + `</button></form>`
+	if r.WantsJSON() {
+		return r.JSON(200, map[string]any{"ok": true, "success": true, "status": "valid", "purpose": purpose})
 	}
-	return h.page(r, 200, title, body, "'self'")
+	return r.Page(200, title, body, "'self'")
 }
 
-func (h *ErasureHandler) confirm(ctx context.Context, r *request) events.APIGatewayV2HTTPResponse {
-	fs, err := h.fields(r)
+func (h *Handler) confirm(ctx context.Context, r *visit) events.APIGatewayV2HTTPResponse {
+	fs, err := r.Form(bodyLimit, maxFields)
 	if err != nil {
 		r.outcome = "body"
-		return r.fail(err)
+		return r.Fail(err)
 	}
 	c, err := h.Service.Confirm(ctx, fs["token"])
 	if err != nil {
@@ -180,38 +179,38 @@ func (h *ErasureHandler) confirm(ctx context.Context, r *request) events.APIGate
 		// The same answer whether or not anything was stored: the email
 		// says what there is, to the verified address only.
 		r.outcome = "access_sent"
-		msg := i18n.Textf(r.lang, i18n.AccessSentBody, c.RequestID)
-		if r.answerJSON {
-			return r.jsonResponse(200, map[string]any{"ok": true, "success": true, "status": "sent", "request_id": c.RequestID, "message": msg})
+		msg := i18n.Textf(r.Lang(), i18n.AccessSentBody, c.RequestID)
+		if r.WantsJSON() {
+			return r.JSON(200, map[string]any{"ok": true, "success": true, "status": "sent", "request_id": c.RequestID, "message": msg})
 		}
-		return h.page(r, 200, i18n.AccessSent, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
+		return r.Page(200, i18n.AccessSent, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
 	}
 	r.outcome = "queued"
-	msg := i18n.Textf(r.lang, i18n.ErasureQueuedBody, c.RequestID)
-	if r.answerJSON {
-		return r.jsonResponse(202, map[string]any{"ok": true, "success": true, "status": "queued", "request_id": c.RequestID, "message": msg})
+	msg := i18n.Textf(r.Lang(), i18n.ErasureQueuedBody, c.RequestID)
+	if r.WantsJSON() {
+		return r.JSON(202, map[string]any{"ok": true, "success": true, "status": "queued", "request_id": c.RequestID, "message": msg})
 	}
-	return h.page(r, 202, i18n.ErasureQueued, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
+	return r.Page(202, i18n.ErasureQueued, "<p>"+html.EscapeString(msg)+"</p>", "'none'")
 }
 
 // tokenFailure maps token errors to a clear page each: a link that was
 // changed (400), one that expired or was used (410), or our failure (503).
-func (h *ErasureHandler) tokenFailure(ctx context.Context, r *request, err error) events.APIGatewayV2HTTPResponse {
+func (h *Handler) tokenFailure(ctx context.Context, r *visit, err error) events.APIGatewayV2HTTPResponse {
 	code := ""
 	switch {
 	case errors.Is(err, erasure.ErrTokenInvalid):
-		code = CodeTokenInvalid
+		code = httpapi.CodeTokenInvalid
 	case errors.Is(err, erasure.ErrTokenExpired):
-		code = CodeTokenExpired
+		code = httpapi.CodeTokenExpired
 	case errors.Is(err, erasure.ErrTokenUsed):
-		code = CodeTokenUsed
+		code = httpapi.CodeTokenUsed
 	default:
 		r.outcome = "unavailable"
 		h.Log.ErrorContext(ctx, "erasure confirm failed", slog.String("error_class", submission.ErrorClass(err)))
-		return r.fail(unavailable())
+		return r.Unavailable()
 	}
 	r.outcome = code
-	return r.fail(&Error{Code: code, Title: i18n.ErasureRefused})
+	return r.Fail(&httpapi.Error{Code: code, Title: i18n.ErasureRefused})
 }
 
 // The two page bases: /privacy, and /erasure as before.
@@ -230,7 +229,7 @@ func pageBase(path string) string {
 // askForms are the two requests a person can make, each its own form
 // posting to the page it is on. The erasure form keeps the field id
 // "email" it always had.
-func (h *ErasureHandler) askForms(lang, base string) string {
+func (h *Handler) askForms(lang, base string) string {
 	form := func(action, id string, heading, intro, send i18n.Key) string {
 		return `<h2>` + html.EscapeString(i18n.Text(lang, heading, 0)) + `</h2><p>` + html.EscapeString(i18n.Text(lang, intro, 0)) + `</p>` +
 			`<form method="post" action="` + base + `"><input type="hidden" name="action" value="` + action + `">` +
@@ -247,7 +246,7 @@ func (h *ErasureHandler) askForms(lang, base string) string {
 }
 
 // footer names the privacy contact and the right to complain, on every page.
-func (h *ErasureHandler) footer(lang string) string {
+func (h *Handler) footer(lang string) string {
 	var b strings.Builder
 	b.WriteString(`<div class="note">`)
 	if u := h.Config.PolicyURL; u != "" {
@@ -270,13 +269,6 @@ func (h *ErasureHandler) footer(lang string) string {
 	}
 	b.WriteString(`</div>`)
 	return b.String()
-}
-
-func (h *ErasureHandler) page(r *request, status int, title i18n.Key, body, formAction string) events.APIGatewayV2HTTPResponse {
-	hd := r.headers("text/html; charset=utf-8")
-	hd["Content-Security-Policy"] = pageCSP(formAction)
-	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: hd,
-		Body: htmlPage(r.lang, i18n.Text(r.lang, title, 0), body+h.footer(r.lang))}
 }
 
 // ConfirmURL is the link target for the confirmation email: the configured
