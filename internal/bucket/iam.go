@@ -17,6 +17,4 @@ var (
 	RedriveIAMActions = []string{"s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging"}
 	// EraseIAMActions: delete a person's files with their copies.
 	EraseIAMActions = []string{"s3:DeleteObject"}
-	// PrivacyIAMActions: read a person's files for an access request.
-	PrivacyIAMActions = []string{"s3:GetObject"}
 )

@@ -24,7 +24,7 @@ const (
 var PrivacyEnvVars = []string{
 	EnvTable, EnvSender, EnvPrivacyContact, EnvErasureQueueURL, EnvTokenSecret,
 	EnvTokenLifetimeHours, EnvPublicURL, EnvPrivacyNote, EnvLanguage, EnvSecretID, EnvConfigurationSet,
-	EnvPolicyURL, EnvPolicyVersion, EnvReceiptRetentionDays, EnvFilesBucket,
+	EnvPolicyURL, EnvPolicyVersion, EnvReceiptRetentionDays,
 }
 
 // Privacy is the privacy function's configuration.

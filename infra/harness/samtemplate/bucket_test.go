@@ -42,7 +42,6 @@ func TestFunctionsReachFilesOnly(t *testing.T) {
 		{submitFunction, []string{"s3:PutObject", "s3:PutObjectTagging", "s3:GetObject", "s3:GetObjectTagging", "s3:DeleteObject"}, []string{"files", "uploads"}},
 		{redriveFunction, []string{"s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging"}, []string{"files"}},
 		{eraseFunction, []string{"s3:DeleteObject"}, []string{"files"}},
-		{"PrivacyFunction", []string{"s3:GetObject"}, []string{"files"}},
 	} {
 		assertEnvValue(t, tpl, c.fn, config.EnvFilesBucket, samtemplate.Ref(filesBucket))
 		var want []string

@@ -109,7 +109,7 @@ func TestPrivacyFunction(t *testing.T) {
 	assertFunctionEnv(t, tpl, fn, config.PrivacyEnvVars)
 	assertEnvValue(t, tpl, fn, config.EnvTokenSecret, samtemplate.Ref("TokenSecret"))
 	assertEnvValue(t, tpl, fn, config.EnvErasureQueueURL, samtemplate.Ref("ErasureQueue"))
-	want := append(append(append(append(append([]string{}, dynamo.PrivacyIAMActions...), ses.NoticeIAMActions...), erasurequeue.IAMActions...), secrets.IAMActions...), bucket.PrivacyIAMActions...)
+	want := append(append(append(append([]string{}, dynamo.PrivacyIAMActions...), ses.NoticeIAMActions...), erasurequeue.IAMActions...), secrets.IAMActions...)
 	assertPolicyActions(t, tpl, fn, want)
 	assertActionResources(t, tpl, fn, "sqs:SendMessage", []string{samtemplate.GetAtt("ErasureQueue", "Arn")})
 	assertActionResources(t, tpl, fn, "secretsmanager:GetSecretValue", []string{samtemplate.Ref("TokenSecret"), samtemplate.Ref(secret)})
