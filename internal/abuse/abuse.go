@@ -39,6 +39,8 @@ const (
 	RulePhrase       Rule = "content_phrase"
 	RuleFormat       Rule = "content_format"
 	RuleRateIP       Rule = "rate_limit_ip"
+	// RuleRateUpload: too many direct uploads asked for from one address.
+	RuleRateUpload Rule = "rate_limit_upload"
 	// RuleRateForm is the form's ceiling. It refuses nothing: a post over
 	// it is held (see Admit).
 	RuleRateForm           Rule = "rate_limit_form"
@@ -259,6 +261,22 @@ func (g *Guard) Admit(ctx context.Context, form *config.Form, sc *Screened, sour
 		return g.hold(ctx, form)
 	}
 	return nil
+}
+
+// AdmitUpload counts a request for a direct upload against its address's
+// own limit: the form's per-address limit times its files per message, in
+// the same window (a visitor asks for one upload per file, then posts once).
+// Without it anyone on an allowed origin could have kontakt sign upload
+// after upload. It returns nil or a *Refusal (429); a counter that cannot
+// be reached lets the request through, as for posts. No captcha here: its
+// answer comes with the post, which is checked as ever.
+func (g *Guard) AdmitUpload(ctx context.Context, form *config.Form, sourceIP string) error {
+	if g == nil || form.Files == nil {
+		return nil
+	}
+	rl := form.Abuse.RateLimit
+	w := newWindow(g.now(), time.Duration(rl.WindowSeconds)*time.Second)
+	return g.limit(ctx, form, w, uploadKey(form.ID, g.hashIP(sourceIP), w), rl.PerIP*form.Files.MaxFiles, RuleRateUpload)
 }
 
 func (g *Guard) verifyCaptcha(ctx context.Context, form *config.Form, c *config.Captcha, answer, sourceIP string) error {

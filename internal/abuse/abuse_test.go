@@ -330,6 +330,40 @@ func (c *counter) Undo(_ context.Context, key string) error {
 	return nil
 }
 
+// Direct uploads are counted per address apart from posts: per_ip times the
+// form's files per message, in the same window; then 429.
+func TestUploadRateLimit(t *testing.T) {
+	f := form(t, `,"retention_days":30,"files":{"types":["application/pdf"],"max_files":2},"abuse":{"rate_limit":{"per_ip":2,"per_form":100,"window_seconds":60}}`)
+	g, _ := guard()
+	c := &counter{}
+	g.Counter = c
+	for i := range 4 {
+		if err := g.AdmitUpload(context.Background(), f, "198.51.100.7"); err != nil {
+			t.Fatalf("upload %d: %v", i, err)
+		}
+	}
+	var r *abuse.Refusal
+	if err := g.AdmitUpload(context.Background(), f, "198.51.100.7"); !errors.As(err, &r) || r.Rule != abuse.RuleRateUpload || r.Kind != abuse.Limited {
+		t.Fatalf("fifth upload: %v, want refused by %s", err, abuse.RuleRateUpload)
+	}
+	if err := g.AdmitUpload(context.Background(), f, "203.0.113.9"); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+	// Posts from the address that used its uploads up still go through.
+	if err := g.Admit(context.Background(), f, &abuse.Screened{}, "198.51.100.7"); err != nil {
+		t.Errorf("a post after the uploads: %v", err)
+	}
+	for _, k := range c.keys {
+		if strings.Contains(k, "198.51") {
+			t.Errorf("counter key %q holds the IP", k)
+		}
+	}
+	var none *abuse.Guard
+	if err := none.AdmitUpload(context.Background(), f, "198.51.100.7"); err != nil {
+		t.Errorf("nil guard: %v", err)
+	}
+}
+
 func TestRateLimits(t *testing.T) {
 	f := form(t, `,"abuse":{"rate_limit":{"per_ip":2,"per_form":3,"window_seconds":60}}`)
 	g, metrics := guard()

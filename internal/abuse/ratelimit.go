@@ -171,6 +171,11 @@ func retryAfter(d time.Duration) time.Duration {
 func ipKey(formID, ipHash string, w window) string { return formID + "#ip#" + ipHash + w.suffix }
 func formKey(formID string, w window) string       { return formID + "#form" + w.suffix }
 
+// uploadKey counts an address's requests for direct uploads, apart from its posts.
+func uploadKey(formID, ipHash string, w window) string {
+	return formID + "#upload#" + ipHash + w.suffix
+}
+
 // hashIP is HashIP with g.IPKey. Keyed HMACs are reused: setting one up
 // hashes the key twice, and allocates more than hashing an address does.
 func (g *Guard) hashIP(ip string) string {

@@ -58,6 +58,9 @@ type Guard interface {
 	// Admit applies the rules that cost a call (rate limits, captcha); nil
 	// or an *abuse.Refusal, or submission.ErrHold over the form's ceiling.
 	Admit(ctx context.Context, form *config.Form, sc *abuse.Screened, sourceIP string) error
+	// AdmitUpload counts a request for a direct upload against its
+	// address's limit; nil or an *abuse.Refusal.
+	AdmitUpload(ctx context.Context, form *config.Form, sourceIP string) error
 	// IssueToken signs a form-age token for form; false when tokens are off.
 	IssueToken(form string, now time.Time) (string, bool)
 	// SourceKey is the keyed hash of a source address, for the duplicate

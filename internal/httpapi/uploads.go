@@ -3,11 +3,13 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -60,6 +62,10 @@ func (h *Handler) upload(ctx context.Context, r *request) events.APIGatewayV2HTT
 	var req submission.UploadRequest
 	if err := json.Unmarshal([]byte(body), &req); err != nil {
 		return r.fail(refuse(CodeMalformedJSON))
+	}
+	var refusal *abuse.Refusal
+	if err := h.guard().AdmitUpload(ctx, r.form, r.ev.RequestContext.HTTP.SourceIP); errors.As(err, &refusal) {
+		return r.refused(refusal)
 	}
 	ticket, problems, err := h.Uploads.Begin(ctx, r.form, req)
 	if err != nil {

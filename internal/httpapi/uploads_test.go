@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/httpapi"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -439,5 +440,29 @@ func TestUploadsOnAFormWithoutFiles(t *testing.T) {
 	resp := rig.postUploads(id)
 	if b := decode(t, resp); resp.StatusCode != 422 || b.Errors[0].KontaktCode != submission.CodeUploadInvalid {
 		t.Errorf("status %d: %s", resp.StatusCode, resp.Body)
+	}
+}
+
+// An address that asks for more uploads than its limit allows gets 429
+// with Retry-After, and nothing is signed or recorded.
+func TestUploadRequestsAreRateLimited(t *testing.T) {
+	rig := uploadsHandler(t)
+	_, ipKey, _ := abuse.Keys(strings.Repeat("s", 64))
+	rig.h.Guard = &abuse.Guard{IPKey: ipKey, Counter: &memCounter{n: map[string]int{}}, Log: rig.h.Log, Now: rig.h.Now}
+	form := rig.h.Config.Form("contact")
+	limit := form.Abuse.RateLimit.PerIP * form.Files.MaxFiles
+	body := `{"field":"cv","name":"a.pdf","size":10,"type":"application/pdf"}`
+	for i := range limit {
+		if resp, _ := rig.h.Handle(context.Background(), fromIP(uploadRequest("contact", body), "198.51.100.7")); resp.StatusCode != 200 {
+			t.Fatalf("upload %d: %d %s", i, resp.StatusCode, resp.Body)
+		}
+	}
+	before := len(rig.records.records)
+	resp, _ := rig.h.Handle(context.Background(), fromIP(uploadRequest("contact", body), "198.51.100.7"))
+	if resp.StatusCode != 429 || resp.Headers["Retry-After"] == "" || decode(t, resp).Error != httpapi.CodeRateLimited {
+		t.Fatalf("over the limit: %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
+	}
+	if len(rig.records.records) != before {
+		t.Error("a refused upload request was recorded")
 	}
 }
