@@ -33,12 +33,12 @@ func (c Copy) KeptUntil() time.Time {
 	return c.ExpiresAt
 }
 
-// ByAddress reads every copy for address: under its lookup key (keys.Key)
-// and, like erasure's find, under the plain hash that copies stored before
-// lookup keys were keyed carry (submission.LegacyLookupKey).
+// ByAddress reads every copy for address under every key erasure looks
+// under (submission.LookupKeys.All), so that an access request shows all
+// that an erasure would delete, older copies of an internationalised
+// address included.
 func ByAddress(ctx context.Context, r Reader, keys *submission.LookupKeys, address string) ([]Copy, error) {
-	return submission.FindUnderKeys(ctx, []string{keys.Key(address), submission.LegacyLookupKey(address)}, r.ByLookupKey,
-		func(c Copy) string { return c.ID })
+	return submission.FindUnderKeys(ctx, keys.All(address), r.ByLookupKey, func(c Copy) string { return c.ID })
 }
 
 // Reader reads whole copies. Copies past their TTL (not yet deleted by

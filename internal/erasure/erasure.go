@@ -196,17 +196,11 @@ type Service struct {
 	Log        *slog.Logger
 }
 
-// find lists the copies under the address's lookup key and, during the
-// migration window (see submission.LegacyLookupKey), under the plain hash
-// that copies stored before keyed lookup keys carry, and, for an
-// internationalised domain, the plain hash of its Unicode spelling, which
-// copies stored before domains were converted to punycode carry.
+// find lists the copies under every lookup key of the address
+// (submission.LookupKeys.All: the keyed one, and in the migration window
+// the plain hash and an internationalised domain's Unicode spelling).
 func (s *Service) find(ctx context.Context, address string) ([]Copy, error) {
-	keys := []string{s.LookupKeys.Key(address), submission.LegacyLookupKey(address)}
-	if k := submission.PreIDNALookupKey(address); k != "" {
-		keys = append(keys, k)
-	}
-	return submission.FindUnderKeys(ctx, keys, s.Finder.FindByLookupKey, func(c Copy) string { return c.ID })
+	return submission.FindUnderKeys(ctx, s.LookupKeys.All(address), s.Finder.FindByLookupKey, func(c Copy) string { return c.ID })
 }
 
 // Erase deletes every copy for r.Email except those under a legal hold,

@@ -107,3 +107,19 @@ func TestRedirectHostComparedAsBrowsersResolveIt(t *testing.T) {
 		}
 	}
 }
+
+// Erasure and access look under the same keys: the keyed one, the plain
+// hash, and for an internationalised domain its Unicode spelling's hash.
+func TestAllLookupKeys(t *testing.T) {
+	keys, err := submission.NewLookupKeys(strings.Repeat("k", 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idn := keys.All("kari@xn--blgen-vua.no")
+	if len(idn) != 3 || idn[0] != keys.Key("kari@xn--blgen-vua.no") || idn[1] != submission.LegacyLookupKey("kari@xn--blgen-vua.no") || idn[2] != submission.PreIDNALookupKey("kari@xn--blgen-vua.no") {
+		t.Errorf("All(IDN) = %v", idn)
+	}
+	if ascii := keys.All("kari@example.no"); len(ascii) != 2 {
+		t.Errorf("All(ASCII) = %v, want the keyed and the plain key", ascii)
+	}
+}

@@ -92,6 +92,19 @@ func PreIDNALookupKey(address string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// All is every lookup key a copy of address may be indexed under: its
+// keyed lookup key, and in the migration window the plain hash
+// (LegacyLookupKey) and, for an internationalised domain, the plain hash
+// of its Unicode spelling (PreIDNALookupKey). Erasure and access look
+// under the same keys, so that what is erased is what is disclosed.
+func (k *LookupKeys) All(address string) []string {
+	keys := []string{k.Key(address), LegacyLookupKey(address)}
+	if p := PreIDNALookupKey(address); p != "" {
+		keys = append(keys, p)
+	}
+	return keys
+}
+
 // normaliseAddress is the form every kind of lookup key hashes: the
 // address as ParseReplyTo gives it (an internationalised domain in
 // punycode, so "kari@bølgen.no" and "kari@xn--blgen-vua.no" are one key),
