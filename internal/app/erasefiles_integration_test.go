@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
-	"net"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,36 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/opt-e/kontakt/internal/app/erase"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
 	"github.com/opt-e/kontakt/internal/submission"
 )
-
-// fakeS3 serves S3 from memory on 127.0.0.1 for this test (gofakes3),
-// with the files bucket created, until the harness serves S3 itself.
-func fakeS3(t *testing.T, bucket string) *s3.Client {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()), gofakes3.WithoutVersioning(), gofakes3.WithTimeSkewLimit(0)).Server())
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Config.ReadHeaderTimeout = 5 * time.Second
-	srv.Start()
-	t.Cleanup(srv.Close)
-	// An IP-address endpoint: the SDK uses path-style URLs by itself.
-	c := s3.NewFromConfig(env.AWS, func(o *s3.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-	if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 func objectExists(t *testing.T, c *s3.Client, bucket, key string) bool {
 	t.Helper()
@@ -66,8 +40,8 @@ func sqsEvent(id, body string) events.SQSEvent {
 // them. Without a bucket, the same request fails and changes nothing.
 func TestEraseDeletesFiles(t *testing.T) {
 	integration(t)
-	const bucketName = "kontakt-files"
-	s3c := fakeS3(t, bucketName)
+	bucketName := env.Bucket
+	s3c := filesS3()
 	store := &dynamo.Store{Client: dynamodb.NewFromConfig(env.AWS), Table: env.Table, LookupKeys: env.LookupKeys()}
 	now := time.Now().UTC()
 	save := func(addr string, files ...string) *submission.Submission {

@@ -28,6 +28,10 @@ import (
 
 const samplePDF = "%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
+// filesS3 is the stack's S3 (the in-process emulator, or moto under make
+// test-aws), whose files bucket is env.Bucket.
+func filesS3() *s3.Client { return s3.NewFromConfig(env.AWS) }
+
 // filesConfig is the contact form taking PDFs, on the stack's bucket.
 func filesConfig(t *testing.T) *config.Config {
 	cfg := testConfig(t)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/opt-e/kontakt/internal/app/submit"
 	"github.com/opt-e/kontakt/internal/config"
@@ -26,32 +23,15 @@ import (
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
-const filesBucket = "kontakt-files-test"
-
-// startS3 serves gofakes3 (memory backend) on loopback with the files
-// bucket, and returns a client of it. gofakes3 v1.2.0 accepts presigned
-// URLs as plain requests: it checks no signature, so neither the expiry
-// nor the signed Content-Length and Content-Type are enforced here (S3
-// enforces them); the post's own size check is what this test can prove.
-func startS3(t *testing.T) *s3.Client {
-	t.Helper()
-	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server()) // httptest binds 127.0.0.1
-	t.Cleanup(srv.Close)
-	client := s3.NewFromConfig(env.AWS, func(o *s3.Options) {
-		o.BaseEndpoint = aws.String(srv.URL)
-		o.UsePathStyle = true
-	})
-	if _, err := client.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String(filesBucket)}); err != nil {
-		t.Fatal(err)
-	}
-	return client
-}
-
+// The stack's S3 takes presigned URLs as plain requests: neither the
+// in-process emulator nor moto checks the signature, so the expiry and the
+// signed Content-Length and Content-Type are enforced by S3 alone; what
+// these tests can prove is the post's own size check.
 func uploadsSetup(t *testing.T) (*httpapi.Handler, *s3.Client, *bytes.Buffer) {
 	t.Helper()
-	s3c := startS3(t)
+	s3c := filesS3()
 	cfg := testConfig(t)
-	cfg.FilesBucket = filesBucket
+	cfg.FilesBucket = env.Bucket
 	cfg.Form("contact").Files = &config.FileRules{Types: []string{"application/pdf"}, MaxFileBytes: 10 << 20, MaxTotalBytes: 25 << 20, MaxFiles: 3}
 	clients := submit.NewClients(env.AWS)
 	clients.S3, clients.Presign = s3c, s3.NewPresignClient(s3c)
@@ -145,7 +125,7 @@ func TestDirectUploadIsKeptUnderTheSubmission(t *testing.T) {
 	h, s3c, logs := uploadsSetup(t)
 	data := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("0123456789abcdef"), 5<<16)...)
 	id := uploadFile(t, h, len(data), data)
-	if !objectExists(t, s3c, filesBucket, submission.UploadKey(id)) {
+	if !objectExists(t, s3c, env.Bucket, submission.UploadKey(id)) {
 		t.Fatal("the PUT did not land in uploads/")
 	}
 
@@ -164,7 +144,7 @@ func TestDirectUploadIsKeptUnderTheSubmission(t *testing.T) {
 	if f.Key != submission.FileKey(answer.ID, 0) || f.Size != int64(len(data)) || f.Type != "application/pdf" || f.Name != "Søknad Kari.pdf" || f.Field != "cv" {
 		t.Errorf("file in the copy: %+v", f)
 	}
-	out, err := s3c.GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String(filesBucket), Key: aws.String(f.Key)})
+	out, err := s3c.GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String(env.Bucket), Key: aws.String(f.Key)})
 	if err != nil {
 		t.Fatalf("the file is not under files/: %v", err)
 	}
@@ -173,7 +153,7 @@ func TestDirectUploadIsKeptUnderTheSubmission(t *testing.T) {
 	if !bytes.Equal(kept, data) {
 		t.Errorf("kept %d bytes, want the %d uploaded", len(kept), len(data))
 	}
-	if objectExists(t, s3c, filesBucket, submission.UploadKey(id)) {
+	if objectExists(t, s3c, env.Bucket, submission.UploadKey(id)) {
 		t.Error("the upload object was not deleted")
 	}
 	emails, err := env.Emails(ctx(t))
@@ -205,7 +185,7 @@ func TestUploadLargerThanItsPolicyIsRefused(t *testing.T) {
 	if resp.StatusCode != 422 || !strings.Contains(resp.Body, submission.CodeUploadInvalid) {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
 	}
-	if !objectExists(t, s3c, filesBucket, submission.UploadKey(id)) {
+	if !objectExists(t, s3c, env.Bucket, submission.UploadKey(id)) {
 		t.Error("a refused upload was deleted")
 	}
 	// The claim was given back: the record is claimable (by this form).
