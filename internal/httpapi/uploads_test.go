@@ -201,6 +201,8 @@ func TestUploadRequestRefusals(t *testing.T) {
 		{"zero bytes", "contact", `{"field":"cv","name":"a.pdf","size":0,"type":"application/pdf"}`, "", 422, submission.CodeFileEmpty, "cv"},
 		{"a negative size", "contact", `{"name":"a.pdf","size":-5,"type":"application/pdf"}`, "", 422, submission.CodeFileEmpty, submission.UploadsField},
 		{"not JSON", "contact", `name=a.pdf`, "", 400, httpapi.CodeMalformedJSON, ""},
+		{"not JSON by its content type", "contact", `name=a.pdf`, "", 415, httpapi.CodeContentType, ""},
+		{"a request larger than one file's description", "contact", `{"name":"` + strings.Repeat("a", 5000) + `.pdf","size":10,"type":"application/pdf"}`, "", 413, httpapi.CodeTooLarge, ""},
 		{"an origin the form does not allow", "contact", `{"name":"a.pdf","size":10,"type":"application/pdf"}`, "https://evil.example", 403, httpapi.CodeOriginNotAllowed, ""},
 		{"an unknown form", "nope", `{"name":"a.pdf","size":10,"type":"application/pdf"}`, "", 404, httpapi.CodeUnknownForm, ""},
 	}
@@ -208,6 +210,9 @@ func TestUploadRequestRefusals(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			rig := uploadsHandler(t)
 			ev := uploadRequest(c.form, c.body)
+			if c.name == "not JSON by its content type" {
+				ev.Headers["content-type"] = "application/x-www-form-urlencoded"
+			}
 			if c.origin != "" {
 				ev.Headers["origin"] = c.origin
 			}

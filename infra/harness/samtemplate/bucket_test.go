@@ -10,6 +10,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/policies"
 
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
+	"github.com/opt-e/kontakt/internal/bucket"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
@@ -20,9 +21,9 @@ const filesBucket = "FilesBucket"
 // has one of them as retention_days), and a legal hold sets the tag to
 // "held", which no lifecycle rule may match.
 var (
-	retentionTag   = "kontakt-retention"
-	retentionTiers = []int{1, 7, 14, 30, 60, 90, 180, 365}
-	heldValue      = "held"
+	retentionTag   = bucket.RetentionTag
+	retentionTiers = config.FileRetentionTiers
+	heldValue      = bucket.TagHeld
 )
 
 func filesObjects(prefix string) string {
