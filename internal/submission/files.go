@@ -94,15 +94,6 @@ func PrepareFiles(form *config.Form, files []File) []Problem {
 	return problems
 }
 
-// FilesSize is what s's files come to.
-func (s *Submission) FilesSize() int64 {
-	var n int64
-	for _, f := range s.Files {
-		n += f.Size
-	}
-	return n
-}
-
 // megabytes rounds n bytes up to whole MB, as messages name limits.
 func megabytes(n int) int { return (n + 1<<20 - 1) >> 20 }
 
