@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -21,10 +22,17 @@ const (
 
 // sdkHelloServices are the services infra/bench/testdata/sdkhello can
 // build a client for, each behind the build tag sdk_<service>.
-var sdkHelloServices = []string{"dynamodb", "secretsmanager", "ses", "sqs"}
+var sdkHelloServices = []string{"dynamodb", "s3", "secretsmanager", "ses", "sqs"}
+
+// sdkServicePrefix is where the SDK's service clients live; a linked
+// package right below it is a client a function builds at init.
+const sdkServicePrefix = "github.com/aws/aws-sdk-go-v2/service/"
 
 // sdkHelloTags names the SDK clients fn links, as sdkhello's build tags:
-// read from `go list -deps`, so the comparison follows the function.
+// read from `go list -deps`, so the comparison follows the function. A
+// service sdkhello cannot build is an error, not a skip: the yardstick
+// would leave out that client's init and charge it to kontakt (it did,
+// for S3, when the functions first took files).
 func sdkHelloTags(ctx context.Context, root, fn string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "./functions/"+fn)
 	cmd.Dir = root
@@ -32,16 +40,23 @@ func sdkHelloTags(ctx context.Context, root, fn string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("go list -deps ./functions/%s: %w", fn, err)
 	}
-	linked := map[string]bool{}
-	for _, p := range strings.Fields(string(out)) {
-		linked[p] = true
-	}
+	return serviceTags(strings.Fields(string(out)))
+}
+
+// serviceTags turns the packages a function links into sdkhello's tags.
+func serviceTags(deps []string) (string, error) {
 	var tags []string
-	for _, s := range sdkHelloServices {
-		if linked["github.com/aws/aws-sdk-go-v2/service/"+s] {
-			tags = append(tags, "sdk_"+s)
+	for _, p := range deps {
+		svc, ok := strings.CutPrefix(p, sdkServicePrefix)
+		if !ok || strings.Contains(svc, "/") {
+			continue // not a service, or its types, schemas or internals
 		}
+		if !slices.Contains(sdkHelloServices, svc) {
+			return "", fmt.Errorf("the function builds a %s client, which %s cannot: add %s/%s.go and %q to sdkHelloServices", svc, sdkHelloPkg, sdkHelloPkg, svc, svc)
+		}
+		tags = append(tags, "sdk_"+svc)
 	}
+	sort.Strings(tags)
 	return strings.Join(tags, ","), nil
 }
 

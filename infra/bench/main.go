@@ -192,23 +192,29 @@ func (b *bench) underEmulators(ctx context.Context, names []string) error {
 
 	if b.phase["init"] {
 		b.step("cold starts: %d per function, each under a fresh emulator", b.initSamples)
-		inits, err := coldStarts(ctx, rieBin, env, native, slices.Concat([]string{helloName}, sdkHellos, names), b.initSamples)
+		// Each function right after its yardstick, so each pair meets the
+		// same moment of the machine.
+		order := []string{helloName}
+		for _, n := range names {
+			order = append(order, sdkHelloPrefix+n, n)
+		}
+		inits, err := coldStarts(ctx, rieBin, env, native, order, b.initSamples)
 		if err != nil {
 			return err
 		}
-		for n, d := range inits {
+		for n, ds := range inits {
 			if !strings.HasPrefix(n, sdkHelloPrefix) { // the yardsticks are notes
-				b.res["init_ms_"+n] = ms(d)
+				b.res["init_ms_"+n] = ms(median(ds))
 			}
 		}
-		b.res["init_over_hello"] = ms(inits["submit"]) / ms(inits[helloName])
+		b.res["init_over_hello"] = pairedRatio(inits["submit"], inits[helloName])
 		// Each function over the hello-world that builds only the SDK
 		// clients it uses: what kontakt's own code adds to a cold start.
 		for _, n := range names {
 			sdk := inits[sdkHelloPrefix+n]
-			b.res["init_over_sdkhello_"+n] = ms(inits[n]) / ms(sdk)
+			b.res["init_over_sdkhello_"+n] = pairedRatio(inits[n], sdk)
 			b.notes = append(b.notes, fmt.Sprintf("cold start of hello-world plus %s's SDK set-up (infra/bench/testdata/sdkhello): %.1f ms = %.2f × hello",
-				n, ms(sdk), ms(sdk)/ms(inits[helloName])))
+				n, ms(median(sdk)), pairedRatio(sdk, inits[helloName])))
 		}
 	}
 	if b.phase["memory"] {
