@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/opt-e/kontakt/infra/harness/faultproxy"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/httpapi"
@@ -36,16 +38,21 @@ func TestIdenticalPostsAtOnceSendOneEmail(t *testing.T) {
 	assertEmailedOnce(t, []string{answers[0].ID})
 }
 
+// keyed is visitor i's post with the Idempotency-Key header key.
+func (s *stack) keyed(t *testing.T, i int, key string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	ev := s.visitor(t, i)
+	ev.Headers["idempotency-key"] = key
+	return ev
+}
+
 // A client retry with the same Idempotency-Key and the same message is
 // answered like the first request and sends nothing.
 func TestIdempotencyKeyRetry(t *testing.T) {
 	integration(t)
 	s := newStack(t)
-	first := s.visitor(t, 1)
-	first.Headers["idempotency-key"] = "order-4711"
-	a := s.post(t, ctx(t), first)
-	retry := s.visitor(t, 1)
-	retry.Headers["idempotency-key"] = "order-4711"
+	a := s.post(t, ctx(t), s.keyed(t, 1, "order-4711"))
+	retry := s.keyed(t, 1, "order-4711")
 	retry.RequestContext.HTTP.SourceIP = "203.0.113.99" // another network, same message
 	s.logs.Secret(retry.RequestContext.HTTP.SourceIP)
 	b := s.post(t, ctx(t), retry)
@@ -62,12 +69,9 @@ func TestIdempotencyKeyRetry(t *testing.T) {
 func TestIdempotencyKeyReusedWithOtherContent(t *testing.T) {
 	integration(t)
 	s := newStack(t)
-	first := s.visitor(t, 1)
-	first.Headers["idempotency-key"] = "static-key"
-	a := s.post(t, ctx(t), first)
+	a := s.post(t, ctx(t), s.keyed(t, 1, "static-key"))
 	items := s.items(t)
-	second := s.visitor(t, 2)
-	second.Headers["idempotency-key"] = "static-key"
+	second := s.keyed(t, 2, "static-key")
 	resp, err := s.submit.Handle(ctx(t), second)
 	if err != nil {
 		t.Fatal(err)

@@ -36,3 +36,18 @@ func LookupKeys(secret string) (*submission.LookupKeys, error) {
 	}
 	return k, nil
 }
+
+// Keys reads the generated secret and derives the lookup keys from it: what
+// each function that stores or finds a person's copies does at start-up.
+// The secret comes back too, for the keys a function derives besides.
+func Keys(ctx context.Context, id string, sr SecretReader) (string, *submission.LookupKeys, error) {
+	secret, err := GeneratedSecret(ctx, id, sr)
+	if err != nil {
+		return "", nil, err
+	}
+	keys, err := LookupKeys(secret)
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, keys, nil
+}

@@ -195,8 +195,13 @@ func TestEraseFindsCopiesUnderTheLegacyKey(t *testing.T) {
 	if err != nil || r.Count != 4 {
 		t.Fatalf("receipt %+v, %v; want 4 copies", r, err)
 	}
-	if left := m.copies[submission.LegacyLookupKey("kari@example.no")]; len(left) != 0 {
-		t.Errorf("the copy under the legacy key survived: %v", left)
+	for _, under := range []struct{ name, key string }{
+		{"keyed", keys.Key("kari@example.no")},
+		{"legacy", submission.LegacyLookupKey("kari@example.no")},
+	} {
+		if left := m.copies[under.key]; len(left) != 0 {
+			t.Errorf("copies under the %s key survived: %v", under.name, left)
+		}
 	}
 	if len(m.notices) != 1 || len(m.notices[0]) != 4 {
 		t.Errorf("notice = %v, want the 4 copies", m.notices)

@@ -12,20 +12,20 @@ import (
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
+// The spellings of one mailbox give the same canonical address, so that a
+// person is counted once whichever they type.
 func TestCanonicalMailbox(t *testing.T) {
-	for in, want := range map[string]string{
-		"Kari@Example.no":             "kari@example.no",
-		"kari+1@example.no":           "kari@example.no",
-		"kari+a+b@example.no":         "kari@example.no",
-		"k.a.r.i@example.no":          "k.a.r.i@example.no", // dots matter outside Gmail
-		"K.ari+x@GMail.com":           "kari@gmail.com",
-		"kari@googlemail.com":         "kari@gmail.com",
-		"+kari@example.no":            "+kari@example.no", // no local part left: keep it
-		"ola.nordmann@example.no":     "ola.nordmann@example.no",
-		" ola.nordmann@example.no \t": "ola.nordmann@example.no",
+	for want, spellings := range map[string][]string{
+		"kari@example.no":         {"Kari@Example.no", "kari+1@example.no", "kari+a+b@example.no"},
+		"k.a.r.i@example.no":      {"k.a.r.i@example.no"}, // dots matter outside Gmail
+		"kari@gmail.com":          {"K.ari+x@GMail.com", "kari@googlemail.com"},
+		"+kari@example.no":        {"+kari@example.no"}, // no local part left: keep it
+		"ola.nordmann@example.no": {"ola.nordmann@example.no", " ola.nordmann@example.no \t"},
 	} {
-		if got := erasure.CanonicalMailbox(in); got != want {
-			t.Errorf("CanonicalMailbox(%q) = %q, want %q", in, got, want)
+		for _, in := range spellings {
+			if got := erasure.CanonicalMailbox(in); got != want {
+				t.Errorf("CanonicalMailbox(%q) = %q, want %q", in, got, want)
+			}
 		}
 	}
 }

@@ -18,19 +18,23 @@ import (
 func TestIdempotencyKeyReachesTheDomain(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		body    string
-		headers []string
+		headers []string // the Idempotency-Key header, in the spelling sent
+		field   string   // the _idempotency_key field; "" for none
 		want    string
 	}{
-		{"header", `{"message":"Hei"}`, []string{"idempotency-key", "9f1c-44"}, "9f1c-44"},
-		{"field", `{"message":"Hei","_idempotency_key":"form-77"}`, nil, "form-77"},
-		{"header wins", `{"message":"Hei","_idempotency_key":"form-77"}`, []string{"Idempotency-Key", "9f1c-44"}, "9f1c-44"},
-		{"none", `{"message":"Hei"}`, nil, ""},
+		{"header", []string{"idempotency-key", "9f1c-44"}, "", "9f1c-44"},
+		{"field", nil, "form-77", "form-77"},
+		{"header wins", []string{"Idempotency-Key", "9f1c-44"}, "form-77", "9f1c-44"},
+		{"none", nil, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			body := `{"message":"Hei"}`
+			if tc.field != "" {
+				body = `{"message":"Hei","_idempotency_key":"` + tc.field + `"}`
+			}
 			svc := &fakeService{}
 			h, _ := newHandler(t, svc)
-			resp, _ := h.Handle(context.Background(), post("application/json", tc.body, tc.headers...))
+			resp, _ := h.Handle(context.Background(), post("application/json", body, tc.headers...))
 			if resp.StatusCode != 200 || len(svc.got) != 1 {
 				t.Fatalf("status %d, %d accepted: %s", resp.StatusCode, len(svc.got), resp.Body)
 			}

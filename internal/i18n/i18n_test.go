@@ -6,21 +6,24 @@ import (
 	"github.com/opt-e/kontakt/internal/i18n"
 )
 
+// A header naming a language kontakt writes decides, whatever the form's
+// default; one naming none, or none it can read, leaves the default.
 func TestPick(t *testing.T) {
-	for _, tc := range []struct{ header, fallback, want string }{
-		{"", "nb", "nb"},
-		{"", "en", "en"},
-		{"nb-NO,nb;q=0.9,en;q=0.8", "en", "nb"},
-		{"en-US,en;q=0.9", "nb", "en"},
-		{"de-DE,de;q=0.9", "nb", "nb"},
-		{"de, en;q=0.5, nb;q=0.7", "en", "nb"},
-		{"nn", "en", "nb"},
-		{"no", "en", "nb"},
-		{"en;q=0, nb;q=0.1", "en", "nb"},
-		{"en;q=bogus", "nb", "nb"},
-	} {
-		if got := i18n.Pick(tc.header, tc.fallback); got != tc.want {
-			t.Errorf("Pick(%q, %q) = %q, want %q", tc.header, tc.fallback, got, tc.want)
+	for _, fallback := range []string{"nb", "en"} {
+		for _, tc := range []struct{ header, want string }{
+			{"nb-NO,nb;q=0.9,en;q=0.8", "nb"},
+			{"en-US,en;q=0.9", "en"},
+			{"de, en;q=0.5, nb;q=0.7", "nb"},
+			{"nn", "nb"},
+			{"no", "nb"},
+			{"en;q=0, nb;q=0.1", "nb"},
+			{"", fallback},
+			{"de-DE,de;q=0.9", fallback},
+			{"en;q=bogus", fallback},
+		} {
+			if got := i18n.Pick(tc.header, fallback); got != tc.want {
+				t.Errorf("Pick(%q, %q) = %q, want %q", tc.header, fallback, got, tc.want)
+			}
 		}
 	}
 }

@@ -7,14 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
-var idnForm = &config.Form{
-	ID: "contact", MaxFields: 50, MaxFieldLength: 10000,
-	AllowedOrigins: []string{"https://www.firma.no", "https://www.xn--blgen-vua.no"},
-}
+var idnForm = contactForm("https://www.firma.no", "https://www.xn--blgen-vua.no")
 
 // SES sends only to 7-bit ASCII addresses with punycode domains: an
 // internationalised domain is converted, and what has no ASCII form is

@@ -48,11 +48,7 @@ func NewClients(awsCfg aws.Config) Clients {
 // written to metricsOut (the function's stdout in Lambda), named for
 // function.
 func Handler(ctx context.Context, cfg *config.Erase, c Clients, log *slog.Logger, metricsOut io.Writer, function string) (*erasure.QueueHandler, error) {
-	secret, err := app.GeneratedSecret(ctx, cfg.SecretID, &secrets.Reader{Client: c.Secrets})
-	if err != nil {
-		return nil, err
-	}
-	keys, err := app.LookupKeys(secret)
+	_, keys, err := app.Keys(ctx, cfg.SecretID, &secrets.Reader{Client: c.Secrets})
 	if err != nil {
 		return nil, err
 	}

@@ -77,11 +77,7 @@ func Handler(ctx context.Context, cfg *config.Privacy, c Clients, log *slog.Logg
 	if len(key) < 32 {
 		return nil, &config.Error{Key: config.EnvTokenSecret, Reason: "the secret is shorter than 32 characters; too weak to sign links"}
 	}
-	secret, err := app.GeneratedSecret(ctx, cfg.SecretID, sr)
-	if err != nil {
-		return nil, err
-	}
-	lookupKeys, err := app.LookupKeys(secret)
+	secret, lookupKeys, err := app.Keys(ctx, cfg.SecretID, sr)
 	if err != nil {
 		return nil, err
 	}

@@ -60,11 +60,7 @@ func NewClients(awsCfg aws.Config) Clients {
 // written to metricsOut (the function's stdout in Lambda).
 func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logger, metricsOut io.Writer) (*httpapi.Handler, error) {
 	sr := &secrets.Reader{Client: c.Secrets}
-	secret, err := app.GeneratedSecret(ctx, cfg.SecretID, sr)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := app.LookupKeys(secret)
+	secret, keys, err := app.Keys(ctx, cfg.SecretID, sr)
 	if err != nil {
 		return nil, err
 	}

@@ -21,34 +21,31 @@ import (
 // name, type and size (not its content: on request) — and then what
 // kontakt never stores. It goes only to the address that asked and verified it.
 func AccessReport(lang string, copies []disclosure.Copy) email.Message {
-	l := accessTexts[0]
-	if lang == "en" {
-		l = accessTexts[1]
-	}
+	l := &accessTexts
 	var t strings.Builder
-	t.WriteString(l.intro)
+	t.WriteString(l.intro.in(lang))
 	t.WriteString("\n\n")
 	if len(copies) == 0 {
-		t.WriteString(l.none)
+		t.WriteString(l.none.in(lang))
 		t.WriteString("\n")
 	} else {
-		t.WriteString(fmt.Sprintf(l.count, len(copies)))
+		t.WriteString(fmt.Sprintf(l.count.in(lang), len(copies)))
 		t.WriteString("\n")
 	}
 	for i, c := range copies {
-		t.WriteString("\n" + strconv.Itoa(i+1) + ". " + l.form + ": " + c.FormID + "\n")
-		t.WriteString("   " + l.received + ": " + c.ReceivedAt.In(email.Oslo()).Format("2006-01-02 15:04 MST") + "\n")
+		t.WriteString("\n" + strconv.Itoa(i+1) + ". " + l.form.in(lang) + ": " + c.FormID + "\n")
+		t.WriteString("   " + l.received.in(lang) + ": " + c.ReceivedAt.In(email.Oslo()).Format("2006-01-02 15:04 MST") + "\n")
 		if !c.HeldUntil.IsZero() {
-			t.WriteString("   " + fmt.Sprintf(l.held, email.Day(c.HeldUntil)) + "\n")
+			t.WriteString("   " + fmt.Sprintf(l.held.in(lang), email.Day(c.HeldUntil)) + "\n")
 		} else {
-			t.WriteString("   " + l.deleted + ": " + c.ExpiresAt.In(email.Oslo()).Format("2006-01-02") + "\n")
+			t.WriteString("   " + l.deleted.in(lang) + ": " + c.ExpiresAt.In(email.Oslo()).Format("2006-01-02") + "\n")
 		}
-		t.WriteString("   " + l.id + ": " + c.ID + "\n")
+		t.WriteString("   " + l.id.in(lang) + ": " + c.ID + "\n")
 		if c.ReplyTo != "" {
-			t.WriteString("   " + l.replyTo + ": " + c.ReplyTo + "\n")
+			t.WriteString("   " + l.replyTo.in(lang) + ": " + c.ReplyTo + "\n")
 		}
 		if c.Subject != "" {
-			t.WriteString("   " + l.subject + ": " + c.Subject + "\n")
+			t.WriteString("   " + l.subject.in(lang) + ": " + c.Subject + "\n")
 		}
 		for _, f := range c.Fields {
 			t.WriteString("   " + f.Name + ":\n   ")
@@ -59,22 +56,22 @@ func AccessReport(lang string, copies []disclosure.Copy) email.Message {
 			t.WriteString("   " + email.ConsentLine(lang, k) + "\n")
 		}
 		if len(c.Files) > 0 {
-			t.WriteString("   " + fmt.Sprintf(l.files, len(c.Files)) + "\n")
+			t.WriteString("   " + fmt.Sprintf(l.files.in(lang), len(c.Files)) + "\n")
 			for _, f := range c.Files {
 				t.WriteString("   - " + f.Name + " (" + f.Type + ", " + email.Size(f.Size) + ")\n")
 			}
 		}
 	}
 	if hasFiles(copies) {
-		t.WriteString("\n" + l.filesOnRequest + "\n")
+		t.WriteString("\n" + l.filesOnRequest.in(lang) + "\n")
 	}
-	t.WriteString("\n" + l.never + "\n")
+	t.WriteString("\n" + l.never.in(lang) + "\n")
 	for _, n := range l.neverList {
-		t.WriteString("  - " + n + "\n")
+		t.WriteString("  - " + n.in(lang) + "\n")
 	}
-	t.WriteString("\n" + l.outro + "\n")
+	t.WriteString("\n" + l.outro.in(lang) + "\n")
 	text := t.String()
-	return email.Message{Subject: l.subjectLine, Text: text, HTML: email.PreHTML(text)}
+	return email.Message{Subject: l.subjectLine.in(lang), Text: text, HTML: email.PreHTML(text)}
 }
 
 func hasFiles(copies []disclosure.Copy) bool {
@@ -86,56 +83,111 @@ func hasFiles(copies []disclosure.Copy) bool {
 	return false
 }
 
-type accessText struct {
-	subjectLine, intro, none, count                     string
-	files, filesOnRequest                               string
-	form, received, deleted, held, id, replyTo, subject string
-	never                                               string
-	neverList                                           []string
-	outro                                               string
+// nbEn is one text in Norwegian Bokmål and English, the order of i18n's
+// languages, so that a text and its translation are written together.
+type nbEn [2]string
+
+// in is the text in lang: Bokmål unless "en".
+func (s nbEn) in(lang string) string {
+	if lang == "en" {
+		return s[1]
+	}
+	return s[0]
 }
 
-var accessTexts = [2]accessText{{
-	subjectLine: "Dette har vi lagret om deg",
-	intro:       "Du ba om en kopi av det vi har lagret om denne e-postadressen. Her er alt, slik det er lagret.",
-	none:        "Vi har ingen lagrede kopier av meldinger fra denne adressen.",
-	count:       "Vi har %d lagrede kopier av meldinger fra deg:",
-	form:        "Skjema", received: "Mottatt", deleted: "Slettes senest",
-	held: "Beholdes til og med %s fordi loven krever det, og slettes deretter",
-	id:   "Innsendings-ID", replyTo: "E-postadresse", subject: "Emne",
-	files: "Filer du sendte med (%d):",
-	filesOnRequest: "Filene du sendte, er lagret slik de ble sendt, og slettes sammen med meldingen. De er ikke lagt ved denne e-posten " +
-		"(en e-post kan bare bære noen få megabyte); vil du ha en kopi av dem, kan du be oss om det.",
-	never: "Dette lagrer vi aldri:",
-	neverList: []string{
-		"IP-adressen din (mot misbruk teller vi bare en saltet enveis-hash av den, i tellere som utløper etter noen minutter)",
-		"informasjon om nettleseren eller enheten din, informasjonskapsler eller sporing",
-		"felt du ikke ga samtykke til å lagre (de forkastes før noe lagres eller sendes)",
-		"skjulte felt og instruksjoner til skjemaet (feltnavn som begynner med _)",
+// accessTexts are the report's texts, each in Bokmål and under it in
+// English. The %d take counts, the %s the last day of a hold.
+var accessTexts = struct {
+	subjectLine, intro, none, count                     nbEn
+	form, received, deleted, held, id, replyTo, subject nbEn
+	files, filesOnRequest                               nbEn
+	never                                               nbEn
+	neverList                                           []nbEn
+	outro                                               nbEn
+}{
+	subjectLine: nbEn{
+		"Dette har vi lagret om deg",
+		"What we hold about you",
 	},
-	outro: "Meldingene ble også sendt som e-post til våre ansatte; de kopiene ligger i deres e-postkasser og er ikke med her. " +
-		"Du kan be oss slette alt på samme side som du ba om denne kopien.",
-}, {
-	subjectLine: "What we hold about you",
-	intro:       "You asked for a copy of what we have stored about this email address. Here is all of it, as stored.",
-	none:        "We hold no stored copies of messages from this address.",
-	count:       "We hold %d stored copies of messages from you:",
-	form:        "Form", received: "Received", deleted: "Deleted at the latest",
-	held: "Kept until %s inclusive because the law requires it, and deleted after that",
-	id:   "Submission id", replyTo: "Email address", subject: "Subject",
-	files: "Files you sent with it (%d):",
-	filesOnRequest: "The files you sent are stored as you sent them, and deleted with the message. They are not attached to this email " +
-		"(an email carries only a few megabytes); if you want a copy of them, ask us.",
-	never: "What we never store:",
-	neverList: []string{
-		"your IP address (against abuse we count only a salted one-way hash of it, in counters that expire after a few minutes)",
-		"details of your browser or device, cookies or tracking",
-		"fields you did not consent to our keeping (they are dropped before anything is stored or sent)",
-		"hidden fields and instructions to the form (field names starting with _)",
+	intro: nbEn{
+		"Du ba om en kopi av det vi har lagret om denne e-postadressen. Her er alt, slik det er lagret.",
+		"You asked for a copy of what we have stored about this email address. Here is all of it, as stored.",
 	},
-	outro: "Your messages were also emailed to our staff; those copies are in their mailboxes and not listed here. " +
-		"You can ask us to delete everything on the same page where you asked for this copy.",
-}}
+	none: nbEn{
+		"Vi har ingen lagrede kopier av meldinger fra denne adressen.",
+		"We hold no stored copies of messages from this address.",
+	},
+	count: nbEn{
+		"Vi har %d lagrede kopier av meldinger fra deg:",
+		"We hold %d stored copies of messages from you:",
+	},
+	form: nbEn{
+		"Skjema",
+		"Form",
+	},
+	received: nbEn{
+		"Mottatt",
+		"Received",
+	},
+	deleted: nbEn{
+		"Slettes senest",
+		"Deleted at the latest",
+	},
+	held: nbEn{
+		"Beholdes til og med %s fordi loven krever det, og slettes deretter",
+		"Kept until %s inclusive because the law requires it, and deleted after that",
+	},
+	id: nbEn{
+		"Innsendings-ID",
+		"Submission id",
+	},
+	replyTo: nbEn{
+		"E-postadresse",
+		"Email address",
+	},
+	subject: nbEn{
+		"Emne",
+		"Subject",
+	},
+	files: nbEn{
+		"Filer du sendte med (%d):",
+		"Files you sent with it (%d):",
+	},
+	filesOnRequest: nbEn{
+		"Filene du sendte, er lagret slik de ble sendt, og slettes sammen med meldingen. De er ikke lagt ved denne e-posten " +
+			"(en e-post kan bare bære noen få megabyte); vil du ha en kopi av dem, kan du be oss om det.",
+		"The files you sent are stored as you sent them, and deleted with the message. They are not attached to this email " +
+			"(an email carries only a few megabytes); if you want a copy of them, ask us.",
+	},
+	never: nbEn{
+		"Dette lagrer vi aldri:",
+		"What we never store:",
+	},
+	neverList: []nbEn{
+		{
+			"IP-adressen din (mot misbruk teller vi bare en saltet enveis-hash av den, i tellere som utløper etter noen minutter)",
+			"your IP address (against abuse we count only a salted one-way hash of it, in counters that expire after a few minutes)",
+		},
+		{
+			"informasjon om nettleseren eller enheten din, informasjonskapsler eller sporing",
+			"details of your browser or device, cookies or tracking",
+		},
+		{
+			"felt du ikke ga samtykke til å lagre (de forkastes før noe lagres eller sendes)",
+			"fields you did not consent to our keeping (they are dropped before anything is stored or sent)",
+		},
+		{
+			"skjulte felt og instruksjoner til skjemaet (feltnavn som begynner med _)",
+			"hidden fields and instructions to the form (field names starting with _)",
+		},
+	},
+	outro: nbEn{
+		"Meldingene ble også sendt som e-post til våre ansatte; de kopiene ligger i deres e-postkasser og er ikke med her. " +
+			"Du kan be oss slette alt på samme side som du ba om denne kopien.",
+		"Your messages were also emailed to our staff; those copies are in their mailboxes and not listed here. " +
+			"You can ask us to delete everything on the same page where you asked for this copy.",
+	},
+}
 
 // Mailer emails a person the copies stored about them.
 type Mailer struct {
