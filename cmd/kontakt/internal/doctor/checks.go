@@ -32,9 +32,7 @@ func (d *Doctor) verification(ctx context.Context, ids []string) (map[string]ses
 	out := map[string]sestypes.VerificationStatus{}
 	// At most 100 identities per call (SES API reference).
 	for start := 0; start < len(ids); start += 100 {
-		c, cancel := d.call(ctx)
-		res, err := d.Clients.Verification.GetIdentityVerificationAttributes(c, &ses.GetIdentityVerificationAttributesInput{Identities: ids[start:min(start+100, len(ids))]})
-		cancel()
+		res, err := ask(ctx, d, d.Clients.Verification.GetIdentityVerificationAttributes, &ses.GetIdentityVerificationAttributesInput{Identities: ids[start:min(start+100, len(ids))]})
 		if err != nil {
 			return nil, err
 		}
@@ -66,9 +64,7 @@ func checkSender(ctx context.Context, d *Doctor) Result {
 		return Result{Status: OK, Detail: fmt.Sprintf("%s is verified in %s", sender, st.Region)}
 	}
 	if status[domain] == sestypes.VerificationStatusSuccess {
-		c, cancel := d.call(ctx)
-		dk, err := d.Clients.Dkim.GetIdentityDkimAttributes(c, &ses.GetIdentityDkimAttributesInput{Identities: []string{domain}})
-		cancel()
+		dk, err := ask(ctx, d, d.Clients.Dkim.GetIdentityDkimAttributes, &ses.GetIdentityDkimAttributesInput{Identities: []string{domain}})
 		if err != nil {
 			return unreachable("read the domain's DKIM status", err, st.Local)
 		}
@@ -98,9 +94,7 @@ func checkSender(ctx context.Context, d *Doctor) Result {
 
 func checkSandbox(ctx context.Context, d *Doctor) Result {
 	st := d.Stack
-	c, cancel := d.call(ctx)
-	acct, err := d.Clients.Account.GetAccount(c, &sesv2.GetAccountInput{})
-	cancel()
+	acct, err := ask(ctx, d, d.Clients.Account.GetAccount, &sesv2.GetAccountInput{})
 	if err != nil {
 		return unreachable("read the SES account ("+st.Region+")", err, st.Local)
 	}
@@ -156,12 +150,10 @@ func checkConfigurationSet(ctx context.Context, d *Doctor) Result {
 	if st.ConfigurationSet == "" {
 		return Result{Status: Fail, Detail: "the stack has no SesConfigurationSetName output", Fix: "deploy the current template.yaml"}
 	}
-	c, cancel := d.call(ctx)
-	out, err := d.Clients.ConfigurationSet.DescribeConfigurationSet(c, &ses.DescribeConfigurationSetInput{
+	out, err := ask(ctx, d, d.Clients.ConfigurationSet.DescribeConfigurationSet, &ses.DescribeConfigurationSetInput{
 		ConfigurationSetName:           aws.String(st.ConfigurationSet),
 		ConfigurationSetAttributeNames: []sestypes.ConfigurationSetAttribute{sestypes.ConfigurationSetAttributeEventDestinations},
 	})
-	cancel()
 	if err != nil {
 		if code(err) == "ConfigurationSetDoesNotExist" {
 			return Result{Status: Fail, Detail: fmt.Sprintf("configuration set %s does not exist: SES refuses every email sent with it", st.ConfigurationSet), Fix: "deploy the stack again (sam deploy) so that CloudFormation creates it"}
@@ -199,9 +191,7 @@ func checkSubscriptions(ctx context.Context, d *Doctor) Result {
 		var token *string
 		n, pending := 0, []string{}
 		for {
-			c, cancel := d.call(ctx)
-			out, err := d.Clients.Subscriptions.ListSubscriptionsByTopic(c, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(t[1]), NextToken: token})
-			cancel()
+			out, err := ask(ctx, d, d.Clients.Subscriptions.ListSubscriptionsByTopic, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(t[1]), NextToken: token})
 			if err != nil {
 				return unreachable("list the subscriptions of the "+t[0], err, st.Local)
 			}
@@ -240,9 +230,7 @@ func checkSubscriptions(ctx context.Context, d *Doctor) Result {
 
 func checkTTL(ctx context.Context, d *Doctor) Result {
 	st := d.Stack
-	c, cancel := d.call(ctx)
-	out, err := d.Clients.TTL.DescribeTimeToLive(c, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(st.Table)})
-	cancel()
+	out, err := ask(ctx, d, d.Clients.TTL.DescribeTimeToLive, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(st.Table)})
 	if err != nil {
 		return unreachable("read the table's TTL", err, st.Local)
 	}
@@ -263,15 +251,13 @@ func checkDeadLetters(ctx context.Context, d *Doctor) Result {
 	if st.ErasureDeadLetterQueueURL == "" {
 		return Result{Status: Fail, Detail: "the stack names no erasure dead-letter queue (output ErasureDeadLetterQueueUrl)", Fix: "deploy the current template.yaml"}
 	}
-	c, cancel := d.call(ctx)
-	out, err := d.Clients.QueueAttributes.GetQueueAttributes(c, &sqs.GetQueueAttributesInput{
+	out, err := ask(ctx, d, d.Clients.QueueAttributes.GetQueueAttributes, &sqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(st.ErasureDeadLetterQueueURL),
 		AttributeNames: []sqstypes.QueueAttributeName{
 			sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
 			sqstypes.QueueAttributeNameQueueArn,
 		},
 	})
-	cancel()
 	if err != nil {
 		return unreachable("read the erasure dead-letter queue", err, st.Local)
 	}
@@ -471,15 +457,11 @@ func checkConcurrency(ctx context.Context, d *Doctor) Result {
 	if st.RedriveFunction == "" {
 		return Result{Status: Fail, Detail: "the stack names no redrive function (output RedriveFunctionName)", Fix: "deploy the current template.yaml"}
 	}
-	c, cancel := d.call(ctx)
-	fc, err := d.Clients.FunctionConcurrency.GetFunctionConcurrency(c, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String(st.RedriveFunction)})
-	cancel()
+	fc, err := ask(ctx, d, d.Clients.FunctionConcurrency.GetFunctionConcurrency, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String(st.RedriveFunction)})
 	if err != nil {
 		return unreachable("read the redrive function's concurrency", err, st.Local)
 	}
-	c, cancel = d.call(ctx)
-	as, err := d.Clients.AccountSettings.GetAccountSettings(c, &lambda.GetAccountSettingsInput{})
-	cancel()
+	as, err := ask(ctx, d, d.Clients.AccountSettings.GetAccountSettings, &lambda.GetAccountSettingsInput{})
 	if err != nil {
 		return unreachable("read the account's Lambda settings", err, st.Local)
 	}
@@ -521,13 +503,11 @@ func checkAlarms(ctx context.Context, d *Doctor) Result {
 	var alarms []cwtypes.MetricAlarm
 	var token *string
 	for {
-		c, cancel := d.call(ctx)
-		out, err := d.Clients.Alarms.DescribeAlarms(c, &cloudwatch.DescribeAlarmsInput{
+		out, err := ask(ctx, d, d.Clients.Alarms.DescribeAlarms, &cloudwatch.DescribeAlarmsInput{
 			// The stack's alarms are the ones that notify its topic.
 			ActionPrefix: aws.String(st.AlarmTopicARN), NextToken: token,
 			AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm},
 		})
-		cancel()
 		if err != nil {
 			return unreachable("read the alarms", err, st.Local)
 		}

@@ -224,6 +224,15 @@ func (d *Doctor) call(ctx context.Context) (context.Context, context.CancelFunc)
 	return context.WithTimeout(ctx, d.Timeout)
 }
 
+// ask makes one AWS call, op (a client's method) with its input in, under
+// its own deadline: the SES emulator hangs on actions it does not know, and
+// one hung call must not hold up the rest of the checklist.
+func ask[In, Out, Opt any](ctx context.Context, d *Doctor, op func(context.Context, In, ...Opt) (Out, error), in In) (Out, error) {
+	c, cancel := d.call(ctx)
+	defer cancel()
+	return op(c, in)
+}
+
 // Failed reports whether any result failed.
 func Failed(rs []Result) bool {
 	for _, r := range rs {
