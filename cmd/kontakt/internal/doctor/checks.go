@@ -349,22 +349,16 @@ func byReason(cs []copyInfo) string {
 // pendingCopies reads the sparse pending index, every page; expired copies
 // are ignored, as every read of the table does (TTL deletion lags).
 func (d *Doctor) pendingCopies(ctx context.Context, now time.Time) ([]copyInfo, error) {
-	return d.everyPage(ctx, func(ctx context.Context, start map[string]dbtypes.AttributeValue) (*page, error) {
-		res, err := d.Clients.Query.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(d.Stack.Table),
-			IndexName:                 aws.String(dynamo.PendingIndex),
-			KeyConditionExpression:    aws.String("#p = :p"),
-			FilterExpression:          aws.String("#exp > :now"),
-			ProjectionExpression:      aws.String(copyProjection),
-			ExpressionAttributeNames:  copyNames("#p", dynamo.AttrPending),
-			ExpressionAttributeValues: unexpired(now, ":p", dynamo.PendingShard),
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return &page{res.Items, res.LastEvaluatedKey}, nil
+	p := dynamodb.NewQueryPaginator(d.Clients.Query, &dynamodb.QueryInput{
+		TableName:                 aws.String(d.Stack.Table),
+		IndexName:                 aws.String(dynamo.PendingIndex),
+		KeyConditionExpression:    aws.String("#p = :p"),
+		FilterExpression:          aws.String("#exp > :now"),
+		ProjectionExpression:      aws.String(copyProjection),
+		ExpressionAttributeNames:  copyNames("#p", dynamo.AttrPending),
+		ExpressionAttributeValues: unexpired(now, ":p", dynamo.PendingShard),
 	})
+	return everyPage(ctx, d, p, func(res *dynamodb.QueryOutput) []map[string]dbtypes.AttributeValue { return res.Items })
 }
 
 // failedCopies scans for copies marked failed: they leave the pending
@@ -372,45 +366,38 @@ func (d *Doctor) pendingCopies(ctx context.Context, now time.Time) ([]copyInfo, 
 // alarm). A scan reads the whole table once; the table holds only
 // RetentionDays of copies.
 func (d *Doctor) failedCopies(ctx context.Context, now time.Time) ([]copyInfo, error) {
-	return d.everyPage(ctx, func(ctx context.Context, start map[string]dbtypes.AttributeValue) (*page, error) {
-		res, err := d.Clients.Scan.Scan(ctx, &dynamodb.ScanInput{
-			TableName:                 aws.String(d.Stack.Table),
-			FilterExpression:          aws.String("#status = :failed AND #exp > :now"),
-			ProjectionExpression:      aws.String(copyProjection),
-			ExpressionAttributeNames:  copyNames("#status", dynamo.AttrStatus),
-			ExpressionAttributeValues: unexpired(now, ":failed", dynamo.StatusFailed),
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return &page{res.Items, res.LastEvaluatedKey}, nil
+	p := dynamodb.NewScanPaginator(d.Clients.Scan, &dynamodb.ScanInput{
+		TableName:                 aws.String(d.Stack.Table),
+		FilterExpression:          aws.String("#status = :failed AND #exp > :now"),
+		ProjectionExpression:      aws.String(copyProjection),
+		ExpressionAttributeNames:  copyNames("#status", dynamo.AttrStatus),
+		ExpressionAttributeValues: unexpired(now, ":failed", dynamo.StatusFailed),
 	})
+	return everyPage(ctx, d, p, func(res *dynamodb.ScanOutput) []map[string]dbtypes.AttributeValue { return res.Items })
 }
 
-// page is one page of a Query or a Scan.
-type page struct {
-	items []map[string]dbtypes.AttributeValue
-	last  map[string]dbtypes.AttributeValue
+// pages is a DynamoDB Query's or Scan's paginator, which carries each
+// page's LastEvaluatedKey over to the next request.
+type pages[Out any] interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(*dynamodb.Options)) (Out, error)
 }
 
 // everyPage reads page after page, each call under its own deadline, and
-// decodes every copy.
-func (d *Doctor) everyPage(ctx context.Context, read func(ctx context.Context, start map[string]dbtypes.AttributeValue) (*page, error)) ([]copyInfo, error) {
+// decodes every copy; items picks a page's copies (Query's and Scan's
+// outputs are different types with the same field).
+func everyPage[Out any](ctx context.Context, d *Doctor, p pages[Out], items func(Out) []map[string]dbtypes.AttributeValue) ([]copyInfo, error) {
 	var out []copyInfo
-	var start map[string]dbtypes.AttributeValue
-	for {
+	for p.HasMorePages() {
 		c, cancel := d.call(ctx)
-		p, err := read(c, start)
+		res, err := p.NextPage(c)
 		cancel()
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, decodeCopies(p.items)...)
-		if start = p.last; len(start) == 0 {
-			return out, nil
-		}
+		out = append(out, decodeCopies(items(res))...)
 	}
+	return out, nil
 }
 
 // copyProjection is what decodeCopies reads of a copy.
