@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/opt-e/kontakt/internal/dynamo"
 )
@@ -155,7 +154,8 @@ func checkConfigurationSet(ctx context.Context, d *Doctor) Result {
 		ConfigurationSetAttributeNames: []sestypes.ConfigurationSetAttribute{sestypes.ConfigurationSetAttributeEventDestinations},
 	})
 	if err != nil {
-		if code(err) == "ConfigurationSetDoesNotExist" {
+		var gone *sestypes.ConfigurationSetDoesNotExistException
+		if errors.As(err, &gone) {
 			return Result{Status: Fail, Detail: fmt.Sprintf("configuration set %s does not exist: SES refuses every email sent with it", st.ConfigurationSet), Fix: "deploy the stack again (sam deploy) so that CloudFormation creates it"}
 		}
 		return unreachable("read the configuration set", err, st.Local)
@@ -533,13 +533,4 @@ func checkAlarms(ctx context.Context, d *Doctor) Result {
 		r.Detail += fmt.Sprintf(" (%d without data yet, which is fine)", insufficient)
 	}
 	return r
-}
-
-// code is an AWS error's code, or "".
-func code(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
 }
