@@ -146,9 +146,6 @@ func checkSandbox(ctx context.Context, d *Doctor) Result {
 
 func checkConfigurationSet(ctx context.Context, d *Doctor) Result {
 	st := d.Stack
-	if st.ConfigurationSet == "" {
-		return Result{Status: Fail, Detail: "the stack has no SesConfigurationSetName output", Fix: "deploy the current template.yaml"}
-	}
 	out, err := ask(ctx, d, d.Clients.ConfigurationSet.DescribeConfigurationSet, &ses.DescribeConfigurationSetInput{
 		ConfigurationSetName:           aws.String(st.ConfigurationSet),
 		ConfigurationSetAttributeNames: []sestypes.ConfigurationSetAttribute{sestypes.ConfigurationSetAttributeEventDestinations},
@@ -185,7 +182,7 @@ func checkSubscriptions(ctx context.Context, d *Doctor) Result {
 		if t[1] == "" {
 			r.Status = Fail
 			r.More = append(r.More, "the stack names no "+t[0]+" (outputs AlarmTopicArn, SesFeedbackTopicArn)")
-			r.Fix = "deploy the current template.yaml"
+			r.Fix = fixDeploy
 			continue
 		}
 		var token *string
@@ -248,9 +245,6 @@ func checkTTL(ctx context.Context, d *Doctor) Result {
 
 func checkDeadLetters(ctx context.Context, d *Doctor) Result {
 	st := d.Stack
-	if st.ErasureDeadLetterQueueURL == "" {
-		return Result{Status: Fail, Detail: "the stack names no erasure dead-letter queue (output ErasureDeadLetterQueueUrl)", Fix: "deploy the current template.yaml"}
-	}
 	out, err := ask(ctx, d, d.Clients.QueueAttributes.GetQueueAttributes, &sqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(st.ErasureDeadLetterQueueURL),
 		AttributeNames: []sqstypes.QueueAttributeName{
@@ -441,9 +435,6 @@ func decodeCopies(items []map[string]dbtypes.AttributeValue) []copyInfo {
 
 func checkConcurrency(ctx context.Context, d *Doctor) Result {
 	st := d.Stack
-	if st.RedriveFunction == "" {
-		return Result{Status: Fail, Detail: "the stack names no redrive function (output RedriveFunctionName)", Fix: "deploy the current template.yaml"}
-	}
 	fc, err := ask(ctx, d, d.Clients.FunctionConcurrency.GetFunctionConcurrency, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String(st.RedriveFunction)})
 	if err != nil {
 		return unreachable("read the redrive function's concurrency", err, st.Local)
@@ -484,9 +475,6 @@ func checkConcurrency(ctx context.Context, d *Doctor) Result {
 
 func checkAlarms(ctx context.Context, d *Doctor) Result {
 	st := d.Stack
-	if st.AlarmTopicARN == "" {
-		return Result{Status: Fail, Detail: "the stack names no alarm topic (output AlarmTopicArn)", Fix: "deploy the current template.yaml"}
-	}
 	var alarms []cwtypes.MetricAlarm
 	var token *string
 	for {
@@ -504,7 +492,7 @@ func checkAlarms(ctx context.Context, d *Doctor) Result {
 		}
 	}
 	if len(alarms) == 0 {
-		return Result{Status: Fail, Detail: "no alarm notifies the alarm topic: failures go unseen", Fix: "deploy the current template.yaml"}
+		return undeployed("no alarm notifies the alarm topic: failures go unseen")
 	}
 	sort.Slice(alarms, func(i, j int) bool { return aws.ToString(alarms[i].AlarmName) < aws.ToString(alarms[j].AlarmName) })
 	r := Result{Status: OK}

@@ -181,6 +181,16 @@ func FromOutputs(name, region string, outputs, params map[string]string) *Stack 
 	return st
 }
 
+// Output is the value of the output named key as s holds it: "" when the
+// stack lacks it (deployed from an older template.yaml), or when key is not
+// an output the command reads.
+func (s *Stack) Output(key string) string {
+	if field := s.outputFields()[key]; field != nil {
+		return *field
+	}
+	return ""
+}
+
 // outputFields pairs each output the command reads with the field of s it
 // fills: the one list of them, so that FromOutputs, Output and OutputKeys
 // cannot disagree.
