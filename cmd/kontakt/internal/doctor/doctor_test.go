@@ -28,7 +28,6 @@ import (
 	"github.com/opt-e/kontakt/cmd/kontakt/internal/doctor"
 	"github.com/opt-e/kontakt/cmd/kontakt/internal/stack"
 	"github.com/opt-e/kontakt/infra/harness/localstack"
-	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/dynamo"
 )
@@ -132,18 +131,14 @@ func deploy(t *testing.T, ctx context.Context) *deployment {
 			SNSDestination:     &sestypes.SNSDestination{TopicARN: aws.String(st.FeedbackTopicARN)}},
 	}))
 
-	tpl, err := samtemplate.Load(filepath.Join(testenv.RepoRoot(), "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := samtemplate.TableInput(tpl, testenv.TableLogicalID)
-	if err != nil {
+	// The submissions table as template.yaml defines it, made in moto by the
+	// harness's own CreateTable (which needs only the repository and the SDK
+	// configuration of an Env), as every other package's tests make it.
+	if st.Table, err = (&testenv.Env{Root: testenv.RepoRoot(), AWS: cfg}).CreateTable(ctx); err != nil {
 		t.Fatal(err)
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	must(db.CreateTable(ctx, in))
-	st.Table = aws.ToString(in.TableName)
-	must(db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: in.TableName,
+	must(db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(st.Table),
 		TimeToLiveSpecification: &dbtypes.TimeToLiveSpecification{AttributeName: aws.String(dynamo.TTLAttribute), Enabled: aws.Bool(true)}}))
 
 	q := sqs.NewFromConfig(cfg)
