@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,10 +18,6 @@ import (
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasure"
 )
-
-var local *testenv.Env
-
-func TestMain(m *testing.M) { testenv.Main(m, testing.Short, &local) }
 
 // kontakt runs the command as a user would and returns its exit status
 // and output.
@@ -57,30 +50,8 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-// devStack writes the stack.json that make dev writes, for the emulators
-// TestMain started, and returns its directory.
-func devStack(t *testing.T, q *testenv.Queues) string {
-	t.Helper()
-	dir := t.TempDir()
-	info := map[string]string{
-		"dynamodb": local.DynamoURL, "sqs": local.SQSURL, "ses": local.SESURL, "mail_viewer": local.SESURL,
-		"table": local.Table, "region": os.Getenv("AWS_REGION"), "sender": "kontakt@example.no",
-		"secrets": local.Secrets.URL, "secret_id": local.SecretID,
-	}
-	if q != nil {
-		info["erasure_queue_url"], info["erasure_dlq_url"] = q.Erasure.URL, q.DeadLetter.URL
-	}
-	data, _ := json.Marshal(info)
-	if err := os.WriteFile(filepath.Join(dir, "stack.json"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 func TestEraseLocal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the emulators")
-	}
+	testenv.Gate(t, local, "emulator test")
 	ctx := context.Background()
 	q := local.TestQueues(ctx, t, "-erase-cmd")
 	dir := devStack(t, q)
@@ -114,9 +85,7 @@ func TestEraseLocal(t *testing.T) {
 }
 
 func TestRequeueLocal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the emulators")
-	}
+	testenv.Gate(t, local, "emulator test")
 	ctx := context.Background()
 	dir := devStack(t, nil)
 	db := dynamodb.NewFromConfig(local.AWS)
@@ -149,9 +118,7 @@ func TestRequeueLocal(t *testing.T) {
 // kontakt status --local: the day's copies by outcome from the local table,
 // and a plain word that blocked counts live in make dev's output.
 func TestStatusLocal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the emulators")
-	}
+	testenv.Gate(t, local, "emulator test")
 	ctx := context.Background()
 	dir := devStack(t, nil)
 	db := dynamodb.NewFromConfig(local.AWS)
