@@ -86,28 +86,15 @@ func TestEraseLocal(t *testing.T) {
 
 func TestRequeueLocal(t *testing.T) {
 	testenv.Gate(t, local, "emulator test")
-	ctx := context.Background()
 	dir := devStack(t, nil)
-	db := dynamodb.NewFromConfig(local.AWS)
-	id := "requeue-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(local.Table), Item: map[string]types.AttributeValue{
-		dynamo.AttrID:       &types.AttributeValueMemberS{Value: id},
-		dynamo.AttrStatus:   &types.AttributeValueMemberS{Value: dynamo.StatusFailed},
-		dynamo.TTLAttribute: &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)},
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	id := failedCopy(t, "requeue-")
 	// Flags after the id work too; an unknown id fails with exit 1 and
 	// the others are still requeued.
 	code, out, errOut := kontakt(t, "requeue", id, "no-such-id", "--local", "--dev-dir", dir)
 	if code != 1 || !strings.Contains(out, "requeued "+id) || !strings.Contains(errOut, "no-such-id: ") || !strings.Contains(errOut, "no failed, unexpired copy") {
 		t.Errorf("requeue: exit %d\n%s%s", code, out, errOut)
 	}
-	got, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(local.Table), Key: map[string]types.AttributeValue{dynamo.AttrID: &types.AttributeValueMemberS{Value: id}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := got.Item[dynamo.AttrStatus].(*types.AttributeValueMemberS).Value; s != dynamo.StatusPending {
+	if s := item(t, id)[dynamo.AttrStatus].(*types.AttributeValueMemberS).Value; s != dynamo.StatusPending {
 		t.Errorf("status after requeue %q", s)
 	}
 	if code, _, errOut := kontakt(t, "requeue", "--local", "--dev-dir", dir); code != 2 || !strings.Contains(errOut, "no submission id") {
@@ -119,12 +106,25 @@ func TestRequeueLocal(t *testing.T) {
 // and a plain word that blocked counts live in make dev's output.
 func TestStatusLocal(t *testing.T) {
 	testenv.Gate(t, local, "emulator test")
-	ctx := context.Background()
 	dir := devStack(t, nil)
-	db := dynamodb.NewFromConfig(local.AWS)
+	failedCopy(t, "status-")
+	code, out, errOut := kontakt(t, "status", "--local", "--dev-dir", dir)
+	if code != 0 || !strings.Contains(out, "the local stack (make dev)") || !strings.Contains(out, "no CloudWatch locally") {
+		t.Errorf("status: exit %d\n%s%s", code, out, errOut)
+	}
+	if !regexp.MustCompile(`failed\s+[1-9]`).MatchString(out) {
+		t.Errorf("the failed copy is not counted:\n%s", out)
+	}
+}
+
+// failedCopy stores in the local table a copy, received a minute ago and
+// not yet expired, whose email the redrive function gave up on, and returns
+// its id: prefix and a suffix of its own.
+func failedCopy(t *testing.T, prefix string) string {
+	t.Helper()
 	now := time.Now()
-	id := "status-" + strconv.FormatInt(now.UnixNano(), 36)
-	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(local.Table), Item: map[string]types.AttributeValue{
+	id := prefix + strconv.FormatInt(now.UnixNano(), 36)
+	if _, err := dynamodb.NewFromConfig(local.AWS).PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(local.Table), Item: map[string]types.AttributeValue{
 		dynamo.AttrID:         &types.AttributeValueMemberS{Value: id},
 		dynamo.AttrKind:       &types.AttributeValueMemberS{Value: dynamo.KindSubmission},
 		dynamo.AttrStatus:     &types.AttributeValueMemberS{Value: dynamo.StatusFailed},
@@ -133,11 +133,5 @@ func TestStatusLocal(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := kontakt(t, "status", "--local", "--dev-dir", dir)
-	if code != 0 || !strings.Contains(out, "the local stack (make dev)") || !strings.Contains(out, "no CloudWatch locally") {
-		t.Errorf("status: exit %d\n%s%s", code, out, errOut)
-	}
-	if !regexp.MustCompile(`failed\s+[1-9]`).MatchString(out) {
-		t.Errorf("the failed copy is not counted:\n%s", out)
-	}
+	return id
 }
