@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,10 +18,6 @@ import (
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/erasure"
 )
-
-var local *testenv.Env
-
-func TestMain(m *testing.M) { testenv.Main(m, testing.Short, &local) }
 
 // kontakt runs the command as a user would and returns its exit status
 // and output.
@@ -57,30 +50,8 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-// devStack writes the stack.json that make dev writes, for the emulators
-// TestMain started, and returns its directory.
-func devStack(t *testing.T, q *testenv.Queues) string {
-	t.Helper()
-	dir := t.TempDir()
-	info := map[string]string{
-		"dynamodb": local.DynamoURL, "sqs": local.SQSURL, "ses": local.SESURL, "mail_viewer": local.SESURL,
-		"table": local.Table, "region": os.Getenv("AWS_REGION"), "sender": "kontakt@example.no",
-		"secrets": local.Secrets.URL, "secret_id": local.SecretID,
-	}
-	if q != nil {
-		info["erasure_queue_url"], info["erasure_dlq_url"] = q.Erasure.URL, q.DeadLetter.URL
-	}
-	data, _ := json.Marshal(info)
-	if err := os.WriteFile(filepath.Join(dir, "stack.json"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 func TestEraseLocal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the emulators")
-	}
+	testenv.Gate(t, local, "emulator test")
 	ctx := context.Background()
 	q := local.TestQueues(ctx, t, "-erase-cmd")
 	dir := devStack(t, q)
@@ -114,31 +85,16 @@ func TestEraseLocal(t *testing.T) {
 }
 
 func TestRequeueLocal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the emulators")
-	}
-	ctx := context.Background()
+	testenv.Gate(t, local, "emulator test")
 	dir := devStack(t, nil)
-	db := dynamodb.NewFromConfig(local.AWS)
-	id := "requeue-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(local.Table), Item: map[string]types.AttributeValue{
-		dynamo.AttrID:       &types.AttributeValueMemberS{Value: id},
-		dynamo.AttrStatus:   &types.AttributeValueMemberS{Value: dynamo.StatusFailed},
-		dynamo.TTLAttribute: &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)},
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	id := failedCopy(t, "requeue-")
 	// Flags after the id work too; an unknown id fails with exit 1 and
 	// the others are still requeued.
 	code, out, errOut := kontakt(t, "requeue", id, "no-such-id", "--local", "--dev-dir", dir)
 	if code != 1 || !strings.Contains(out, "requeued "+id) || !strings.Contains(errOut, "no-such-id: ") || !strings.Contains(errOut, "no failed, unexpired copy") {
 		t.Errorf("requeue: exit %d\n%s%s", code, out, errOut)
 	}
-	got, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(local.Table), Key: map[string]types.AttributeValue{dynamo.AttrID: &types.AttributeValueMemberS{Value: id}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := got.Item[dynamo.AttrStatus].(*types.AttributeValueMemberS).Value; s != dynamo.StatusPending {
+	if s := item(t, id)[dynamo.AttrStatus].(*types.AttributeValueMemberS).Value; s != dynamo.StatusPending {
 		t.Errorf("status after requeue %q", s)
 	}
 	if code, _, errOut := kontakt(t, "requeue", "--local", "--dev-dir", dir); code != 2 || !strings.Contains(errOut, "no submission id") {
@@ -149,15 +105,26 @@ func TestRequeueLocal(t *testing.T) {
 // kontakt status --local: the day's copies by outcome from the local table,
 // and a plain word that blocked counts live in make dev's output.
 func TestStatusLocal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the emulators")
-	}
-	ctx := context.Background()
+	testenv.Gate(t, local, "emulator test")
 	dir := devStack(t, nil)
-	db := dynamodb.NewFromConfig(local.AWS)
+	failedCopy(t, "status-")
+	code, out, errOut := kontakt(t, "status", "--local", "--dev-dir", dir)
+	if code != 0 || !strings.Contains(out, "the local stack (make dev)") || !strings.Contains(out, "no CloudWatch locally") {
+		t.Errorf("status: exit %d\n%s%s", code, out, errOut)
+	}
+	if !regexp.MustCompile(`failed\s+[1-9]`).MatchString(out) {
+		t.Errorf("the failed copy is not counted:\n%s", out)
+	}
+}
+
+// failedCopy stores in the local table a copy, received a minute ago and
+// not yet expired, whose email the redrive function gave up on, and returns
+// its id: prefix and a suffix of its own.
+func failedCopy(t *testing.T, prefix string) string {
+	t.Helper()
 	now := time.Now()
-	id := "status-" + strconv.FormatInt(now.UnixNano(), 36)
-	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(local.Table), Item: map[string]types.AttributeValue{
+	id := prefix + strconv.FormatInt(now.UnixNano(), 36)
+	if _, err := dynamodb.NewFromConfig(local.AWS).PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(local.Table), Item: map[string]types.AttributeValue{
 		dynamo.AttrID:         &types.AttributeValueMemberS{Value: id},
 		dynamo.AttrKind:       &types.AttributeValueMemberS{Value: dynamo.KindSubmission},
 		dynamo.AttrStatus:     &types.AttributeValueMemberS{Value: dynamo.StatusFailed},
@@ -166,11 +133,5 @@ func TestStatusLocal(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := kontakt(t, "status", "--local", "--dev-dir", dir)
-	if code != 0 || !strings.Contains(out, "the local stack (make dev)") || !strings.Contains(out, "no CloudWatch locally") {
-		t.Errorf("status: exit %d\n%s%s", code, out, errOut)
-	}
-	if !regexp.MustCompile(`failed\s+[1-9]`).MatchString(out) {
-		t.Errorf("the failed copy is not counted:\n%s", out)
-	}
+	return id
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/disclosure"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/dynamo/disclosurestore"
@@ -61,9 +62,7 @@ func item(t *testing.T, id string) map[string]types.AttributeValue {
 // kontakt hold and release against make dev: bad input is refused with
 // nothing changed; a held copy has no expires_at until it is released.
 func TestHoldReleaseLocal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the emulators")
-	}
+	testenv.Gate(t, local, "emulator test")
 	dir := devStack(t, nil)
 	id := saveLocal(t, "contact", "tone@example.no", "hei")
 	old := saveLegacy(t, "contact", "tone@example.no", "gammel")
@@ -113,9 +112,7 @@ func TestHoldReleaseLocal(t *testing.T) {
 // file with the person's copies and a receipt saying who, when, why and how
 // many, without the address or any content. A form's copies come by date.
 func TestExportLocal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the emulators")
-	}
+	testenv.Gate(t, local, "emulator test")
 	dir := devStack(t, nil)
 	a := saveLocal(t, "contact", "jon@example.no", "Første melding")
 	b := saveLegacy(t, "export-form", "jon@example.no", "Andre melding")

@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/opt-e/kontakt/internal/dynamo"
 )
@@ -32,9 +31,7 @@ func (d *Doctor) verification(ctx context.Context, ids []string) (map[string]ses
 	out := map[string]sestypes.VerificationStatus{}
 	// At most 100 identities per call (SES API reference).
 	for start := 0; start < len(ids); start += 100 {
-		c, cancel := d.call(ctx)
-		res, err := d.Clients.Verification.GetIdentityVerificationAttributes(c, &ses.GetIdentityVerificationAttributesInput{Identities: ids[start:min(start+100, len(ids))]})
-		cancel()
+		res, err := ask(ctx, d, d.Clients.Verification.GetIdentityVerificationAttributes, &ses.GetIdentityVerificationAttributesInput{Identities: ids[start:min(start+100, len(ids))]})
 		if err != nil {
 			return nil, err
 		}
@@ -66,9 +63,7 @@ func checkSender(ctx context.Context, d *Doctor) Result {
 		return Result{Status: OK, Detail: fmt.Sprintf("%s is verified in %s", sender, st.Region)}
 	}
 	if status[domain] == sestypes.VerificationStatusSuccess {
-		c, cancel := d.call(ctx)
-		dk, err := d.Clients.Dkim.GetIdentityDkimAttributes(c, &ses.GetIdentityDkimAttributesInput{Identities: []string{domain}})
-		cancel()
+		dk, err := ask(ctx, d, d.Clients.Dkim.GetIdentityDkimAttributes, &ses.GetIdentityDkimAttributesInput{Identities: []string{domain}})
 		if err != nil {
 			return unreachable("read the domain's DKIM status", err, st.Local)
 		}
@@ -98,9 +93,7 @@ func checkSender(ctx context.Context, d *Doctor) Result {
 
 func checkSandbox(ctx context.Context, d *Doctor) Result {
 	st := d.Stack
-	c, cancel := d.call(ctx)
-	acct, err := d.Clients.Account.GetAccount(c, &sesv2.GetAccountInput{})
-	cancel()
+	acct, err := ask(ctx, d, d.Clients.Account.GetAccount, &sesv2.GetAccountInput{})
 	if err != nil {
 		return unreachable("read the SES account ("+st.Region+")", err, st.Local)
 	}
@@ -153,17 +146,13 @@ func checkSandbox(ctx context.Context, d *Doctor) Result {
 
 func checkConfigurationSet(ctx context.Context, d *Doctor) Result {
 	st := d.Stack
-	if st.ConfigurationSet == "" {
-		return Result{Status: Fail, Detail: "the stack has no SesConfigurationSetName output", Fix: "deploy the current template.yaml"}
-	}
-	c, cancel := d.call(ctx)
-	out, err := d.Clients.ConfigurationSet.DescribeConfigurationSet(c, &ses.DescribeConfigurationSetInput{
+	out, err := ask(ctx, d, d.Clients.ConfigurationSet.DescribeConfigurationSet, &ses.DescribeConfigurationSetInput{
 		ConfigurationSetName:           aws.String(st.ConfigurationSet),
 		ConfigurationSetAttributeNames: []sestypes.ConfigurationSetAttribute{sestypes.ConfigurationSetAttributeEventDestinations},
 	})
-	cancel()
 	if err != nil {
-		if code(err) == "ConfigurationSetDoesNotExist" {
+		var gone *sestypes.ConfigurationSetDoesNotExistException
+		if errors.As(err, &gone) {
 			return Result{Status: Fail, Detail: fmt.Sprintf("configuration set %s does not exist: SES refuses every email sent with it", st.ConfigurationSet), Fix: "deploy the stack again (sam deploy) so that CloudFormation creates it"}
 		}
 		return unreachable("read the configuration set", err, st.Local)
@@ -193,15 +182,13 @@ func checkSubscriptions(ctx context.Context, d *Doctor) Result {
 		if t[1] == "" {
 			r.Status = Fail
 			r.More = append(r.More, "the stack names no "+t[0]+" (outputs AlarmTopicArn, SesFeedbackTopicArn)")
-			r.Fix = "deploy the current template.yaml"
+			r.Fix = fixDeploy
 			continue
 		}
 		var token *string
 		n, pending := 0, []string{}
 		for {
-			c, cancel := d.call(ctx)
-			out, err := d.Clients.Subscriptions.ListSubscriptionsByTopic(c, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(t[1]), NextToken: token})
-			cancel()
+			out, err := ask(ctx, d, d.Clients.Subscriptions.ListSubscriptionsByTopic, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(t[1]), NextToken: token})
 			if err != nil {
 				return unreachable("list the subscriptions of the "+t[0], err, st.Local)
 			}
@@ -240,9 +227,7 @@ func checkSubscriptions(ctx context.Context, d *Doctor) Result {
 
 func checkTTL(ctx context.Context, d *Doctor) Result {
 	st := d.Stack
-	c, cancel := d.call(ctx)
-	out, err := d.Clients.TTL.DescribeTimeToLive(c, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(st.Table)})
-	cancel()
+	out, err := ask(ctx, d, d.Clients.TTL.DescribeTimeToLive, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(st.Table)})
 	if err != nil {
 		return unreachable("read the table's TTL", err, st.Local)
 	}
@@ -260,18 +245,13 @@ func checkTTL(ctx context.Context, d *Doctor) Result {
 
 func checkDeadLetters(ctx context.Context, d *Doctor) Result {
 	st := d.Stack
-	if st.ErasureDeadLetterQueueURL == "" {
-		return Result{Status: Fail, Detail: "the stack names no erasure dead-letter queue (output ErasureDeadLetterQueueUrl)", Fix: "deploy the current template.yaml"}
-	}
-	c, cancel := d.call(ctx)
-	out, err := d.Clients.QueueAttributes.GetQueueAttributes(c, &sqs.GetQueueAttributesInput{
+	out, err := ask(ctx, d, d.Clients.QueueAttributes.GetQueueAttributes, &sqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(st.ErasureDeadLetterQueueURL),
 		AttributeNames: []sqstypes.QueueAttributeName{
 			sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
 			sqstypes.QueueAttributeNameQueueArn,
 		},
 	})
-	cancel()
 	if err != nil {
 		return unreachable("read the erasure dead-letter queue", err, st.Local)
 	}
@@ -291,195 +271,13 @@ func checkDeadLetters(ctx context.Context, d *Doctor) Result {
 		Fix: fmt.Sprintf("find the cause in the erase function's log (request ids, error classes), fix it, then move the requests back to the erasure queue: aws sqs start-message-move-task --region %s --source-arn %s", st.Region, arn)}
 }
 
-// copyInfo is what the copies check reads of a copy.
-type copyInfo struct {
-	id, reason string
-	received   int64
-}
-
-func checkCopies(ctx context.Context, d *Doctor) Result {
-	st := d.Stack
-	now := d.Now()
-	pending, err := d.pendingCopies(ctx, now)
-	if err != nil {
-		return unreachable("read pending copies", err, st.Local)
-	}
-	failed, err := d.failedCopies(ctx, now)
-	if err != nil {
-		return unreachable("read failed copies", err, st.Local)
-	}
-	r := Result{Status: OK, Detail: "none pending, none failed"}
-	if len(pending) > 0 {
-		oldest := pending[0]
-		for _, c := range pending {
-			if c.received < oldest.received {
-				oldest = c
-			}
-		}
-		age := now.Sub(time.Unix(oldest.received, 0)).Round(time.Minute)
-		r.More = append(r.More, fmt.Sprintf("%d pending (%s); the oldest, %s, arrived %s ago", len(pending), byReason(pending), oldest.id, age))
-		if age > pendingWarnTime {
-			r.Status = Warn
-			r.Fix = "the redrive function re-sends pending emails with growing waits; if they keep failing, see its log and the SES checks above"
-		}
-	}
-	if len(failed) > 0 {
-		ids := make([]string, 0, len(failed))
-		for _, c := range failed {
-			ids = append(ids, c.id)
-		}
-		sort.Strings(ids)
-		r.Status = Fail
-		r.More = append(r.More, fmt.Sprintf("%d failed: their email was given up (%s); the copies are kept until their TTL: %s", len(failed), byReason(failed), strings.Join(ids, " ")))
-		r.Fix = "fix what SES refused (see the reasons and the SES checks above), then: kontakt requeue " + strings.Join(ids, " ")
-	}
-	if len(pending)+len(failed) > 0 {
-		r.Detail = fmt.Sprintf("%d pending, %d failed", len(pending), len(failed))
-	}
-	return r
-}
-
-func byReason(cs []copyInfo) string {
-	n := map[string]int{}
-	for _, c := range cs {
-		reason := c.reason
-		if reason == "" {
-			reason = "first attempt"
-		}
-		n[reason]++
-	}
-	keys := make([]string, 0, len(n))
-	for k := range n {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, n[k])
-	}
-	return strings.Join(parts, ", ")
-}
-
-// pendingCopies reads the sparse pending index, every page; expired copies
-// are ignored, as every read of the table does (TTL deletion lags).
-func (d *Doctor) pendingCopies(ctx context.Context, now time.Time) ([]copyInfo, error) {
-	return d.everyPage(ctx, func(ctx context.Context, start map[string]dbtypes.AttributeValue) (*page, error) {
-		res, err := d.Clients.Query.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(d.Stack.Table),
-			IndexName:                 aws.String(dynamo.PendingIndex),
-			KeyConditionExpression:    aws.String("#p = :p"),
-			FilterExpression:          aws.String("#exp > :now"),
-			ProjectionExpression:      aws.String(copyProjection),
-			ExpressionAttributeNames:  copyNames("#p", dynamo.AttrPending),
-			ExpressionAttributeValues: unexpired(now, ":p", dynamo.PendingShard),
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return &page{res.Items, res.LastEvaluatedKey}, nil
-	})
-}
-
-// failedCopies scans for copies marked failed: they leave the pending
-// index and have none of their own, and there are few (each raised an
-// alarm). A scan reads the whole table once; the table holds only
-// RetentionDays of copies.
-func (d *Doctor) failedCopies(ctx context.Context, now time.Time) ([]copyInfo, error) {
-	return d.everyPage(ctx, func(ctx context.Context, start map[string]dbtypes.AttributeValue) (*page, error) {
-		res, err := d.Clients.Scan.Scan(ctx, &dynamodb.ScanInput{
-			TableName:                 aws.String(d.Stack.Table),
-			FilterExpression:          aws.String("#status = :failed AND #exp > :now"),
-			ProjectionExpression:      aws.String(copyProjection),
-			ExpressionAttributeNames:  copyNames("#status", dynamo.AttrStatus),
-			ExpressionAttributeValues: unexpired(now, ":failed", dynamo.StatusFailed),
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return &page{res.Items, res.LastEvaluatedKey}, nil
-	})
-}
-
-// page is one page of a Query or a Scan.
-type page struct {
-	items []map[string]dbtypes.AttributeValue
-	last  map[string]dbtypes.AttributeValue
-}
-
-// everyPage reads page after page, each call under its own deadline, and
-// decodes every copy.
-func (d *Doctor) everyPage(ctx context.Context, read func(ctx context.Context, start map[string]dbtypes.AttributeValue) (*page, error)) ([]copyInfo, error) {
-	var out []copyInfo
-	var start map[string]dbtypes.AttributeValue
-	for {
-		c, cancel := d.call(ctx)
-		p, err := read(c, start)
-		cancel()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, decodeCopies(p.items)...)
-		if start = p.last; len(start) == 0 {
-			return out, nil
-		}
-	}
-}
-
-// copyProjection is what decodeCopies reads of a copy.
-const copyProjection = "#id, #received, #err"
-
-// copyNames names copyProjection's attributes, TTLAttribute as #exp, and
-// the one attribute a read selects on.
-func copyNames(name, attr string) map[string]string {
-	return map[string]string{
-		name: attr, "#exp": dynamo.TTLAttribute, "#id": dynamo.AttrID,
-		"#received": dynamo.AttrReceivedAt, "#err": dynamo.AttrLastError,
-	}
-}
-
-// unexpired is the values of a read of copies whose TTL is after now, and
-// whose attribute named placeholder has the value value.
-func unexpired(now time.Time, placeholder, value string) map[string]dbtypes.AttributeValue {
-	return map[string]dbtypes.AttributeValue{
-		placeholder: &dbtypes.AttributeValueMemberS{Value: value},
-		":now":      &dbtypes.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
-	}
-}
-
-func decodeCopies(items []map[string]dbtypes.AttributeValue) []copyInfo {
-	out := make([]copyInfo, 0, len(items))
-	for _, it := range items {
-		var c copyInfo
-		if v, ok := it[dynamo.AttrID].(*dbtypes.AttributeValueMemberS); ok {
-			c.id = v.Value
-		}
-		if v, ok := it[dynamo.AttrLastError].(*dbtypes.AttributeValueMemberS); ok {
-			c.reason = v.Value
-		}
-		if v, ok := it[dynamo.AttrReceivedAt].(*dbtypes.AttributeValueMemberN); ok {
-			c.received, _ = strconv.ParseInt(v.Value, 10, 64)
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
 func checkConcurrency(ctx context.Context, d *Doctor) Result {
 	st := d.Stack
-	if st.RedriveFunction == "" {
-		return Result{Status: Fail, Detail: "the stack names no redrive function (output RedriveFunctionName)", Fix: "deploy the current template.yaml"}
-	}
-	c, cancel := d.call(ctx)
-	fc, err := d.Clients.FunctionConcurrency.GetFunctionConcurrency(c, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String(st.RedriveFunction)})
-	cancel()
+	fc, err := ask(ctx, d, d.Clients.FunctionConcurrency.GetFunctionConcurrency, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String(st.RedriveFunction)})
 	if err != nil {
 		return unreachable("read the redrive function's concurrency", err, st.Local)
 	}
-	c, cancel = d.call(ctx)
-	as, err := d.Clients.AccountSettings.GetAccountSettings(c, &lambda.GetAccountSettingsInput{})
-	cancel()
+	as, err := ask(ctx, d, d.Clients.AccountSettings.GetAccountSettings, &lambda.GetAccountSettingsInput{})
 	if err != nil {
 		return unreachable("read the account's Lambda settings", err, st.Local)
 	}
@@ -515,19 +313,14 @@ func checkConcurrency(ctx context.Context, d *Doctor) Result {
 
 func checkAlarms(ctx context.Context, d *Doctor) Result {
 	st := d.Stack
-	if st.AlarmTopicARN == "" {
-		return Result{Status: Fail, Detail: "the stack names no alarm topic (output AlarmTopicArn)", Fix: "deploy the current template.yaml"}
-	}
 	var alarms []cwtypes.MetricAlarm
 	var token *string
 	for {
-		c, cancel := d.call(ctx)
-		out, err := d.Clients.Alarms.DescribeAlarms(c, &cloudwatch.DescribeAlarmsInput{
+		out, err := ask(ctx, d, d.Clients.Alarms.DescribeAlarms, &cloudwatch.DescribeAlarmsInput{
 			// The stack's alarms are the ones that notify its topic.
 			ActionPrefix: aws.String(st.AlarmTopicARN), NextToken: token,
 			AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm},
 		})
-		cancel()
 		if err != nil {
 			return unreachable("read the alarms", err, st.Local)
 		}
@@ -537,7 +330,7 @@ func checkAlarms(ctx context.Context, d *Doctor) Result {
 		}
 	}
 	if len(alarms) == 0 {
-		return Result{Status: Fail, Detail: "no alarm notifies the alarm topic: failures go unseen", Fix: "deploy the current template.yaml"}
+		return undeployed("no alarm notifies the alarm topic: failures go unseen")
 	}
 	sort.Slice(alarms, func(i, j int) bool { return aws.ToString(alarms[i].AlarmName) < aws.ToString(alarms[j].AlarmName) })
 	r := Result{Status: OK}
@@ -566,13 +359,4 @@ func checkAlarms(ctx context.Context, d *Doctor) Result {
 		r.Detail += fmt.Sprintf(" (%d without data yet, which is fine)", insufficient)
 	}
 	return r
-}
-
-// code is an AWS error's code, or "".
-func code(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
 }

@@ -163,8 +163,15 @@ type Check struct {
 	// Local is why the check does not apply to the `make dev` stack, or
 	// "" when it runs there too.
 	Local string
+	// Needs is the stack output naming what the check looks at, if it has
+	// one: a stack deployed from an older template.yaml lacks it, and the
+	// check then fails, saying so, without calling AWS.
+	Needs Output
 	Run   func(ctx context.Context, d *Doctor) Result
 }
+
+// Output is a stack output: its key (stack.Output...) and what it names.
+type Output struct{ Key, What string }
 
 // Doctor runs the checks on one stack.
 type Doctor struct {
@@ -180,13 +187,16 @@ func Checks() []Check {
 	return []Check{
 		{Name: "SES sender identity", Group: GroupSES, Local: "the SES emulator accepts any sender", Run: checkSender},
 		{Name: "SES production access", Group: GroupSES, Run: checkSandbox},
-		{Name: "SES configuration set", Group: GroupSES, Local: "make dev sends without a configuration set", Run: checkConfigurationSet},
+		{Name: "SES configuration set", Group: GroupSES, Local: "make dev sends without a configuration set",
+			Needs: Output{stack.OutputConfigurationSet, "SES configuration set"}, Run: checkConfigurationSet},
 		{Name: "Alarm subscriptions", Group: GroupAlarms, Local: "make dev has no SNS topics", Run: checkSubscriptions},
 		{Name: "Table TTL", Group: GroupData, Local: "dynalite keeps no TTL (reads ignore expired copies)", Run: checkTTL},
-		{Name: "Erasure dead-letter queue", Group: GroupData, Run: checkDeadLetters},
+		{Name: "Erasure dead-letter queue", Group: GroupData, Needs: Output{stack.OutputErasureDeadLetters, "erasure dead-letter queue"}, Run: checkDeadLetters},
 		{Name: "Copies pending or failed", Group: GroupData, Run: checkCopies},
-		{Name: "Redrive reserved concurrency", Group: GroupFunctions, Local: "make dev has no Lambda service", Run: checkConcurrency},
-		{Name: "Alarms", Group: GroupAlarms, Local: "make dev has no CloudWatch", Run: checkAlarms},
+		{Name: "Redrive reserved concurrency", Group: GroupFunctions, Local: "make dev has no Lambda service",
+			Needs: Output{stack.OutputRedriveFunction, "redrive function"}, Run: checkConcurrency},
+		{Name: "Alarms", Group: GroupAlarms, Local: "make dev has no CloudWatch",
+			Needs: Output{stack.OutputAlarmTopic, "alarm topic"}, Run: checkAlarms},
 	}
 }
 
@@ -212,7 +222,12 @@ func (d *Doctor) Run(ctx context.Context, only []string) []Result {
 			out = append(out, Result{Check: c.Name, Status: Skipped, Detail: "skipped locally: " + c.Local})
 			continue
 		}
-		r := c.Run(ctx, d)
+		var r Result
+		if n := c.Needs; n.Key != "" && d.Stack.Output(n.Key) == "" {
+			r = undeployed(fmt.Sprintf("the stack names no %s (output %s)", n.What, n.Key))
+		} else {
+			r = c.Run(ctx, d)
+		}
 		r.Check = c.Name
 		out = append(out, r)
 	}
@@ -222,6 +237,15 @@ func (d *Doctor) Run(ctx context.Context, only []string) []Result {
 // call gives one AWS call its deadline.
 func (d *Doctor) call(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, d.Timeout)
+}
+
+// ask makes one AWS call, op (a client's method) with its input in, under
+// its own deadline: the SES emulator hangs on actions it does not know, and
+// one hung call must not hold up the rest of the checklist.
+func ask[In, Out, Opt any](ctx context.Context, d *Doctor, op func(context.Context, In, ...Opt) (Out, error), in In) (Out, error) {
+	c, cancel := d.call(ctx)
+	defer cancel()
+	return op(c, in)
 }
 
 // Failed reports whether any result failed.
@@ -285,6 +309,16 @@ func unreachable(what string, err error, local bool) Result {
 		fix = "is `make dev` running? start it again (the emulators' log is .dev/emulators.log)"
 	}
 	return Result{Status: Fail, Detail: "could not " + what + ": " + oneLine(err), Fix: fix}
+}
+
+// fixDeploy is the fix when the stack lacks what the current template.yaml
+// creates: it was deployed from an older one, or changed by hand since.
+const fixDeploy = "deploy the current template.yaml"
+
+// undeployed is the result of a check that finds missing what the
+// template creates (an output, the alarms).
+func undeployed(detail string) Result {
+	return Result{Status: Fail, Detail: detail, Fix: fixDeploy}
 }
 
 func oneLine(err error) string {

@@ -53,8 +53,7 @@ func (d *Doctor) Status(ctx context.Context) (*StatusReport, error) {
 	r := &StatusReport{Since: now.Add(-24 * time.Hour), Outcomes: map[string]int{}}
 	var start map[string]dbtypes.AttributeValue
 	for {
-		c, cancel := d.call(ctx)
-		res, err := d.Clients.Scan.Scan(c, &dynamodb.ScanInput{
+		res, err := ask(ctx, d, d.Clients.Scan.Scan, &dynamodb.ScanInput{
 			TableName:            aws.String(d.Stack.Table),
 			FilterExpression:     aws.String("#kind = :sub AND #received >= :since AND #exp > :now"),
 			ProjectionExpression: aws.String("#id, #received, #status, #reason"),
@@ -69,7 +68,6 @@ func (d *Doctor) Status(ctx context.Context) (*StatusReport, error) {
 			},
 			ExclusiveStartKey: start,
 		})
-		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("read copies: %w", err)
 		}
@@ -129,11 +127,9 @@ func (d *Doctor) blocked(ctx context.Context, since, now time.Time) (map[string]
 	var series []cwtypes.Metric
 	var next *string
 	for {
-		c, cancel := d.call(ctx)
-		out, err := d.Clients.Metrics.ListMetrics(c, &cloudwatch.ListMetricsInput{
+		out, err := ask(ctx, d, d.Clients.Metrics.ListMetrics, &cloudwatch.ListMetricsInput{
 			Namespace: aws.String(metrics.Namespace), MetricName: aws.String(abuse.MetricBlocked), NextToken: next,
 		})
-		cancel()
 		if err != nil {
 			return nil, err
 		}
@@ -155,11 +151,9 @@ func (d *Doctor) blocked(ctx context.Context, since, now time.Time) (map[string]
 				Label:      aws.String(rule(m)),
 			}
 		}
-		c, cancel := d.call(ctx)
-		out, err := d.Clients.Metrics.GetMetricData(c, &cloudwatch.GetMetricDataInput{
+		out, err := ask(ctx, d, d.Clients.Metrics.GetMetricData, &cloudwatch.GetMetricDataInput{
 			MetricDataQueries: queries, StartTime: aws.Time(since), EndTime: aws.Time(now),
 		})
-		cancel()
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,12 +49,8 @@ const (
 	OutputSecret = "GeneratedSecretArn"
 )
 
-// OutputKeys lists every output the command may read.
-var OutputKeys = []string{
-	OutputTable, OutputFilesBucket, OutputErasureQueue, OutputErasureDeadLetters, OutputConfigurationSet,
-	OutputFeedbackTopic, OutputAlarmTopic, OutputSubmitFunction, OutputEraseFunction,
-	OutputRedriveFunction, OutputPrivacyFunction, OutputDashboard, OutputSecret,
-}
+// OutputKeys lists every output the command may read, sorted.
+var OutputKeys = slices.Sorted(maps.Keys(new(Stack).outputFields()))
 
 // Parameters of template.yaml the command reads from DescribeStacks.
 const (
@@ -168,27 +166,49 @@ func Resolve(ctx context.Context, opt Options) (*Stack, error) {
 
 // FromOutputs fills a Stack from a stack's outputs and parameters.
 func FromOutputs(name, region string, outputs, params map[string]string) *Stack {
-	return &Stack{
+	st := &Stack{
 		Name: name, Region: region,
-		Table:                     outputs[OutputTable],
-		FilesBucket:               outputs[OutputFilesBucket],
-		ErasureQueueURL:           outputs[OutputErasureQueue],
-		ErasureDeadLetterQueueURL: outputs[OutputErasureDeadLetters],
-		ConfigurationSet:          outputs[OutputConfigurationSet],
-		FeedbackTopicARN:          outputs[OutputFeedbackTopic],
-		AlarmTopicARN:             outputs[OutputAlarmTopic],
-		SubmitFunction:            outputs[OutputSubmitFunction],
-		EraseFunction:             outputs[OutputEraseFunction],
-		RedriveFunction:           outputs[OutputRedriveFunction],
-		PrivacyFunction:           outputs[OutputPrivacyFunction],
-		Dashboard:                 outputs[OutputDashboard],
-		SecretID:                  outputs[OutputSecret],
-		Sender:                    params[ParamSender],
-		Recipients:                config.SplitList(params[ParamRecipients]),
-		PrivacyContact:            params[ParamPrivacyContact],
-		AlarmEmail:                params[ParamAlarmEmail],
-		Outputs:                   outputs,
-		Parameters:                params,
+		Sender:         params[ParamSender],
+		Recipients:     config.SplitList(params[ParamRecipients]),
+		PrivacyContact: params[ParamPrivacyContact],
+		AlarmEmail:     params[ParamAlarmEmail],
+		Outputs:        outputs,
+		Parameters:     params,
+	}
+	for key, field := range st.outputFields() {
+		*field = outputs[key]
+	}
+	return st
+}
+
+// Output is the value of the output named key as s holds it: "" when the
+// stack lacks it (deployed from an older template.yaml), or when key is not
+// an output the command reads.
+func (s *Stack) Output(key string) string {
+	if field := s.outputFields()[key]; field != nil {
+		return *field
+	}
+	return ""
+}
+
+// outputFields pairs each output the command reads with the field of s it
+// fills: the one list of them, so that FromOutputs, Output and OutputKeys
+// cannot disagree.
+func (s *Stack) outputFields() map[string]*string {
+	return map[string]*string{
+		OutputTable:              &s.Table,
+		OutputFilesBucket:        &s.FilesBucket,
+		OutputErasureQueue:       &s.ErasureQueueURL,
+		OutputErasureDeadLetters: &s.ErasureDeadLetterQueueURL,
+		OutputConfigurationSet:   &s.ConfigurationSet,
+		OutputFeedbackTopic:      &s.FeedbackTopicARN,
+		OutputAlarmTopic:         &s.AlarmTopicARN,
+		OutputSubmitFunction:     &s.SubmitFunction,
+		OutputEraseFunction:      &s.EraseFunction,
+		OutputRedriveFunction:    &s.RedriveFunction,
+		OutputPrivacyFunction:    &s.PrivacyFunction,
+		OutputDashboard:          &s.Dashboard,
+		OutputSecret:             &s.SecretID,
 	}
 }
 
