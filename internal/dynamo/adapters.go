@@ -18,10 +18,9 @@ import (
 
 // One interface per DynamoDB operation, each satisfied by the SDK's client
 // (and in tests by a fake): every adapter's API names the ones it calls.
+// Query's is the SDK's own, dynamodb.QueryAPIClient, which its paginator
+// takes.
 type (
-	QueryAPI interface {
-		Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	}
 	GetItemAPI interface {
 		GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	}

@@ -15,7 +15,7 @@ import (
 
 // API is the part of the DynamoDB client disclosure uses.
 type API interface {
-	dynamo.QueryAPI
+	dynamodb.QueryAPIClient
 	dynamo.GetItemAPI
 	dynamo.PutItemAPI
 }

@@ -16,7 +16,7 @@ import (
 
 // API is the part of the DynamoDB client erasure uses.
 type API interface {
-	dynamo.QueryAPI
+	dynamodb.QueryAPIClient
 	dynamo.BatchWriteItemAPI
 	dynamo.GetItemAPI
 	dynamo.PutItemAPI
