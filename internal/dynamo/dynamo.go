@@ -77,10 +77,6 @@ const PendingShard = pendingShard
 // still be sending it: it is longer than the submit function's timeout.
 const FirstRetryDelay = 2 * time.Minute
 
-// SubmitIAMActions are the DynamoDB actions the submit function calls: the
-// copy (PutItem, UpdateItem) and the idempotency markers (all four).
-var SubmitIAMActions = []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
-
 // API is the part of the DynamoDB client the adapter uses.
 type API interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
