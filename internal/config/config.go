@@ -22,7 +22,7 @@ import (
 )
 
 // Environment variables read by Load. The SAM template sets every one of
-// them; the template test checks that against this list.
+// them; the template test checks that against EnvVars (envvars.go).
 const (
 	EnvTable          = "KONTAKT_TABLE"
 	EnvSender         = "KONTAKT_SENDER"
@@ -41,17 +41,6 @@ const (
 	// (0 turns that off).
 	EnvDuplicateWindow = "KONTAKT_DUPLICATE_WINDOW_MINUTES"
 )
-
-// FormEnvVars are the variables that describe the forms: every function
-// that emails a submission (submit, redrive) reads them.
-var FormEnvVars = []string{
-	EnvTable, EnvSender, EnvRecipients, EnvAllowedOrigins, EnvRetentionDays,
-	EnvLanguage, EnvFormID, EnvRedirectURL, EnvFormsFile, EnvConfigurationSet, EnvFilesBucket, EnvPublicURL, EnvMalwareScan,
-}
-
-// EnvVars lists every variable the submit function reads: the forms, the
-// duplicate window and the generated secret its abuse rules are keyed with.
-var EnvVars = append(append([]string{}, FormEnvVars...), EnvDuplicateWindow, EnvSecretID)
 
 // Defaults that apply when neither the file nor the parameters say otherwise.
 const (
