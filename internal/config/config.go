@@ -85,22 +85,22 @@ type Form struct {
 	MaxBodyBytes   int      `json:"max_body_bytes,omitempty"`
 
 	// Consent: optional information is kept only with active consent.
-	// ConsentField names the checkbox; with ConsentRequired a submission
-	// without consent is refused; ConsentOnlyFields are dropped (neither
-	// emailed nor stored) when consent is not given. PolicyVersion is
-	// recorded with the evidence so it is clear what was agreed to.
-	// These single-consent keys keep working: they mean one consent with
-	// the purpose optional_details (see ConsentRules).
-	ConsentField      string   `json:"consent_field,omitempty"`
-	ConsentRequired   bool     `json:"consent_required,omitempty"`
-	ConsentOnlyFields []string `json:"consent_only_fields,omitempty"`
-	PolicyVersion     string   `json:"policy_version,omitempty"`
+	// PrivacyPolicyURL is where the privacy policy is read; PolicyVersion
+	// is its current version, recorded with the evidence of a consent
+	// (unless the consent names its own) so it is clear what was agreed to.
+	PrivacyPolicyURL string `json:"privacy_policy_url,omitempty"`
+	PolicyVersion    string `json:"policy_version,omitempty"`
 	// Consents asks for consent per purpose (e.g. optional_details,
 	// marketing), each with its own checkbox; see Consent.
 	Consents []Consent `json:"consents,omitempty"`
-	// PrivacyPolicyURL is where the privacy policy is read; PolicyVersion
-	// is its current version.
-	PrivacyPolicyURL string `json:"privacy_policy_url,omitempty"`
+	// The single-consent keys keep working: they mean one consent with the
+	// purpose optional_details (see ConsentRules). ConsentField names the
+	// checkbox; with ConsentRequired a submission without consent is
+	// refused; ConsentOnlyFields are dropped (neither emailed nor stored)
+	// when consent is not given.
+	ConsentField      string   `json:"consent_field,omitempty"`
+	ConsentRequired   bool     `json:"consent_required,omitempty"`
+	ConsentOnlyFields []string `json:"consent_only_fields,omitempty"`
 
 	// Web3FormsFields reads Web3Forms' subject, redirect and replyto as
 	// _subject, _next and _replyto. Per form, because on other forms those
