@@ -112,13 +112,6 @@ type Form struct {
 	Files *FileRules `json:"files,omitempty"`
 }
 
-// Consent purposes with texts of their own in emails and pages; any other
-// purpose of the same shape may be configured and is shown as written.
-const (
-	PurposeOptionalDetails = "optional_details"
-	PurposeMarketing       = "marketing"
-)
-
 // Consent is one consent a form asks for. Field is its checkbox; with
 // Required a submission without it is refused; Fields are the fields that
 // depend on it: dropped (neither emailed nor stored) when it is not given.
@@ -131,6 +124,14 @@ type Consent struct {
 	Fields        []string `json:"fields,omitempty"`
 	PolicyVersion string   `json:"policy_version,omitempty"`
 }
+
+// Purposes (Consent.Purpose) with texts of their own in emails and pages;
+// any other purpose of the same shape may be configured and is shown as
+// written.
+const (
+	PurposeOptionalDetails = "optional_details"
+	PurposeMarketing       = "marketing"
+)
 
 // ConsentRules are the consents the form asks for: Consents, or the one
 // the single-consent keys describe.
