@@ -57,18 +57,28 @@ type Hold struct {
 }
 
 // Errors an operator can cause. Each leaves everything as it was.
+//
+// Wrong use: the command's words are off, and the error says how to put
+// them (kontakt answers these as usage errors).
 var (
 	ErrSelector      = errors.New("give exactly one of --email and --id")
+	ErrInvalidEmail  = errors.New("--email is not one valid address")
+	ErrInvalidCopyID = errors.New("--id is not a submission id")
 	ErrNoReason      = errors.New("a reason is required (--reason): it is kept with the hold")
 	ErrPastEnd       = errors.New("the hold's end date (--until) must be today or later")
 	ErrBadDate       = errors.New("the end date must be a date like 2027-06-30")
-	ErrUnknownCopy   = errors.New("no stored submission has that id")
-	ErrNoCopies      = errors.New("no stored copies for that address; nothing to hold")
-	ErrNotHeld       = errors.New("no legal hold for that address or id")
-	ErrInvalidEmail  = errors.New("--email is not one valid address")
-	ErrInvalidCopyID = errors.New("--id is not a submission id")
-	maxReasonRunes   = 1000
 )
+
+// Nothing to act on: the words are right, but the table has no such copy
+// or hold.
+var (
+	ErrUnknownCopy = errors.New("no stored submission has that id")
+	ErrNoCopies    = errors.New("no stored copies for that address; nothing to hold")
+	ErrNotHeld     = errors.New("no legal hold for that address or id")
+)
+
+// maxReasonRunes bounds the reason kept with a hold.
+const maxReasonRunes = 1000
 
 // ParseUntil reads a YYYY-MM-DD end date: the hold lasts through that day
 // (UTC) and ends at the start of the next.
