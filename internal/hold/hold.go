@@ -178,19 +178,15 @@ func checkSelector(sel Selector) error {
 	return nil
 }
 
-// validID accepts what submission.NewID makes (and nothing with a '#',
-// which would reach other kinds of items).
+// idAlphabet is what an id given to hold or release may be made of: ASCII
+// letters and digits, - and _, which covers what submission.NewID makes.
+// Never a '#', which would reach other kinds of items.
+const idAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+// validID accepts 1-64 characters of idAlphabet: nothing is left once they
+// are trimmed away.
 func validID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
+	return id != "" && len(id) <= 64 && strings.Trim(id, idAlphabet) == ""
 }
 
 // Place puts the copies sel names under a hold until until. Placing a hold
