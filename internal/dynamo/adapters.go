@@ -92,10 +92,10 @@ func CopyIDs(ctx context.Context, client dynamodb.QueryAPIClient, table, lookupK
 	}, "query lookup index")
 }
 
-// ReceiptItem is a receipt's item: what every kind of receipt carries (its
-// id, the request's id under the kind's prefix; the kind; the request's
-// id; when it was asked; when the receipt expires) and the kind's own
-// attributes, attrs.
+// ReceiptItem is a receipt's item: the attributes every kind of receipt
+// has (an id, the request's under the kind's prefix; the kind; the
+// request's id; when it was asked; when the receipt expires) and the
+// kind's own, attrs.
 func ReceiptItem(prefix, kind, requestID string, at, expires time.Time, attrs map[string]types.AttributeValue) map[string]types.AttributeValue {
 	item := map[string]types.AttributeValue{
 		AttrID:          strAV(prefix + requestID),
