@@ -48,26 +48,32 @@ const (
 
 // Abuse is a form's protection against spam and floods. Everything is
 // checked before anything is sent or stored; see docs/operators.md, "Abuse protection".
+//
+// The rules are declared in the order a post meets them: the origin, with
+// the form's allowed origins as the request comes in; then those that need
+// no network (abuse.Guard.Screen); then those that cost a call
+// (abuse.Guard.Admit).
 type Abuse struct {
+	// RequireOrigin refuses posts that carry neither Origin nor Referer.
+	// Off by default: some browsers send neither on a plain HTML post.
+	RequireOrigin bool `json:"require_origin,omitempty"`
+
 	// Honeypot is the name of the hidden field a person leaves empty. The
 	// names in HoneypotAliases are honeypots on every form as well.
 	Honeypot string `json:"honeypot,omitempty"`
 	// FormToken, when present, requires a signed token from
 	// GET /f/{form}/token in the _t field.
 	FormToken *FormToken `json:"form_token,omitempty"`
-	// Captcha, when present, requires a solved captcha.
-	Captcha   *Captcha  `json:"captcha,omitempty"`
-	RateLimit RateLimit `json:"rate_limit"`
-	// RequireOrigin refuses posts that carry neither Origin nor Referer.
-	// Off by default: some browsers send neither on a plain HTML post.
-	RequireOrigin bool `json:"require_origin,omitempty"`
-
 	// Content rules. MaxLinks is nil for no limit (0 allows no link at all).
 	MaxLinks       *int              `json:"max_links,omitempty"`
 	BlockedPhrases []string          `json:"blocked_phrases,omitempty"`
 	FieldFormats   map[string]string `json:"field_formats,omitempty"`
 	// ContentAction is ContentReject (default) or ContentSpam.
 	ContentAction string `json:"content_action,omitempty"`
+
+	RateLimit RateLimit `json:"rate_limit"`
+	// Captcha, when present, requires a solved captcha.
+	Captcha *Captcha `json:"captcha,omitempty"`
 
 	formats []Format
 	phrases []string

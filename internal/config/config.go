@@ -22,7 +22,7 @@ import (
 )
 
 // Environment variables read by Load. The SAM template sets every one of
-// them; the template test checks that against this list.
+// them; the template test checks that against EnvVars (envvars.go).
 const (
 	EnvTable          = "KONTAKT_TABLE"
 	EnvSender         = "KONTAKT_SENDER"
@@ -41,17 +41,6 @@ const (
 	// (0 turns that off).
 	EnvDuplicateWindow = "KONTAKT_DUPLICATE_WINDOW_MINUTES"
 )
-
-// FormEnvVars are the variables that describe the forms: every function
-// that emails a submission (submit, redrive) reads them.
-var FormEnvVars = []string{
-	EnvTable, EnvSender, EnvRecipients, EnvAllowedOrigins, EnvRetentionDays,
-	EnvLanguage, EnvFormID, EnvRedirectURL, EnvFormsFile, EnvConfigurationSet, EnvFilesBucket, EnvPublicURL, EnvMalwareScan,
-}
-
-// EnvVars lists every variable the submit function reads: the forms, the
-// duplicate window and the generated secret its abuse rules are keyed with.
-var EnvVars = append(append([]string{}, FormEnvVars...), EnvDuplicateWindow, EnvSecretID)
 
 // Defaults that apply when neither the file nor the parameters say otherwise.
 const (
@@ -96,22 +85,22 @@ type Form struct {
 	MaxBodyBytes   int      `json:"max_body_bytes,omitempty"`
 
 	// Consent: optional information is kept only with active consent.
-	// ConsentField names the checkbox; with ConsentRequired a submission
-	// without consent is refused; ConsentOnlyFields are dropped (neither
-	// emailed nor stored) when consent is not given. PolicyVersion is
-	// recorded with the evidence so it is clear what was agreed to.
-	// These single-consent keys keep working: they mean one consent with
-	// the purpose optional_details (see ConsentRules).
-	ConsentField      string   `json:"consent_field,omitempty"`
-	ConsentRequired   bool     `json:"consent_required,omitempty"`
-	ConsentOnlyFields []string `json:"consent_only_fields,omitempty"`
-	PolicyVersion     string   `json:"policy_version,omitempty"`
+	// PrivacyPolicyURL is where the privacy policy is read; PolicyVersion
+	// is its current version, recorded with the evidence of a consent
+	// (unless the consent names its own) so it is clear what was agreed to.
+	PrivacyPolicyURL string `json:"privacy_policy_url,omitempty"`
+	PolicyVersion    string `json:"policy_version,omitempty"`
 	// Consents asks for consent per purpose (e.g. optional_details,
 	// marketing), each with its own checkbox; see Consent.
 	Consents []Consent `json:"consents,omitempty"`
-	// PrivacyPolicyURL is where the privacy policy is read; PolicyVersion
-	// is its current version.
-	PrivacyPolicyURL string `json:"privacy_policy_url,omitempty"`
+	// The single-consent keys keep working: they mean one consent with the
+	// purpose optional_details (see ConsentRules). ConsentField names the
+	// checkbox; with ConsentRequired a submission without consent is
+	// refused; ConsentOnlyFields are dropped (neither emailed nor stored)
+	// when consent is not given.
+	ConsentField      string   `json:"consent_field,omitempty"`
+	ConsentRequired   bool     `json:"consent_required,omitempty"`
+	ConsentOnlyFields []string `json:"consent_only_fields,omitempty"`
 
 	// Web3FormsFields reads Web3Forms' subject, redirect and replyto as
 	// _subject, _next and _replyto. Per form, because on other forms those
@@ -122,13 +111,6 @@ type Form struct {
 	// Files, when set, lets visitors send files (files.go).
 	Files *FileRules `json:"files,omitempty"`
 }
-
-// Consent purposes with texts of their own in emails and pages; any other
-// purpose of the same shape may be configured and is shown as written.
-const (
-	PurposeOptionalDetails = "optional_details"
-	PurposeMarketing       = "marketing"
-)
 
 // Consent is one consent a form asks for. Field is its checkbox; with
 // Required a submission without it is refused; Fields are the fields that
@@ -142,6 +124,14 @@ type Consent struct {
 	Fields        []string `json:"fields,omitempty"`
 	PolicyVersion string   `json:"policy_version,omitempty"`
 }
+
+// Purposes (Consent.Purpose) with texts of their own in emails and pages;
+// any other purpose of the same shape may be configured and is shown as
+// written.
+const (
+	PurposeOptionalDetails = "optional_details"
+	PurposeMarketing       = "marketing"
+)
 
 // ConsentRules are the consents the form asks for: Consents, or the one
 // the single-consent keys describe.

@@ -12,9 +12,6 @@ const (
 	defaultReceiptRetentionDays = 1095
 )
 
-// EraseEnvVars lists every variable the erase function reads.
-var EraseEnvVars = []string{EnvTable, EnvSender, EnvPrivacyContact, EnvReceiptRetentionDays, EnvConfigurationSet, EnvSecretID, EnvFilesBucket}
-
 // Erase is the erase function's configuration.
 type Erase struct {
 	Table            string

@@ -20,13 +20,6 @@ const (
 	EnvPolicyVersion = "KONTAKT_PRIVACY_POLICY_VERSION"
 )
 
-// PrivacyEnvVars lists every variable the privacy function reads.
-var PrivacyEnvVars = []string{
-	EnvTable, EnvSender, EnvPrivacyContact, EnvErasureQueueURL, EnvTokenSecret,
-	EnvTokenLifetimeHours, EnvPublicURL, EnvPrivacyNote, EnvLanguage, EnvSecretID, EnvConfigurationSet,
-	EnvPolicyURL, EnvPolicyVersion, EnvReceiptRetentionDays,
-}
-
 // Privacy is the privacy function's configuration.
 type Privacy struct {
 	Table          string

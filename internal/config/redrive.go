@@ -23,10 +23,6 @@ const (
 	maxRedriveRelease     = 1000
 )
 
-// RedriveEnvVars lists every variable the redrive function reads: it sends
-// the same emails as the submit function, so it reads the same forms.
-var RedriveEnvVars = append(append([]string{}, FormEnvVars...), EnvRedriveMaxAttempts, EnvRedriveRelease, EnvAPIURL)
-
 // EnvAPIURL is the API's own URL, for the download links of re-sent emails
 // when no public URL is set (the redrive function answers no request to
 // take it from).

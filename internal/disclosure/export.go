@@ -24,14 +24,18 @@ type ExportSelector struct {
 	From, To time.Time
 }
 
-// Selector errors.
+// Selector errors: the command's words are off, and the error says how to
+// put them (kontakt answers these as usage errors).
 var (
 	ErrSelector      = errors.New("give exactly one of --email, --id, or --form with --from and --to")
 	ErrRange         = errors.New("--from and --to must be dates like 2026-01-31, --from not after --to")
-	ErrUnknownCopy   = errors.New("no stored submission has that id")
 	ErrInvalidEmail  = errors.New("--email is not one valid address")
 	ErrInvalidCopyID = errors.New("--id is not a submission id")
 )
+
+// ErrUnknownCopy: the selector's words are right, but no stored copy has
+// the id.
+var ErrUnknownCopy = errors.New("no stored submission has that id")
 
 func (s ExportSelector) check() error {
 	n := 0

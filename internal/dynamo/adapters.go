@@ -3,6 +3,8 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"maps"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -18,10 +20,9 @@ import (
 
 // One interface per DynamoDB operation, each satisfied by the SDK's client
 // (and in tests by a fake): every adapter's API names the ones it calls.
+// Query's is the SDK's own, dynamodb.QueryAPIClient, which its paginator
+// takes.
 type (
-	QueryAPI interface {
-		Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	}
 	GetItemAPI interface {
 		GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	}
@@ -89,4 +90,36 @@ func CopyIDs(ctx context.Context, client dynamodb.QueryAPIClient, table, lookupK
 		ExpressionAttributeNames:  map[string]string{"#k": AttrLookupKey, "#id": AttrID},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: lookupKey}},
 	}, "query lookup index")
+}
+
+// ReceiptItem is a receipt's item: the attributes every kind of receipt
+// has (an id, the request's under the kind's prefix; the kind; the
+// request's id; when it was asked; when the receipt expires) and the
+// kind's own, attrs.
+func ReceiptItem(prefix, kind, requestID string, at, expires time.Time, attrs map[string]types.AttributeValue) map[string]types.AttributeValue {
+	item := map[string]types.AttributeValue{
+		AttrID:          strAV(prefix + requestID),
+		AttrKind:        strAV(kind),
+		AttrRequestID:   strAV(requestID),
+		AttrRequestedAt: num(at.Unix()),
+		TTLAttribute:    num(expires.Unix()),
+	}
+	maps.Copy(item, attrs)
+	return item
+}
+
+// PutReceipt writes a receipt item unless one is there: that one was
+// written by an earlier try, or a concurrent delivery, of the same
+// request, and is kept as it is.
+func PutReceipt(ctx context.Context, client PutItemAPI, table, op string, item map[string]types.AttributeValue) error {
+	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(table),
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
+		ExpressionAttributeNames: map[string]string{"#id": AttrID},
+	})
+	if err != nil && !IsConflict(err) {
+		return wrap(op, err)
+	}
+	return nil
 }

@@ -15,7 +15,3 @@ const (
 	AttrSelector         = "selector"
 	AttrItemCount        = "item_count"
 )
-
-// ExportIAMActions are the DynamoDB actions the operator's export calls:
-// Query on the lookup and form indexes, GetItem and PutItem on the table.
-var ExportIAMActions = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}

@@ -77,10 +77,6 @@ const PendingShard = pendingShard
 // still be sending it: it is longer than the submit function's timeout.
 const FirstRetryDelay = 2 * time.Minute
 
-// SubmitIAMActions are the DynamoDB actions the submit function calls: the
-// copy (PutItem, UpdateItem) and the idempotency markers (all four).
-var SubmitIAMActions = []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
-
 // API is the part of the DynamoDB client the adapter uses.
 type API interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
@@ -221,9 +217,7 @@ func (st *Store) Save(ctx context.Context, s *submission.Submission) error {
 
 // MarkSent records delivery and takes the copy out of the pending index.
 func (st *Store) MarkSent(ctx context.Context, id string, at time.Time) error {
-	_, err := st.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           &st.Table,
-		Key:                 key(id),
+	return st.updateCopy(ctx, "mark sent", id, &dynamodb.UpdateItemInput{
 		UpdateExpression:    aws.String("SET #status = :sent, #sent_at = :at REMOVE #pending, #next, #last_error"),
 		ConditionExpression: aws.String("attribute_exists(#id)"),
 		ExpressionAttributeNames: map[string]string{
@@ -235,30 +229,30 @@ func (st *Store) MarkSent(ctx context.Context, id string, at time.Time) error {
 			":at":   num(at.Unix()),
 		},
 	})
-	if err != nil {
-		return wrap("mark sent", err)
-	}
-	return nil
 }
 
 // MarkPending records why the email failed, for the re-sender and for
 // operators; the copy is pending already.
 func (st *Store) MarkPending(ctx context.Context, id, errorClass string) error {
-	_, err := st.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(st.Table),
-		Key:                 key(id),
+	return st.updateCopy(ctx, "mark pending", id, &dynamodb.UpdateItemInput{
 		UpdateExpression:    aws.String("SET #last_error = :class"),
 		ConditionExpression: aws.String("attribute_exists(#id) AND #status = :pending"),
 		ExpressionAttributeNames: map[string]string{
 			"#id": AttrID, "#status": AttrStatus, "#last_error": AttrLastError,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":class":   &types.AttributeValueMemberS{Value: errorClass},
-			":pending": &types.AttributeValueMemberS{Value: StatusPending},
+			":class":   strAV(errorClass),
+			":pending": strAV(StatusPending),
 		},
 	})
-	if err != nil {
-		return wrap("mark pending", err)
+}
+
+// updateCopy applies the update in (its expression, its condition, their
+// names and values) to the copy id's item.
+func (st *Store) updateCopy(ctx context.Context, op, id string, in *dynamodb.UpdateItemInput) error {
+	in.TableName, in.Key = aws.String(st.Table), key(id)
+	if _, err := st.Client.UpdateItem(ctx, in); err != nil {
+		return wrap(op, err)
 	}
 	return nil
 }

@@ -13,6 +13,3 @@ const (
 	AttrHeldCount   = "held_count"
 	AttrErasedFiles = "erased_files"
 )
-
-// EraseIAMActions are the DynamoDB actions the erase function calls.
-var EraseIAMActions = []string{"dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}

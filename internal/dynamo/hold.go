@@ -23,7 +23,3 @@ const (
 	AttrHoldSubmissionID = "hold_submission_id"
 	AttrHoldCopies       = "hold_copies"
 )
-
-// HoldIAMActions are the DynamoDB actions the operator's hold and release
-// commands call.
-var HoldIAMActions = []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}

@@ -13,7 +13,3 @@ const (
 	// without it is an erasure (items written before access existed).
 	AttrPurpose = "purpose"
 )
-
-// PrivacyIAMActions are the DynamoDB actions the privacy function calls.
-// Query reads the lookup index for access reports.
-var PrivacyIAMActions = []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}

@@ -28,10 +28,6 @@ const (
 	uploadsCondition = "attribute_exists(#id) AND #form = :form AND attribute_not_exists(#by) AND #until > :now"
 )
 
-// UploadIAMActions are the DynamoDB actions on upload# items: record
-// (PutItem), claim and give back (UpdateItem). All are in SubmitIAMActions.
-var UploadIAMActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}
-
 // Uploads implements submission.Uploads.
 type Uploads struct {
 	Client MarkerAPI

@@ -57,18 +57,28 @@ type Hold struct {
 }
 
 // Errors an operator can cause. Each leaves everything as it was.
+//
+// Wrong use: the command's words are off, and the error says how to put
+// them (kontakt answers these as usage errors).
 var (
 	ErrSelector      = errors.New("give exactly one of --email and --id")
+	ErrInvalidEmail  = errors.New("--email is not one valid address")
+	ErrInvalidCopyID = errors.New("--id is not a submission id")
 	ErrNoReason      = errors.New("a reason is required (--reason): it is kept with the hold")
 	ErrPastEnd       = errors.New("the hold's end date (--until) must be today or later")
 	ErrBadDate       = errors.New("the end date must be a date like 2027-06-30")
-	ErrUnknownCopy   = errors.New("no stored submission has that id")
-	ErrNoCopies      = errors.New("no stored copies for that address; nothing to hold")
-	ErrNotHeld       = errors.New("no legal hold for that address or id")
-	ErrInvalidEmail  = errors.New("--email is not one valid address")
-	ErrInvalidCopyID = errors.New("--id is not a submission id")
-	maxReasonRunes   = 1000
 )
+
+// Nothing to act on: the words are right, but the table has no such copy
+// or hold.
+var (
+	ErrUnknownCopy = errors.New("no stored submission has that id")
+	ErrNoCopies    = errors.New("no stored copies for that address; nothing to hold")
+	ErrNotHeld     = errors.New("no legal hold for that address or id")
+)
+
+// maxReasonRunes bounds the reason kept with a hold.
+const maxReasonRunes = 1000
 
 // ParseUntil reads a YYYY-MM-DD end date: the hold lasts through that day
 // (UTC) and ends at the start of the next.
@@ -168,19 +178,15 @@ func checkSelector(sel Selector) error {
 	return nil
 }
 
-// validID accepts what submission.NewID makes (and nothing with a '#',
-// which would reach other kinds of items).
+// idAlphabet is what an id given to hold or release may be made of: ASCII
+// letters and digits, - and _, which covers what submission.NewID makes.
+// Never a '#', which would reach other kinds of items.
+const idAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+// validID accepts 1-64 characters of idAlphabet: nothing is left once they
+// are trimmed away.
 func validID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
+	return id != "" && len(id) <= 64 && strings.Trim(id, idAlphabet) == ""
 }
 
 // Place puts the copies sel names under a hold until until. Placing a hold

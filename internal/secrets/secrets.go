@@ -15,7 +15,11 @@ import (
 	"github.com/opt-e/kontakt/internal/deadline"
 )
 
-// IAMActions are the Secrets Manager actions the submit function calls.
+// DefaultTimeout bounds a read at start-up; Lambda's init phase has 10 s.
+const DefaultTimeout = 3 * time.Second
+
+// IAMActions are the Secrets Manager actions the reader calls; the submit,
+// erase and privacy functions all read their secrets with it.
 var IAMActions = []string{"secretsmanager:GetSecretValue"}
 
 // API is the part of the Secrets Manager client the reader uses.
@@ -29,9 +33,6 @@ type Reader struct {
 	// Timeout bounds each read.
 	Timeout time.Duration
 }
-
-// DefaultTimeout bounds a read at start-up; Lambda's init phase has 10 s.
-const DefaultTimeout = 3 * time.Second
 
 // Get returns the current value of the secret with the given name or ARN.
 // The error names the secret (its id is configuration, not a secret) but

@@ -2,7 +2,6 @@ package disclosurestore
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,7 +14,7 @@ import (
 
 // API is the part of the DynamoDB client disclosure uses.
 type API interface {
-	dynamo.QueryAPI
+	dynamodb.QueryAPIClient
 	dynamo.GetItemAPI
 	dynamo.PutItemAPI
 }
@@ -93,37 +92,22 @@ func (d *Store) read(ctx context.Context, ids []string) ([]disclosure.Copy, erro
 	return copies, nil
 }
 
-// PutReceipt writes an access or export receipt.
+// PutReceipt writes an access or export receipt, unless an earlier try of
+// the same request wrote it.
 func (d *Store) PutReceipt(ctx context.Context, r disclosure.Receipt) error {
 	prefix, kind := dynamo.ExportReceiptPrefix, dynamo.KindExportReceipt
 	if r.Kind == disclosure.KindAccess {
 		prefix, kind = dynamo.AccessReceiptPrefix, dynamo.KindAccessReceipt
 	}
-	item := map[string]types.AttributeValue{
-		dynamo.AttrID:          &types.AttributeValueMemberS{Value: prefix + r.ID},
-		dynamo.AttrKind:        &types.AttributeValueMemberS{Value: kind},
-		dynamo.AttrRequestID:   &types.AttributeValueMemberS{Value: r.ID},
+	item := dynamo.ReceiptItem(prefix, kind, r.ID, r.At, r.ExpiresAt, map[string]types.AttributeValue{
 		dynamo.AttrDisclosedBy: &types.AttributeValueMemberS{Value: r.By},
 		dynamo.AttrSelector:    &types.AttributeValueMemberS{Value: r.Selector},
-		dynamo.AttrItemCount:   &types.AttributeValueMemberN{Value: strconv.Itoa(r.Count)},
-		dynamo.AttrRequestedAt: dynamo.Num(r.At.Unix()),
-		dynamo.TTLAttribute:    dynamo.Num(r.ExpiresAt.Unix()),
-	}
+		dynamo.AttrItemCount:   dynamo.Num(int64(r.Count)),
+	})
 	if r.Reason != "" {
 		item[dynamo.AttrDisclosureReason] = &types.AttributeValueMemberS{Value: r.Reason}
 	}
-	_, err := d.Client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(d.Table), Item: item,
-		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
-		ExpressionAttributeNames: map[string]string{"#id": dynamo.AttrID},
-	})
-	if err != nil {
-		if dynamo.IsConflict(err) {
-			return nil // written by an earlier try of the same request
-		}
-		return dynamo.Wrap("put disclosure receipt", err)
-	}
-	return nil
+	return dynamo.PutReceipt(ctx, d.Client, d.Table, "put disclosure receipt", item)
 }
 
 // GetDisclosureReceipt reads a receipt by its item id prefix and id, or nil

@@ -3,7 +3,6 @@ package erasurestore
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,7 +15,7 @@ import (
 
 // API is the part of the DynamoDB client erasure uses.
 type API interface {
-	dynamo.QueryAPI
+	dynamodb.QueryAPIClient
 	dynamo.BatchWriteItemAPI
 	dynamo.GetItemAPI
 	dynamo.PutItemAPI
@@ -154,35 +153,19 @@ func heldUntilOf(it map[string]types.AttributeValue) time.Time {
 	return time.Time{}
 }
 
-// CreateReceipt writes the receipt unless one exists for the request.
+// CreateReceipt writes the receipt unless one exists for the request (a
+// concurrent delivery of the same message wrote it).
 func (e *Store) CreateReceipt(ctx context.Context, r erasure.Receipt) error {
-	item := map[string]types.AttributeValue{
-		dynamo.AttrID:          &types.AttributeValueMemberS{Value: dynamo.ReceiptIDPrefix + r.RequestID},
-		dynamo.AttrKind:        &types.AttributeValueMemberS{Value: dynamo.KindReceipt},
-		dynamo.AttrRequestID:   &types.AttributeValueMemberS{Value: r.RequestID},
+	item := dynamo.ReceiptItem(dynamo.ReceiptIDPrefix, dynamo.KindReceipt, r.RequestID, r.At, r.ExpiresAt, map[string]types.AttributeValue{
 		dynamo.AttrSource:      &types.AttributeValueMemberS{Value: r.Source},
-		dynamo.AttrErasedCount: &types.AttributeValueMemberN{Value: strconv.Itoa(r.Count)},
-		dynamo.AttrRequestedAt: dynamo.Num(r.At.Unix()),
-		dynamo.TTLAttribute:    dynamo.Num(r.ExpiresAt.Unix()),
-		dynamo.AttrHeldCount:   &types.AttributeValueMemberN{Value: strconv.Itoa(r.Held)},
-		dynamo.AttrErasedFiles: &types.AttributeValueMemberN{Value: strconv.Itoa(r.Files)},
-	}
+		dynamo.AttrErasedCount: dynamo.Num(int64(r.Count)),
+		dynamo.AttrHeldCount:   dynamo.Num(int64(r.Held)),
+		dynamo.AttrErasedFiles: dynamo.Num(int64(r.Files)),
+	})
 	if r.Held > 0 {
 		item[dynamo.AttrHeldUntil] = dynamo.Num(r.HeldUntil.Unix())
 	}
-	_, err := e.Client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(e.Table),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
-		ExpressionAttributeNames: map[string]string{"#id": dynamo.AttrID},
-	})
-	if err != nil {
-		if e, ok := dynamo.Wrap("", err).(*dynamo.Error); ok && e.Class == "conflict" {
-			return nil // a concurrent delivery of the same message wrote it
-		}
-		return dynamo.Wrap("create receipt", err)
-	}
-	return nil
+	return dynamo.PutReceipt(ctx, e.Client, e.Table, "create receipt", item)
 }
 
 // CompleteReceipt records when the deletes finished.

@@ -17,7 +17,7 @@ import (
 
 // API is the part of the DynamoDB client holds use.
 type API interface {
-	dynamo.QueryAPI
+	dynamodb.QueryAPIClient
 	dynamo.GetItemAPI
 	dynamo.PutItemAPI
 	dynamo.UpdateItemAPI

@@ -15,7 +15,7 @@ import (
 
 // API is the part of the DynamoDB client redrive uses.
 type API interface {
-	dynamo.QueryAPI
+	dynamodb.QueryAPIClient
 	dynamo.UpdateItemAPI
 }
 
