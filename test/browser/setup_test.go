@@ -68,24 +68,9 @@ const (
 	browserLanguage = "nb"
 )
 
-type runner struct{ m *testing.M }
-
-// Run starts the servers and the browser once for the package, after
-// testenv has started the emulators (it has not with -short).
-func (r runner) Run() int {
-	if env == nil {
-		return r.m.Run()
-	}
-	stop, err := start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "browser tests:", err)
-		return 1
-	}
-	defer stop()
-	return r.m.Run()
-}
-
-func TestMain(m *testing.M) { testenv.Main(runner{m}, testing.Short, &env) }
+// TestMain starts the servers and the browser once for the package (start),
+// after testenv has started the emulators (it does not with -short).
+func TestMain(m *testing.M) { testenv.MainWith(m, testing.Short, &env, start) }
 
 func integration(t *testing.T) {
 	t.Helper()
