@@ -29,6 +29,7 @@ import (
 
 	"github.com/opt-e/kontakt/infra/harness/apigw"
 	"github.com/opt-e/kontakt/infra/harness/chromium"
+	"github.com/opt-e/kontakt/infra/harness/httprec"
 	"github.com/opt-e/kontakt/infra/harness/localstack"
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/infra/harness/testenv"
@@ -265,11 +266,11 @@ func (rec *recorder) wrap(h http.Handler) http.Handler {
 			rec.keys = append(rec.keys, q.Get("_idempotency_key"))
 			rec.mu.Unlock()
 		}
-		sw := &statusWriter{ResponseWriter: w, status: 200}
+		sw := httprec.NewStatus(w)
 		h.ServeHTTP(sw, r)
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
-		rec.calls = append(rec.calls, call{r.Method, r.URL.Path, r.Header.Get("Origin"), sw.status})
+		rec.calls = append(rec.calls, call{r.Method, r.URL.Path, r.Header.Get("Origin"), sw.Code})
 	})
 }
 
@@ -297,16 +298,6 @@ func (rec *recorder) form() []call {
 		}
 	}
 	return out
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
 }
 
 // tab opens a new tab in the shared browser, bounded by a deadline.
