@@ -24,8 +24,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/chromedp/chromedp"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/opt-e/kontakt/infra/harness/apigw"
 	"github.com/opt-e/kontakt/infra/harness/chromium"
@@ -54,8 +52,9 @@ var (
 	// lost lets a POST reach kontakt but loses its answer on the way back
 	// (a dropped connection): the browser sees a network error.
 	lost atomic.Bool
-	// files is the bucket of visitors' files: gofakes3 in this process on
-	// loopback (it answers CORS for any origin and checks no signature).
+	// files is the bucket of visitors' files: the harness's S3 emulator in
+	// this process on loopback (localstack.StartS3: it answers CORS for any
+	// origin and checks no signature), on moto too.
 	files *s3.Client
 )
 
@@ -136,7 +135,10 @@ func start() (stop func(), err error) {
 		formID, recipient, site, formLanguage), 0o644); err != nil {
 		return nil, err
 	}
-	s3srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+	s3srv, err := localstack.StartS3(0)
+	if err != nil {
+		return nil, err
+	}
 	stops = append(stops, s3srv.Close)
 	files = s3.NewFromConfig(env.AWS, func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(s3srv.URL), true })
 	if _, err := files.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(filesBucket)}); err != nil {
