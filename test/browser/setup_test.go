@@ -187,9 +187,9 @@ func start() (stop func(), err error) {
 // sitePages serves a web developer's pages: /form.html?mode=plain|fetch|script
 // (with next=1 a hidden _next to /thanks.html), the thank-you page, and the
 // pages written for Formspree's clients (formspreePages); dir is for what
-// is built once.
+// is built once. The form pages share the site's frame (testdata/site.html).
 func sitePages(dir string) (http.Handler, error) {
-	form, err := template.ParseFiles(filepath.Join("testdata", "form.html"))
+	form, err := template.ParseFiles(filepath.Join("testdata", "form.html"), filepath.Join("testdata", "site.html"))
 	if err != nil {
 		return nil, err
 	}
