@@ -31,10 +31,7 @@ const (
 // and the writes and emails those decisions cost.
 type floodResult struct {
 	sent, held, refused, other int
-	// Calls made on each port, each one DynamoDB write (a failed
-	// conditional write is charged too).
-	counterHits, counterUndos, reserves, completes, releases, marks int
-	writeUnits                                                      float64
+	writeUnits                 float64
 }
 
 // flood runs the submit handler as the function wires it (httpapi, the
@@ -54,8 +51,9 @@ func flood(table *dynamodb.CreateTableInput) (*floodResult, error) {
 	start := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC) // the start of a window
 	now := func() time.Time { return start }
 	res := &floodResult{}
-	counter := &floodCounter{n: map[string]int{}, res: res}
-	markers := &floodMarkers{m: map[string]*submission.Marker{}, res: res}
+	small := &floodWrites{}
+	counter := floodCounter{floodWrites: small, n: map[string]int{}}
+	markers := floodMarkers{floodWrites: small, m: map[string]*submission.Marker{}}
 	store := &floodStore{table: table, res: res}
 	mailer := &floodMailer{}
 	log := slog.New(slog.DiscardHandler)
@@ -103,7 +101,7 @@ func flood(table *dynamodb.CreateTableInput) (*floodResult, error) {
 		return nil, fmt.Errorf("flood: %d emails for %d posts answered sent", mailer.n, res.sent)
 	}
 	// Items of a fixed shape far below 1 KB: one unit each.
-	res.writeUnits += float64(res.counterHits + res.counterUndos + res.reserves + res.completes + res.releases)
+	res.writeUnits += float64(small.n)
 	return res, nil
 }
 
@@ -127,56 +125,68 @@ func (f *floodResult) figures(billed time.Duration) (map[string]float64, string)
 	}, note
 }
 
+// floodWrites is what the rate counter and the idempotency markers share:
+// a lock, and the count of their writes. Each is a write of a small item
+// to DynamoDB, charged whether or not its condition holds.
+type floodWrites struct {
+	mu sync.Mutex
+	n  int
+}
+
+// write does change as one such write.
+func (w *floodWrites) write(change func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.n++
+	change()
+}
+
 // floodCounter is abuse.Counter with the adapter's condition: a hit on a
 // full counter fails (and is charged).
 type floodCounter struct {
-	mu  sync.Mutex
-	n   map[string]int
-	res *floodResult
+	*floodWrites
+	n map[string]int
 }
 
-func (c *floodCounter) Hit(_ context.Context, key string, limit int, _ time.Time) (bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.res.counterHits++
-	if c.n[key] >= limit {
-		return false, nil
-	}
-	c.n[key]++
-	return true, nil
+func (c floodCounter) Hit(_ context.Context, key string, limit int, _ time.Time) (ok bool, _ error) {
+	c.write(func() {
+		if ok = c.n[key] < limit; ok {
+			c.n[key]++
+		}
+	})
+	return ok, nil
 }
 
-func (c *floodCounter) Undo(_ context.Context, key string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.res.counterUndos++
-	if c.n[key] > 0 {
-		c.n[key]--
-	}
+func (c floodCounter) Undo(_ context.Context, key string) error {
+	c.write(func() {
+		if c.n[key] > 0 {
+			c.n[key]--
+		}
+	})
 	return nil
 }
 
 // floodMarkers keeps idempotency markers in memory; no flood post repeats
 // another, so none is ever taken over.
 type floodMarkers struct {
-	mu  sync.Mutex
-	m   map[string]*submission.Marker
-	res *floodResult
+	*floodWrites
+	m map[string]*submission.Marker
 }
 
-func (m *floodMarkers) Reserve(_ context.Context, key, id, content string, _ time.Time, _, _ time.Duration) (*submission.Marker, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.res.reserves++
-	if first := m.m[key]; first != nil {
-		c := *first
-		return &c, nil
-	}
-	m.m[key] = &submission.Marker{SubmissionID: id, Content: content}
-	return nil, nil
+func (m floodMarkers) Reserve(_ context.Context, key, id, content string, _ time.Time, _, _ time.Duration) (first *submission.Marker, _ error) {
+	m.write(func() {
+		if mk := m.m[key]; mk != nil {
+			c := *mk
+			first = &c
+			return
+		}
+		m.m[key] = &submission.Marker{SubmissionID: id, Content: content}
+	})
+	return first, nil
 }
 
-func (m *floodMarkers) Get(_ context.Context, key string, _ time.Time) (*submission.Marker, error) {
+// Get reads; only writes are charged.
+func (m floodMarkers) Get(_ context.Context, key string, _ time.Time) (*submission.Marker, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if mk := m.m[key]; mk != nil {
@@ -186,23 +196,21 @@ func (m *floodMarkers) Get(_ context.Context, key string, _ time.Time) (*submiss
 	return nil, nil
 }
 
-func (m *floodMarkers) Complete(_ context.Context, key, id string, o submission.Outcome) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.res.completes++
-	if mk := m.m[key]; mk != nil && mk.SubmissionID == id {
-		mk.Outcome = o
-	}
+func (m floodMarkers) Complete(_ context.Context, key, id string, o submission.Outcome) error {
+	m.write(func() {
+		if mk := m.m[key]; mk != nil && mk.SubmissionID == id {
+			mk.Outcome = o
+		}
+	})
 	return nil
 }
 
-func (m *floodMarkers) Release(_ context.Context, key, id string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.res.releases++
-	if mk := m.m[key]; mk != nil && mk.SubmissionID == id && mk.Outcome == 0 {
-		delete(m.m, key)
-	}
+func (m floodMarkers) Release(_ context.Context, key, id string) error {
+	m.write(func() {
+		if mk := m.m[key]; mk != nil && mk.SubmissionID == id && mk.Outcome == 0 {
+			delete(m.m, key)
+		}
+	})
 	return nil
 }
 
@@ -246,7 +254,6 @@ func (st *floodStore) MarkSent(_ context.Context, id string, at time.Time) error
 	delete(after, dynamo.AttrPending)
 	delete(after, dynamo.AttrNextAttemptAt)
 	delete(after, dynamo.AttrLastError)
-	st.res.marks++
 	st.res.writeUnits += writeUnits(before, after, st.table)
 	return nil
 }

@@ -2,8 +2,9 @@ package browser_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
-	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"html/template"
 	"net/http"
 	"os"
@@ -12,9 +13,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/opt-e/kontakt/infra/harness/testenv"
 	"github.com/opt-e/kontakt/internal/i18n"
 )
 
@@ -46,7 +49,7 @@ func formspreePages(mux *http.ServeMux, dir string) error {
 			http.ServeFile(w, r, file)
 		})
 	}
-	page, err := template.ParseFiles(filepath.Join("testdata", "formspree.html"))
+	page, err := template.ParseFiles(filepath.Join("testdata", "formspree.html"), filepath.Join("testdata", "site.html"))
 	if err != nil {
 		return err
 	}
@@ -164,6 +167,44 @@ func TestFormspreeClientsForeignOrigin(t *testing.T) {
 			}
 			wantEmails(t, msg, 0)
 		})
+	}
+}
+
+// @formspree/core's submitForm from Node (no browser, no CORS): JSON and
+// FormData posts are sent and read as successes, field errors and an
+// unknown form come back with Formspree's codes.
+func TestFormspreeCoreFromNode(t *testing.T) {
+	integration(t)
+	msg := marker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	core := filepath.Join(env.Root, "infra", "node_modules", "@formspree", "core", "dist", "index.mjs")
+	out, err := exec.CommandContext(ctx, "node", filepath.Join("testdata", "formspree-node.mjs"), api, core, msg).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var got map[string]fsResult
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, name := range []string{"json", "formData"} {
+		// Without Origin or Referer, next is the form's own site.
+		if r := got[name]; r.Kind != "success" || r.Next != site+"/" {
+			t.Errorf("%s: %+v, want success with next %s/", name, r, site)
+		}
+	}
+	invalid := got["invalid"]
+	if !slices.Equal(invalid.FieldErrors["email"], []fsError{{"TYPE_EMAIL", "Enter a valid email address."}}) ||
+		!slices.Equal(invalid.FieldErrors["message"], []fsError{{"REQUIRED_FIELD_MISSING", "This field is required."}}) {
+		t.Errorf("invalid: %+v", invalid)
+	}
+	if r := got["unknownForm"]; r.Kind != "error" || len(r.FormErrors) != 1 || r.FormErrors[0].Code != "FORM_NOT_FOUND" || r.FormErrors[0].Message == "" {
+		t.Errorf("unknown form: %+v", r)
+	}
+	for _, kind := range []string{"(JSON)", "(FormData)"} {
+		if n := len(emailsWith(t, msg+" "+kind)); n != 1 {
+			t.Errorf("%d emails for the %s post, want 1", n, strings.Trim(kind, "()"))
+		}
 	}
 }
 

@@ -24,11 +24,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/chromedp/chromedp"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/opt-e/kontakt/infra/harness/apigw"
 	"github.com/opt-e/kontakt/infra/harness/chromium"
+	"github.com/opt-e/kontakt/infra/harness/httprec"
 	"github.com/opt-e/kontakt/infra/harness/localstack"
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/infra/harness/testenv"
@@ -53,8 +52,9 @@ var (
 	// lost lets a POST reach kontakt but loses its answer on the way back
 	// (a dropped connection): the browser sees a network error.
 	lost atomic.Bool
-	// files is the bucket of visitors' files: gofakes3 in this process on
-	// loopback (it answers CORS for any origin and checks no signature).
+	// files is the bucket of visitors' files: the harness's S3 emulator in
+	// this process on loopback (localstack.StartS3: it answers CORS for any
+	// origin and checks no signature), on moto too.
 	files *s3.Client
 )
 
@@ -68,24 +68,9 @@ const (
 	browserLanguage = "nb"
 )
 
-type runner struct{ m *testing.M }
-
-// Run starts the servers and the browser once for the package, after
-// testenv has started the emulators (it has not with -short).
-func (r runner) Run() int {
-	if env == nil {
-		return r.m.Run()
-	}
-	stop, err := start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "browser tests:", err)
-		return 1
-	}
-	defer stop()
-	return r.m.Run()
-}
-
-func TestMain(m *testing.M) { testenv.Main(runner{m}, testing.Short, &env) }
+// TestMain starts the servers and the browser once for the package (start),
+// after testenv has started the emulators (it does not with -short).
+func TestMain(m *testing.M) { testenv.MainWith(m, testing.Short, &env, start) }
 
 func integration(t *testing.T) {
 	t.Helper()
@@ -150,7 +135,10 @@ func start() (stop func(), err error) {
 		formID, recipient, site, formLanguage), 0o644); err != nil {
 		return nil, err
 	}
-	s3srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+	s3srv, err := localstack.StartS3(0)
+	if err != nil {
+		return nil, err
+	}
 	stops = append(stops, s3srv.Close)
 	files = s3.NewFromConfig(env.AWS, func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(s3srv.URL), true })
 	if _, err := files.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(filesBucket)}); err != nil {
@@ -199,9 +187,9 @@ func start() (stop func(), err error) {
 // sitePages serves a web developer's pages: /form.html?mode=plain|fetch|script
 // (with next=1 a hidden _next to /thanks.html), the thank-you page, and the
 // pages written for Formspree's clients (formspreePages); dir is for what
-// is built once.
+// is built once. The form pages share the site's frame (testdata/site.html).
 func sitePages(dir string) (http.Handler, error) {
-	form, err := template.ParseFiles(filepath.Join("testdata", "form.html"))
+	form, err := template.ParseFiles(filepath.Join("testdata", "form.html"), filepath.Join("testdata", "site.html"))
 	if err != nil {
 		return nil, err
 	}
@@ -280,11 +268,11 @@ func (rec *recorder) wrap(h http.Handler) http.Handler {
 			rec.keys = append(rec.keys, q.Get("_idempotency_key"))
 			rec.mu.Unlock()
 		}
-		sw := &statusWriter{ResponseWriter: w, status: 200}
+		sw := httprec.NewStatus(w)
 		h.ServeHTTP(sw, r)
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
-		rec.calls = append(rec.calls, call{r.Method, r.URL.Path, r.Header.Get("Origin"), sw.status})
+		rec.calls = append(rec.calls, call{r.Method, r.URL.Path, r.Header.Get("Origin"), sw.Code})
 	})
 }
 
@@ -312,16 +300,6 @@ func (rec *recorder) form() []call {
 		}
 	}
 	return out
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
 }
 
 // tab opens a new tab in the shared browser, bounded by a deadline.

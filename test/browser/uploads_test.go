@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,7 +38,7 @@ func TestScriptSendsALargeFileByDirectUpload(t *testing.T) {
 
 	var kept []string
 	for _, k := range objects(t, "files/") {
-		if !contains(before, k) {
+		if !slices.Contains(before, k) {
 			kept = append(kept, k)
 		}
 	}
@@ -63,13 +64,4 @@ func objects(t *testing.T, prefix string) []string {
 		keys = append(keys, aws.ToString(o.Key))
 	}
 	return keys
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -23,9 +23,23 @@ import (
 	"github.com/opt-e/kontakt/internal/config"
 )
 
-var env *testenv.Env
+var (
+	env *testenv.Env
+	// riePath is the Lambda Runtime Interface Emulator, installed once for
+	// the package (installRIE).
+	riePath string
+)
 
-func TestMain(m *testing.M) { testenv.Main(m, testing.Short, &env) }
+func TestMain(m *testing.M) { testenv.MainWith(m, testing.Short, &env, installRIE) }
+
+// installRIE is the package's set-up (testenv.MainWith): the emulator every
+// test runs its function under, installed before the first needs it.
+func installRIE() (stop func(), err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	riePath, err = rie.Ensure(ctx, env.Root)
+	return nil, err
+}
 
 // endToEnd skips t under -short (make unit) and where the stack is moto and
 // t is on testenv's skip list.
@@ -49,17 +63,13 @@ func build(t *testing.T, logicalID string) string {
 
 func start(t *testing.T, bootstrap string, vars map[string]string) *rie.Emulator {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	path, err := rie.Ensure(ctx, env.Root)
-	if err != nil {
-		t.Fatal(err)
-	}
 	fnEnv := append(env.Env(), "AWS_LAMBDA_FUNCTION_TIMEOUT=10", "AWS_LAMBDA_LOG_FORMAT=JSON")
 	for k, v := range vars {
 		fnEnv = append(fnEnv, k+"="+v)
 	}
-	e, err := rie.Start(ctx, rie.Options{RIEPath: path, Bootstrap: bootstrap, Env: fnEnv})
+	e, err := rie.Start(ctx, rie.Options{RIEPath: riePath, Bootstrap: bootstrap, Env: fnEnv})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,14 +73,7 @@ func TestStack(t *testing.T) {
 		if err != nil {
 			t.Fatalf("SendEmail: %v", err)
 		}
-		mails, err := st.Emails(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(mails) != 1 {
-			t.Fatalf("got %d emails, want 1: %+v", len(mails), mails)
-		}
-		m := mails[0]
+		m := st.OnlyEmail(ctx, t)
 		if m.MessageID != aws.ToString(out.MessageId) {
 			t.Errorf("messageId = %q, SendEmail returned %q", m.MessageID, aws.ToString(out.MessageId))
 		}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/opt-e/kontakt/infra/harness/httprec"
 )
 
 // S3 is served in this process by gofakes3 (github.com/johannesboyne/gofakes3,
@@ -96,9 +98,9 @@ func (s *S3) withTagging(next http.Handler) http.Handler {
 				s3Error(w, http.StatusBadRequest, "InvalidArgument", err.Error())
 				return
 			}
-			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+			rec := httprec.NewStatus(w)
 			next.ServeHTTP(rec, r)
-			if rec.status == http.StatusOK {
+			if rec.Code == http.StatusOK {
 				s.setTags(bucket, key, tags)
 			}
 		default:
@@ -214,14 +216,4 @@ func s3Error(w http.ResponseWriter, status int, code, msg string) {
 		Code    string
 		Message string
 	}{Code: code, Message: msg})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
 }

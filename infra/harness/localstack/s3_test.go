@@ -25,13 +25,9 @@ import (
 // moto alike: objects, their tags (PutObject's Tagging, Get/Put/Delete
 // ObjectTagging), presigned PUT and GET URLs, and deletion.
 func TestS3ThroughTheSDK(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts an emulator (not run with -short: make unit needs none)")
-	}
 	for _, impl := range []string{"gofakes3", "moto"} {
 		t.Run(impl, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
+			ctx := localstack.TestContext(t, time.Minute)
 			opt := localstack.Options{S3: true}
 			if impl == "moto" {
 				opt = localstack.Options{Moto: true}

@@ -18,3 +18,17 @@ func TestContext(t testing.TB, limit time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// OnlyEmail returns the one email s holds (since the last ClearEmails),
+// failing t at once if it holds none or more.
+func (s *Stack) OnlyEmail(ctx context.Context, t testing.TB) Email {
+	t.Helper()
+	emails, err := s.Emails(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(emails) != 1 {
+		t.Fatalf("%d emails, want 1: %+v", len(emails), emails)
+	}
+	return emails[0]
+}

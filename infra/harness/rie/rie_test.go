@@ -13,6 +13,42 @@ import (
 	"github.com/opt-e/kontakt/infra/harness/localstack"
 )
 
+func TestParseReports(t *testing.T) {
+	logs := "START RequestId: a Version: $LATEST\n" +
+		"END RequestId: a\n" +
+		"REPORT RequestId: a\tInit Duration: 1.21 ms\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 128 MB\t\n" +
+		"{\"level\":\"INFO\",\"message\":\"REPORT RequestId: fake\"}\n" +
+		"REPORT RequestId: b\tDuration: 2.00 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 128 MB\t\n"
+	got := parseReports([]byte(logs))
+	want := []Report{
+		{RequestID: "a", Duration: 12340 * time.Microsecond, Billed: 13 * time.Millisecond},
+		{RequestID: "b", Duration: 2 * time.Millisecond, Billed: 2 * time.Millisecond},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("reports = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("report %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestFunctionError(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"errorMessage":"x","errorType":"y"}`:                 true,
+		`{"errorMessage":"x","errorType":"y","stackTrace":[]}`: true,
+		`{"errorMessage":"x","errorType":"y","greeting":"hi"}`: false,
+		`{"errorMessage":"x"}`:                                 false,
+		`{"greeting":"hi"}`:                                    false,
+		`"errorMessage"`:                                       false,
+	} {
+		if got := functionError([]byte(body)) != nil; got != want {
+			t.Errorf("functionError(%s) = %v, want %v", body, got, want)
+		}
+	}
+}
+
 func TestEmulator(t *testing.T) {
 	ctx := localstack.TestContext(t, 5*time.Minute)
 	rie, err := Ensure(ctx, "")
@@ -73,21 +109,6 @@ func TestEmulator(t *testing.T) {
 	}
 }
 
-func TestFunctionError(t *testing.T) {
-	for body, want := range map[string]bool{
-		`{"errorMessage":"x","errorType":"y"}`:                 true,
-		`{"errorMessage":"x","errorType":"y","stackTrace":[]}`: true,
-		`{"errorMessage":"x","errorType":"y","greeting":"hi"}`: false,
-		`{"errorMessage":"x"}`:                                 false,
-		`{"greeting":"hi"}`:                                    false,
-		`"errorMessage"`:                                       false,
-	} {
-		if got := functionError([]byte(body)) != nil; got != want {
-			t.Errorf("functionError(%s) = %v, want %v", body, got, want)
-		}
-	}
-}
-
 // buildHello builds testdata/hello the way the Makefile builds functions,
 // for this machine.
 func buildHello(t *testing.T) string {
@@ -111,25 +132,4 @@ func running(exe string) []string {
 		}
 	}
 	return pids
-}
-
-func TestParseReports(t *testing.T) {
-	logs := "START RequestId: a Version: $LATEST\n" +
-		"END RequestId: a\n" +
-		"REPORT RequestId: a\tInit Duration: 1.21 ms\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 128 MB\t\n" +
-		"{\"level\":\"INFO\",\"message\":\"REPORT RequestId: fake\"}\n" +
-		"REPORT RequestId: b\tDuration: 2.00 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 128 MB\t\n"
-	got := parseReports([]byte(logs))
-	want := []Report{
-		{RequestID: "a", Duration: 12340 * time.Microsecond, Billed: 13 * time.Millisecond},
-		{RequestID: "b", Duration: 2 * time.Millisecond, Billed: 2 * time.Millisecond},
-	}
-	if len(got) != len(want) {
-		t.Fatalf("reports = %+v, want %+v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("report %d = %+v, want %+v", i, got[i], want[i])
-		}
-	}
 }

@@ -57,10 +57,7 @@ func TestFunctionsReachFilesOnly(t *testing.T) {
 
 func TestFilesBucket(t *testing.T) {
 	raw := loadRaw(t)
-	props, err := samtemplate.RawProperties(raw, filesBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
+	props := read(t, samtemplate.RawProperties, raw, filesBucket)
 	for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
 		if v, _ := samtemplate.Lookup(props, "PublicAccessBlockConfiguration", k); v != true {
 			t.Errorf("PublicAccessBlockConfiguration.%s = %v, want true", k, v)
@@ -105,10 +102,7 @@ func TestFilesBucket(t *testing.T) {
 // uploads never posted and unfinished multipart uploads go after a day;
 // nothing else expires a file, so a held one stays.
 func TestFilesBucketLifecycle(t *testing.T) {
-	props, err := samtemplate.RawProperties(loadRaw(t), filesBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
+	props := read(t, samtemplate.RawProperties, loadRaw(t), filesBucket)
 	rules, _ := samtemplate.Lookup(props, "LifecycleConfiguration", "Rules")
 	list, _ := rules.([]any)
 	tiers := map[int]bool{}
@@ -181,10 +175,7 @@ func TestFilesBucketLifecycle(t *testing.T) {
 // The bucket policy refuses every request without TLS, on the bucket and
 // every object, and allows nothing.
 func TestFilesBucketPolicy(t *testing.T) {
-	stmts, err := samtemplate.BucketPolicyStatements(loadRaw(t), filesBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stmts := read(t, samtemplate.BucketPolicyStatements, loadRaw(t), filesBucket)
 	tlsOnly := false
 	for _, s := range stmts {
 		if s.Effect != "Deny" {
@@ -212,10 +203,7 @@ func TestFilesBucketPolicy(t *testing.T) {
 // both are empty.
 func TestFilesBucketCORS(t *testing.T) {
 	raw := loadRaw(t)
-	props, err := samtemplate.RawProperties(raw, filesBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
+	props := read(t, samtemplate.RawProperties, raw, filesBucket)
 	branches, ok := samtemplate.Lookup(props, "CorsConfiguration", "Fn::If")
 	list, _ := branches.([]any)
 	if !ok || len(list) != 2 { // the AWS::NoValue branch is dropped by the loader
@@ -254,20 +242,14 @@ func TestMalwareScanningIsOptional(t *testing.T) {
 	if d, _ := samtemplate.Lookup(raw, "Parameters", "MalwareScanning", "Default"); d != "Off" {
 		t.Errorf("MalwareScanning defaults to %v, want Off", d)
 	}
-	plan, err := samtemplate.RawProperties(raw, "FilesMalwareProtectionPlan")
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := read(t, samtemplate.RawProperties, raw, "FilesMalwareProtectionPlan")
 	if v, _ := samtemplate.Lookup(plan, "ProtectedResource", "S3Bucket", "ObjectPrefixes", "0"); v != "files/" {
 		t.Errorf("ObjectPrefixes = %v, want files/ only", v)
 	}
 	if v, _ := samtemplate.Lookup(plan, "Actions", "Tagging", "Status"); v != "ENABLED" {
 		t.Errorf("tagging %v: the download link reads the verdict from the tag", v)
 	}
-	role, err := samtemplate.RawProperties(raw, "MalwareProtectionRole")
-	if err != nil {
-		t.Fatal(err)
-	}
+	role := read(t, samtemplate.RawProperties, raw, "MalwareProtectionRole")
 	if v, _ := samtemplate.Lookup(role, "AssumeRolePolicyDocument", "Statement", "0", "Principal", "Service"); v != "malware-protection-plan.guardduty.amazonaws.com" {
 		t.Errorf("role trusts %v", v)
 	}

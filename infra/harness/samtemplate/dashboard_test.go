@@ -27,10 +27,7 @@ var searchMetric = regexp.MustCompile(`^SEARCH\('\{([^,}]+)[^}]*\} MetricName="(
 // dashboard: plain metric rows and SEARCH expressions.
 func dashboardMetrics(t *testing.T, raw map[string]any) map[string]bool {
 	t.Helper()
-	p, err := samtemplate.RawProperties(raw, "Dashboard")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := read(t, samtemplate.RawProperties, raw, "Dashboard")
 	body, _ := samtemplate.Lookup(p, "DashboardBody")
 	// !Sub keeps its string; the substitutions are names, not JSON.
 	text, ok := body.(string)

@@ -35,15 +35,24 @@ func loadRaw(t *testing.T) map[string]any {
 	return raw
 }
 
+// read gets one resource's part through a samtemplate accessor
+// (FunctionEnv, Table, RawProperties…) from the template, parsed or raw,
+// failing t at once when the template has no such part.
+func read[Template, Part any](t *testing.T, get func(Template, string) (Part, error), tpl Template, logicalID string) Part {
+	t.Helper()
+	part, err := get(tpl, logicalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return part
+}
+
 // assertFunctionEnv checks that the function sets exactly the variables in
 // want, each to something (a literal or a placeholder), and no others: a
 // variable the code does not read is drift too.
 func assertFunctionEnv(t *testing.T, tpl *cloudformation.Template, fn string, want []string) {
 	t.Helper()
-	env, err := samtemplate.FunctionEnv(tpl, fn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := read(t, samtemplate.FunctionEnv, tpl, fn)
 	for _, k := range want {
 		v, ok := env[k]
 		switch {
@@ -63,10 +72,7 @@ func assertFunctionEnv(t *testing.T, tpl *cloudformation.Template, fn string, wa
 // assertEnvValue checks one variable's value, e.g. samtemplate.Ref("SubmissionsTable").
 func assertEnvValue(t *testing.T, tpl *cloudformation.Template, fn, name, want string) {
 	t.Helper()
-	env, err := samtemplate.FunctionEnv(tpl, fn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := read(t, samtemplate.FunctionEnv, tpl, fn)
 	if got := env[name]; got != want {
 		t.Errorf("%s: %s = %q, want %q", fn, name, got, want)
 	}
@@ -76,10 +82,7 @@ func assertEnvValue(t *testing.T, tpl *cloudformation.Template, fn, name, want s
 // exactly the actions in want, none with a wildcard.
 func assertPolicyActions(t *testing.T, tpl *cloudformation.Template, fn string, want []string) {
 	t.Helper()
-	got, err := samtemplate.PolicyActions(tpl, fn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := read(t, samtemplate.PolicyActions, tpl, fn)
 	for _, a := range got {
 		if strings.Contains(a, "*") {
 			t.Errorf("%s: policy action %q has a wildcard", fn, a)
@@ -96,10 +99,7 @@ func assertPolicyActions(t *testing.T, tpl *cloudformation.Template, fn string, 
 // the test when none does.
 func allowing(t *testing.T, tpl *cloudformation.Template, fn, action string) []samtemplate.Statement {
 	t.Helper()
-	stmts, err := samtemplate.PolicyStatements(tpl, fn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stmts := read(t, samtemplate.PolicyStatements, tpl, fn)
 	var out []samtemplate.Statement
 	for _, s := range stmts {
 		if s.Effect == "Allow" && slices.Contains(s.Actions, action) {
@@ -140,19 +140,13 @@ func assertActionCondition(t *testing.T, tpl *cloudformation.Template, fn, actio
 // payload format version.
 func assertRoutes(t *testing.T, tpl *cloudformation.Template, fn, api, version string, want []string) {
 	t.Helper()
-	got, err := samtemplate.Routes(tpl, fn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := read(t, samtemplate.Routes, tpl, fn)
 	want = slices.Clone(want)
 	sort.Strings(want)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("%s: routes = %q, want %q", fn, got, want)
 	}
-	evs, err := samtemplate.HTTPAPIEvents(tpl, fn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	evs := read(t, samtemplate.HTTPAPIEvents, tpl, fn)
 	for _, e := range evs {
 		if e.API != api {
 			t.Errorf("%s: event %s is on API %q, want %q", fn, e.Name, e.API, api)
@@ -166,10 +160,7 @@ func assertRoutes(t *testing.T, tpl *cloudformation.Template, fn, api, version s
 // assertTTL checks the table's TTL attribute.
 func assertTTL(t *testing.T, tpl *cloudformation.Template, table, want string) {
 	t.Helper()
-	got, err := samtemplate.TTLAttribute(tpl, table)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := read(t, samtemplate.TTLAttribute, tpl, table)
 	if got != want {
 		t.Errorf("%s: TTL attribute = %q, want %q", table, got, want)
 	}
@@ -179,10 +170,7 @@ func assertTTL(t *testing.T, tpl *cloudformation.Template, table, want string) {
 // types), projection type and non-key attributes.
 func assertIndex(t *testing.T, tpl *cloudformation.Template, table, index string, hash, hashType, rng, rngType, projection string, nonKey []string) {
 	t.Helper()
-	tb, err := samtemplate.Table(tpl, table)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tb := read(t, samtemplate.Table, tpl, table)
 	types := map[string]string{}
 	for _, a := range tb.AttributeDefinitions {
 		types[a.AttributeName] = a.AttributeType

@@ -112,10 +112,7 @@ func TestEraseFunctionItemLevelAccess(t *testing.T) {
 // limited to exactly these patterns (see assertLeadingKeys).
 func assertStatement(t *testing.T, tpl *cloudformation.Template, fn, sid string, actions, like, notLike []string) {
 	t.Helper()
-	stmts, err := samtemplate.PolicyStatements(tpl, fn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stmts := read(t, samtemplate.PolicyStatements, tpl, fn)
 	for _, s := range stmts {
 		if s.Sid != sid {
 			continue
@@ -158,10 +155,7 @@ func assertLeadingKeys(t *testing.T, tpl *cloudformation.Template, fn, action st
 // kind of item and checks it is allowed exactly on want.
 func assertMayTouch(t *testing.T, tpl *cloudformation.Template, fn, action string, want ...string) {
 	t.Helper()
-	stmts, err := samtemplate.PolicyStatements(tpl, fn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stmts := read(t, samtemplate.PolicyStatements, tpl, fn)
 	for _, key := range everyKindOfItems {
 		allowed := false
 		for _, s := range stmts {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/awslabs/goformation/v7/cloudformation"
 
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 )
@@ -96,10 +97,7 @@ func TestNumericFieldsGetParameterDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := samtemplate.Function(tpl, "Fn")
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := read(t, samtemplate.Function, tpl, "Fn")
 	if f.Timeout == nil || *f.Timeout != 7 {
 		t.Errorf("Timeout = %v, want the parameter's default 7", f.Timeout)
 	}
@@ -201,30 +199,32 @@ Resources:
 	}
 }
 
-func TestPolicyStatementsRejectWhatTheyCannotCheck(t *testing.T) {
-	for name, policies := range map[string]string{
-		"managed name":   "Policies: AWSLambdaExecute",
-		"managed list":   "Policies: [AWSLambdaExecute]",
-		"template":       "Policies: [{SQSPollerPolicy: {QueueName: q}}]",
-		"mixed":          "Policies: [{Statement: [{Effect: Allow, Action: s3:GetObject, Resource: '*'}]}, AWSLambdaExecute]",
-		"not action":     "Policies: [{Statement: [{Effect: Allow, NotAction: s3:GetObject, Resource: '*'}]}]",
-		"external role":  "Role: arn:aws:iam::1:role/x",
-		"single mapping": "Policies: {SQSPollerPolicy: {QueueName: q}}",
-	} {
-		src := "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      " + policies + "\n"
-		tpl, err := samtemplate.Parse([]byte(src))
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if got, err := samtemplate.PolicyActions(tpl, "Fn"); err == nil {
-			t.Errorf("%s: PolicyActions = %q, want an error", name, got)
-		}
-	}
-	src := "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies: {Statement: [{Effect: Allow, Action: [b, a], Resource: x}, {Effect: Deny, Action: c, Resource: x}]}\n"
-	tpl, err := samtemplate.Parse([]byte(src))
+// oneFunction parses a template whose one resource is the function Fn with
+// the one property given (a line of YAML).
+func oneFunction(t *testing.T, property string) *cloudformation.Template {
+	t.Helper()
+	tpl, err := samtemplate.Parse([]byte("Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      " + property + "\n"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", property, err)
 	}
+	return tpl
+}
+
+func TestPolicyStatementsRejectWhatTheyCannotCheck(t *testing.T) {
+	for _, tc := range []struct{ name, property string }{
+		{"managed name", "Policies: AWSLambdaExecute"},
+		{"managed list", "Policies: [AWSLambdaExecute]"},
+		{"template", "Policies: [{SQSPollerPolicy: {QueueName: q}}]"},
+		{"mixed", "Policies: [{Statement: [{Effect: Allow, Action: s3:GetObject, Resource: '*'}]}, AWSLambdaExecute]"},
+		{"not action", "Policies: [{Statement: [{Effect: Allow, NotAction: s3:GetObject, Resource: '*'}]}]"},
+		{"external role", "Role: arn:aws:iam::1:role/x"},
+		{"single mapping", "Policies: {SQSPollerPolicy: {QueueName: q}}"},
+	} {
+		if got, err := samtemplate.PolicyActions(oneFunction(t, tc.property), "Fn"); err == nil {
+			t.Errorf("%s: PolicyActions = %q, want an error", tc.name, got)
+		}
+	}
+	tpl := oneFunction(t, "Policies: {Statement: [{Effect: Allow, Action: [b, a], Resource: x}, {Effect: Deny, Action: c, Resource: x}]}")
 	if got, err := samtemplate.PolicyActions(tpl, "Fn"); err != nil || strings.Join(got, ",") != "a,b" {
 		t.Errorf("PolicyActions of a single document = %q, %v; want allowed actions a,b", got, err)
 	}
@@ -256,10 +256,7 @@ Resources:
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := samtemplate.TableInput(tpl, "T")
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := read(t, samtemplate.TableInput, tpl, "T")
 	if aws.ToString(in.TableName) != "fixed" || in.BillingMode != "PROVISIONED" || aws.ToInt64(in.ProvisionedThroughput.WriteCapacityUnits) != 2 {
 		t.Errorf("TableInput = %+v", in)
 	}

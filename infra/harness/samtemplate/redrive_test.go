@@ -63,10 +63,7 @@ func TestRedriveFunction(t *testing.T) {
 		}
 	}
 
-	f, err := samtemplate.Function(tpl, redriveFunction)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := read(t, samtemplate.Function, tpl, redriveFunction)
 	if f.ReservedConcurrentExecutions == nil || *f.ReservedConcurrentExecutions != 1 {
 		t.Errorf("ReservedConcurrentExecutions = %v, want 1 (the second guard behind the claims)", f.ReservedConcurrentExecutions)
 	}
@@ -89,10 +86,7 @@ func TestRedriveFunction(t *testing.T) {
 	}
 
 	raw := loadRaw(t)
-	props, err := samtemplate.RawProperties(raw, redriveFunction)
-	if err != nil {
-		t.Fatal(err)
-	}
+	props := read(t, samtemplate.RawProperties, raw, redriveFunction)
 	ev, ok := samtemplate.Lookup(props, "Events", "Schedule")
 	if !ok {
 		t.Fatal("no Schedule event")

@@ -66,20 +66,14 @@ func TestEraseFunction(t *testing.T) {
 	assertActionResources(t, tpl, eraseFunction, "secretsmanager:GetSecretValue", []string{samtemplate.Ref(secret)})
 
 	raw := loadRaw(t)
-	props, err := samtemplate.RawProperties(raw, eraseFunction)
-	if err != nil {
-		t.Fatal(err)
-	}
+	props := read(t, samtemplate.RawProperties, raw, eraseFunction)
 	ev, _ := samtemplate.Lookup(props, "Events", "Erasure", "Properties")
 	rt, _ := samtemplate.Lookup(ev, "FunctionResponseTypes")
 	if got := fmt.Sprint(rt); got != "[ReportBatchItemFailures]" {
 		t.Errorf("FunctionResponseTypes = %s, want [ReportBatchItemFailures]", got)
 	}
 	timeout, _ := samtemplate.Lookup(props, "Timeout")
-	q, err := samtemplate.RawProperties(raw, "ErasureQueue")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := read(t, samtemplate.RawProperties, raw, "ErasureQueue")
 	vis, _ := samtemplate.Lookup(q, "VisibilityTimeout")
 	if vt, ft := samtemplate.Number(vis), samtemplate.Number(timeout); ft == 0 || vt < 6*ft {
 		t.Errorf("queue visibility timeout %v < 6 x function timeout %v", vis, timeout)
@@ -94,10 +88,7 @@ func TestEraseFunction(t *testing.T) {
 			t.Errorf("%s: server-side encryption is off", id)
 		}
 	}
-	alarm, err := samtemplate.RawProperties(raw, "ErasureDeadLetterAlarm")
-	if err != nil {
-		t.Fatal(err)
-	}
+	alarm := read(t, samtemplate.RawProperties, raw, "ErasureDeadLetterAlarm")
 	if dims, _ := samtemplate.Lookup(alarm, "Dimensions"); !strings.Contains(fmt.Sprint(dims), "ErasureDeadLetterQueue") {
 		t.Errorf("the alarm does not watch the dead-letter queue: %v", dims)
 	}
@@ -125,10 +116,7 @@ func TestPrivacyFunction(t *testing.T) {
 }
 
 func TestSubmitFunctionBuild(t *testing.T) {
-	f, err := samtemplate.Function(load(t), submitFunction)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := read(t, samtemplate.Function, load(t), submitFunction)
 	str := func(p *string) string {
 		if p == nil {
 			return "<unset>"
@@ -160,10 +148,7 @@ func TestSubmitFunctionBuild(t *testing.T) {
 
 func TestSubmitFunctionLogging(t *testing.T) {
 	raw := loadRaw(t)
-	props, err := samtemplate.RawProperties(raw, submitFunction)
-	if err != nil {
-		t.Fatal(err)
-	}
+	props := read(t, samtemplate.RawProperties, raw, submitFunction)
 	if got, _ := samtemplate.Lookup(props, "LoggingConfig", "LogFormat"); got != "JSON" {
 		t.Errorf("LoggingConfig.LogFormat = %v, want JSON", got)
 	}
@@ -209,10 +194,7 @@ func TestSubmitFunctionRoutes(t *testing.T) {
 	}
 	// Parameter-driven: the typed view shows the defaults, the raw one the Refs.
 	raw := loadRaw(t)
-	props, err := samtemplate.RawProperties(raw, httpAPI)
-	if err != nil {
-		t.Fatal(err)
-	}
+	props := read(t, samtemplate.RawProperties, raw, httpAPI)
 	for _, k := range []string{"ThrottlingBurstLimit", "ThrottlingRateLimit"} {
 		v, _ := samtemplate.Lookup(props, "DefaultRouteSettings", k)
 		if _, ok := samtemplate.RefName(v.(string)); !ok {
@@ -230,10 +212,7 @@ func TestSubmitFunctionEnv(t *testing.T) {
 	assertEnvValue(t, tpl, submitFunction, config.EnvSecretID, samtemplate.Ref(secret))
 
 	// Every parameter-driven value resolves with the defaults plus a sender.
-	env, err := samtemplate.FunctionEnv(tpl, submitFunction)
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := read(t, samtemplate.FunctionEnv, tpl, submitFunction)
 	vars := samtemplate.ParameterDefaults(tpl)
 	vars[senderParam] = "skjema@example.no"
 	vars[table] = table
@@ -269,10 +248,7 @@ func TestSubmitFunctionPolicy(t *testing.T) {
 // The generated secret is long enough for abuse.Keys and has no
 // punctuation to trip over in a shell.
 func TestGeneratedSecret(t *testing.T) {
-	props, err := samtemplate.RawProperties(loadRaw(t), secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	props := read(t, samtemplate.RawProperties, loadRaw(t), secret)
 	if n, _ := samtemplate.Lookup(props, "GenerateSecretString", "PasswordLength"); samtemplate.Number(n) < abuse.MinSecretLength {
 		t.Errorf("PasswordLength = %v, want at least %d", n, abuse.MinSecretLength)
 	}
@@ -288,10 +264,7 @@ func TestSubmissionsTable(t *testing.T) {
 	assertIndex(t, tpl, table, pendingIndex, "pending", "S", "next_attempt_at", "N", "ALL", nil)
 	assertIndex(t, tpl, table, dynamo.FormIndex, "form_id", "S", "received_at", "N", "KEYS_ONLY", nil)
 
-	tb, err := samtemplate.Table(tpl, table)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tb := read(t, samtemplate.Table, tpl, table)
 	if tb.BillingMode == nil || *tb.BillingMode != "PAY_PER_REQUEST" {
 		t.Errorf("BillingMode = %v, want PAY_PER_REQUEST", tb.BillingMode)
 	}
@@ -319,17 +292,11 @@ func TestSubmissionsTable(t *testing.T) {
 // compare.
 func TestTableInputRoundTrip(t *testing.T) {
 	tpl := load(t)
-	in, err := samtemplate.TableInput(tpl, table)
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := read(t, samtemplate.TableInput, tpl, table)
 	if aws.ToString(in.TableName) != table {
 		t.Errorf("TableName = %q, want the logical id %q", aws.ToString(in.TableName), table)
 	}
-	tb, err := samtemplate.Table(tpl, table)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tb := read(t, samtemplate.Table, tpl, table)
 	want := *tb
 	want.TimeToLiveSpecification = nil // not part of CreateTable
 	want.PointInTimeRecoverySpecification = nil

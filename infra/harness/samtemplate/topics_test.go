@@ -51,10 +51,7 @@ func TestTopicsEncryptedWithRotatingCustomerKey(t *testing.T) {
 		if rot, _ := samtemplate.Lookup(raw, "Resources", key, "Properties", "EnableKeyRotation"); rot != true {
 			t.Errorf("%s: EnableKeyRotation = %v, want true", key, rot)
 		}
-		stmts, err := samtemplate.KeyPolicyStatements(raw, key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		stmts := read(t, samtemplate.KeyPolicyStatements, raw, key)
 		admin := false
 		for _, s := range stmts {
 			if s.Effect == "Allow" && slices.Contains(s.Principals["AWS"], "arn:${AWS::Partition}:iam::${AWS::AccountId}:root") && slices.Contains(s.Actions, "kms:*") {
@@ -128,10 +125,7 @@ func topicKey(t *testing.T, raw map[string]any, topic string) string {
 // in the topic's policy and, if the topic is encrypted, in its key's.
 func assertServiceMayPublish(t *testing.T, raw map[string]any, topic, service, arnOperator, sourceArn string) {
 	t.Helper()
-	stmts, err := samtemplate.TopicPolicyStatements(raw, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stmts := read(t, samtemplate.TopicPolicyStatements, raw, topic)
 	if !slices.ContainsFunc(stmts, func(s samtemplate.ResourceStatement) bool {
 		return s.Effect == "Allow" && reflect.DeepEqual(s.Principals["Service"], []string{service}) &&
 			reflect.DeepEqual(s.Actions, []string{"sns:Publish"}) && reflect.DeepEqual(s.Resources, []string{samtemplate.Ref(topic)}) &&
@@ -144,10 +138,7 @@ func assertServiceMayPublish(t *testing.T, raw map[string]any, topic, service, a
 	if key == "" {
 		return
 	}
-	keyStmts, err := samtemplate.KeyPolicyStatements(raw, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	keyStmts := read(t, samtemplate.KeyPolicyStatements, raw, key)
 	want := []string{"kms:Decrypt", "kms:GenerateDataKey*"}
 	if !slices.ContainsFunc(keyStmts, func(s samtemplate.ResourceStatement) bool {
 		actions := slices.Clone(s.Actions)

@@ -60,46 +60,38 @@ func (e *Env) CreateBucket(ctx context.Context, name string, origins []string) (
 	return name, nil
 }
 
-// ApplyBucket makes the S3 calls that give an existing bucket b's settings.
+// ApplyBucket makes the S3 calls that give an existing bucket b's settings:
+// one Put call for each part the template sets.
 func ApplyBucket(ctx context.Context, c *s3.Client, b *samtemplate.Bucket) error {
 	name := aws.String(b.Name)
 	steps := []struct {
 		what string
 		skip bool
-		call func() error
+		put  func() error
 	}{
-		{"public access block", b.PublicAccessBlock == nil, func() error {
-			_, err := c.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: name, PublicAccessBlockConfiguration: b.PublicAccessBlock})
-			return err
-		}},
-		{"ownership controls", b.Ownership == nil, func() error {
-			_, err := c.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: name, OwnershipControls: b.Ownership})
-			return err
-		}},
-		{"encryption", b.Encryption == nil, func() error {
-			_, err := c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: name, ServerSideEncryptionConfiguration: b.Encryption})
-			return err
-		}},
-		{"lifecycle", b.Lifecycle == nil, func() error {
-			_, err := c.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: name, LifecycleConfiguration: b.Lifecycle})
-			return err
-		}},
-		{"CORS", b.CORS == nil, func() error {
-			_, err := c.PutBucketCors(ctx, &s3.PutBucketCorsInput{Bucket: name, CORSConfiguration: b.CORS})
-			return err
-		}},
-		{"policy", b.Policy == "", func() error {
-			_, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: name, Policy: aws.String(b.Policy)})
-			return err
-		}},
+		{"public access block", b.PublicAccessBlock == nil, put(ctx, c.PutPublicAccessBlock, &s3.PutPublicAccessBlockInput{Bucket: name, PublicAccessBlockConfiguration: b.PublicAccessBlock})},
+		{"ownership controls", b.Ownership == nil, put(ctx, c.PutBucketOwnershipControls, &s3.PutBucketOwnershipControlsInput{Bucket: name, OwnershipControls: b.Ownership})},
+		{"encryption", b.Encryption == nil, put(ctx, c.PutBucketEncryption, &s3.PutBucketEncryptionInput{Bucket: name, ServerSideEncryptionConfiguration: b.Encryption})},
+		{"lifecycle", b.Lifecycle == nil, put(ctx, c.PutBucketLifecycleConfiguration, &s3.PutBucketLifecycleConfigurationInput{Bucket: name, LifecycleConfiguration: b.Lifecycle})},
+		{"CORS", b.CORS == nil, put(ctx, c.PutBucketCors, &s3.PutBucketCorsInput{Bucket: name, CORSConfiguration: b.CORS})},
+		{"policy", b.Policy == "", put(ctx, c.PutBucketPolicy, &s3.PutBucketPolicyInput{Bucket: name, Policy: aws.String(b.Policy)})},
 	}
 	for _, s := range steps {
 		if s.skip {
 			continue
 		}
-		if err := s.call(); err != nil {
+		if err := s.put(); err != nil {
 			return fmt.Errorf("bucket %s: %s: %w", b.Name, s.what, err)
 		}
 	}
 	return nil
+}
+
+// put is an S3 call with its input, to be made later; its answer holds
+// nothing ApplyBucket needs.
+func put[In, Out any](ctx context.Context, call func(context.Context, *In, ...func(*s3.Options)) (*Out, error), in *In) func() error {
+	return func() error {
+		_, err := call(ctx, in)
+		return err
+	}
 }

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"path/filepath"
@@ -25,12 +24,8 @@ import (
 // controls, encryption, one lifecycle rule per template rule, the CORS
 // origins and the TLS-only policy (on a bucket of its own: see CreateBucket).
 func TestFilesBucketOnMoto(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts moto (not run with -short: make unit needs none)")
-	}
 	t.Setenv(EnvTestAWS, "moto")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := localstack.TestContext(t, 2*time.Minute)
 	origins := []string{"https://www.example.no", "http://127.0.0.1:3000"}
 	e, err := Start(ctx, Options{Log: io.Discard, UploadOrigins: origins})
 	if err != nil {

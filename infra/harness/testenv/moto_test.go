@@ -13,6 +13,13 @@ import (
 // cannot leave a stale entry behind while the new name runs unnoticed (or a
 // skip outlives what it was for).
 func TestMotoSkipsExist(t *testing.T) {
+	listed := 0
+	for _, gap := range motoGaps {
+		listed += len(gap.tests)
+	}
+	if listed != len(motoSkips) {
+		t.Errorf("motoGaps name %d tests, %d of them different: a test is listed twice", listed, len(motoSkips))
+	}
 	root := RepoRoot()
 	for name, why := range motoSkips {
 		if why == "" {

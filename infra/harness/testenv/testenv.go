@@ -233,6 +233,14 @@ func (e *Env) Stop() {
 // TestMain. With -short the stack is not started and integration tests skip
 // themselves (make unit); otherwise a stack that cannot start fails the run.
 func Main(m interface{ Run() int }, short func() bool, env **Env) {
+	MainWith(m, short, env, nil)
+}
+
+// MainWith is Main for a package whose tests share more than the stack
+// (servers, a browser, a binary to install): once the stack is up, so
+// never with -short, setUp prepares it, and the stop it returns (if any)
+// runs after the tests. An error from setUp fails the run.
+func MainWith(m interface{ Run() int }, short func() bool, env **Env, setUp func() (stop func(), err error)) {
 	flag.Parse()
 	if short() {
 		os.Exit(m.Run())
@@ -247,9 +255,24 @@ func Main(m interface{ Run() int }, short func() bool, env **Env) {
 		os.Exit(1)
 	}
 	*env = e
-	code := m.Run()
+	code := runSetUp(m, setUp)
 	e.Stop()
 	os.Exit(code)
+}
+
+func runSetUp(m interface{ Run() int }, setUp func() (stop func(), err error)) int {
+	if setUp == nil {
+		return m.Run()
+	}
+	stop, err := setUp()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "setting up the tests:", err)
+		return 1
+	}
+	if stop != nil {
+		defer stop()
+	}
+	return m.Run()
 }
 
 // Queue is a local queue created from the template.
