@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/opt-e/kontakt/infra/harness/captchatest"
+	"github.com/opt-e/kontakt/infra/harness/countertest"
 	"github.com/opt-e/kontakt/infra/harness/emf"
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
@@ -264,12 +265,11 @@ func TestContentRules(t *testing.T) {
 	})
 }
 
-// counter is an in-memory abuse.Counter.
+// counter is the in-memory abuse.Counter with what these tests watch: how
+// many calls, each with a deadline, and how many at once.
 type counter struct {
+	countertest.Counter
 	mu    sync.Mutex
-	n     map[string]int
-	keys  []string
-	err   error
 	calls int
 	// meet, when set, makes each Hit wait until another Hit is in flight
 	// too (or its context ends: calls made one after the other then see
@@ -299,35 +299,12 @@ func (c *counter) Hit(ctx context.Context, key string, limit int, expires time.T
 		defer func() { c.mu.Lock(); c.inFlight--; c.mu.Unlock() }()
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.calls++
+	c.mu.Unlock()
 	if _, ok := ctx.Deadline(); !ok {
 		return false, errors.New("no deadline")
 	}
-	if c.err != nil {
-		return false, c.err
-	}
-	if c.n == nil {
-		c.n = map[string]int{}
-	}
-	c.keys = append(c.keys, key)
-	if c.n[key] >= limit {
-		return false, nil
-	}
-	c.n[key]++
-	return true, nil
-}
-
-func (c *counter) Undo(_ context.Context, key string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err != nil {
-		return c.err
-	}
-	if c.n[key] > 0 {
-		c.n[key]--
-	}
-	return nil
+	return c.Counter.Hit(ctx, key, limit, expires)
 }
 
 // Direct uploads are counted per address apart from posts: per_ip times the
@@ -353,7 +330,7 @@ func TestUploadRateLimit(t *testing.T) {
 	if err := g.Admit(context.Background(), f, &abuse.Screened{}, "198.51.100.7"); err != nil {
 		t.Errorf("a post after the uploads: %v", err)
 	}
-	for _, k := range c.keys {
+	for _, k := range c.Keys() {
 		if strings.Contains(k, "198.51") {
 			t.Errorf("counter key %q holds the IP", k)
 		}
@@ -397,7 +374,7 @@ func TestRateLimits(t *testing.T) {
 			t.Errorf("post %d: Retry-After %v, want 30s", i, r.RetryAfter)
 		}
 	}
-	for _, k := range c.keys {
+	for _, k := range c.Keys() {
 		for _, ip := range []string{"198.51.100.7", "2001:db8", "198-51"} {
 			if strings.Contains(k, ip) {
 				t.Errorf("counter key %q holds the IP", k)
@@ -408,8 +385,8 @@ func TestRateLimits(t *testing.T) {
 		}
 	}
 	// HashIP (the erasure page's source counters) hashes as the guard does.
-	if want := "contact#ip#" + abuse.HashIP(g.IPKey, "198.51.100.7") + "#"; !slices.ContainsFunc(c.keys, func(k string) bool { return strings.HasPrefix(k, want) }) {
-		t.Errorf("counter keys %q, want one beginning %q", c.keys, want)
+	if want := "contact#ip#" + abuse.HashIP(g.IPKey, "198.51.100.7") + "#"; !slices.ContainsFunc(c.Keys(), func(k string) bool { return strings.HasPrefix(k, want) }) {
+		t.Errorf("counter keys %q, want one beginning %q", c.Keys(), want)
 	}
 	if abuse.HashIP(g.IPKey, "2001:db8:1:2::1") != abuse.HashIP(g.IPKey, "2001:db8:1:2:ffff::9") {
 		t.Error("HashIP tells two addresses of one /64 apart")
@@ -454,7 +431,7 @@ func TestRateLimits(t *testing.T) {
 	})
 	t.Run("a counter that fails lets posts through", func(t *testing.T) {
 		g, metrics := guard()
-		g.Counter = &counter{err: errors.New("connection refused")}
+		g.Counter = &counter{Counter: countertest.Counter{Err: errors.New("connection refused")}}
 		if err := g.Admit(context.Background(), f, &abuse.Screened{}, "198.51.100.7"); err != nil {
 			t.Fatalf("refused: %v", err)
 		}
@@ -470,7 +447,7 @@ func TestRateLimits(t *testing.T) {
 		g2.Counter, g2.IPKey = b, []byte("other salt")
 		g1.Admit(context.Background(), f, &abuse.Screened{}, "198.51.100.7")
 		g2.Admit(context.Background(), f, &abuse.Screened{}, "198.51.100.7")
-		if a.keys[0] == b.keys[0] {
+		if a.Keys()[0] == b.Keys()[0] {
 			t.Error("the IP hash does not depend on the salt")
 		}
 	})
@@ -646,7 +623,9 @@ func TestCaptchaPostOverTheCeilingIsHeld(t *testing.T) {
 	srv := captchatest.Start(t, config.CaptchaTurnstile, "s")
 	f := captchaForm(t, config.CaptchaTurnstile, srv.URL, `},"rate_limit":{"per_ip":1,"per_form":1`)
 	g := captchaGuard("s")
-	g.Counter = &counter{n: map[string]int{fmt.Sprintf("contact#form#%d", now.Truncate(time.Minute).Unix()): 1}}
+	c := &counter{}
+	c.Set(fmt.Sprintf("contact#form#%d", now.Truncate(time.Minute).Unix()), 1)
+	g.Counter = c
 	if err := g.Admit(context.Background(), f, &abuse.Screened{CaptchaResponse: captchatest.Pass}, "198.51.100.9"); !errors.Is(err, submission.ErrHold) {
 		t.Fatalf("post over the ceiling with a captcha: %v, want held", err)
 	}

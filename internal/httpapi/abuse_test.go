@@ -8,13 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/opt-e/kontakt/infra/harness/captchatest"
+	"github.com/opt-e/kontakt/infra/harness/countertest"
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/httpapi"
@@ -23,31 +23,6 @@ import (
 )
 
 var clock = time.Date(2026, 11, 25, 12, 0, 30, 0, time.UTC)
-
-// memCounter is an in-memory abuse.Counter.
-type memCounter struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (c *memCounter) Hit(_ context.Context, key string, limit int, _ time.Time) (bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n[key] >= limit {
-		return false, nil
-	}
-	c.n[key]++
-	return true, nil
-}
-
-func (c *memCounter) Undo(_ context.Context, key string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n[key] > 0 {
-		c.n[key]--
-	}
-	return nil
-}
 
 // abuseHandler serves the contact form with the given abuse settings (JSON
 // members of the form, after its id) and a full guard.
@@ -71,7 +46,7 @@ func abuseHandler(t *testing.T, svc *fakeService, formJSON string) (*httpapi.Han
 	tokenKey, ipKey, _ := abuse.Keys(strings.Repeat("s", 64))
 	var metrics bytes.Buffer
 	h.Guard = &abuse.Guard{
-		Tokens: abuse.NewTokens(tokenKey), IPKey: ipKey, Counter: &memCounter{n: map[string]int{}},
+		Tokens: abuse.NewTokens(tokenKey), IPKey: ipKey, Counter: &countertest.Counter{},
 		Metrics: &kmetrics.EMF{W: &metrics}, Log: h.Log, Now: h.Now,
 		Captcha: &abuse.Verifier{Client: http.DefaultClient, Secrets: map[string]string{"kontakt/captcha/test": "s3cret"}, Timeout: 30 * time.Second},
 	}

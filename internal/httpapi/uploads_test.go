@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/opt-e/kontakt/infra/harness/countertest"
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/httpapi"
 	"github.com/opt-e/kontakt/internal/submission"
@@ -453,7 +454,7 @@ func TestUploadsOnAFormWithoutFiles(t *testing.T) {
 func TestUploadRequestsAreRateLimited(t *testing.T) {
 	rig := uploadsHandler(t)
 	_, ipKey, _ := abuse.Keys(strings.Repeat("s", 64))
-	rig.h.Guard = &abuse.Guard{IPKey: ipKey, Counter: &memCounter{n: map[string]int{}}, Log: rig.h.Log, Now: rig.h.Now}
+	rig.h.Guard = &abuse.Guard{IPKey: ipKey, Counter: &countertest.Counter{}, Log: rig.h.Log, Now: rig.h.Now}
 	form := rig.h.Config.Form("contact")
 	limit := form.Abuse.RateLimit.PerIP * form.Files.MaxFiles
 	body := `{"field":"cv","name":"a.pdf","size":10,"type":"application/pdf"}`
