@@ -78,7 +78,7 @@ func TestFormatAndRound(t *testing.T) {
 
 func TestTableMarksMissedTargets(t *testing.T) {
 	var b bytes.Buffer
-	results{"submit_allocs_per_op": 251, "init_over_hello": 1.2, "e2e_p50_ms": 3, "init_over_sdkhello_erase": 1.3}.table(&b, []string{"erase", "submit"})
+	results{"submit_allocs_per_op": 251, "init_over_hello": 1.2, "e2e_p50_ms": 3, "init_over_sdkhello_erase": 1.3, "init_over_sdkhello_submit": 1.2004}.table(&b, []string{"erase", "submit"})
 	out := b.String()
 	for _, want := range []string{"submit_allocs_per_op", "MISSED", "init_over_hello", "met", "e2e_p50_ms", "init_over_sdkhello_erase"} {
 		if !strings.Contains(out, want) {
@@ -88,6 +88,10 @@ func TestTableMarksMissedTargets(t *testing.T) {
 	for _, line := range strings.Split(out, "\n") {
 		if strings.Contains(line, "init_over_sdkhello_erase") && !strings.Contains(line, "≤ 1.20  MISSED") {
 			t.Errorf("every function's init over its SDK hello-world has the budget 1.2: %q", line)
+		}
+		// Just over the budget shows a digit that says so.
+		if strings.Contains(line, "init_over_sdkhello_submit") && !strings.Contains(line, "1.200  ≤ 1.20  MISSED") {
+			t.Errorf("a ratio just over its budget: %q", line)
 		}
 	}
 	if strings.Index(out, "submit_allocs") > strings.Index(out, "e2e_p50") {

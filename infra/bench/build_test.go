@@ -46,8 +46,10 @@ func TestEveryFunctionHasItsYardstick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	for _, fn := range fns {
-		if _, err := sdkHelloTags(context.Background(), root, fn); err != nil {
+		if _, err := sdkHelloTags(ctx, root, fn); err != nil {
 			t.Errorf("%s: %v", fn, err)
 		}
 	}

@@ -70,9 +70,10 @@ func coldStarts(ctx context.Context, rieBin string, env *testenv.Env, boots map[
 }
 
 // pairedRatio is the median over rounds of a's cold start over b's in the
-// same round. Started one after the other, the two meet the same load on
-// a shared machine. Medians taken apart read 0.91 to 1.57 for the same
-// code from run to run, and two identical yardsticks 23 and 27 ms in one.
+// same round. Started within a second of each other (a function right
+// after its yardstick), the two meet the same load on a shared machine.
+// Medians taken apart read 0.91 to 1.57 for the same code from run to
+// run, and two identical yardsticks 23 and 27 ms in one.
 func pairedRatio(a, b []time.Duration) float64 {
 	var rs []float64
 	for i := range min(len(a), len(b)) {

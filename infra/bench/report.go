@@ -84,15 +84,20 @@ func (r results) table(w io.Writer, names []string) {
 			continue
 		}
 		seen[k] = true
-		target, verdict := "", ""
+		shown, target, verdict := format(v), "", ""
 		if t, ok := budget(k); ok {
 			target = "≤ " + format(t)
 			verdict = "met"
 			if v > t {
 				verdict = "MISSED"
 			}
+			if math.Abs(v) < 10 {
+				// A ratio next to its budget: one digit more than format's,
+				// or 1.201 would read "1.20 MISSED" against "≤ 1.20".
+				shown = fmt.Sprintf("%.3f", v)
+			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", k, format(v), target, verdict)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", k, shown, target, verdict)
 	}
 	tw.Flush()
 }

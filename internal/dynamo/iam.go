@@ -2,8 +2,10 @@ package dynamo
 
 // The DynamoDB actions each function and operator command calls on the
 // table and its indexes, side by side so that one can be read against the
-// others: the template test checks each function's policy against these
-// lists, so a new call needs its action here and in template.yaml.
+// others. The template test checks each function's policy against its
+// list, so a new call needs its action here and in template.yaml; the
+// operator commands' lists are checked against docs/operators.md, where
+// the operator reads what their own identity needs (iam_test.go).
 var (
 	// SubmitIAMActions: the copy (PutItem, UpdateItem) and the idempotency
 	// markers (all four).
