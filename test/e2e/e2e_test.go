@@ -149,8 +149,8 @@ func TestSubmitFunction(t *testing.T) {
 		}
 	})
 	// The honeypot hit is counted as a CloudWatch EMF line on stdout.
-	if !strings.Contains(e.Logs(), `"_aws":{`) || !strings.Contains(e.Logs(), `"rule":"honeypot"`) {
-		t.Errorf("no honeypot metric in the logs:\n%s", e.Logs())
+	if l := e.LogsWith(`"rule":"honeypot"`, 10*time.Second); !strings.Contains(l, `"_aws":{`) || !strings.Contains(l, `"rule":"honeypot"`) {
+		t.Errorf("no honeypot metric in the logs:\n%s", l)
 	}
 	if d, ok := e.InitDuration(); !ok || d <= 0 {
 		t.Errorf("no init duration reported")
@@ -171,13 +171,8 @@ func TestSubmitFunctionRefusesBadConfiguration(t *testing.T) {
 	if _, err := e.Invoke(ctx, sample(t, "submit-json.json")); err == nil {
 		t.Fatal("invoke succeeded with a broken configuration")
 	}
-	// The function's output reaches us through a pipe, a moment after the
-	// invoke has been answered: wait for the line (bounded), not a time.
-	for wait := time.Now(); !strings.Contains(e.Logs(), config.EnvRetentionDays) && time.Since(wait) < 20*time.Second; {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if !strings.Contains(e.Logs(), config.EnvRetentionDays) {
-		t.Errorf("logs do not name the bad key:\n%s", e.Logs())
+	if l := e.LogsWith(config.EnvRetentionDays, 20*time.Second); !strings.Contains(l, config.EnvRetentionDays) {
+		t.Errorf("logs do not name the bad key:\n%s", l)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -290,6 +291,18 @@ func (e *Emulator) PID() int { return e.cmd.Process.Pid }
 
 // Logs returns everything the emulator and the function printed so far.
 func (e *Emulator) Logs() string { return string(e.logs.bytes()) }
+
+// LogsWith waits up to within for s to appear in Logs, and returns Logs.
+// The function's output comes through the emulator's pipe, a moment after
+// the invoke has been answered: a test reading it straight away can miss
+// the last lines on a busy machine.
+func (e *Emulator) LogsWith(s string, within time.Duration) string {
+	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		if l := e.Logs(); strings.Contains(l, s) || time.Since(start) > within {
+			return l
+		}
+	}
+}
 
 // Stop ends the emulator (SIGTERM, then SIGKILL to its process group) and
 // waits for it. The emulator runs the function in a process group of its own

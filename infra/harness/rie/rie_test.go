@@ -84,8 +84,8 @@ func TestEmulator(t *testing.T) {
 		t.Errorf("InitDuration() = %v, %v\n%s", d, ok, em.Logs())
 	}
 	t.Logf("init duration %v", d)
-	if !strings.Contains(em.Logs(), `greeting "bob"`) {
-		t.Errorf("function output missing from Logs:\n%s", em.Logs())
+	if l := em.LogsWith(`greeting "bob"`, 10*time.Second); !strings.Contains(l, `greeting "bob"`) {
+		t.Errorf("function output missing from Logs:\n%s", l)
 	}
 
 	_, err = em.Invoke(ctx, []byte(`{"fail":true}`))
