@@ -65,6 +65,11 @@ func (c *capture) Accept(_ context.Context, f *config.Form, s *submission.Submis
 	return submission.Sent, nil
 }
 
+// Repeat: the typical submission names no direct uploads.
+func (c *capture) Repeat(context.Context, *config.Form, *submission.Submission) (submission.Outcome, bool, error) {
+	return 0, false, nil
+}
+
 // latencyRun holds what measureLatency works with.
 type latencyRun struct {
 	ev        events.APIGatewayV2HTTPRequest // the same, decoded

@@ -103,7 +103,17 @@ func uploadFile(t *testing.T, h *httpapi.Handler, declared int, data []byte) str
 
 func postWithUploads(t *testing.T, h *httpapi.Handler, ids ...string) events.APIGatewayV2HTTPResponse {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"name": "Kari", "email": "kari@example.no", "message": "Søknad vedlagt.", submission.UploadsField: strings.Join(ids, ",")})
+	return postKeyed(t, h, "", ids...)
+}
+
+// postKeyed is postWithUploads with an Idempotency-Key (none when "").
+func postKeyed(t *testing.T, h *httpapi.Handler, key string, ids ...string) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	post := map[string]string{"name": "Kari", "email": "kari@example.no", "message": "Søknad vedlagt.", submission.UploadsField: strings.Join(ids, ",")}
+	if key != "" {
+		post["_idempotency_key"] = key
+	}
+	body, _ := json.Marshal(post)
 	// As long as a function timeout allows for the slow send (uploadsSetup).
 	c, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -171,6 +181,35 @@ func TestDirectUploadIsKeptUnderTheSubmission(t *testing.T) {
 		if strings.Contains(logs.String(), pii) {
 			t.Errorf("logs contain %q", pii)
 		}
+	}
+}
+
+// A post whose answer was lost, sent again as kontakt.js sends it (the
+// same Idempotency-Key, content and upload ids), gets the first answer:
+// one email, one copy, though its uploads cannot be claimed twice.
+func TestRetryOfAPostWithUploadsIsAnsweredLikeTheFirst(t *testing.T) {
+	integration(t)
+	if err := env.ClearEmails(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	h, _, _ := uploadsSetup(t)
+	data := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("x"), 1000)...)
+	id := uploadFile(t, h, len(data), data)
+	key := "retry-" + id
+	var first, again struct{ ID string }
+	resp := postKeyed(t, h, key, id)
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Body), &first) != nil {
+		t.Fatalf("first try: %d %s", resp.StatusCode, resp.Body)
+	}
+	resp = postKeyed(t, h, key, id)
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Body), &again) != nil || again.ID != first.ID {
+		t.Fatalf("retry: %d %s, want 200 with id %s", resp.StatusCode, resp.Body, first.ID)
+	}
+	if emails, err := env.Emails(ctx(t)); err != nil || len(emails) != 1 {
+		t.Errorf("%d emails (%v), want 1", len(emails), err)
+	}
+	if resp := postWithUploads(t, h, id); resp.StatusCode != 422 || !strings.Contains(resp.Body, submission.CodeUploadInvalid) {
+		t.Errorf("the same uploads without the key: %d %s, want 422", resp.StatusCode, resp.Body)
 	}
 }
 

@@ -26,6 +26,9 @@ type Acceptor interface {
 	// Accept sends and stores s once admit lets it through; an admit error
 	// comes back unchanged.
 	Accept(ctx context.Context, form *config.Form, s *submission.Submission, admit submission.Gate) (submission.Outcome, error)
+	// Repeat answers s like its first try when s repeats one whose direct
+	// uploads it names (ok), sending and storing nothing.
+	Repeat(ctx context.Context, form *config.Form, s *submission.Submission) (o submission.Outcome, ok bool, err error)
 }
 
 // Handler serves POST and OPTIONS on /f/{form}, GET /f/{form}/token, and
@@ -147,28 +150,9 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		return r.fail(refuse(CodeIdempotencyKey))
 	}
 
-	// Direct uploads are claimed last, once nothing else is wrong, and given
-	// back whenever the post is not accepted: all or none, and never twice.
-	id := h.NewID()
-	claimed, problems, err := h.claimUploads(ctx, r, id)
-	if err == nil && claimed != nil {
-		files = append(files, claimed.Files...)
-		problems = append(problems, submission.PrepareFiles(r.form, files)...)
-	}
-	if err != nil {
-		r.outcome = "unavailable"
-		h.Log.LogAttrs(ctx, slog.LevelError, "uploads not claimed", slog.String("error_class", submission.ErrorClass(err)))
-		return r.fail(unavailable())
-	}
-	if len(problems) > 0 {
-		claimed.Release(ctx)
-		r.outcome = "invalid"
-		return r.fail(&submission.ValidationError{Problems: problems})
-	}
-
 	now := h.Now().UTC()
 	s := &submission.Submission{
-		ID:         id,
+		ID:         h.NewID(),
 		FormID:     r.form.ID,
 		ReceivedAt: now,
 		ExpiresAt:  now.Add(r.form.Retention()),
@@ -182,6 +166,32 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 		IdempotencyKey: key,
 		Source:         h.guard().SourceKey(r.ev.RequestContext.HTTP.SourceIP),
 	}
+
+	// Direct uploads are claimed last, once nothing else is wrong, and given
+	// back whenever the post is not accepted: all or none, and never twice.
+	claimed, problems, err := h.claimUploads(ctx, r, s.ID)
+	if err == nil && claimed != nil {
+		s.Files = append(s.Files, claimed.Files...)
+		problems = append(problems, submission.PrepareFiles(r.form, s.Files)...)
+	}
+	if err != nil {
+		r.outcome = "unavailable"
+		h.Log.LogAttrs(ctx, slog.LevelError, "uploads not claimed", slog.String("error_class", submission.ErrorClass(err)))
+		return r.fail(unavailable())
+	}
+	if claimed == nil && len(problems) > 0 && problems[0].Code == submission.CodeUploadInvalid {
+		// Uploads that cannot be claimed may be held by this very post's
+		// first try, whose answer was lost: answer like it.
+		if resp, ok := h.repeat(ctx, r, s, instructions.Next); ok {
+			return resp
+		}
+	}
+	if len(problems) > 0 {
+		claimed.Release(ctx)
+		r.outcome = "invalid"
+		return r.fail(&submission.ValidationError{Problems: problems})
+	}
+
 	for i := range s.Consents {
 		s.Consents[i].At = now
 	}
@@ -202,24 +212,51 @@ func (h *Handler) serve(ctx context.Context, r *request) events.APIGatewayV2HTTP
 	if errors.As(err, &refusal) {
 		return r.refused(refusal)
 	}
+	if err != nil {
+		return r.notAccepted(ctx, h.Log, err)
+	}
+	return r.accepted(outcome, s.ID, instructions.Next)
+}
+
+// repeat answers a post whose uploads its own first try holds (see
+// submission.Service.Repeat) like that first try; ok is false when the
+// post is not such a repeat.
+func (h *Handler) repeat(ctx context.Context, r *request, s *submission.Submission, next string) (resp events.APIGatewayV2HTTPResponse, ok bool) {
+	for _, id := range postedUploadIDs(r) {
+		s.Files = append(s.Files, submission.File{Upload: id})
+	}
+	outcome, ok, err := h.Service.Repeat(ctx, r.form, s)
+	switch {
+	case err != nil:
+		return r.notAccepted(ctx, h.Log, err), true
+	case !ok:
+		return resp, false
+	}
+	return r.accepted(outcome, s.ID, next), true
+}
+
+// accepted answers a post that was sent or stored (or repeats one).
+func (r *request) accepted(outcome submission.Outcome, id, next string) events.APIGatewayV2HTTPResponse {
+	r.outcome, r.submissionID = "sent", id
+	if outcome == submission.Stored {
+		r.outcome = "stored"
+	}
+	return r.success(outcome, id, next)
+}
+
+// notAccepted answers a post the service did not accept.
+func (r *request) notAccepted(ctx context.Context, log *slog.Logger, err error) events.APIGatewayV2HTTPResponse {
 	if errors.Is(err, submission.ErrKeyReused) {
 		// Never the first post's answer: that would tell this visitor their
 		// message was sent when it was not.
 		r.outcome = "idempotency_key_reused"
 		return r.fail(refuse(CodeKeyReused))
 	}
-	if err != nil {
-		r.outcome = "unavailable"
-		if !errors.Is(err, submission.ErrUnavailable) {
-			h.Log.ErrorContext(ctx, "accept failed", slog.String("error_class", submission.ErrorClass(err)))
-		}
-		return r.fail(unavailable())
+	r.outcome = "unavailable"
+	if !errors.Is(err, submission.ErrUnavailable) {
+		log.ErrorContext(ctx, "accept failed", slog.String("error_class", submission.ErrorClass(err)))
 	}
-	r.outcome, r.submissionID = "sent", s.ID
-	if outcome == submission.Stored {
-		r.outcome = "stored"
-	}
-	return r.success(outcome, s.ID, instructions.Next)
+	return r.fail(unavailable())
 }
 
 // admitPost answers what comes before a post is read, on the form endpoint

@@ -26,6 +26,23 @@ type fakeService struct {
 	got     []*submission.Submission
 	outcome submission.Outcome
 	err     error
+	// repeats are the posts asked about with Repeat; firstID, when set,
+	// makes them repeats of that post (answered with outcome).
+	repeats []*submission.Submission
+	firstID string
+}
+
+// Repeat answers like the real service for a post repeating firstID.
+func (f *fakeService) Repeat(_ context.Context, _ *config.Form, s *submission.Submission) (submission.Outcome, bool, error) {
+	f.repeats = append(f.repeats, s)
+	if f.err != nil {
+		return 0, false, f.err
+	}
+	if f.firstID == "" {
+		return 0, false, nil
+	}
+	s.ID = f.firstID
+	return max(f.outcome, submission.Sent), true, nil
 }
 
 // Accept admits like the real service: nothing is accepted past a refusal,

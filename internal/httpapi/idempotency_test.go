@@ -83,6 +83,11 @@ func (f acceptFunc) Accept(_ context.Context, _ *config.Form, s *submission.Subm
 	return f(s)
 }
 
+// Repeat: these posts name no direct uploads, so none is asked about.
+func (f acceptFunc) Repeat(context.Context, *config.Form, *submission.Submission) (submission.Outcome, bool, error) {
+	return 0, false, nil
+}
+
 // A key that came with another message is a 422 with its own code and a
 // localised message, never the first post's success.
 func TestReusedKeyIs422(t *testing.T) {

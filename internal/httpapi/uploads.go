@@ -83,12 +83,7 @@ func (h *Handler) upload(ctx context.Context, r *request) events.APIGatewayV2HTT
 // claimUploads takes the post's direct uploads (UploadsField) for the
 // submission id, or none when it names none.
 func (h *Handler) claimUploads(ctx context.Context, r *request, id string) (*submission.Claimed, []submission.Problem, error) {
-	var ids []string
-	for _, f := range r.fields {
-		if f.Name == submission.UploadsField {
-			ids = append(ids, submission.UploadIDs(f.Value)...)
-		}
-	}
+	ids := postedUploadIDs(r)
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
@@ -96,4 +91,15 @@ func (h *Handler) claimUploads(ctx context.Context, r *request, id string) (*sub
 		return nil, []submission.Problem{{Field: submission.UploadsField, Code: submission.CodeUploadInvalid}}, nil
 	}
 	return h.Uploads.Claim(ctx, r.form, ids, id)
+}
+
+// postedUploadIDs are the upload ids the post names, in order.
+func postedUploadIDs(r *request) []string {
+	var ids []string
+	for _, f := range r.fields {
+		if f.Name == submission.UploadsField {
+			ids = append(ids, submission.UploadIDs(f.Value)...)
+		}
+	}
+	return ids
 }

@@ -472,3 +472,41 @@ func TestUploadRequestsAreRateLimited(t *testing.T) {
 		t.Error("a refused upload request was recorded")
 	}
 }
+
+// A retry after a lost answer names the uploads its first try holds: with
+// its Idempotency-Key it is answered like the first (the service decides
+// whether it is a repeat), without one the uploads are refused.
+func TestRetryOfAPostWithUploads(t *testing.T) {
+	rig := uploadsHandler(t)
+	id := rig.upload(t, "cv", "cv.pdf", pdf)
+	body := `{"message":"Hei, se vedlegget.","_uploads":"` + id + `","_idempotency_key":"k1"}`
+	if resp, _ := rig.h.Handle(context.Background(), post("application/json", body)); resp.StatusCode != 200 {
+		t.Fatalf("first try: %d %s", resp.StatusCode, resp.Body)
+	}
+	first := rig.svc.got[0].ID
+
+	rig.svc.firstID = first
+	resp, _ := rig.h.Handle(context.Background(), post("application/json", body))
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, first) {
+		t.Fatalf("retry with the key: %d %s, want 200 with the first id %s", resp.StatusCode, resp.Body, first)
+	}
+	if len(rig.svc.got) != 1 || len(rig.svc.repeats) != 1 {
+		t.Fatalf("accepted %d, asked to repeat %d; want 1 and 1", len(rig.svc.got), len(rig.svc.repeats))
+	}
+	if r := rig.svc.repeats[0]; r.IdempotencyKey != "k1" || len(r.Files) != 1 || r.Files[0].Upload != id || r.Files[0].Data != nil {
+		t.Errorf("asked to repeat %+v, want the key and the upload by id", r)
+	}
+
+	rig.svc.firstID = "" // the service finds no first try for it
+	if resp := rig.postUploads(id); resp.StatusCode != 422 || !strings.Contains(resp.Body, submission.CodeUploadInvalid) {
+		t.Errorf("not a repeat: %d %s, want 422 upload_invalid", resp.StatusCode, resp.Body)
+	}
+	rig.svc.err = submission.ErrKeyReused
+	if resp, _ := rig.h.Handle(context.Background(), post("application/json", body)); resp.StatusCode != 422 || !strings.Contains(resp.Body, "idempotency_key_reused") {
+		t.Errorf("key reused: %d %s", resp.StatusCode, resp.Body)
+	}
+	rig.svc.err = submission.ErrUnavailable
+	if resp, _ := rig.h.Handle(context.Background(), post("application/json", body)); resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
+		t.Errorf("markers unavailable: %d %v", resp.StatusCode, resp.Headers)
+	}
+}

@@ -103,4 +103,15 @@ func TestPrepareFiles(t *testing.T) {
 	if submission.ContentFingerprint("f", a) == submission.ContentFingerprint("f", b) {
 		t.Error("files of other content fingerprint alike")
 	}
+	// A direct upload counts by its id, which names its file for good: a
+	// retry can be recognised before the upload is read (Service.Repeat).
+	read := &submission.Submission{Files: []submission.File{{Field: "cv", Name: "cv.pdf", Data: []byte("%PDF-1"), Upload: "u1"}}}
+	named := &submission.Submission{Files: []submission.File{{Upload: "u1"}}}
+	other := &submission.Submission{Files: []submission.File{{Upload: "u2"}}}
+	if submission.ContentFingerprint("f", read) != submission.ContentFingerprint("f", named) {
+		t.Error("an upload read and the same upload by id fingerprint apart")
+	}
+	if submission.ContentFingerprint("f", named) == submission.ContentFingerprint("f", other) {
+		t.Error("two uploads fingerprint alike")
+	}
 }

@@ -127,15 +127,18 @@ func contentParts(part func(string), s *Submission) {
 		part(f.Name)
 		part(f.Value)
 	}
-	// Files by their content (or upload id): without files the hash is
+	// Files by their content, or a direct upload by its id alone: the id
+	// names one file for good (single use, its field and name fixed when
+	// it was handed out), so a post repeating one can be recognised before
+	// its upload is read again (Service.Repeat). Without files the hash is
 	// what it was before forms took files.
 	for _, f := range s.Files {
-		part(f.Field)
-		part(f.Name)
 		if f.Upload != "" {
 			part(f.Upload)
 			continue
 		}
+		part(f.Field)
+		part(f.Name)
 		sum := sha256.Sum256(f.Data)
 		part(string(sum[:]))
 	}
@@ -240,10 +243,71 @@ func (svc *Service) warn(ctx context.Context, msg string, s *Submission, err err
 // for this request, kept should it have to go ahead as a first post after
 // all.
 func (svc *Service) replay(ctx context.Context, form *config.Form, s *Submission, key, content string, m *Marker, held bool, tries int) (Outcome, error) {
+	first, err := svc.awaitFirst(ctx, s, key, content, m)
+	switch {
+	case err != nil:
+		return 0, err
+	case first == nil:
+		// The first request accepted nothing and gave the key up.
+		if tries+1 >= maxReserveTries {
+			return 0, ErrUnavailable
+		}
+		admitted := Gate(nil) // admitted already
+		if held {
+			admitted = holdGate
+		}
+		return svc.acceptOnce(ctx, form, s, admitted, tries+1)
+	}
+	s.ID = first.SubmissionID
+	return first.Outcome, nil
+}
+
+// Repeat answers s like the first post when s repeats one that holds its
+// direct uploads already: a retry after an answer that was lost, with the
+// same Idempotency-Key, content and upload ids. The uploads cannot be
+// claimed twice, so the post cannot go through Accept; its key's marker
+// says whether it is such a repeat. ok is false when it is not (no client
+// key, no marker, other content): the caller then refuses the uploads as
+// it would have. A first post that gave its key up is ErrUnavailable: it
+// is giving its uploads back too, and a retry can claim them. It never
+// sends or stores.
+func (svc *Service) Repeat(ctx context.Context, form *config.Form, s *Submission) (o Outcome, ok bool, err error) {
+	if svc.Markers == nil || s.IdempotencyKey == "" {
+		return 0, false, nil
+	}
+	key, _ := svc.Idempotency.MarkerKey(form.ID, s)
+	content := ContentFingerprint(form.ID, s)
+	c, cancel := svc.budget(ctx, svc.Timeouts.Marker)
+	m, err := svc.Markers.Get(c, key, svc.Now())
+	cancel()
+	if err != nil {
+		svc.warn(ctx, "reading idempotency marker failed", s, err)
+		return 0, false, ErrUnavailable
+	}
+	if m == nil || reused(m, content) {
+		return 0, false, nil
+	}
+	first, err := svc.awaitFirst(ctx, s, key, content, m)
+	switch {
+	case err != nil:
+		return 0, false, err
+	case first == nil:
+		// The first accepted nothing and is giving its uploads back: the
+		// visitor's next try can claim them.
+		return 0, false, ErrUnavailable
+	}
+	s.ID = first.SubmissionID
+	return first.Outcome, true, nil
+}
+
+// awaitFirst waits for the first request that took key (its marker m) to
+// have an outcome, and returns its marker; nil when that request accepted
+// nothing and gave the key up. Other content is ErrKeyReused.
+func (svc *Service) awaitFirst(ctx context.Context, s *Submission, key, content string, m *Marker) (*Marker, error) {
 	attrs := []any{slog.String("submission_id", s.ID), slog.String("form", s.FormID), slog.String("first_id", m.SubmissionID)}
 	if reused(m, content) {
 		svc.Log.WarnContext(ctx, "idempotency key reused with other content", attrs...)
-		return 0, ErrKeyReused
+		return nil, ErrKeyReused
 	}
 	wait, cancel := svc.budget(ctx, svc.Timeouts.Replay)
 	defer cancel()
@@ -259,7 +323,7 @@ func (svc *Service) replay(ctx context.Context, form *config.Form, s *Submission
 			// Nothing was accepted for this request; the visitor's retry gets
 			// the first one's answer.
 			svc.Log.WarnContext(ctx, "repeat still waiting for the first request", attrs...)
-			return 0, ErrUnavailable
+			return nil, ErrUnavailable
 		case <-t.C:
 		}
 		c, cancelGet := svc.budget(wait, svc.Timeouts.Marker)
@@ -268,30 +332,21 @@ func (svc *Service) replay(ctx context.Context, form *config.Form, s *Submission
 		switch {
 		case err != nil && !errors.Is(err, context.DeadlineExceeded):
 			svc.Log.WarnContext(ctx, "reading idempotency marker failed", append(attrs, slog.String("error_class", ErrorClass(err)))...)
-			return 0, ErrUnavailable
+			return nil, ErrUnavailable
 		case err != nil:
 			continue // the wait's deadline ends the loop
 		case next == nil:
-			// The first request accepted nothing and gave the key up.
-			if tries+1 >= maxReserveTries {
-				return 0, ErrUnavailable
-			}
-			admitted := Gate(nil) // admitted already
-			if held {
-				admitted = holdGate
-			}
-			return svc.acceptOnce(ctx, form, s, admitted, tries+1)
+			return nil, nil
 		}
 		if reused(next, content) {
 			// Released and taken by another message meanwhile.
 			svc.Log.WarnContext(ctx, "idempotency key reused with other content", attrs...)
-			return 0, ErrKeyReused
+			return nil, ErrKeyReused
 		}
 		m = next
 	}
 	svc.Log.InfoContext(ctx, "repeat answered like the first request", attrs...)
-	s.ID = m.SubmissionID
-	return m.Outcome, nil
+	return m, nil
 }
 
 // reused reports whether m was taken for other content than the

@@ -48,6 +48,9 @@ func (mm *memMarkers) Reserve(_ context.Context, key, id, content string, now ti
 func (mm *memMarkers) Get(_ context.Context, key string, now time.Time) (*submission.Marker, error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	if mm.down != nil {
+		return nil, mm.down
+	}
 	if m := mm.m[key]; m != nil && m.expires.After(now) {
 		return &submission.Marker{SubmissionID: m.id, Content: m.content, Outcome: m.outcome}, nil
 	}
@@ -646,5 +649,99 @@ func TestHeldPostThatCannotBeStoredIsSent(t *testing.T) {
 	o, err := e.svc.Accept(context.Background(), idemForm, s, func(context.Context) error { return submission.ErrHold })
 	if err != nil || o != submission.Sent || e.sent.Load() != 1 || held.Load() != 1 {
 		t.Errorf("Accept = %v, %v; %d sent, %d held writes", o, err, e.sent.Load(), held.Load())
+	}
+}
+
+// withUploads is s naming direct uploads, as a post does once they are
+// claimed (data read) or, for Repeat, by id alone.
+func withUploads(s *submission.Submission, data bool, ids ...string) *submission.Submission {
+	for _, id := range ids {
+		f := submission.File{Upload: id}
+		if data {
+			f.Field, f.Name, f.Data = "cv", "cv.pdf", []byte("%PDF-1.7 "+id)
+		}
+		s.Files = append(s.Files, f)
+	}
+	return s
+}
+
+// A post whose answer was lost, sent again with the same key, content and
+// upload ids, cannot claim its uploads again: Repeat answers it like the
+// first, and nothing is sent twice.
+func TestRepeatOfAPostWithUploads(t *testing.T) {
+	mk := &memMarkers{}
+	e := newIdem(t, mk, nil)
+	// The first try, as Accept left it: its marker, with its outcome.
+	first := withUploads(post("one", "k", "message", "Hei"), true, "u1", "u2")
+	key := mustKey(e, first)
+	mk.Reserve(context.Background(), key, "one", submission.ContentFingerprint(idemForm.ID, first), *e.clock.Load(), time.Hour, time.Minute)
+	mk.Complete(context.Background(), key, "one", submission.Sent)
+	retry := withUploads(post("two", "k", "message", "Hei"), false, "u1", "u2")
+	o, ok, err := e.svc.Repeat(context.Background(), idemForm, retry)
+	if err != nil || !ok || o != submission.Sent || retry.ID != "one" {
+		t.Fatalf("Repeat = %v %v %v, id %s; want Sent, a repeat of one", o, ok, err, retry.ID)
+	}
+	for name, s := range map[string]*submission.Submission{
+		"no key":        withUploads(post("three", "", "message", "Hei"), false, "u1", "u2"),
+		"another key":   withUploads(post("three", "k2", "message", "Hei"), false, "u1", "u2"),
+		"other content": withUploads(post("three", "k", "message", "Hei igjen"), false, "u1", "u2"),
+		"other uploads": withUploads(post("three", "k", "message", "Hei"), false, "u1", "u3"),
+		"fewer uploads": withUploads(post("three", "k", "message", "Hei"), false, "u1"),
+	} {
+		if o, ok, err := e.svc.Repeat(context.Background(), idemForm, s); ok || err != nil || o != 0 || s.ID != "three" {
+			t.Errorf("%s: Repeat = %v %v %v, id %s; want no repeat", name, o, ok, err, s.ID)
+		}
+	}
+	if e.sent.Load() != 0 {
+		t.Errorf("Repeat sent %d emails", e.sent.Load())
+	}
+}
+
+// scriptedGets answers Get from gets, in order.
+type scriptedGets struct {
+	submission.Markers
+	gets []*submission.Marker
+}
+
+func (g *scriptedGets) Get(context.Context, string, time.Time) (*submission.Marker, error) {
+	m := g.gets[0]
+	g.gets = g.gets[1:]
+	return m, nil
+}
+
+// A repeat that arrives while the first try still runs waits for its
+// answer; a first try that gave up is a 503 for the retry (it is giving
+// its uploads back, so the next try can claim them).
+func TestRepeatWaitsForTheFirstOrTellsToRetry(t *testing.T) {
+	mk := &memMarkers{}
+	e := newIdem(t, mk, nil)
+	first := withUploads(post("one", "k", "message", "Hei"), true, "u1")
+	key := mustKey(e, first)
+	mk.Reserve(context.Background(), key, "one", submission.ContentFingerprint(idemForm.ID, first), *e.clock.Load(), time.Hour, time.Minute)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		o, ok, err := e.svc.Repeat(context.Background(), idemForm, withUploads(post("two", "k", "message", "Hei"), false, "u1"))
+		if err != nil || !ok || o != submission.Stored {
+			t.Errorf("Repeat while the first runs = %v %v %v; want its Stored", o, ok, err)
+		}
+	}()
+	mk.Complete(context.Background(), key, "one", submission.Stored)
+	<-done
+
+	// The first try seen running, then gone: it gave its key up.
+	gaveUp := withUploads(post("three", "k2", "message", "Hei"), true, "u2")
+	seen := &submission.Marker{SubmissionID: "three", Content: submission.ContentFingerprint(idemForm.ID, gaveUp)}
+	e.svc.Markers = &scriptedGets{Markers: mk, gets: []*submission.Marker{seen, nil}}
+	if _, ok, err := e.svc.Repeat(context.Background(), idemForm, withUploads(post("four", "k2", "message", "Hei"), false, "u2")); ok || !errors.Is(err, submission.ErrUnavailable) {
+		t.Errorf("Repeat of a first try that gave up = %v %v; want ErrUnavailable", ok, err)
+	}
+	e.svc.Markers = mk
+	if _, ok, err := e.svc.Repeat(context.Background(), idemForm, withUploads(post("five", "k2", "message", "Hei"), false, "u2")); ok || err != nil {
+		t.Errorf("Repeat once the key is free = %v %v; want no repeat (the post claims its uploads)", ok, err)
+	}
+	mk.down = errors.New("throttled")
+	if _, ok, err := e.svc.Repeat(context.Background(), idemForm, withUploads(post("six", "k", "message", "Hei"), false, "u1")); ok || !errors.Is(err, submission.ErrUnavailable) {
+		t.Errorf("Repeat with the table down = %v %v; want ErrUnavailable", ok, err)
 	}
 }

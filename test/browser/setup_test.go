@@ -49,14 +49,37 @@ var (
 	// throttled makes the API answer POSTs as API Gateway does when its
 	// throttling limits are reached.
 	throttled atomic.Bool
-	// lost lets a POST reach kontakt but loses its answer on the way back
-	// (a dropped connection): the browser sees a network error.
+	// lost lets a form's POST reach kontakt but loses its answer on the way
+	// back (a dropped connection): the browser sees a network error. Upload
+	// requests are answered.
 	lost atomic.Bool
 	// files is the bucket of visitors' files: the harness's S3 emulator in
 	// this process on loopback (localstack.StartS3: it answers CORS for any
 	// origin and checks no signature), on moto too.
 	files *s3.Client
+	// serverLog is what the submit handler logs (no personal data, as in
+	// Lambda): a failing test prints the lines written while it ran.
+	serverLog lockedLog
 )
+
+// lockedLog is a log buffer the handler writes from many goroutines.
+type lockedLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// since returns what was written after the first n bytes, and the length.
+func (l *lockedLog) since(n int) (string, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.buf.Bytes()[min(n, l.buf.Len()):]), l.buf.Len()
+}
 
 const (
 	filesBucket = "kontakt-files"
@@ -152,7 +175,7 @@ func start() (stop func(), err error) {
 	}
 	clients := submithandler.NewClients(env.AWS)
 	clients.S3, clients.Presign = files, s3.NewPresignClient(files)
-	submit, err := submithandler.Handler(context.Background(), cfg, clients, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	submit, err := submithandler.Handler(context.Background(), cfg, clients, slog.New(slog.NewJSONHandler(&serverLog, nil)), io.Discard)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +253,7 @@ func sitePages(dir string) (http.Handler, error) {
 // API has no CORS configuration, the function answers CORS itself).
 func gateway(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if lost.Load() && r.Method == http.MethodPost {
+		if lost.Load() && r.Method == http.MethodPost && !strings.HasSuffix(r.URL.Path, "/uploads") {
 			h.ServeHTTP(httptest.NewRecorder(), r)
 			w.WriteHeader(http.StatusBadGateway)
 			return
@@ -307,6 +330,13 @@ func tab(t *testing.T) context.Context {
 	t.Helper()
 	integration(t)
 	calls.reset()
+	_, from := serverLog.since(0)
+	t.Cleanup(func() {
+		if t.Failed() {
+			lines, _ := serverLog.since(from)
+			t.Logf("kontakt's log while the test ran:\n%s", lines)
+		}
+	})
 	tabCtx, cancel := chromedp.NewContext(chrome)
 	t.Cleanup(cancel)
 	if err := chromedp.Do(tabCtx); err != nil {

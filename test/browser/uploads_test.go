@@ -65,3 +65,40 @@ func objects(t *testing.T, prefix string) []string {
 	}
 	return keys
 }
+
+// Pressed again after a lost answer, a message with a file goes with the
+// same key and the same upload: kontakt answers like the first post (the
+// upload cannot be claimed twice), staff get one email, one file is kept.
+func TestScriptRetryWithAFileAfterALostAnswer(t *testing.T) {
+	ctx := tab(t)
+	msg := marker(t)
+	pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("retry "), 20000)...)
+	path := filepath.Join(t.TempDir(), "Søknad.pdf")
+	must(t, os.WriteFile(path, pdf, 0o644))
+	before := objects(t, "files/")
+
+	open(t, ctx, site+"/form.html?mode=script&files=1")
+	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
+	must(t, chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(`input[name="cv"]`), []string{path})))
+	lost.Store(true)
+	send(t, ctx, chromedp.CSS(`[data-kontakt-state="error"]`))
+	lost.Store(false)
+	must(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](clearState)))
+	send(t, ctx, chromedp.CSS(`[data-kontakt-state="success"], [data-kontakt-state="error"]`))
+	if state, _ := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`.kontakt-status`), "data-kontakt-state")); state.Value != "success" {
+		t.Fatalf("retry: state %q: %s", state.Value, text(t, ctx))
+	}
+	if keys := calls.sentKeys(); len(keys) != 2 || keys[0] != keys[1] {
+		t.Errorf("keys %q, want the same key for the message and its retry", keys)
+	}
+	wantEmails(t, msg, 1)
+	var kept []string
+	for _, k := range objects(t, "files/") {
+		if !slices.Contains(before, k) {
+			kept = append(kept, k)
+		}
+	}
+	if len(kept) != 1 {
+		t.Errorf("new files kept: %q, want one", kept)
+	}
+}
