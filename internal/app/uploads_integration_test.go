@@ -166,6 +166,13 @@ func TestDirectUploadIsKeptUnderTheSubmission(t *testing.T) {
 	if objectExists(t, s3c, env.Bucket, submission.UploadKey(id)) {
 		t.Error("the upload object was not deleted")
 	}
+	// The record stays claimed (single use) but no longer names the file:
+	// the copy, which erasure finds, is the one place that does.
+	rec, err := dynamodb.NewFromConfig(env.AWS).GetItem(ctx(t), &dynamodb.GetItemInput{
+		TableName: aws.String(env.Table), Key: dynamo.Key(dynamo.UploadPrefix + id), ConsistentRead: aws.Bool(true)})
+	if err != nil || rec.Item == nil || rec.Item[dynamo.AttrClaimedBy] == nil || rec.Item[dynamo.AttrName] != nil {
+		t.Errorf("upload record after the post: %v %v, want claimed and no name", rec, err)
+	}
 	emails, err := env.Emails(ctx(t))
 	if err != nil || len(emails) != 1 {
 		t.Errorf("%d emails (%v), want 1", len(emails), err)

@@ -91,6 +91,22 @@ func (t *Uploads) Claim(ctx context.Context, id, formID, claimant string, now ti
 	}, nil
 }
 
+// Forget removes the declared name from a record claimant holds.
+func (t *Uploads) Forget(ctx context.Context, id, claimant string) error {
+	_, err := t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(t.Table),
+		Key:                       Key(UploadPrefix + id),
+		UpdateExpression:          aws.String("REMOVE #name"),
+		ConditionExpression:       aws.String("#by = :by"),
+		ExpressionAttributeNames:  map[string]string{"#by": AttrClaimedBy, "#name": AttrName},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":by": strAV(claimant)},
+	})
+	if err != nil && !IsConflict(err) {
+		return wrap("forget upload name", err)
+	}
+	return nil
+}
+
 // Release removes the claim if it is still claimant's.
 func (t *Uploads) Release(ctx context.Context, id, claimant string) error {
 	_, err := t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{

@@ -53,6 +53,15 @@ func (f *fakeUploads) Claim(_ context.Context, id, formID, claimant string, now 
 	return &u, nil
 }
 
+func (f *fakeUploads) Forget(_ context.Context, id, claimant string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := f.records[id]; ok && r.claimedBy == claimant {
+		r.Name = ""
+	}
+	return nil
+}
+
 func (f *fakeUploads) Release(_ context.Context, id, claimant string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -286,6 +295,9 @@ func TestPostedUploadReachesTheServiceAndIsLetGo(t *testing.T) {
 			if rig.objects.has(submission.UploadKey(id)) {
 				t.Error("the upload object was not deleted once the post was accepted")
 			}
+			if r := rig.records.records[id]; r.Name != "" || r.claimedBy == "" {
+				t.Errorf("record after the post: %+v, want claimed, its name forgotten", r)
+			}
 			if resp := rig.postUploads(id); resp.StatusCode != 422 {
 				t.Errorf("the id posted again: status %d", resp.StatusCode)
 			}
@@ -417,7 +429,7 @@ func TestUploadsOfAPostNotAcceptedAreGivenBack(t *testing.T) {
 	if resp := rig.postUploads(id); resp.StatusCode != 503 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	if !rig.objects.has(submission.UploadKey(id)) || rig.records.records[id].claimedBy != "" {
+	if r := rig.records.records[id]; !rig.objects.has(submission.UploadKey(id)) || r.claimedBy != "" || r.Name != "a.pdf" {
 		t.Fatal("an upload was consumed by a post that was neither sent nor stored")
 	}
 	rig.svc.err = nil

@@ -83,6 +83,10 @@ type Uploads interface {
 	Claim(ctx context.Context, id, formID, claimant string, now time.Time) (*Upload, error)
 	// Release gives a claim back, if it is still claimant's.
 	Release(ctx context.Context, id, claimant string) error
+	// Forget removes the file's declared name from the record once
+	// claimant's post was accepted; the record stays, claimed, until it
+	// expires, so that the id is never used again.
+	Forget(ctx context.Context, id, claimant string) error
 }
 
 // UploadObjects are the uploads' bytes (the bucket).
@@ -284,8 +288,11 @@ func (cl *Claimed) Release(ctx context.Context) {
 
 // Finish lets the uploads go once the post was accepted: their files are
 // kept under the submission (Files.Put copied them), the claims stay (an id
-// is single use), and the upload objects are deleted. Should that fail,
-// the bucket's lifecycle rule deletes them within a day.
+// is single use), and the upload objects are deleted, as are the names the
+// records held: the copy, which erasure finds, is then the only place that
+// names the files. Should the objects not be deleted, the bucket's
+// lifecycle rule deletes them within a day; a name not forgotten goes with
+// its record (UploadRecordTTL).
 func (cl *Claimed) Finish(ctx context.Context) {
 	if cl == nil || cl.finalised || len(cl.ids) == 0 {
 		return
@@ -296,8 +303,17 @@ func (cl *Claimed) Finish(ctx context.Context) {
 		keys[i] = UploadKey(id)
 	}
 	c, cancel := deadline.Bound(ctx, cl.d.Timeout, uploadReserve)
-	defer cancel()
-	if err := cl.d.Objects.Delete(c, keys); err != nil {
+	err := cl.d.Objects.Delete(c, keys)
+	cancel()
+	if err != nil {
 		cl.d.Log.LogAttrs(ctx, slog.LevelWarn, "posted uploads not deleted", slog.String("error_class", ErrorClass(err)))
+	}
+	for _, id := range cl.ids {
+		c, cancel := deadline.Bound(ctx, cl.d.Timeout, uploadReserve)
+		err := cl.d.Uploads.Forget(c, id, cl.claimant)
+		cancel()
+		if err != nil {
+			cl.d.Log.LogAttrs(ctx, slog.LevelWarn, "posted upload's name not forgotten", slog.String("error_class", ErrorClass(err)))
+		}
 	}
 }
