@@ -93,32 +93,28 @@ func (t *Uploads) Claim(ctx context.Context, id, formID, claimant string, now ti
 
 // Forget removes the declared name from a record claimant holds.
 func (t *Uploads) Forget(ctx context.Context, id, claimant string) error {
-	_, err := t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Table),
-		Key:                       Key(UploadPrefix + id),
-		UpdateExpression:          aws.String("REMOVE #name"),
-		ConditionExpression:       aws.String("#by = :by"),
-		ExpressionAttributeNames:  map[string]string{"#by": AttrClaimedBy, "#name": AttrName},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":by": strAV(claimant)},
-	})
-	if err != nil && !IsConflict(err) {
-		return wrap("forget upload name", err)
-	}
-	return nil
+	return t.claimants(ctx, id, claimant, "REMOVE #name", map[string]string{"#name": AttrName}, "forget upload name")
 }
 
 // Release removes the claim if it is still claimant's.
 func (t *Uploads) Release(ctx context.Context, id, claimant string) error {
+	return t.claimants(ctx, id, claimant, "REMOVE #by, #at", map[string]string{"#at": AttrClaimedAt}, "release upload")
+}
+
+// claimants makes update to the record of id if claimant holds it; a
+// record claimant no longer holds is left alone, and that is no error.
+func (t *Uploads) claimants(ctx context.Context, id, claimant, update string, names map[string]string, op string) error {
+	names["#by"] = AttrClaimedBy
 	_, err := t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(t.Table),
 		Key:                       Key(UploadPrefix + id),
-		UpdateExpression:          aws.String("REMOVE #by, #at"),
+		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String("#by = :by"),
-		ExpressionAttributeNames:  map[string]string{"#by": AttrClaimedBy, "#at": AttrClaimedAt},
+		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: map[string]types.AttributeValue{":by": strAV(claimant)},
 	})
 	if err != nil && !IsConflict(err) {
-		return wrap("release upload", err)
+		return wrap(op, err)
 	}
 	return nil
 }

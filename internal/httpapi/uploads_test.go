@@ -54,21 +54,22 @@ func (f *fakeUploads) Claim(_ context.Context, id, formID, claimant string, now 
 }
 
 func (f *fakeUploads) Forget(_ context.Context, id, claimant string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if r, ok := f.records[id]; ok && r.claimedBy == claimant {
-		r.Name = ""
-	}
+	f.claimants(id, claimant, func(r *fakeRecord) { r.Name = "" })
 	return nil
 }
 
 func (f *fakeUploads) Release(_ context.Context, id, claimant string) error {
+	f.claimants(id, claimant, func(r *fakeRecord) { r.claimedBy = "" })
+	return nil
+}
+
+// claimants changes the record of id if claimant holds it.
+func (f *fakeUploads) claimants(id, claimant string, change func(*fakeRecord)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if r, ok := f.records[id]; ok && r.claimedBy == claimant {
-		r.claimedBy = ""
+		change(r)
 	}
-	return nil
 }
 
 // fakeObjects is the bucket: what a browser PUT to a presigned URL lands

@@ -276,14 +276,7 @@ func (cl *Claimed) Release(ctx context.Context) {
 		return
 	}
 	cl.finalised = true
-	for _, id := range cl.ids {
-		c, cancel := deadline.Bound(ctx, cl.d.Timeout, uploadReserve)
-		err := cl.d.Uploads.Release(c, id, cl.claimant)
-		cancel()
-		if err != nil {
-			cl.d.Log.LogAttrs(ctx, slog.LevelWarn, "upload claim not given back", slog.String("error_class", ErrorClass(err)))
-		}
-	}
+	cl.eachRecord(ctx, cl.d.Uploads.Release, "upload claim not given back")
 }
 
 // Finish lets the uploads go once the post was accepted: their files are
@@ -308,12 +301,19 @@ func (cl *Claimed) Finish(ctx context.Context) {
 	if err != nil {
 		cl.d.Log.LogAttrs(ctx, slog.LevelWarn, "posted uploads not deleted", slog.String("error_class", ErrorClass(err)))
 	}
+	cl.eachRecord(ctx, cl.d.Uploads.Forget, "posted upload's name not forgotten")
+}
+
+// eachRecord calls change on the record of each claimed id, each call with
+// its deadline. A failure is logged as failed and left: what change does
+// is never worth failing an answer for.
+func (cl *Claimed) eachRecord(ctx context.Context, change func(ctx context.Context, id, claimant string) error, failed string) {
 	for _, id := range cl.ids {
 		c, cancel := deadline.Bound(ctx, cl.d.Timeout, uploadReserve)
-		err := cl.d.Uploads.Forget(c, id, cl.claimant)
+		err := change(c, id, cl.claimant)
 		cancel()
 		if err != nil {
-			cl.d.Log.LogAttrs(ctx, slog.LevelWarn, "posted upload's name not forgotten", slog.String("error_class", ErrorClass(err)))
+			cl.d.Log.LogAttrs(ctx, slog.LevelWarn, failed, slog.String("error_class", ErrorClass(err)))
 		}
 	}
 }

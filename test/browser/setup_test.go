@@ -29,6 +29,7 @@ import (
 	"github.com/opt-e/kontakt/infra/harness/chromium"
 	"github.com/opt-e/kontakt/infra/harness/httprec"
 	"github.com/opt-e/kontakt/infra/harness/localstack"
+	"github.com/opt-e/kontakt/infra/harness/logcheck"
 	"github.com/opt-e/kontakt/infra/harness/samtemplate"
 	"github.com/opt-e/kontakt/infra/harness/testenv"
 	submithandler "github.com/opt-e/kontakt/internal/app/submit"
@@ -59,27 +60,8 @@ var (
 	files *s3.Client
 	// serverLog is what the submit handler logs (no personal data, as in
 	// Lambda): a failing test prints the lines written while it ran.
-	serverLog lockedLog
+	serverLog logcheck.Buffer
 )
-
-// lockedLog is a log buffer the handler writes from many goroutines.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// since returns what was written after the first n bytes, and the length.
-func (l *lockedLog) since(n int) (string, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return string(l.buf.Bytes()[min(n, l.buf.Len()):]), l.buf.Len()
-}
 
 const (
 	filesBucket = "kontakt-files"
@@ -330,11 +312,10 @@ func tab(t *testing.T) context.Context {
 	t.Helper()
 	integration(t)
 	calls.reset()
-	_, from := serverLog.since(0)
+	from := serverLog.Len()
 	t.Cleanup(func() {
 		if t.Failed() {
-			lines, _ := serverLog.since(from)
-			t.Logf("kontakt's log while the test ran:\n%s", lines)
+			t.Logf("kontakt's log while the test ran:\n%s", serverLog.Bytes(from))
 		}
 	})
 	tabCtx, cancel := chromedp.NewContext(chrome)

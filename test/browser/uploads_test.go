@@ -20,14 +20,7 @@ import (
 func TestScriptSendsALargeFileByDirectUpload(t *testing.T) {
 	ctx := tab(t)
 	msg := marker(t)
-	pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("kontakt "), 10<<20/8)...)
-	path := filepath.Join(t.TempDir(), "Søknad.pdf")
-	must(t, os.WriteFile(path, pdf, 0o644))
-	before := objects(t, "files/")
-
-	open(t, ctx, site+"/form.html?mode=script&files=1")
-	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
-	must(t, chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(`input[name="cv"]`), []string{path})))
+	pdf, before := fillWithFile(t, ctx, msg, 10<<20)
 	send(t, ctx, chromedp.CSS(`[data-kontakt-state="success"], [data-kontakt-state="error"]`))
 	screenshot(t, ctx, "direct-upload")
 	if state, _ := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`.kontakt-status`), "data-kontakt-state")); state.Value != "success" {
@@ -55,6 +48,21 @@ func TestScriptSendsALargeFileByDirectUpload(t *testing.T) {
 	}
 }
 
+// fillWithFile opens the files form with kontakt.js and fills it in with
+// msg and a PDF of about size bytes; it returns the PDF and the files kept
+// before.
+func fillWithFile(t *testing.T, ctx context.Context, msg string, size int) (pdf []byte, before []string) {
+	t.Helper()
+	pdf = append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("kontakt "), size/8)...)
+	path := filepath.Join(t.TempDir(), "Søknad.pdf")
+	must(t, os.WriteFile(path, pdf, 0o644))
+	before = objects(t, "files/")
+	open(t, ctx, site+"/form.html?mode=script&files=1")
+	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
+	must(t, chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(`input[name="cv"]`), []string{path})))
+	return pdf, before
+}
+
 func objects(t *testing.T, prefix string) []string {
 	t.Helper()
 	out, err := files.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(filesBucket), Prefix: aws.String(prefix)})
@@ -72,14 +80,7 @@ func objects(t *testing.T, prefix string) []string {
 func TestScriptRetryWithAFileAfterALostAnswer(t *testing.T) {
 	ctx := tab(t)
 	msg := marker(t)
-	pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("retry "), 20000)...)
-	path := filepath.Join(t.TempDir(), "Søknad.pdf")
-	must(t, os.WriteFile(path, pdf, 0o644))
-	before := objects(t, "files/")
-
-	open(t, ctx, site+"/form.html?mode=script&files=1")
-	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
-	must(t, chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(`input[name="cv"]`), []string{path})))
+	_, before := fillWithFile(t, ctx, msg, 100<<10)
 	lost.Store(true)
 	send(t, ctx, chromedp.CSS(`[data-kontakt-state="error"]`))
 	lost.Store(false)

@@ -59,3 +59,19 @@ func TestNothingCapturedFails(t *testing.T) {
 		t.Errorf("errors %q", ft.errors)
 	}
 }
+
+func TestBufferFromAnOffset(t *testing.T) {
+	var b logcheck.Buffer
+	b.Write([]byte("before\n"))
+	from := b.Len()
+	b.Write([]byte("during\n"))
+	if got := string(b.Bytes(from)); got != "during\n" {
+		t.Errorf("Bytes(from) = %q", got)
+	}
+	if got := string(b.Bytes(0)); got != "before\nduring\n" {
+		t.Errorf("Bytes(0) = %q", got)
+	}
+	if got := b.Bytes(1 << 20); len(got) != 0 {
+		t.Errorf("Bytes past the end = %q", got)
+	}
+}

@@ -20,7 +20,7 @@ var reportLine = regexp.MustCompile(`REPORT RequestId: (\S+)\t(?:Init Duration: 
 // Reports returns the REPORT lines logged so far, oldest first. The
 // emulator prints one before it answers the invoke, so after Invoke returns
 // its report is here.
-func (e *Emulator) Reports() []Report { return parseReports(e.logs.bytes()) }
+func (e *Emulator) Reports() []Report { return parseReports(e.logs.Bytes(0)) }
 
 func parseReports(logs []byte) []Report {
 	var out []Report

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/opt-e/kontakt/infra/harness/gomod"
+	"github.com/opt-e/kontakt/infra/harness/logcheck"
 	"github.com/opt-e/kontakt/infra/harness/proc"
 )
 
@@ -115,7 +116,7 @@ type Options struct {
 type Emulator struct {
 	url    string
 	cmd    *exec.Cmd
-	logs   *logBuffer
+	logs   *logcheck.Buffer
 	done   chan struct{} // closed when the emulator has exited
 	err    error         // its exit status, valid after done
 	invoke sync.Mutex    // RIE crashes on concurrent invokes
@@ -156,7 +157,7 @@ func Start(ctx context.Context, opt Options) (*Emulator, error) {
 		boot)
 	cmd.Dir = filepath.Dir(boot) // the function's cwd, like /var/task
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, opt.Env...)
-	e := &Emulator{url: "http://" + addr, cmd: cmd, logs: &logBuffer{}, done: make(chan struct{})}
+	e := &Emulator{url: "http://" + addr, cmd: cmd, logs: &logcheck.Buffer{}, done: make(chan struct{})}
 	var w io.Writer = e.logs
 	if opt.Log != nil {
 		w = io.MultiWriter(e.logs, quietWriter{opt.Log})
@@ -195,9 +196,9 @@ func (e *Emulator) waitReady(ctx context.Context) error {
 		}
 		select {
 		case <-e.done:
-			return fmt.Errorf("start rie: exited during startup: %v; output:\n%s", e.err, e.logs.tail(4<<10))
+			return fmt.Errorf("start rie: exited during startup: %v; output:\n%s", e.err, tail(e.logs.Bytes(0), 4<<10))
 		case <-ctx.Done():
-			return fmt.Errorf("start rie: not answering at %s after %s; output:\n%s", e.url, startTimeout, e.logs.tail(4<<10))
+			return fmt.Errorf("start rie: not answering at %s after %s; output:\n%s", e.url, startTimeout, tail(e.logs.Bytes(0), 4<<10))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -274,7 +275,7 @@ var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 // the first Invoke. The "Init Duration" of the REPORT line is not used: this
 // emulator measures only the hand-off of the init request there (~1 ms).
 func (e *Emulator) InitDuration() (time.Duration, bool) {
-	m := initReport.FindSubmatch(e.logs.bytes())
+	m := initReport.FindSubmatch(e.logs.Bytes(0))
 	if m == nil {
 		return 0, false
 	}
@@ -290,7 +291,7 @@ func (e *Emulator) InitDuration() (time.Duration, bool) {
 func (e *Emulator) PID() int { return e.cmd.Process.Pid }
 
 // Logs returns everything the emulator and the function printed so far.
-func (e *Emulator) Logs() string { return string(e.logs.bytes()) }
+func (e *Emulator) Logs() string { return string(e.logs.Bytes(0)) }
 
 // LogsWith waits up to within for s to appear in Logs, and returns Logs.
 // The function's output comes through the emulator's pipe, a moment after
@@ -312,27 +313,9 @@ func (e *Emulator) Stop() {
 	_ = proc.StopGroup(e.cmd.Process.Pid, e.done, stopGrace)
 }
 
-// logBuffer is an unbounded, concurrency-safe output buffer.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
-}
-
-func (b *logBuffer) tail(n int) []byte {
-	all := b.bytes()
-	return bytes.TrimSpace(all[max(0, len(all)-n):])
+// tail is the last n bytes of log, trimmed.
+func tail(log []byte, n int) []byte {
+	return bytes.TrimSpace(log[max(0, len(log)-n):])
 }
 
 // quietWriter drops write errors: a broken log must not stall the emulator
