@@ -152,7 +152,7 @@ func newLatencyRun(ctx context.Context, env *testenv.Env) (*latencyRun, error) {
 	r.counter = &dynamo.RateCounter{Client: r.db, Table: env.Table}
 	r.markers = &dynamo.Markers{Client: r.db, Table: env.Table}
 	r.mailer = &ses.Mailer{Client: sesapi.NewFromConfig(env.AWS)}
-	if r.inProcess, err = submit.Handler(ctx, cfg, submit.NewClients(env.AWS), slog.New(slog.DiscardHandler), io.Discard); err != nil {
+	if r.inProcess, err = submit.Handler(ctx, cfg, submit.NewClients(env.AWS, cfg), slog.New(slog.DiscardHandler), io.Discard); err != nil {
 		return nil, err
 	}
 	return r, nil

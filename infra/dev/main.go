@@ -95,7 +95,7 @@ func run() error {
 	os.Setenv(config.EnvSecretID, env.SecretID)
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	submit := &liveSubmit{path: *formsFile, out: os.Stdout, build: func(ctx context.Context, cfg *config.Config) (*httpapi.Handler, error) {
-		return submit.Handler(ctx, cfg, submit.NewClients(env.AWS), log, os.Stdout)
+		return submit.Handler(ctx, cfg, submit.NewClients(env.AWS, cfg), log, os.Stdout)
 	}}
 	if err := submit.load(ctx); err != nil {
 		return fmt.Errorf("%s: %w", *formsFile, err)

@@ -323,7 +323,8 @@ func TestSubmitNeedsItsSecrets(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := submit.Handler(ctx(t), tc.cfg(), submit.NewClients(env.AWS), slog.New(slog.DiscardHandler), io.Discard)
+			cfg := tc.cfg()
+			_, err := submit.Handler(ctx(t), cfg, submit.NewClients(env.AWS, cfg), slog.New(slog.DiscardHandler), io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tc.key) {
 				t.Errorf("err = %v, want one naming %s", err, tc.key)
 			}

@@ -71,7 +71,7 @@ func testConfig(t *testing.T) *config.Config {
 
 func submitHandler(t *testing.T, cfg *config.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.Handler {
 	t.Helper()
-	h, err := submit.Handler(ctx(t), cfg, submit.NewClients(awsCfg), log, io.Discard)
+	h, err := submit.Handler(ctx(t), cfg, submit.NewClients(awsCfg, cfg), log, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func uploadsSetup(t *testing.T) (*httpapi.Handler, *s3.Client, *bytes.Buffer) {
 	cfg := testConfig(t)
 	cfg.FilesBucket = env.Bucket
 	cfg.Form("contact").Files = &config.FileRules{Types: []string{"application/pdf"}, MaxFileBytes: 10 << 20, MaxTotalBytes: 25 << 20, MaxFiles: 3}
-	clients := submit.NewClients(env.AWS)
+	clients := submit.NewClients(env.AWS, cfg)
 	clients.S3, clients.Presign = s3c, s3.NewPresignClient(s3c)
 	var logs bytes.Buffer
 	h, err := submit.Handler(ctx(t), cfg, clients, slog.New(slog.NewJSONHandler(&logs, nil)), io.Discard)

@@ -155,7 +155,7 @@ func start() (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	clients := submithandler.NewClients(env.AWS)
+	clients := submithandler.NewClients(env.AWS, cfg)
 	clients.S3, clients.Presign = files, s3.NewPresignClient(files)
 	submit, err := submithandler.Handler(context.Background(), cfg, clients, slog.New(slog.NewJSONHandler(&serverLog, nil)), io.Discard)
 	if err != nil {

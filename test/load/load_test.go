@@ -110,7 +110,7 @@ func TestLoad(t *testing.T) {
 	cfg.Form("contact").Abuse.RateLimit.PerIP = 1000000
 	cfg.Form("contact").Abuse.RateLimit.PerForm = 1000000
 	logs := logcheck.New(t, "127.0.0.1")
-	submit, err := submithandler.Handler(ctx, cfg, submithandler.NewClients(awsCfg), logs.Logger(), io.Discard)
+	submit, err := submithandler.Handler(ctx, cfg, submithandler.NewClients(awsCfg, cfg), logs.Logger(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,17 +41,19 @@ type Clients struct {
 }
 
 // NewClients builds one client per service from the SDK configuration: each
-// costs cold-start time.
-func NewClients(awsCfg aws.Config) Clients {
-	s3c := s3.NewFromConfig(awsCfg)
-	return Clients{
+// costs cold-start time, so the S3 clients only when a form of cfg takes
+// files.
+func NewClients(awsCfg aws.Config, cfg *config.Config) Clients {
+	c := Clients{
 		DynamoDB: dynamodb.NewFromConfig(awsCfg),
 		SES:      sesapi.NewFromConfig(awsCfg),
 		Secrets:  secretsmanager.NewFromConfig(awsCfg),
-		S3:       s3c,
-		Presign:  s3.NewPresignClient(s3c),
-		Tagging:  s3c,
 	}
+	if cfg.TakesFiles() {
+		s3c := s3.NewFromConfig(awsCfg)
+		c.S3, c.Presign, c.Tagging = s3c, s3.NewPresignClient(s3c), s3c
+	}
+	return c
 }
 
 // Handler builds the submit function's HTTP handler. It reads secrets (the
@@ -120,7 +122,7 @@ func (l fileLinks) Copy(ctx context.Context, id string) (*submission.Submission,
 // from the SDK configuration, and metrics as EMF lines on stdout, which
 // Lambda sends to CloudWatch.
 func Lambda(ctx context.Context, cfg *config.Config, awsCfg aws.Config, log *slog.Logger) (any, error) {
-	h, err := Handler(ctx, cfg, NewClients(awsCfg), log, os.Stdout)
+	h, err := Handler(ctx, cfg, NewClients(awsCfg, cfg), log, os.Stdout)
 	if err != nil {
 		return nil, err
 	}
