@@ -102,10 +102,9 @@ func coldStart(ctx context.Context, rieBin, boot string, env []string) (time.Dur
 	}
 	// The emulator's output reaches us through a pipe, a moment after the
 	// invoke has been answered.
-	for wait := time.Now(); time.Since(wait) < 5*time.Second; time.Sleep(5 * time.Millisecond) {
-		if d, ok := em.InitDuration(); ok {
-			return d, nil
-		}
+	em.LogsWith("INIT REPORT", 5*time.Second)
+	if d, ok := em.InitDuration(); ok {
+		return d, nil
 	}
 	return 0, fmt.Errorf("no INIT REPORT line:\n%s", em.Logs())
 }

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/opt-e/kontakt/internal/app/erase"
 	"github.com/opt-e/kontakt/internal/dynamo"
@@ -19,11 +21,18 @@ import (
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
+// objectExists reports whether key is in bucket. Only S3's NoSuchKey
+// counts as absent: any other error fails the test, so that "deleted" is
+// never concluded from an unreachable emulator.
 func objectExists(t *testing.T, c *s3.Client, bucket, key string) bool {
 	t.Helper()
 	out, err := c.GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-	if err != nil {
+	var missing *s3types.NoSuchKey
+	if errors.As(err, &missing) {
 		return false
+	}
+	if err != nil {
+		t.Fatalf("get %s: %v", key, err)
 	}
 	io.Copy(io.Discard, out.Body)
 	out.Body.Close()

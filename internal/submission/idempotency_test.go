@@ -715,19 +715,17 @@ func (g *scriptedGets) Get(context.Context, string, time.Time) (*submission.Mark
 func TestRepeatWaitsForTheFirstOrTellsToRetry(t *testing.T) {
 	mk := &memMarkers{}
 	e := newIdem(t, mk, nil)
+	// The first try seen running, then done: the repeat waits for it.
 	first := withUploads(post("one", "k", "message", "Hei"), true, "u1")
-	key := mustKey(e, first)
-	mk.Reserve(context.Background(), key, "one", submission.ContentFingerprint(idemForm.ID, first), *e.clock.Load(), time.Hour, time.Minute)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		o, ok, err := e.svc.Repeat(context.Background(), idemForm, withUploads(post("two", "k", "message", "Hei"), false, "u1"))
-		if err != nil || !ok || o != submission.Stored {
-			t.Errorf("Repeat while the first runs = %v %v %v; want its Stored", o, ok, err)
-		}
-	}()
-	mk.Complete(context.Background(), key, "one", submission.Stored)
-	<-done
+	running := &submission.Marker{SubmissionID: "one", Content: submission.ContentFingerprint(idemForm.ID, first)}
+	finished := *running
+	finished.Outcome = submission.Stored
+	gets := &scriptedGets{Markers: mk, gets: []*submission.Marker{running, running, &finished}}
+	e.svc.Markers = gets
+	o, ok, err := e.svc.Repeat(context.Background(), idemForm, withUploads(post("two", "k", "message", "Hei"), false, "u1"))
+	if err != nil || !ok || o != submission.Stored || len(gets.gets) != 0 {
+		t.Errorf("Repeat while the first runs = %v %v %v (%d reads left); want its Stored after waiting", o, ok, err, len(gets.gets))
+	}
 
 	// The first try seen running, then gone: it gave its key up.
 	gaveUp := withUploads(post("three", "k2", "message", "Hei"), true, "u2")

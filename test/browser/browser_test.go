@@ -284,6 +284,7 @@ func TestScriptKeyPerMessage(t *testing.T) {
 	open(t, ctx, site+"/form.html?mode=script")
 	must(t, fill(ctx, "Kari Nordmann", "kari@example.no", msg))
 	lost.Store(true)
+	t.Cleanup(func() { lost.Store(false) }) // should send fail the test
 	send(t, ctx, chromedp.CSS(`[data-kontakt-state="error"]`))
 	lost.Store(false)
 	must(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](clearState)))

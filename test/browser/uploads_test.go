@@ -82,6 +82,7 @@ func TestScriptRetryWithAFileAfterALostAnswer(t *testing.T) {
 	msg := marker(t)
 	_, before := fillWithFile(t, ctx, msg, 100<<10)
 	lost.Store(true)
+	t.Cleanup(func() { lost.Store(false) }) // should send fail the test
 	send(t, ctx, chromedp.CSS(`[data-kontakt-state="error"]`))
 	lost.Store(false)
 	must(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](clearState)))
