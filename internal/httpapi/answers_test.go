@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -187,18 +188,9 @@ func TestPreflightAllowsFormspreeHeaders(t *testing.T) {
 			continue
 		}
 		for _, want := range []string{"formspree-client", "formspree-session-data", "content-type", "accept"} {
-			if !containsString(allowed, want) {
+			if !slices.Contains(allowed, want) {
 				t.Errorf("Access-Control-Allow-Headers %q lacks %s", allowed, want)
 			}
 		}
 	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

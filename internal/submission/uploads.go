@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -171,20 +172,11 @@ func checkUploadRequest(r *config.FileRules, req UploadRequest) *Problem {
 func UploadIDs(value string) []string {
 	var ids []string
 	for part := range strings.SplitSeq(value, ",") {
-		if id := strings.TrimSpace(part); id != "" && !containsString(ids, id) {
+		if id := strings.TrimSpace(part); id != "" && !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
 	}
 	return ids
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // validUploadID: what rand.Text makes (26 characters of base32), so that a
