@@ -23,41 +23,61 @@ var (
 	_ hold.Files    = (*bucket.Tagger)(nil)
 )
 
-type taggingFunc func(*s3.PutObjectTaggingInput) error
-
-func (f taggingFunc) PutObjectTagging(_ context.Context, in *s3.PutObjectTaggingInput, _ ...func(*s3.Options)) (*s3.PutObjectTaggingOutput, error) {
-	return &s3.PutObjectTaggingOutput{}, f(in)
+// tagStore keeps objects' tag sets as S3 does: PutObjectTagging replaces
+// the whole set. files/gone/0 has no object.
+type tagStore struct {
+	sets map[string][]types.Tag
+	fail error
 }
 
-// Holding sets the one tag no lifecycle rule matches; releasing sets the
-// copy's retention tier; a file already gone is skipped, anything else
-// stops with its class.
+func (f *tagStore) GetObjectTagging(_ context.Context, in *s3.GetObjectTaggingInput, _ ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error) {
+	if aws.ToString(in.Key) == "files/gone/0" {
+		return nil, &smithy.GenericAPIError{Code: "NoSuchKey"}
+	}
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	return &s3.GetObjectTaggingOutput{TagSet: f.sets[aws.ToString(in.Key)]}, nil
+}
+
+func (f *tagStore) PutObjectTagging(_ context.Context, in *s3.PutObjectTaggingInput, _ ...func(*s3.Options)) (*s3.PutObjectTaggingOutput, error) {
+	if aws.ToString(in.Bucket) != "kontakt-files" {
+		return nil, fmt.Errorf("bad input %+v", in)
+	}
+	f.sets[aws.ToString(in.Key)] = in.Tagging.TagSet
+	return &s3.PutObjectTaggingOutput{}, nil
+}
+
+func (f *tagStore) tag(key, name string) string {
+	for _, tg := range f.sets[key] {
+		if aws.ToString(tg.Key) == name {
+			return aws.ToString(tg.Value)
+		}
+	}
+	return ""
+}
+
+// Holding sets the one retention tag no lifecycle rule matches; releasing
+// sets the copy's retention tier; other tags (GuardDuty's scan result,
+// which lets a file be downloaded) stay; a file already gone is skipped,
+// anything else stops with its class.
 func TestTagger(t *testing.T) {
-	tags := map[string]string{}
-	var fail error
-	tg := &bucket.Tagger{Name: "kontakt-files", Client: taggingFunc(func(in *s3.PutObjectTaggingInput) error {
-		if aws.ToString(in.Bucket) != "kontakt-files" || len(in.Tagging.TagSet) != 1 || aws.ToString(in.Tagging.TagSet[0].Key) != bucket.RetentionTag {
-			return fmt.Errorf("bad input %+v", in)
-		}
-		k := aws.ToString(in.Key)
-		if k == "files/gone/0" {
-			return &smithy.GenericAPIError{Code: "NoSuchKey"}
-		}
-		if fail != nil {
-			return fail
-		}
-		tags[k] = aws.ToString(in.Tagging.TagSet[0].Value)
-		return nil
-	})}
+	store := &tagStore{sets: map[string][]types.Tag{
+		"files/a/0": {{Key: aws.String(bucket.RetentionTag), Value: aws.String("30")}, {Key: aws.String(bucket.ScanTag), Value: aws.String(bucket.ScanClean)}},
+	}}
+	tg := &bucket.Tagger{Name: "kontakt-files", Client: store}
 	ctx := context.Background()
 	keys := []string{"files/a/0", "files/gone/0", "files/a/1"}
-	if err := tg.HoldFiles(ctx, keys); err != nil || tags["files/a/0"] != "held" || tags["files/a/1"] != "held" {
-		t.Fatalf("hold: %v %v", err, tags)
+	if err := tg.HoldFiles(ctx, keys); err != nil || store.tag("files/a/0", bucket.RetentionTag) != "held" || store.tag("files/a/1", bucket.RetentionTag) != "held" {
+		t.Fatalf("hold: %v %v", err, store.sets)
 	}
-	if err := tg.ReleaseFiles(ctx, keys, 30); err != nil || tags["files/a/0"] != "30" || tags["files/a/1"] != "30" {
-		t.Fatalf("release: %v %v", err, tags)
+	if err := tg.ReleaseFiles(ctx, keys, 30); err != nil || store.tag("files/a/0", bucket.RetentionTag) != "30" || store.tag("files/a/1", bucket.RetentionTag) != "30" {
+		t.Fatalf("release: %v %v", err, store.sets)
 	}
-	fail = &smithy.GenericAPIError{Code: "AccessDenied"}
+	if got := store.tag("files/a/0", bucket.ScanTag); got != bucket.ScanClean || len(store.sets["files/a/0"]) != 2 {
+		t.Errorf("tags after hold and release: %v, want the scan result kept", store.sets["files/a/0"])
+	}
+	store.fail = &smithy.GenericAPIError{Code: "AccessDenied"}
 	var be *bucket.Error
 	if err := tg.HoldFiles(ctx, keys); !errors.As(err, &be) || be.Class != "misconfigured" {
 		t.Errorf("AccessDenied: %v", err)

@@ -13,13 +13,14 @@ import (
 
 // RetagAPI is the part of the S3 client legal holds use.
 type RetagAPI interface {
+	GetObjectTagging(ctx context.Context, in *s3.GetObjectTaggingInput, opts ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error)
 	PutObjectTagging(ctx context.Context, in *s3.PutObjectTaggingInput, opts ...func(*s3.Options)) (*s3.PutObjectTaggingOutput, error)
 }
 
 // HoldIAMActions are the S3 actions the operator's hold and release
 // commands call (on files/*). With s3:ListBucket too, a file already gone
 // is answered NoSuchKey and skipped; without it S3 answers AccessDenied.
-var HoldIAMActions = []string{"s3:PutObjectTagging"}
+var HoldIAMActions = []string{"s3:GetObjectTagging", "s3:PutObjectTagging"}
 
 // Tagger retags the files of copies under a legal hold (hold.Files): held,
 // they match no lifecycle rule; released, the rule of their retention
@@ -56,16 +57,13 @@ func RetentionTier(days int) int {
 	return config.FileRetentionTiers[len(config.FileRetentionTiers)-1]
 }
 
-// tag replaces each object's tag set with the retention tag alone (the
-// only tag kontakt sets). A key with no object is skipped: the lifecycle
-// or an erasure got there first.
+// tag sets each object's retention tag to value and keeps its other tags:
+// PutObjectTagging replaces the whole set, and GuardDuty's scan result
+// (ScanTag) is what lets a scanned file be downloaded. A key with no
+// object is skipped: the lifecycle or an erasure got there first.
 func (t *Tagger) tag(ctx context.Context, keys []string, value string) error {
 	for _, k := range keys {
-		_, err := t.Client.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{
-			Bucket:  aws.String(t.Name),
-			Key:     aws.String(k),
-			Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String(RetentionTag), Value: aws.String(value)}}},
-		})
+		err := t.retag(ctx, k, value)
 		if err == nil {
 			continue
 		}
@@ -74,4 +72,21 @@ func (t *Tagger) tag(ctx context.Context, keys []string, value string) error {
 		}
 	}
 	return nil
+}
+
+func (t *Tagger) retag(ctx context.Context, key, value string) error {
+	old, err := t.Client.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(t.Name), Key: aws.String(key)})
+	if err != nil {
+		return err
+	}
+	set := []types.Tag{{Key: aws.String(RetentionTag), Value: aws.String(value)}}
+	for _, tg := range old.TagSet {
+		if aws.ToString(tg.Key) != RetentionTag {
+			set = append(set, tg)
+		}
+	}
+	_, err = t.Client.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{
+		Bucket: aws.String(t.Name), Key: aws.String(key), Tagging: &types.Tagging{TagSet: set},
+	})
+	return err
 }
