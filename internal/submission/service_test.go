@@ -131,14 +131,18 @@ func TestAcceptDeadlinesFollowTheLambdaDeadline(t *testing.T) {
 		return nil
 	})
 	svc.Timeouts.Reserve = time.Second
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	// 6 s left, less the reserve and the time kept for recording the
+	// outcome (Mark, 2 s): 3 s, under Send's and Save's own limits, so the
+	// caller's deadline is what bounds them. (With 3 s left, as this test
+	// once had, nothing was left for them at all and it failed by chance.)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
 	if _, err := svc.Accept(ctx, &config.Form{}, &submission.Submission{ID: "x"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for name, left := range map[string]time.Duration{"send": sendLeft, "save": saveLeft} {
-		if left <= 0 || left > 2*time.Second {
-			t.Errorf("%s deadline %v from now, want within the 3s budget less the 1s reserve", name, left)
+		if left <= 0 || left > 3*time.Second {
+			t.Errorf("%s deadline %v from now, want within the 6s budget less the 1s reserve and the 2s to record", name, left)
 		}
 	}
 }
