@@ -105,9 +105,6 @@ func (f deleteFunc) PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.O
 func (f deleteFunc) GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
 	panic("unused")
 }
-func (f deleteFunc) HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
-	panic("not called")
-}
 func (f deleteFunc) CopyObject(context.Context, *s3.CopyObjectInput, ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
 	panic("not called")
 }

@@ -18,8 +18,8 @@ var _ submission.UploadObjects = (*Bucket)(nil)
 
 // UploadIAMActions are the S3 actions of direct uploads, on uploads/*:
 // presigning a PUT needs s3:PutObject (the signature carries the
-// function's permission to the browser), reading one back s3:GetObject
-// (HeadObject too), deleting it once posted s3:DeleteObject (DeleteObjects
+// function's permission to the browser), reading one back s3:GetObject,
+// deleting it once posted s3:DeleteObject (DeleteObjects
 // checks it per key). Copying it to files/<id>/<n> needs s3:GetObject on
 // uploads/* and s3:PutObject and s3:PutObjectTagging on files/*, which
 // storing a post's files needs already.
@@ -43,22 +43,18 @@ func (b *Bucket) PresignUpload(ctx context.Context, key, contentType string, siz
 	return req.URL, req.Method, map[string]string{"Content-Type": contentType}, nil
 }
 
-// ReadUpload reads an upload, HEAD first so that an object over limit is
-// refused without reading it, then GET of that version (If-Match), at most
-// limit bytes all the same.
+// ReadUpload reads an upload, at most limit bytes: one GET, whose length
+// refuses a larger object before its body is read, and whose ETag names
+// the version that was read (the copy is made of that version only).
 func (b *Bucket) ReadUpload(ctx context.Context, key string, limit int64) ([]byte, string, error) {
-	head, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key)})
-	if err != nil {
-		return nil, "", missing("head upload", err)
-	}
-	if aws.ToInt64(head.ContentLength) > limit {
-		return nil, "", submission.ErrObjectInvalid
-	}
-	out, err := b.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key), IfMatch: head.ETag})
+	out, err := b.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key)})
 	if err != nil {
 		return nil, "", missing("get upload", err)
 	}
 	defer out.Body.Close()
+	if aws.ToInt64(out.ContentLength) > limit {
+		return nil, "", submission.ErrObjectInvalid
+	}
 	data, err := io.ReadAll(io.LimitReader(out.Body, limit+1))
 	if err != nil {
 		return nil, "", wrap("read upload", err)
@@ -69,8 +65,8 @@ func (b *Bucket) ReadUpload(ctx context.Context, key string, limit int64) ([]byt
 	return data, aws.ToString(out.ETag), nil
 }
 
-// missing maps "no such object" (and a version replaced between HEAD and
-// GET) to ErrObjectInvalid; anything else is an outage.
+// missing maps "no such object" to ErrObjectInvalid; anything else is an
+// outage.
 func missing(op string, err error) error {
 	var (
 		nsk *types.NoSuchKey
@@ -81,8 +77,7 @@ func missing(op string, err error) error {
 		return submission.ErrObjectInvalid
 	}
 	if errors.As(err, &re) {
-		switch re.HTTPStatusCode() {
-		case http.StatusNotFound, http.StatusPreconditionFailed:
+		if re.HTTPStatusCode() == http.StatusNotFound {
 			return submission.ErrObjectInvalid
 		}
 	}
