@@ -15,6 +15,7 @@ import (
 
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/httpapi"
+	"github.com/opt-e/kontakt/internal/i18n"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -151,12 +152,15 @@ func TestFilePostBodyErrors(t *testing.T) {
 
 // links is a FileLinks with one copy and its files' scan result.
 type links struct {
-	copy *submission.Submission
-	err  error
-	scan string
+	copy    *submission.Submission
+	err     error
+	scan    string
+	scanErr error // the scan result cannot be read
 }
 
-func (l *links) ScanStatus(context.Context, submission.File) (string, error) { return l.scan, nil }
+func (l *links) ScanStatus(context.Context, submission.File) (string, error) {
+	return l.scan, l.scanErr
+}
 
 func (l *links) Copy(_ context.Context, id string) (*submission.Submission, error) {
 	if l.err != nil || l.copy == nil || l.copy.ID != id {
@@ -178,7 +182,7 @@ func TestDownloadLink(t *testing.T) {
 		svc := &fakeService{}
 		h, _ := newHandler(t, svc)
 		h.Files = l
-		h.ScanFiles = l.scan != ""
+		h.ScanFiles = l.scan != "" || l.scanErr != nil
 		h.Now = func() time.Time { return at }
 		ev := events.APIGatewayV2HTTPRequest{RawPath: path, Headers: map[string]string{"accept": "text/html"},
 			QueryStringParameters: map[string]string{"t": token}}
@@ -189,6 +193,11 @@ func TestDownloadLink(t *testing.T) {
 	good := "/f/contact/files/" + id + "/0"
 	if resp := get(&links{copy: cp, scan: httpapi.ScanClean}, good, "secret-token", now); resp.StatusCode != 303 {
 		t.Errorf("a file the scan found clean: %d", resp.StatusCode)
+	}
+	// Flagged: withheld for good, said as such (not "expired").
+	if resp := get(&links{copy: cp, scan: "THREATS_FOUND"}, good, "secret-token", now); resp.StatusCode != 410 ||
+		!strings.Contains(resp.Body, i18n.Text("nb", i18n.FileWithheld, 0)) && !strings.Contains(resp.Body, i18n.Text("en", i18n.FileWithheld, 0)) {
+		t.Errorf("a flagged file: %d %s", resp.StatusCode, resp.Body)
 	}
 	// Not scanned yet: 503 and a minute's wait.
 	scanning := &links{copy: cp}
@@ -212,15 +221,18 @@ func TestDownloadLink(t *testing.T) {
 		at     time.Time
 		status int
 	}{
-		"wrong token":            {&links{copy: cp}, good, "guess", now, 404},
-		"no token":               {&links{copy: cp}, good, "", now, 404},
-		"another form's path":    {&links{copy: cp}, "/f/other/files/" + id + "/0", "secret-token", now, 404},
-		"no such file":           {&links{copy: cp}, "/f/contact/files/" + id + "/1", "secret-token", now, 404},
-		"erased copy":            {&links{}, good, "secret-token", now, 404},
-		"a week later":           {&links{copy: cp}, good, "secret-token", now.Add(submission.LinkLifetime), 410},
-		"table unavailable":      {&links{err: errors.New("down")}, good, "secret-token", now, 503},
-		"not a submission id":    {&links{copy: cp}, "/f/contact/files/x/0", "secret-token", now, 404},
-		"not a number of a file": {&links{copy: cp}, "/f/contact/files/" + id + "/x", "secret-token", now, 404},
+		"wrong token":             {&links{copy: cp}, good, "guess", now, 404},
+		"no token":                {&links{copy: cp}, good, "", now, 404},
+		"another form's path":     {&links{copy: cp}, "/f/other/files/" + id + "/0", "secret-token", now, 404},
+		"no such file":            {&links{copy: cp}, "/f/contact/files/" + id + "/1", "secret-token", now, 404},
+		"erased copy":             {&links{}, good, "secret-token", now, 404},
+		"a week later":            {&links{copy: cp}, good, "secret-token", now.Add(submission.LinkLifetime), 410},
+		"table unavailable":       {&links{err: errors.New("down")}, good, "secret-token", now, 503},
+		"not a submission id":     {&links{copy: cp}, "/f/contact/files/x/0", "secret-token", now, 404},
+		"not a number of a file":  {&links{copy: cp}, "/f/contact/files/" + id + "/x", "secret-token", now, 404},
+		"the scan found a threat": {&links{copy: cp, scan: "THREATS_FOUND"}, good, "secret-token", now, 410},
+		"the scan could not scan": {&links{copy: cp, scan: "UNSUPPORTED"}, good, "secret-token", now, 410},
+		"scan result unreadable":  {&links{copy: cp, scanErr: errors.New("throttled")}, good, "secret-token", now, 503},
 	} {
 		if resp := get(c.l, c.path, c.token, c.at); resp.StatusCode != c.status || resp.Headers["Location"] != "" {
 			t.Errorf("%s: status %d, want %d (%v)", name, resp.StatusCode, c.status, resp.Headers)

@@ -78,9 +78,14 @@ type fakeObjects struct {
 	mu      sync.Mutex
 	objects map[string][]byte
 	readErr error
+	// presignErr fails PresignUpload (the bucket or its credentials).
+	presignErr error
 }
 
 func (f *fakeObjects) PresignUpload(_ context.Context, key, contentType string, size int64, lifetime time.Duration) (string, string, map[string]string, error) {
+	if f.presignErr != nil {
+		return "", "", nil, f.presignErr
+	}
 	return "https://bucket.example/" + key + "?signed", "PUT", map[string]string{"Content-Type": contentType}, nil
 }
 
@@ -181,6 +186,18 @@ func (rig *uploadRig) postUploads(ids ...string) events.APIGatewayV2HTTPResponse
 	body, _ := json.Marshal(map[string]string{"message": "Hei, se vedlegget.", submission.UploadsField: strings.Join(ids, ",")})
 	resp, _ := rig.h.Handle(context.Background(), post("application/json", string(body)))
 	return resp
+}
+
+// An upload that cannot be signed is a 503 with Retry-After: the page
+// asks again later.
+func TestUploadRequestThatCannotBeSignedIs503(t *testing.T) {
+	rig := uploadsHandler(t)
+	rig.objects.presignErr = errors.New("no credentials")
+	body, _ := json.Marshal(map[string]any{"field": "cv", "name": "a.pdf", "type": "application/pdf", "size": 900})
+	resp, _ := rig.h.Handle(context.Background(), uploadRequest("contact", string(body)))
+	if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
+		t.Errorf("status %d %v: %s", resp.StatusCode, resp.Headers, resp.Body)
+	}
 }
 
 func TestUploadRequestAnswersAPresignedUpload(t *testing.T) {
