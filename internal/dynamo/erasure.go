@@ -13,3 +13,8 @@ const (
 	AttrHeldCount   = "held_count"
 	AttrErasedFiles = "erased_files"
 )
+
+// AttrErasingRequest is set on a copy that an erasure has claimed (the
+// request's id): no legal hold lands on it from then on (holdstore), so a
+// hold and an erasure that meet on one copy never leave it half kept.
+const AttrErasingRequest = "erasing_request"

@@ -69,10 +69,30 @@ type Finder interface {
 	FindByLookupKey(ctx context.Context, key string) ([]Copy, error)
 }
 
-// Deleter deletes copies by id; deleting one that is gone is not an error.
+// Deleter claims copies for an erasure and deletes them.
 type Deleter interface {
+	// ClaimCopy marks the copy as being erased by requestID unless a legal
+	// hold covers it, and from then on no hold can land on it (package
+	// hold). A hold placed after the copies were found must still keep its
+	// copy, and erasure must not delete files a hold then tries to keep:
+	// the claim is the moment one of the two wins.
+	ClaimCopy(ctx context.Context, id, requestID string) (Claim, error)
+	// DeleteCopies deletes copies by id; one that is gone is not an error.
 	DeleteCopies(ctx context.Context, ids []string) error
 }
+
+// Claim is how a copy stood when erasure claimed it.
+type Claim struct {
+	// Gone: deleted since it was found (by an earlier attempt at the same
+	// request, another request, or its TTL).
+	Gone bool
+	// HeldUntil is set when a legal hold covers the copy: it was not
+	// claimed, and is kept.
+	HeldUntil time.Time
+}
+
+// Claimed reports whether the copy is now erasure's to delete.
+func (c Claim) Claimed() bool { return !c.Gone && c.HeldUntil.IsZero() }
 
 // Files deletes files from the bucket by key (bucket.Bucket.Delete). A key
 // with no object is no error, so a retry after a partial failure finishes
@@ -203,6 +223,29 @@ func (s *Service) find(ctx context.Context, address string) ([]Copy, error) {
 	return submission.FindUnderKeys(ctx, s.LookupKeys.All(address), s.Finder.FindByLookupKey, func(c Copy) string { return c.ID })
 }
 
+// claim claims each of copies for the request. A copy held since it was
+// found joins held; one gone since is left out.
+func (s *Service) claim(ctx context.Context, requestID string, copies, held []Copy, heldUntil time.Time) ([]Copy, []Copy, time.Time, error) {
+	var claimed []Copy
+	for _, c := range copies {
+		cl, err := s.Deleter.ClaimCopy(ctx, c.ID, requestID)
+		if err != nil {
+			return nil, nil, time.Time{}, fmt.Errorf("claim copy: %w", err)
+		}
+		switch {
+		case cl.Claimed():
+			claimed = append(claimed, c)
+		case !cl.HeldUntil.IsZero():
+			c.HeldUntil = cl.HeldUntil
+			held = append(held, c)
+			if c.HeldUntil.After(heldUntil) {
+				heldUntil = c.HeldUntil
+			}
+		}
+	}
+	return claimed, held, heldUntil, nil
+}
+
 // Erase deletes every copy for r.Email except those under a legal hold,
 // which it keeps and reports. It is idempotent: a message that is
 // delivered again, or retried after a partial failure, finishes the job and
@@ -211,7 +254,8 @@ func (s *Service) find(ctx context.Context, address string) ([]Copy, error) {
 // repeat the notice, never lose it), and the receipt is written before the
 // deletes so its count covers copies deleted by an attempt that then failed,
 // and the copies' files are deleted before the copies that name them. Held
-// copies keep their files.
+// copies keep their files, a copy held after it was found included: each
+// copy is claimed first (Deleter.ClaimCopy).
 // A request that finds nothing is not told to the privacy contact (anyone
 // can ask for any address on the self-service page; telling of each would
 // be noise, and mail anyone could trigger); it is counted, and its receipt
@@ -233,10 +277,16 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 			heldUntil = c.HeldUntil
 		}
 	}
-	keys := fileKeys(copies)
-	if len(keys) > 0 && s.Files == nil {
+	if len(fileKeys(copies)) > 0 && s.Files == nil {
 		return Receipt{}, ErrNoFilesBucket
 	}
+	// Claimed before anyone is told or anything deleted, so that the
+	// notice, the receipt and the deletes agree on what was held.
+	copies, held, heldUntil, err = s.claim(ctx, r.RequestID, copies, held, heldUntil)
+	if err != nil {
+		return Receipt{}, err
+	}
+	keys := fileKeys(copies)
 	existing, err := s.Receipts.GetReceipt(ctx, r.RequestID)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("read receipt: %w", err)

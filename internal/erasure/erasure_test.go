@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,11 +27,47 @@ type memory struct {
 	failDelete  error
 	failNotify  error
 	deleteCalls int
+	// onClaim runs as a copy is claimed: what another writer (an operator
+	// placing a hold, a concurrent delete) did since the copies were found.
+	onClaim   func(id string)
+	failClaim error
+	claimed   []string
 }
 
 func (m *memory) FindByLookupKey(_ context.Context, key string) ([]erasure.Copy, error) {
 	return append([]erasure.Copy(nil), m.copies[key]...), nil
 }
+func (m *memory) ClaimCopy(_ context.Context, id, _ string) (erasure.Claim, error) {
+	if m.onClaim != nil {
+		m.onClaim(id)
+	}
+	if m.failClaim != nil {
+		return erasure.Claim{}, m.failClaim
+	}
+	for _, cs := range m.copies {
+		for _, c := range cs {
+			if c.ID == id {
+				if c.HeldUntil.IsZero() {
+					m.claimed = append(m.claimed, id)
+				}
+				return erasure.Claim{HeldUntil: c.HeldUntil}, nil
+			}
+		}
+	}
+	return erasure.Claim{Gone: true}, nil
+}
+
+// hold puts a legal hold on the stored copy id, as holdstore does.
+func (m *memory) hold(id string, until time.Time) {
+	for _, cs := range m.copies {
+		for i := range cs {
+			if cs[i].ID == id {
+				cs[i].HeldUntil = until
+			}
+		}
+	}
+}
+
 func (m *memory) DeleteCopies(_ context.Context, ids []string) error {
 	m.deleteCalls++
 	if m.failDelete != nil {
@@ -306,6 +343,53 @@ func (p *personNotices) NotifyPerson(_ context.Context, to, lang string, r erasu
 	p.got = append(p.got, r)
 	p.to = append(p.to, to+"/"+lang)
 	return nil
+}
+
+// A hold placed after the copies were found, before erasure claims them,
+// still keeps its copy (and is reported as any hold); a copy deleted
+// meanwhile is left out of the counts; copies under a hold are never
+// claimed, so that an operator can still hold them later.
+func TestEraseMeetsHoldsAndDeletesSinceItFound(t *testing.T) {
+	m, svc, _ := setup()
+	until := time.Date(2027, 7, 1, 0, 0, 0, 0, time.UTC)
+	key := keys.Key("kari@example.no")
+	m.onClaim = func(id string) {
+		switch id {
+		case "a":
+			m.hold("b", until) // the operator's hold lands between find and claim
+		case "c":
+			m.copies[key] = slices.DeleteFunc(m.copies[key], func(c erasure.Copy) bool { return c.ID == "c" })
+		}
+	}
+	r, err := svc.Erase(context.Background(), kari)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Count != 1 || r.Held != 1 || !r.HeldUntil.Equal(until) || !r.Complete {
+		t.Errorf("receipt = %+v, want 1 erased and b held", r)
+	}
+	if left := m.copies[key]; len(left) != 1 || left[0].ID != "b" {
+		t.Errorf("left %v, want the copy held since it was found", left)
+	}
+	if !slices.Equal(m.claimed, []string{"a"}) {
+		t.Errorf("claimed %v, want only a", m.claimed)
+	}
+	if n := m.notices[0]; len(n) != 2 || n[0].ID != "a" || n[1].ID != "b" || !n[1].HeldUntil.Equal(until) {
+		t.Errorf("notice = %+v, want a erased and b held", n)
+	}
+}
+
+// A claim that fails (DynamoDB trouble) fails the request before anyone is
+// told or anything is deleted; the queue retries it.
+func TestEraseClaimFailureChangesNothing(t *testing.T) {
+	m, svc, _ := setup()
+	m.failClaim = errors.New("throttled")
+	if _, err := svc.Erase(context.Background(), kari); err == nil || !strings.Contains(err.Error(), "claim copy") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(m.notices) != 0 || m.deleteCalls != 0 || len(m.receipts) != 0 {
+		t.Errorf("notices %v, deletes %d, receipts %v: want none", m.notices, m.deleteCalls, m.receipts)
+	}
 }
 
 // A copy under a legal hold is kept and reported: the privacy contact's

@@ -92,6 +92,27 @@ func TestEraseDeletesFilesBeforeCopies(t *testing.T) {
 	}
 }
 
+// A copy held after it was found keeps its files: only claimed copies'
+// files are deleted.
+func TestEraseKeepsFilesOfACopyHeldSinceFound(t *testing.T) {
+	m, svc, _ := setup()
+	withFiles(m)
+	b := &bucket{objects: objects("files/a/0", "files/a/1", "files/c/0")}
+	svc.Files = b
+	m.onClaim = func(id string) {
+		if id == "a" {
+			m.hold("c", time.Date(2027, 7, 1, 0, 0, 0, 0, time.UTC))
+		}
+	}
+	r, err := svc.Erase(context.Background(), kari)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.objects) != 1 || !b.objects["files/c/0"] || r.Files != 2 {
+		t.Errorf("left in the bucket %v, receipt counts %d files; want the held copy's file kept and 2 erased", b.objects, r.Files)
+	}
+}
+
 // If the files cannot be deleted, neither are the copies that name them,
 // so the retry finds them; a retry after the copies failed deletes the
 // (already gone) files again without error and finishes.

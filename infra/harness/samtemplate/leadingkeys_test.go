@@ -99,10 +99,11 @@ func TestEraseFunctionItemLevelAccess(t *testing.T) {
 	tpl := load(t)
 	assertLeadingKeys(t, tpl, eraseFunction, "dynamodb:BatchWriteItem", []string{submissionIDs}, notCopies)
 	assertMayTouch(t, tpl, eraseFunction, "dynamodb:BatchWriteItem", aSubmission)
-	for _, a := range []string{"dynamodb:PutItem", "dynamodb:UpdateItem"} {
-		assertLeadingKeys(t, tpl, eraseFunction, a, []string{receipts}, nil)
-		assertMayTouch(t, tpl, eraseFunction, a, aReceipt, aShortReceipt, aSelfReceipt)
-	}
+	assertLeadingKeys(t, tpl, eraseFunction, "dynamodb:PutItem", []string{receipts}, nil)
+	assertMayTouch(t, tpl, eraseFunction, "dynamodb:PutItem", aReceipt, aShortReceipt, aSelfReceipt)
+	// UpdateItem: receipts, and the claim on each copy it erases.
+	assertMayTouch(t, tpl, eraseFunction, "dynamodb:UpdateItem", aReceipt, aShortReceipt, aSelfReceipt, aSubmission)
+	assertStatement(t, tpl, eraseFunction, "ClaimAndDeleteCopies", []string{"dynamodb:BatchWriteItem", "dynamodb:UpdateItem"}, []string{submissionIDs}, notCopies)
 	assertStatement(t, tpl, eraseFunction, "WriteReceipts", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, []string{receipts}, nil)
 	assertStatement(t, tpl, eraseFunction, "ReadHeldCopies", []string{"dynamodb:GetItem"}, []string{submissionIDs}, notCopies)
 	assertMayTouch(t, tpl, eraseFunction, "dynamodb:GetItem", aReceipt, aShortReceipt, aSelfReceipt, aSubmission)

@@ -2,6 +2,7 @@ package erasurestore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -28,6 +29,10 @@ const (
 	batchWriteMax     = 25
 	maxUnprocessedTry = 8
 )
+
+// claimTries bounds how often ClaimCopy meets a hold placed and released
+// between its write and its read.
+const claimTries = 3
 
 // Store implements erasure's Finder, Deleter and Receipts.
 type Store struct {
@@ -76,6 +81,45 @@ func (e *Store) FindByLookupKey(ctx context.Context, key string) ([]erasure.Copy
 		}
 	}
 	return copies, nil
+}
+
+// ClaimCopy sets the copy's erasing mark on condition that it exists and
+// no legal hold covers it (holdstore.HoldCopy sets held_until, and refuses
+// a copy with the mark). When the condition fails, the copy is read again
+// to tell a hold from a copy that is gone; one released in between is
+// claimed again.
+func (e *Store) ClaimCopy(ctx context.Context, id, requestID string) (erasure.Claim, error) {
+	for try := 0; try < claimTries; try++ {
+		_, err := e.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(e.Table),
+			Key:                       dynamo.Key(id),
+			UpdateExpression:          aws.String("SET #erasing = :req"),
+			ConditionExpression:       aws.String("attribute_exists(#id) AND attribute_not_exists(#until)"),
+			ExpressionAttributeNames:  map[string]string{"#erasing": dynamo.AttrErasingRequest, "#id": dynamo.AttrID, "#until": dynamo.AttrHeldUntil},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":req": &types.AttributeValueMemberS{Value: requestID}},
+		})
+		if err == nil {
+			return erasure.Claim{}, nil
+		}
+		if !dynamo.IsConflict(err) {
+			return erasure.Claim{}, dynamo.Wrap("claim copy", err)
+		}
+		out, err := e.Client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: aws.String(e.Table), Key: dynamo.Key(id), ConsistentRead: aws.Bool(true),
+			ProjectionExpression:     aws.String("#id, #until"),
+			ExpressionAttributeNames: map[string]string{"#id": dynamo.AttrID, "#until": dynamo.AttrHeldUntil},
+		})
+		if err != nil {
+			return erasure.Claim{}, dynamo.Wrap("read unclaimed copy", err)
+		}
+		if out.Item == nil {
+			return erasure.Claim{Gone: true}, nil
+		}
+		if until := heldUntilOf(out.Item); !until.IsZero() {
+			return erasure.Claim{HeldUntil: until}, nil
+		}
+	}
+	return erasure.Claim{}, &dynamo.Error{Op: "claim copy", Class: "conflict", Err: errors.New("the copy's hold kept changing")}
 }
 
 // DeleteCopies deletes in batches of 25 and retries what DynamoDB left

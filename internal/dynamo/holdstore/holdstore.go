@@ -52,9 +52,9 @@ func (h *Store) CopyExists(ctx context.Context, id string) (bool, error) {
 func (h *Store) copyState(ctx context.Context, id string) (map[string]types.AttributeValue, error) {
 	out, err := h.Client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(h.Table), Key: dynamo.Key(id), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("#kind, #exp, #until, #saved, #ids"),
+		ProjectionExpression: aws.String("#kind, #exp, #until, #saved, #ids, #erasing"),
 		ExpressionAttributeNames: map[string]string{"#kind": dynamo.AttrKind, "#exp": dynamo.TTLAttribute, "#until": dynamo.AttrHeldUntil,
-			"#saved": dynamo.AttrHeldExpiresAt, "#ids": dynamo.AttrHoldIDs},
+			"#saved": dynamo.AttrHeldExpiresAt, "#ids": dynamo.AttrHoldIDs, "#erasing": dynamo.AttrErasingRequest},
 	})
 	if err != nil {
 		return nil, dynamo.Wrap("read copy", err)
@@ -153,18 +153,20 @@ func (h *Store) DeleteHold(ctx context.Context, id string) error {
 
 // HoldCopy reads the copy and writes the hold on condition that it is
 // unchanged since: the TTL moves to held_expires_at exactly once, however
-// many holds come and go.
+// many holds come and go. A copy an erasure has claimed is not held
+// (false, as for a copy that is gone): its files may be deleted already,
+// and the erasure deletes it next (erasurestore.ClaimCopy).
 func (h *Store) HoldCopy(ctx context.Context, copyID, holdID string, until time.Time) (bool, error) {
 	for try := 0; try < holdUpdateTries; try++ {
 		it, err := h.copyState(ctx, copyID)
-		if err != nil || it == nil {
+		if err != nil || it == nil || it[dynamo.AttrErasingRequest] != nil {
 			return false, err
 		}
 		u := until.Unix()
 		if cur := it[dynamo.AttrHeldUntil]; cur != nil && int64(dynamo.Number(cur)) > u {
 			u = int64(dynamo.Number(cur))
 		}
-		names := map[string]string{"#until": dynamo.AttrHeldUntil, "#ids": dynamo.AttrHoldIDs, "#saved": dynamo.AttrHeldExpiresAt}
+		names := map[string]string{"#until": dynamo.AttrHeldUntil, "#ids": dynamo.AttrHoldIDs, "#saved": dynamo.AttrHeldExpiresAt, "#erasing": dynamo.AttrErasingRequest}
 		values := map[string]types.AttributeValue{
 			":u": dynamo.Num(u), ":ids": &types.AttributeValueMemberSS{Value: []string{holdID}},
 		}
@@ -173,7 +175,7 @@ func (h *Store) HoldCopy(ctx context.Context, copyID, holdID string, until time.
 			// Held already: add this hold, keep the later end.
 			in.UpdateExpression = aws.String("SET #until = :u ADD #ids :ids")
 			values[":saved"] = saved
-			in.ConditionExpression = aws.String("#saved = :saved")
+			in.ConditionExpression = aws.String("#saved = :saved AND attribute_not_exists(#erasing)")
 		} else {
 			exp, ok := it[dynamo.TTLAttribute]
 			if !ok {
@@ -184,7 +186,7 @@ func (h *Store) HoldCopy(ctx context.Context, copyID, holdID string, until time.
 			names["#exp"] = dynamo.TTLAttribute
 			values[":exp"] = exp
 			in.UpdateExpression = aws.String("SET #until = :u, #saved = :exp ADD #ids :ids REMOVE #exp")
-			in.ConditionExpression = aws.String("attribute_not_exists(#saved) AND (attribute_not_exists(#exp) OR #exp = :exp)")
+			in.ConditionExpression = aws.String("attribute_not_exists(#saved) AND (attribute_not_exists(#exp) OR #exp = :exp) AND attribute_not_exists(#erasing)")
 		}
 		_, err = h.Client.UpdateItem(ctx, in)
 		if err == nil {
@@ -193,7 +195,8 @@ func (h *Store) HoldCopy(ctx context.Context, copyID, holdID string, until time.
 		if !dynamo.IsConflict(err) {
 			return false, dynamo.Wrap("hold copy", err)
 		}
-		// Changed meanwhile (another hold, a release, erasure): read again.
+		// Changed meanwhile (another hold, a release, an erasure's claim):
+		// read again.
 	}
 	return false, &dynamo.Error{Op: "hold copy", Class: "conflict", Err: errors.New("the copy kept changing")}
 }
@@ -292,15 +295,17 @@ var _ hold.FileStore = (*Store)(nil)
 func (h *Store) CopyFiles(ctx context.Context, copyID string) (hold.CopyFiles, error) {
 	out, err := h.Client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(h.Table), Key: dynamo.Key(copyID), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("#kind, #files, #recv, #exp, #saved, #ids"),
+		ProjectionExpression: aws.String("#kind, #files, #recv, #exp, #saved, #ids, #erasing"),
 		ExpressionAttributeNames: map[string]string{"#kind": dynamo.AttrKind, "#files": dynamo.AttrFiles, "#recv": dynamo.AttrReceivedAt,
-			"#exp": dynamo.TTLAttribute, "#saved": dynamo.AttrHeldExpiresAt, "#ids": dynamo.AttrHoldIDs},
+			"#exp": dynamo.TTLAttribute, "#saved": dynamo.AttrHeldExpiresAt, "#ids": dynamo.AttrHoldIDs, "#erasing": dynamo.AttrErasingRequest},
 	})
 	if err != nil {
 		return hold.CopyFiles{}, dynamo.Wrap("read copy's files", err)
 	}
 	it := out.Item
-	if it == nil || dynamo.Str(it[dynamo.AttrKind]) != dynamo.KindSubmission {
+	if it == nil || dynamo.Str(it[dynamo.AttrKind]) != dynamo.KindSubmission || it[dynamo.AttrErasingRequest] != nil {
+		// Gone, or going: an erasure has claimed it and is deleting its
+		// files; there is nothing to hold.
 		return hold.CopyFiles{}, nil
 	}
 	var cf hold.CopyFiles
