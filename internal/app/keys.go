@@ -51,3 +51,49 @@ func Keys(ctx context.Context, id string, sr SecretReader) (string, *submission.
 	}
 	return secret, keys, nil
 }
+
+// Prefetch starts reading every secret named in ids at once and returns a
+// reader that serves Get from those reads (other ids go to sr). Each read
+// is a round trip that every cold start waits for; one after another they
+// add up (submit reads the generated secret and each form's captcha
+// secret, privacy two). The callers keep reading in their own order, so
+// an error still names the setting it came from. An empty id is not read.
+func Prefetch(ctx context.Context, sr SecretReader, ids ...string) SecretReader {
+	p := prefetched{next: sr, reads: map[string]*secretRead{}}
+	for _, id := range ids {
+		if id == "" || p.reads[id] != nil {
+			continue
+		}
+		r := &secretRead{done: make(chan struct{})}
+		p.reads[id] = r
+		go func() {
+			defer close(r.done)
+			r.value, r.err = sr.Get(ctx, id)
+		}()
+	}
+	return p
+}
+
+type prefetched struct {
+	next  SecretReader
+	reads map[string]*secretRead
+}
+
+type secretRead struct {
+	done  chan struct{}
+	value string
+	err   error
+}
+
+func (p prefetched) Get(ctx context.Context, id string) (string, error) {
+	r, ok := p.reads[id]
+	if !ok {
+		return p.next.Get(ctx, id)
+	}
+	select {
+	case <-r.done:
+		return r.value, r.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}

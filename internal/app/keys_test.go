@@ -3,8 +3,11 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
@@ -47,4 +50,85 @@ func TestKeys(t *testing.T) {
 	if keys.Key("kari@example.no") != want.Key("kari@example.no") {
 		t.Error("the lookup keys are not the secret's")
 	}
+}
+
+// rendezvous is a secret store whose reads each wait until all of want
+// have been asked for: read one after another, they would never meet.
+type rendezvous struct {
+	mu     sync.Mutex
+	asked  map[string]int
+	want   int
+	all    chan struct{}
+	values map[string]string
+	errs   map[string]error
+}
+
+func newRendezvous(want int) *rendezvous {
+	return &rendezvous{asked: map[string]int{}, want: want, all: make(chan struct{}), values: map[string]string{}, errs: map[string]error{}}
+}
+
+func (r *rendezvous) Get(ctx context.Context, id string) (string, error) {
+	r.mu.Lock()
+	r.asked[id]++
+	if len(r.asked) == r.want {
+		close(r.all)
+	}
+	r.mu.Unlock()
+	select {
+	case <-r.all:
+		return r.values[id], r.errs[id]
+	case <-ctx.Done():
+		return "", fmt.Errorf("%s read alone: %w", id, ctx.Err())
+	}
+}
+
+// Prefetch reads every secret at once (each read here waits for the
+// others), once per id, skips empty ids, hands each error to the Get of
+// its own id and sends other ids to the reader behind it.
+func TestPrefetchReadsSecretsAtOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r := newRendezvous(3)
+	r.values["a"], r.values["b"] = "va", "vb"
+	r.errs["c"] = errors.New("AccessDeniedException")
+	p := app.Prefetch(ctx, r, "a", "b", "a", "", "c")
+	// Read in the callers' order; the reads themselves already run.
+	if v, err := p.Get(ctx, "a"); v != "va" || err != nil {
+		t.Errorf("a = %q, %v", v, err)
+	}
+	if v, err := p.Get(ctx, "b"); v != "vb" || err != nil {
+		t.Errorf("b = %q, %v", v, err)
+	}
+	if _, err := p.Get(ctx, "c"); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("c: err = %v, want its own read's error", err)
+	}
+	r.mu.Lock()
+	if r.asked["a"] != 1 || r.asked[""] != 0 {
+		t.Errorf("asked %v, want a once and no empty id", r.asked)
+	}
+	r.mu.Unlock()
+	if v, err := p.Get(ctx, "d"); v != "" || err != nil || r.asked["d"] != 1 {
+		t.Errorf("d (not prefetched) = %q, %v; asked %v", v, err, r.asked)
+	}
+}
+
+// A caller whose context ends while a read is still out gets that, not a
+// hang.
+func TestPrefetchGetHonoursItsContext(t *testing.T) {
+	r := newRendezvous(2) // never met: only one id is read
+	p := app.Prefetch(context.Background(), oneBlocked{r}, "a")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Get(ctx, "a"); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+// oneBlocked reads from a rendezvous that never meets, until the test ends.
+type oneBlocked struct{ r *rendezvous }
+
+func (o oneBlocked) Get(ctx context.Context, id string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return o.r.Get(ctx, id)
 }

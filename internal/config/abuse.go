@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -108,6 +109,18 @@ type Captcha struct {
 	// SendIP sends the visitor's IP address to the provider (remoteip).
 	// Off by default: it is personal data passed to a third party.
 	SendIP bool `json:"send_ip,omitempty"`
+}
+
+// CaptchaSecrets lists the captcha secrets the forms name, each once, in
+// the forms' order: what the submit function reads at start-up.
+func (c *Config) CaptchaSecrets() []string {
+	var ids []string
+	for _, f := range c.Forms {
+		if cp := f.Abuse.Captcha; cp != nil && !slices.Contains(ids, cp.Secret) {
+			ids = append(ids, cp.Secret)
+		}
+	}
+	return ids
 }
 
 // RateLimit bounds accepted posts in fixed windows: per source IP, and for

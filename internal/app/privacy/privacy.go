@@ -66,28 +66,18 @@ var Limits = erasure.AskLimits{PerMailbox: 3, PerSource: 10, PerPage: 100}
 // Handler builds the self-service privacy pages' handler. The link-signing
 // key and the generated secret (lookup keys and the IP-hash key, which key
 // the page's counters) are read from Secrets Manager here, once, at the
-// same time, with a deadline each. Metrics are EMF lines written to metricsOut (the
+// same time (app.Prefetch), with a deadline each. Metrics are EMF lines written to metricsOut (the
 // function's stdout in Lambda), named for function.
 func Handler(ctx context.Context, cfg *config.Privacy, c Clients, log *slog.Logger, metricsOut io.Writer, function string) (*privacypages.Handler, error) {
-	sr := &secrets.Reader{Client: c.Secrets}
-	// Both secrets at once: each is a round trip to Secrets Manager that
-	// every cold start waits for, and a visitor opening a page waits for
-	// the cold start.
-	var key string
-	var keyErr error
-	read := make(chan struct{})
-	go func() {
-		defer close(read)
-		key, keyErr = sr.Get(ctx, cfg.TokenSecret)
-	}()
-	secret, lookupKeys, err := app.Keys(ctx, cfg.SecretID, sr)
-	<-read
-	if keyErr != nil {
-		return nil, keyErr
+	sr := app.Prefetch(ctx, &secrets.Reader{Client: c.Secrets}, cfg.TokenSecret, cfg.SecretID)
+	key, err := sr.Get(ctx, cfg.TokenSecret)
+	if err != nil {
+		return nil, err
 	}
 	if len(key) < 32 {
 		return nil, &config.Error{Key: config.EnvTokenSecret, Reason: "the secret is shorter than 32 characters; too weak to sign links"}
 	}
+	secret, lookupKeys, err := app.Keys(ctx, cfg.SecretID, sr)
 	if err != nil {
 		return nil, err
 	}

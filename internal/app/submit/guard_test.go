@@ -5,9 +5,16 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 )
 
@@ -48,5 +55,57 @@ func TestGuardReadsEachCaptchaSecretOnce(t *testing.T) {
 	}
 	if reads["kontakt/captcha/h"] != 1 || len(reads) != 1 || g.Captcha.Secrets["kontakt/captcha/h"] == "" {
 		t.Errorf("reads %v", reads)
+	}
+}
+
+// secretsAtOnce is a Secrets Manager client whose reads each wait until
+// every one of want has been asked for: read one after another, they never
+// meet, and the read fails when ctx ends.
+type secretsAtOnce struct {
+	mu    sync.Mutex
+	asked map[string]int
+	want  int
+	met   chan struct{}
+}
+
+func (s *secretsAtOnce) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	id := aws.ToString(in.SecretId)
+	s.mu.Lock()
+	s.asked[id]++
+	if len(s.asked) == s.want {
+		close(s.met)
+	}
+	s.mu.Unlock()
+	select {
+	case <-s.met:
+		return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(strings.Repeat("x", 64))}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// The generated secret and every form's captcha secret are read at the
+// same time, each once: each read is a round trip a cold start waits for.
+func TestHandlerReadsItsSecretsAtOnce(t *testing.T) {
+	cfg, err := config.Parse([]byte(`{"forms":[
+		{"id":"a","abuse":{"captcha":{"provider":"hcaptcha","secret":"kontakt/captcha/h"}}},
+		{"id":"b","abuse":{"captcha":{"provider":"turnstile","secret":"kontakt/captcha/t"}}},
+		{"id":"c","abuse":{"captcha":{"provider":"hcaptcha","secret":"kontakt/captcha/h"}}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.SecretID, cfg.Table = "KontaktSecret", "t"
+	sm := &secretsAtOnce{asked: map[string]int{}, want: 3, met: make(chan struct{})}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h, err := Handler(ctx, cfg, Clients{Secrets: sm}, slog.New(slog.DiscardHandler), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int{"KontaktSecret": 1, "kontakt/captcha/h": 1, "kontakt/captcha/t": 1}; !maps.Equal(sm.asked, want) {
+		t.Errorf("asked %v, want %v", sm.asked, want)
+	}
+	if g := h.Guard.(*abuse.Guard); len(g.Captcha.Secrets) != 2 {
+		t.Errorf("captcha secrets %v", g.Captcha.Secrets)
 	}
 }

@@ -58,10 +58,11 @@ func NewClients(awsCfg aws.Config, cfg *config.Config) Clients {
 
 // Handler builds the submit function's HTTP handler. It reads secrets (the
 // generated secret, from which the guard's keys and the lookup keys are
-// derived, and captcha secrets, see guard), so it belongs in init, bounded by ctx. Metrics are EMF lines
-// written to metricsOut (the function's stdout in Lambda).
+// derived, and the forms' captcha secrets, see guard), all at once, so it
+// belongs in init, bounded by ctx. Metrics are EMF lines written to
+// metricsOut (the function's stdout in Lambda).
 func Handler(ctx context.Context, cfg *config.Config, c Clients, log *slog.Logger, metricsOut io.Writer) (*httpapi.Handler, error) {
-	sr := &secrets.Reader{Client: c.Secrets}
+	sr := app.Prefetch(ctx, &secrets.Reader{Client: c.Secrets}, append([]string{cfg.SecretID}, cfg.CaptchaSecrets()...)...)
 	secret, keys, err := app.Keys(ctx, cfg.SecretID, sr)
 	if err != nil {
 		return nil, err
