@@ -71,7 +71,13 @@ type uploadTicket struct {
 // to it as a browser would (fetch PUT with the headers given).
 func uploadFile(t *testing.T, h *httpapi.Handler, declared int, data []byte) string {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"field": "cv", "name": "Søknad Kari.pdf", "size": declared, "type": "application/pdf"})
+	return uploadTyped(t, h, "application/pdf", declared, data)
+}
+
+// uploadTyped is uploadFile with the type the browser declares.
+func uploadTyped(t *testing.T, h *httpapi.Handler, typ string, declared int, data []byte) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"field": "cv", "name": "Søknad Kari.pdf", "size": declared, "type": typ})
 	resp, err := h.Handle(ctx(t), apiEvent("POST", "/f/contact/uploads", "application/json", string(body)))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("upload request: %d %v %s", resp.StatusCode, err, resp.Body)
@@ -185,6 +191,25 @@ func TestDirectUploadIsKeptUnderTheSubmission(t *testing.T) {
 		}
 	})
 	logsHoldNone(t, logs.String(), "Kari", "kari@example.no", "Søknad")
+}
+
+// A file whose type the browser does not know (File.type empty) goes up
+// as bytes, signed as such, and is kept with the type its content has.
+func TestDirectUploadOfATypeTheBrowserDoesNotKnow(t *testing.T) {
+	integration(t)
+	h, s3c, _ := uploadsSetup(t)
+	data := []byte("%PDF-1.7\nno extension on this one")
+	id := uploadTyped(t, h, "", len(data), data)
+	resp := postWithUploads(t, h, id)
+	if resp.StatusCode != 200 {
+		t.Fatalf("post: %d %s", resp.StatusCode, resp.Body)
+	}
+	var answer struct{ ID string }
+	json.Unmarshal([]byte(resp.Body), &answer)
+	head, err := s3c.HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String(env.Bucket), Key: aws.String(submission.FileKey(answer.ID, 0))})
+	if err != nil || aws.ToString(head.ContentType) != "application/pdf" {
+		t.Errorf("kept file: %v, type %q; want application/pdf", err, aws.ToString(head.ContentType))
+	}
 }
 
 // A post whose answer was lost, sent again as kontakt.js sends it (the

@@ -217,6 +217,31 @@ func TestUploadRequestAnswersAPresignedUpload(t *testing.T) {
 	}
 }
 
+// A file whose type the browser does not know (File.type empty, or the
+// generic bytes type) is judged by its content when it is posted, as a
+// plain post of the same file is: allowed content goes through with the
+// type it has, other content is file_type then.
+func TestUploadOfATypeTheBrowserDoesNotKnow(t *testing.T) {
+	for _, declared := range []string{"", submission.UnknownUploadType} {
+		rig := uploadsHandler(t)
+		tk := rig.begin(t, "cv", "CV Kari", declared, len(pdf))
+		if tk.Headers["Content-Type"] != submission.UnknownUploadType {
+			t.Errorf("declared %q: the upload is sent as %q, want %q", declared, tk.Headers["Content-Type"], submission.UnknownUploadType)
+		}
+		rig.objects.put(submission.UploadKey(tk.ID), []byte(pdf))
+		if resp := rig.postUploads(tk.ID); resp.StatusCode != 200 || len(rig.svc.got) != 1 || rig.svc.got[0].Files[0].Type != "application/pdf" {
+			t.Fatalf("declared %q: status %d: %s; service got %+v", declared, resp.StatusCode, resp.Body, rig.svc.got)
+		}
+		image := []byte("\x89PNG\r\n\x1a\n0000000000000")
+		png := rig.begin(t, "cv", "photo", declared, len(image))
+		rig.objects.put(submission.UploadKey(png.ID), image)
+		resp := rig.postUploads(png.ID)
+		if b := decode(t, resp); resp.StatusCode != 422 || len(b.Errors) != 1 || b.Errors[0].KontaktCode != submission.CodeFileType {
+			t.Errorf("declared %q, PNG content: status %d: %s", declared, resp.StatusCode, resp.Body)
+		}
+	}
+}
+
 func TestUploadRequestRefusals(t *testing.T) {
 	cases := []struct {
 		name, form, body, origin string
@@ -224,7 +249,6 @@ func TestUploadRequestRefusals(t *testing.T) {
 		code, field              string
 	}{
 		{"a declared type the form does not allow", "contact", `{"field":"cv","name":"a.png","size":10,"type":"image/png"}`, "", 422, submission.CodeFileType, "cv"},
-		{"a type declared by name only", "contact", `{"field":"cv","name":"a.pdf","size":10,"type":""}`, "", 422, submission.CodeFileType, "cv"},
 		{"larger than a file may be", "contact", `{"field":"cv","name":"a.pdf","size":1001,"type":"application/pdf"}`, "", 422, submission.CodeFileTooLarge, "cv"},
 		{"zero bytes", "contact", `{"field":"cv","name":"a.pdf","size":0,"type":"application/pdf"}`, "", 422, submission.CodeFileEmpty, "cv"},
 		{"a negative size", "contact", `{"name":"a.pdf","size":-5,"type":"application/pdf"}`, "", 422, submission.CodeFileEmpty, submission.UploadsField},

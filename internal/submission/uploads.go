@@ -138,8 +138,15 @@ func (d *UploadDesk) Begin(ctx context.Context, form *config.Form, req UploadReq
 		ID: rand.Text(), FormID: form.ID, Field: req.Field, Name: req.Name, Type: req.Type, Size: req.Size,
 		ClaimUntil: now.Add(UploadClaimWindow), ExpiresAt: now.Add(UploadRecordTTL),
 	}
+	// A browser leaves File.type empty for a type it does not know (a
+	// file without an extension, an unusual one): the upload goes as bytes,
+	// and its content decides when it is posted, as in a plain post.
+	putType := u.Type
+	if putType == "" {
+		putType = UnknownUploadType
+	}
 	c, cancel := deadline.Bound(ctx, d.Timeout, uploadReserve)
-	url, method, headers, err := d.Objects.PresignUpload(c, UploadKey(u.ID), u.Type, u.Size, UploadURLLifetime)
+	url, method, headers, err := d.Objects.PresignUpload(c, UploadKey(u.ID), putType, u.Size, UploadURLLifetime)
 	cancel()
 	if err != nil {
 		return nil, nil, err
@@ -153,16 +160,21 @@ func (d *UploadDesk) Begin(ctx context.Context, form *config.Form, req UploadReq
 	return &UploadTicket{ID: u.ID, URL: url, Method: method, Headers: headers, ExpiresAt: now.Add(UploadURLLifetime)}, nil, nil
 }
 
+// UnknownUploadType is what an upload whose type the browser does not
+// know is sent as.
+const UnknownUploadType = "application/octet-stream"
+
 // checkUploadRequest refuses what a post's file would be refused for, as
 // far as a declared size and type can tell; the content is checked when
-// the upload is posted.
+// the upload is posted. No declared type (or the browser's "bytes") is no
+// refusal: a plain post with that file is judged by its content too.
 func checkUploadRequest(r *config.FileRules, req UploadRequest) *Problem {
 	switch {
 	case req.Size <= 0:
 		return &Problem{Field: req.Field, Code: CodeFileEmpty}
 	case req.Size > int64(r.MaxFileBytes):
 		return &Problem{Field: req.Field, Code: CodeFileTooLarge, Limit: megabytes(r.MaxFileBytes)}
-	case !r.Allows(req.Type):
+	case req.Type != "" && req.Type != UnknownUploadType && !r.Allows(req.Type):
 		return &Problem{Field: req.Field, Code: CodeFileType}
 	}
 	return nil
