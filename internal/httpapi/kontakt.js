@@ -9,7 +9,6 @@
   if (!script || !window.fetch || !window.URLSearchParams || !window.FormData) return;
   var endpoint = script.src.replace(/\/kontakt\.js([?#].*)?$/, "");
   var text = config.texts[language()];
-  var forms = 0;
 
   // The same choice the server makes from Accept-Language, so that the
   // script's own texts match the messages the server sends.
@@ -23,6 +22,16 @@
     return config.language;
   }
 
+  // formID numbers the forms page-wide, not per copy of the script: a page
+  // with two forms loads each form's script, and the ids of their messages
+  // (which aria-describedby points to) must not meet.
+  function formID() {
+    var root = document.documentElement;
+    var n = Number(root.getAttribute("data-kontakt-forms") || 0) + 1;
+    root.setAttribute("data-kontakt-forms", String(n));
+    return "kontakt-" + n;
+  }
+
   function bare(url) { return String(url).split(/[?#]/)[0].replace(/\/$/, ""); }
 
   function enhance(form) {
@@ -32,7 +41,7 @@
     // the server, in the visitor's language; without the script the
     // browser's own checks (required, type=email) still run.
     form.noValidate = true;
-    var id = "kontakt-" + (++forms);
+    var id = formID();
     var status = form.querySelector("[data-kontakt-status]");
     if (!status) {
       status = document.createElement("p");

@@ -347,3 +347,49 @@ func TestFixedKeyInThePage(t *testing.T) {
 		}
 	})
 }
+
+// A page with two forms loads each form's script: the messages of both
+// forms' fields get ids no other element has, and each field is described
+// by the message next to it in its own form (before, each copy of the
+// script numbered from 1, and the second form's fields pointed at the
+// first form's messages).
+func TestTwoFormsWithTheirOwnScripts(t *testing.T) {
+	ctx := tab(t)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(site+"/two.html"),
+		chromedp.WaitReady(chromedp.CSS(`#first[data-kontakt-ready]`)), chromedp.WaitReady(chromedp.CSS(`#second[data-kontakt-ready]`))))
+	must(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("send-first")), chromedp.WaitVisible(chromedp.CSS(`#first [data-kontakt-state="error"]`)),
+		chromedp.Click(chromedp.ID("send-second")), chromedp.WaitVisible(chromedp.CSS(`#second [data-kontakt-state="error"]`))))
+	screenshot(t, ctx, "two-forms-errors")
+	type check struct {
+		Duplicates []string `json:"duplicates"`
+		Described  int      `json:"described"`
+		Elsewhere  []string `json:"elsewhere"`
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[check](`(() => {
+  const seen = {}, duplicates = [], elsewhere = [];
+  for (const el of document.querySelectorAll("[id]")) {
+    if (seen[el.id]) duplicates.push(el.id);
+    seen[el.id] = true;
+  }
+  let described = 0;
+  for (const f of document.querySelectorAll("[aria-describedby]")) {
+    for (const id of f.getAttribute("aria-describedby").split(/\s+/).filter(Boolean)) {
+      const msg = document.getElementById(id);
+      if (msg && msg.closest("form") === f.closest("form")) described++;
+      else elsewhere.push(f.closest("form").id + " " + f.name + " → " + id);
+    }
+  }
+  return {duplicates, described, elsewhere};
+})()`))
+	must(t, err)
+	if len(got.Duplicates) > 0 || len(got.Elsewhere) > 0 || got.Described != 4 {
+		t.Errorf("duplicate ids %v; fields described from another form %v; %d described in their own (want name and message in each, 4)",
+			got.Duplicates, got.Elsewhere, got.Described)
+	}
+	// Each form posted to its own endpoint, once.
+	rec := calls.all()
+	if len(rec) != 2 || rec[0].Path != "/f/"+formID || rec[1].Path != "/f/"+secondFormID || rec[0].Status != 422 || rec[1].Status != 422 {
+		t.Errorf("API calls %+v, want one 422 post to each form", rec)
+	}
+}

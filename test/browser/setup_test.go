@@ -66,7 +66,9 @@ var (
 const (
 	filesBucket = "kontakt-files"
 	formID      = "contact"
-	recipient   = "post@example.no"
+	// secondFormID is another form, for a page with two (two.html).
+	secondFormID = "newsletter"
+	recipient    = "post@example.no"
 	// The form's own language is English, so Norwegian texts can only come
 	// from the browser's language.
 	formLanguage    = "en"
@@ -92,14 +94,17 @@ func listen() (net.Listener, int, error) {
 
 func start() (stop func(), err error) {
 	var stops []func()
-	stop = func() {
+	// Not the named result: `return nil, err` sets that to nil before the
+	// deferred clean-up runs (which then panicked instead of saying why the
+	// set-up failed).
+	stopAll := func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
 		}
 	}
 	defer func() {
 		if err != nil {
-			stop()
+			stopAll()
 		}
 	}()
 	serve := func(ln net.Listener, h http.Handler) {
@@ -136,8 +141,9 @@ func start() (stop func(), err error) {
 		"id": %q, "recipients": [%q], "allowed_origins": [%q],
 		"required_fields": ["name", "message"], "language": %q,
 		"abuse": {"rate_limit": {"per_ip": 1000, "per_form": 1000, "window_seconds": 60}},
-		"files": {"types": ["application/pdf"], "max_file_bytes": 12582912, "max_total_bytes": 26214400}}]}`,
-		formID, recipient, site, formLanguage), 0o644); err != nil {
+		"files": {"types": ["application/pdf"], "max_file_bytes": 12582912, "max_total_bytes": 26214400}}, {
+		"id": %q, "recipients": [%q], "allowed_origins": [%q], "required_fields": ["name", "message"]}]}`,
+		formID, recipient, site, formLanguage, secondFormID, recipient, site), 0o644); err != nil {
 		return nil, err
 	}
 	s3srv, err := localstack.StartS3(0)
@@ -186,7 +192,7 @@ func start() (stop func(), err error) {
 	}
 	stops = append(stops, stopBrowser)
 	chrome = ctx
-	return stop, nil
+	return stopAll, nil
 }
 
 // sitePages serves a web developer's pages: /form.html?mode=plain|fetch|script
@@ -220,6 +226,14 @@ func sitePages(dir string) (http.Handler, error) {
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(b.Bytes())
+	})
+	two, err := template.ParseFiles(filepath.Join("testdata", "two.html"), filepath.Join("testdata", "site.html"))
+	if err != nil {
+		return nil, err
+	}
+	mux.HandleFunc("GET /two.html", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		two.Execute(w, map[string]string{"API": api, "First": formID, "Second": secondFormID, "Script": httpapi.ScriptFile})
 	})
 	mux.HandleFunc("GET /thanks.html", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, filepath.Join("testdata", "thanks.html"))
@@ -295,6 +309,20 @@ func (rec *recorder) sentKeys() []string {
 }
 
 // form returns the calls to the form endpoint itself (not the script).
+// all are the calls made since the last reset, preflights and scripts
+// left out.
+func (rec *recorder) all() []call {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var out []call
+	for _, c := range rec.calls {
+		if c.Method == "POST" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func (rec *recorder) form() []call {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
