@@ -22,16 +22,6 @@
     return config.language;
   }
 
-  // formID numbers the forms page-wide, not per copy of the script: a page
-  // with two forms loads each form's script, and the ids of their messages
-  // (which aria-describedby points to) must not meet.
-  function formID() {
-    var root = document.documentElement;
-    var n = Number(root.getAttribute("data-kontakt-forms") || 0) + 1;
-    root.setAttribute("data-kontakt-forms", String(n));
-    return "kontakt-" + n;
-  }
-
   function bare(url) { return String(url).split(/[?#]/)[0].replace(/\/$/, ""); }
 
   function enhance(form) {
@@ -41,7 +31,9 @@
     // the server, in the visitor's language; without the script the
     // browser's own checks (required, type=email) still run.
     form.noValidate = true;
-    var id = formID();
+    // Counted page-wide, not per copy of the script: a page loads each of
+    // its forms' scripts, and their messages' ids must not meet.
+    var id = "kontakt-" + (window.kontaktForms = (window.kontaktForms || 0) + 1);
     var status = form.querySelector("[data-kontakt-status]");
     if (!status) {
       status = document.createElement("p");
@@ -125,7 +117,7 @@
       })
       .catch(function () {
         show(status, "error", text.network);
-        if (window.console) console.warn("kontakt: no answer from " + form.action +
+        console.warn("kontakt: no answer from " + form.action +
           ". If the network works, check that " + location.origin + " is one of the form's allowed_origins.");
       })
       .then(function () { form.removeAttribute("aria-busy"); });
