@@ -1,40 +1,26 @@
 package app_test
 
 import (
-	"context"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/opt-e/kontakt/internal/bucket"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/dynamo/holdstore"
 	"github.com/opt-e/kontakt/internal/hold"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
-// recordedTags is a hold.Files that records each key's tag: the harness
-// has no S3 with object tagging yet (bucket.Tagger's calls are unit-tested).
-type recordedTags map[string]string
-
-func (r recordedTags) HoldFiles(_ context.Context, keys []string) error {
-	for _, k := range keys {
-		r[k] = "held"
-	}
-	return nil
-}
-func (r recordedTags) ReleaseFiles(_ context.Context, keys []string, days int) error {
-	for _, k := range keys {
-		r[k] = strings.Repeat("x", days) // the length is the days
-	}
-	return nil
-}
-
-// Against DynamoDB: a hold holds a copy's files, a release gives them the
-// copy's own retention back, read from the copy as the submit function
-// stored it (30 days here), and only when no other hold covers it.
+// Against DynamoDB and the stack's S3: a hold holds a copy's files (their
+// retention tag), a release gives them the copy's own retention back, read
+// from the copy as the submit function stored it (30 days here), and only
+// when no other hold covers it; the files' other tags stay.
 func TestLegalHoldHoldsFiles(t *testing.T) {
 	integration(t)
 	db := dynamodb.NewFromConfig(env.AWS)
@@ -47,9 +33,31 @@ func TestLegalHoldHoldsFiles(t *testing.T) {
 	if err := store.Save(ctx(t), s); err != nil {
 		t.Fatal(err)
 	}
+	c := filesS3()
+	for _, f := range s.Files {
+		if _, err := c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String(env.Bucket), Key: aws.String(f.Key), Body: strings.NewReader("%PDF-1.7"),
+			Tagging: aws.String(bucket.RetentionTag + "=30&" + bucket.ScanTag + "=" + bucket.ScanClean)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// tag reads a file's retention tag; its scan tag must stay throughout.
+	tag := func(key string) string {
+		t.Helper()
+		out, err := c.GetObjectTagging(ctx(t), &s3.GetObjectTaggingInput{Bucket: aws.String(env.Bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, tg := range out.TagSet {
+			m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		}
+		if m[bucket.ScanTag] != bucket.ScanClean {
+			t.Errorf("%s lost its scan tag: %v", key, m)
+		}
+		return m[bucket.RetentionTag]
+	}
 	holds := &holdstore.Store{Client: db, Table: env.Table}
-	tags := recordedTags{}
-	svc := &hold.Service{Store: holds, FileStore: holds, Files: tags, LookupKeys: env.LookupKeys(), Now: time.Now, Log: slog.New(slog.DiscardHandler)}
+	svc := &hold.Service{Store: holds, FileStore: holds, Files: &bucket.Tagger{Client: c, Name: env.Bucket}, LookupKeys: env.LookupKeys(), Now: time.Now, Log: slog.New(slog.DiscardHandler)}
 	until := now.Add(48 * time.Hour)
 	byEmail, byID := hold.Selector{Email: "hold.files@example.no"}, hold.Selector{SubmissionID: s.ID}
 	for _, sel := range []hold.Selector{byEmail, byID} {
@@ -57,8 +65,8 @@ func TestLegalHoldHoldsFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if tags[s.Files[0].Key] != "held" || tags[s.Files[1].Key] != "held" {
-		t.Fatalf("after hold: %v", tags)
+	if a, b := tag(s.Files[0].Key), tag(s.Files[1].Key); a != bucket.TagHeld || b != bucket.TagHeld {
+		t.Fatalf("after hold: %q %q", a, b)
 	}
 	cf, err := holds.CopyFiles(ctx(t), s.ID)
 	if err != nil || !cf.Held || len(cf.Keys) != 2 || cf.RetentionDays != 30 {
@@ -67,14 +75,14 @@ func TestLegalHoldHoldsFiles(t *testing.T) {
 	if _, err := svc.Release(ctx(t), byEmail); err != nil {
 		t.Fatal(err)
 	}
-	if tags[s.Files[0].Key] != "held" {
-		t.Fatalf("released under another hold: %v", tags)
+	if got := tag(s.Files[0].Key); got != bucket.TagHeld {
+		t.Fatalf("released under another hold: %q", got)
 	}
 	if _, err := svc.Release(ctx(t), byID); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(tags[s.Files[0].Key]); got != 30 || len(tags[s.Files[1].Key]) != 30 {
-		t.Errorf("after the last release the files' retention is %d days, want 30", got)
+	if a, b := tag(s.Files[0].Key), tag(s.Files[1].Key); a != "30" || b != "30" {
+		t.Errorf("after the last release the files' retention tags are %q %q, want 30", a, b)
 	}
 	if cf, err := holds.CopyFiles(ctx(t), "nosuchcopy0000000000000000"); err != nil || len(cf.Keys) != 0 {
 		t.Errorf("a copy that is gone: %+v %v", cf, err)
