@@ -57,6 +57,13 @@ func withHolds(ctx context.Context, e *env, sel hold.Selector, do func(context.C
 		return hold.Hold{}, err
 	}
 	h, err := do(c, svc, sel)
+	if errors.Is(err, hold.ErrNoFilesBucket) {
+		// Nothing was changed on the copy; say where the bucket is missing.
+		if e.Stack.Local {
+			return hold.Hold{}, fmt.Errorf("%w: the local stack names no files bucket (files_bucket in .dev/stack.json): restart make dev to rewrite it", err)
+		}
+		return hold.Hold{}, fmt.Errorf("%w: stack %q has no %s output: deploy the current template.yaml", err, e.Stack.Name, stack.OutputFilesBucket)
+	}
 	if err != nil {
 		return hold.Hold{}, holdError(err)
 	}

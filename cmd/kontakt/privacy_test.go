@@ -108,6 +108,32 @@ func TestHoldReleaseLocal(t *testing.T) {
 	}
 }
 
+// A copy with files on a stack that names no files bucket (one deployed
+// before files, or an old .dev/stack.json) is not held, and the command
+// says which setting is missing.
+func TestHoldWithoutFilesBucketLocal(t *testing.T) {
+	testenv.Gate(t, local, "emulator test")
+	dir := devStack(t, nil)
+	now := time.Now().UTC().Truncate(time.Second)
+	s := &submission.Submission{ID: submission.NewID(), FormID: "contact", ReceivedAt: now, ExpiresAt: now.Add(time.Hour), ReplyTo: "filer@example.no",
+		Fields: []submission.Field{{Name: "message", Value: "vedlagt"}}}
+	s.Files = []submission.File{{Name: "a.pdf", Type: "application/pdf", Size: 8, Key: submission.FileKey(s.ID, 0)}}
+	keys, err := submission.NewLookupKeys(local.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (&dynamo.Store{Client: dynamodb.NewFromConfig(local.AWS), Table: local.Table, LookupKeys: keys}).Save(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := kontakt(t, "hold", "--local", "--dev-dir", dir, "--id", s.ID, "--reason", "Tvist", "--until", time.Now().AddDate(0, 1, 0).Format(time.DateOnly))
+	if code != 1 || !strings.Contains(errOut, "files_bucket in .dev/stack.json") {
+		t.Errorf("exit %d, want 1 naming the missing files bucket\n%s%s", code, out, errOut)
+	}
+	if it := item(t, s.ID); it[dynamo.TTLAttribute] == nil || it[dynamo.AttrHoldIDs] != nil {
+		t.Error("the copy was held although its files could not be")
+	}
+}
+
 // kontakt export against make dev: no reason, no export; with one, a JSON
 // file with the person's copies and a receipt saying who, when, why and how
 // many, without the address or any content. A form's copies come by date.
