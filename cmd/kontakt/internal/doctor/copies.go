@@ -117,26 +117,36 @@ func (d *Doctor) failedCopies(ctx context.Context, now time.Time) ([]copyInfo, e
 	return everyPage(ctx, d, p, func(res *dynamodb.ScanOutput) []map[string]dbtypes.AttributeValue { return res.Items })
 }
 
-// pages is a DynamoDB Query's or Scan's paginator, which carries each
-// page's LastEvaluatedKey over to the next request.
-type pages[Out any] interface {
+// pages is an SDK paginator (DynamoDB Query or Scan, CloudWatch
+// ListMetrics), which carries each page's key or token over to the next
+// request.
+type pages[Out, Opt any] interface {
 	HasMorePages() bool
-	NextPage(context.Context, ...func(*dynamodb.Options)) (Out, error)
+	NextPage(context.Context, ...func(*Opt)) (Out, error)
 }
 
-// everyPage reads page after page, each call under its own deadline, and
-// decodes every copy; items picks a page's copies (Query's and Scan's
-// outputs are different types with the same field).
-func everyPage[Out any](ctx context.Context, d *Doctor, p pages[Out], items func(Out) []map[string]dbtypes.AttributeValue) ([]copyInfo, error) {
-	var out []copyInfo
+// eachPage reads page after page, each call under its own deadline, and
+// hands each to use.
+func eachPage[Out, Opt any](ctx context.Context, d *Doctor, p pages[Out, Opt], use func(Out)) error {
 	for p.HasMorePages() {
 		c, cancel := d.call(ctx)
 		res, err := p.NextPage(c)
 		cancel()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, decodeCopies(items(res))...)
+		use(res)
+	}
+	return nil
+}
+
+// everyPage decodes every copy on every page; items picks a page's copies
+// (Query's and Scan's outputs are different types with the same field).
+func everyPage[Out any](ctx context.Context, d *Doctor, p pages[Out, dynamodb.Options], items func(Out) []map[string]dbtypes.AttributeValue) ([]copyInfo, error) {
+	var out []copyInfo
+	err := eachPage(ctx, d, p, func(res Out) { out = append(out, decodeCopies(items(res))...) })
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -51,32 +51,27 @@ func (d *Doctor) Status(ctx context.Context) (*StatusReport, error) {
 	d.defaults()
 	now := d.Now()
 	r := &StatusReport{Since: now.Add(-24 * time.Hour), Outcomes: map[string]int{}}
-	var start map[string]dbtypes.AttributeValue
-	for {
-		res, err := ask(ctx, d, d.Clients.Scan.Scan, &dynamodb.ScanInput{
-			TableName:            aws.String(d.Stack.Table),
-			FilterExpression:     aws.String("#kind = :sub AND #received >= :since AND #exp > :now"),
-			ProjectionExpression: aws.String("#id, #received, #status, #reason"),
-			ExpressionAttributeNames: map[string]string{
-				"#kind": dynamo.AttrKind, "#received": dynamo.AttrReceivedAt, "#exp": dynamo.TTLAttribute,
-				"#id": dynamo.AttrID, "#status": dynamo.AttrStatus, "#reason": dynamo.AttrReason,
-			},
-			ExpressionAttributeValues: map[string]dbtypes.AttributeValue{
-				":sub":   &dbtypes.AttributeValueMemberS{Value: dynamo.KindSubmission},
-				":since": &dbtypes.AttributeValueMemberN{Value: strconv.FormatInt(r.Since.Unix(), 10)},
-				":now":   &dbtypes.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
-			},
-			ExclusiveStartKey: start,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("read copies: %w", err)
-		}
+	p := dynamodb.NewScanPaginator(d.Clients.Scan, &dynamodb.ScanInput{
+		TableName:            aws.String(d.Stack.Table),
+		FilterExpression:     aws.String("#kind = :sub AND #received >= :since AND #exp > :now"),
+		ProjectionExpression: aws.String("#id, #received, #status, #reason"),
+		ExpressionAttributeNames: map[string]string{
+			"#kind": dynamo.AttrKind, "#received": dynamo.AttrReceivedAt, "#exp": dynamo.TTLAttribute,
+			"#id": dynamo.AttrID, "#status": dynamo.AttrStatus, "#reason": dynamo.AttrReason,
+		},
+		ExpressionAttributeValues: map[string]dbtypes.AttributeValue{
+			":sub":   &dbtypes.AttributeValueMemberS{Value: dynamo.KindSubmission},
+			":since": &dbtypes.AttributeValueMemberN{Value: strconv.FormatInt(r.Since.Unix(), 10)},
+			":now":   &dbtypes.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
+		},
+	})
+	err := eachPage(ctx, d, p, func(res *dynamodb.ScanOutput) {
 		for _, it := range res.Items {
 			r.count(it)
 		}
-		if start = res.LastEvaluatedKey; len(start) == 0 {
-			break
-		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read copies: %w", err)
 	}
 	if d.Stack.Local {
 		r.BlockedNote = "no CloudWatch locally: make dev prints each blocked post as an EMF line (\"Blocked\") in its output"
@@ -125,18 +120,11 @@ func (r *StatusReport) count(it map[string]dbtypes.AttributeValue) {
 // rule it has been written with, by rule.
 func (d *Doctor) blocked(ctx context.Context, since, now time.Time) (map[string]int, error) {
 	var series []cwtypes.Metric
-	var next *string
-	for {
-		out, err := ask(ctx, d, d.Clients.Metrics.ListMetrics, &cloudwatch.ListMetricsInput{
-			Namespace: aws.String(metrics.Namespace), MetricName: aws.String(abuse.MetricBlocked), NextToken: next,
-		})
-		if err != nil {
-			return nil, err
-		}
-		series = append(series, out.Metrics...)
-		if next = out.NextToken; next == nil {
-			break
-		}
+	p := cloudwatch.NewListMetricsPaginator(d.Clients.Metrics, &cloudwatch.ListMetricsInput{
+		Namespace: aws.String(metrics.Namespace), MetricName: aws.String(abuse.MetricBlocked),
+	})
+	if err := eachPage(ctx, d, p, func(out *cloudwatch.ListMetricsOutput) { series = append(series, out.Metrics...) }); err != nil {
+		return nil, err
 	}
 	byRule := map[string]int{}
 	// GetMetricData takes up to 500 queries a call.
