@@ -119,7 +119,11 @@ example: kontakt hold --local --email kari@example.no --reason "Politiets begjæ
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.Out, "held %d stored copies through %s (hold %s)\n", len(h.Copies), end.Add(-time.Second).Format(time.DateOnly), h.ID)
+		fmt.Fprintf(e.Out, "held %d stored copies through %s (hold %s)\n", h.Held, end.Add(-time.Second).Format(time.DateOnly), h.ID)
+		if n := len(h.Copies) - h.Held; n > 0 {
+			// An erasure request reached them first (or their TTL did).
+			fmt.Fprintf(e.Out, "%d more could not be held: deleted, or being erased by a request that came first (kontakt doctor shows erasure requests that failed)\n", n)
+		}
 		return nil
 	}
 	return c

@@ -17,6 +17,7 @@ import (
 	"github.com/opt-e/kontakt/internal/disclosure"
 	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/dynamo/disclosurestore"
+	"github.com/opt-e/kontakt/internal/dynamo/erasurestore"
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
@@ -131,6 +132,25 @@ func TestHoldWithoutFilesBucketLocal(t *testing.T) {
 	}
 	if it := item(t, s.ID); it[dynamo.TTLAttribute] == nil || it[dynamo.AttrHoldIDs] != nil {
 		t.Error("the copy was held although its files could not be")
+	}
+}
+
+// A copy an erasure has claimed is not held, and the command says so
+// rather than counting it.
+func TestHoldOfACopyBeingErasedLocal(t *testing.T) {
+	testenv.Gate(t, local, "emulator test")
+	dir := devStack(t, nil)
+	id := saveLocal(t, "contact", "slettes@example.no", "hei")
+	es := &erasurestore.Store{Client: dynamodb.NewFromConfig(local.AWS), Table: local.Table}
+	if c, err := es.ClaimCopy(context.Background(), id, "op-being-erased"); err != nil || !c.Claimed() {
+		t.Fatalf("claim: %+v %v", c, err)
+	}
+	code, out, errOut := kontakt(t, "hold", "--local", "--dev-dir", dir, "--id", id, "--reason", "Tvist", "--until", time.Now().AddDate(0, 1, 0).Format(time.DateOnly))
+	if code != 0 || !strings.Contains(out, "held 0 stored copies") || !strings.Contains(out, "1 more could not be held") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	if it := item(t, id); it[dynamo.TTLAttribute] == nil || it[dynamo.AttrHoldIDs] != nil {
+		t.Error("a copy being erased was held")
 	}
 }
 

@@ -54,6 +54,9 @@ type Hold struct {
 	Until time.Time
 	// Copies are the ids of the copies held.
 	Copies []string
+	// Held is how many of Copies Place held just now (not stored): a copy
+	// gone since it was listed, or one an erasure has claimed, is not.
+	Held int
 }
 
 // Errors an operator can cause. Each leaves everything as it was.
@@ -265,6 +268,7 @@ func (s *Service) Place(ctx context.Context, sel Selector, reason string, until 
 	}
 	s.Log.InfoContext(ctx, "legal hold placed", slog.String("hold_id", logID(h)), slog.Int("copies", held),
 		slog.Time("until", h.Until), slog.Bool("renewed", old != nil))
+	h.Held = held
 	return h, nil
 }
 
