@@ -5,7 +5,9 @@ package dynamo
 // others. The template test checks each function's policy against its
 // list, so a new call needs its action here and in template.yaml; the
 // operator commands' lists are checked against docs/operators.md, where
-// the operator reads what their own identity needs (iam_test.go).
+// the operator reads what their own identity needs
+// (infra/harness/samtemplate/iamlists_test.go, which checks the S3 lists
+// too).
 var (
 	// SubmitIAMActions: the copy (PutItem, UpdateItem) and the idempotency
 	// markers (all four).
