@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/opt-e/kontakt/infra/harness/countertest"
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/dynamo"
@@ -52,7 +53,7 @@ func flood(table *dynamodb.CreateTableInput) (*floodResult, error) {
 	now := func() time.Time { return start }
 	res := &floodResult{}
 	small := &floodWrites{}
-	counter := floodCounter{floodWrites: small, n: map[string]int{}}
+	counter := floodCounter{floodWrites: small, c: &countertest.Counter{}}
 	markers := floodMarkers{floodWrites: small, m: map[string]*submission.Marker{}}
 	store := &floodStore{table: table, res: res}
 	mailer := &floodMailer{}
@@ -141,29 +142,21 @@ func (w *floodWrites) write(change func()) {
 	change()
 }
 
-// floodCounter is abuse.Counter with the adapter's condition: a hit on a
-// full counter fails (and is charged).
+// floodCounter is the tests' in-memory counter (the adapter's condition:
+// a hit on a full counter fails), each call charged as one write.
 type floodCounter struct {
 	*floodWrites
-	n map[string]int
+	c *countertest.Counter
 }
 
-func (c floodCounter) Hit(_ context.Context, key string, limit int, _ time.Time) (ok bool, _ error) {
-	c.write(func() {
-		if ok = c.n[key] < limit; ok {
-			c.n[key]++
-		}
-	})
-	return ok, nil
+func (f floodCounter) Hit(ctx context.Context, key string, limit int, now time.Time) (ok bool, err error) {
+	f.write(func() { ok, err = f.c.Hit(ctx, key, limit, now) })
+	return ok, err
 }
 
-func (c floodCounter) Undo(_ context.Context, key string) error {
-	c.write(func() {
-		if c.n[key] > 0 {
-			c.n[key]--
-		}
-	})
-	return nil
+func (f floodCounter) Undo(ctx context.Context, key string) (err error) {
+	f.write(func() { err = f.c.Undo(ctx, key) })
+	return err
 }
 
 // floodMarkers keeps idempotency markers in memory; no flood post repeats
