@@ -13,6 +13,7 @@ import (
 
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/deadline"
+	"github.com/opt-e/kontakt/internal/submission"
 )
 
 // Siteverify endpoints as the providers document them. Each takes a form
@@ -77,16 +78,6 @@ const DefaultCaptchaTimeout = 3 * time.Second
 // 2048 characters); anything longer is not an answer.
 const maxAnswer = 8192
 
-// classedError is a verification failure with a class for logs.
-type classedError struct {
-	class string
-	err   error
-}
-
-func (e *classedError) Error() string      { return e.class + ": " + e.err.Error() }
-func (e *classedError) Unwrap() error      { return e.err }
-func (e *classedError) ErrorClass() string { return e.class }
-
 type siteverify struct {
 	Success    bool     `json:"success"`
 	ErrorCodes []string `json:"error-codes"`
@@ -105,7 +96,7 @@ func (v *Verifier) Verify(ctx context.Context, c *config.Captcha, answer, remote
 	}
 	secret, ok := v.Secrets[c.Secret]
 	if !ok {
-		return false, &classedError{"config", errors.New("captcha secret not loaded")}
+		return false, &submission.ClassedError{Class: "config", Err: errors.New("captcha secret not loaded")}
 	}
 	form := url.Values{"secret": {secret}, "response": {answer}}
 	if remoteIP != "" {
@@ -119,35 +110,35 @@ func (v *Verifier) Verify(ctx context.Context, c *config.Captcha, answer, remote
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, VerifyURL(c), strings.NewReader(form.Encode()))
 	if err != nil {
-		return false, &classedError{"config", err}
+		return false, &submission.ClassedError{Class: "config", Err: err}
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	resp, err := v.Client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return false, &classedError{"timeout", err}
+			return false, &submission.ClassedError{Class: "timeout", Err: err}
 		}
-		return false, &classedError{"unreachable", err}
+		return false, &submission.ClassedError{Class: "unreachable", Err: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return false, &classedError{"status", fmt.Errorf("siteverify answered %s", resp.Status)}
+		return false, &submission.ClassedError{Class: "status", Err: fmt.Errorf("siteverify answered %s", resp.Status)}
 	}
 	var r siteverify
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&r); err != nil {
 		if ctx.Err() != nil {
-			return false, &classedError{"timeout", err}
+			return false, &submission.ClassedError{Class: "timeout", Err: err}
 		}
-		return false, &classedError{"response", err}
+		return false, &submission.ClassedError{Class: "response", Err: err}
 	}
 	for _, code := range r.ErrorCodes {
 		switch code {
 		case "missing-input-secret", "invalid-input-secret", "sitekey-secret-mismatch", "invalid-keys":
 			// The operator's configuration, not the visitor's answer.
-			return false, &classedError{"secret", fmt.Errorf("provider rejected the secret: %s", code)}
+			return false, &submission.ClassedError{Class: "secret", Err: fmt.Errorf("provider rejected the secret: %s", code)}
 		case "internal-error":
-			return false, &classedError{"provider", errors.New("provider internal error")}
+			return false, &submission.ClassedError{Class: "provider", Err: errors.New("provider internal error")}
 		}
 	}
 	if !r.Success {

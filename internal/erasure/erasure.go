@@ -106,12 +106,7 @@ type Files interface {
 // Nothing is notified, deleted or receipted: the message is retried and,
 // still failing, dead-lettered with an alarm, rather than deleting the
 // copies and leaving their files behind with nothing that points to them.
-var ErrNoFilesBucket = &classedError{class: "misconfigured", msg: "copies have files but no files bucket is configured (KONTAKT_FILES_BUCKET)"}
-
-type classedError struct{ class, msg string }
-
-func (e *classedError) Error() string      { return e.msg }
-func (e *classedError) ErrorClass() string { return e.class }
+var ErrNoFilesBucket = &submission.ClassedError{Class: "misconfigured", Err: errors.New("copies have files but no files bucket is configured (KONTAKT_FILES_BUCKET)")}
 
 // Receipts stores receipts. CreateReceipt does nothing when one exists.
 type Receipts interface {

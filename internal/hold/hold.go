@@ -144,12 +144,7 @@ type Files interface {
 // configured to hold or release them. Nothing about that copy is changed:
 // holding the copy and not its files would let the bucket delete them
 // under the hold; releasing it and not them would keep them forever.
-var ErrNoFilesBucket = &classedError{class: "misconfigured", msg: "a held copy has files, and no files bucket is configured"}
-
-type classedError struct{ class, msg string }
-
-func (e *classedError) Error() string      { return e.msg }
-func (e *classedError) ErrorClass() string { return e.class }
+var ErrNoFilesBucket = &submission.ClassedError{Class: "misconfigured", Err: errors.New("a held copy has files, and no files bucket is configured")}
 
 // Service places and releases holds.
 type Service struct {

@@ -56,6 +56,18 @@ var ErrUnavailable = errors.New("submission could be neither sent nor stored")
 // and the logs can say why without carrying the error text.
 type Classed interface{ ErrorClass() string }
 
+// ClassedError is an error that knows its class: the domain's own
+// failures (a missing bucket, a captcha provider's answer) carry one, as
+// the adapters' errors do.
+type ClassedError struct {
+	Class string
+	Err   error
+}
+
+func (e *ClassedError) Error() string      { return e.Class + ": " + e.Err.Error() }
+func (e *ClassedError) Unwrap() error      { return e.Err }
+func (e *ClassedError) ErrorClass() string { return e.Class }
+
 // ErrorClass names the kind of failure without any of its text, which may
 // echo personal data back (SES quotes rejected addresses).
 func ErrorClass(err error) string {
