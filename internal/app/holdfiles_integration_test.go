@@ -43,14 +43,7 @@ func TestLegalHoldHoldsFiles(t *testing.T) {
 	// tag reads a file's retention tag; its scan tag must stay throughout.
 	tag := func(key string) string {
 		t.Helper()
-		out, err := c.GetObjectTagging(ctx(t), &s3.GetObjectTaggingInput{Bucket: aws.String(env.Bucket), Key: aws.String(key)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := map[string]string{}
-		for _, tg := range out.TagSet {
-			m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-		}
+		m := objectTags(t, c, key)
 		if m[bucket.ScanTag] != bucket.ScanClean {
 			t.Errorf("%s lost its scan tag: %v", key, m)
 		}

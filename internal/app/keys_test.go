@@ -3,12 +3,11 @@ package app_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/opt-e/kontakt/infra/harness/meeting"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/config"
 )
@@ -52,34 +51,20 @@ func TestKeys(t *testing.T) {
 	}
 }
 
-// rendezvous is a secret store whose reads each wait until all of want
-// have been asked for: read one after another, they would never meet.
-type rendezvous struct {
-	mu     sync.Mutex
-	asked  map[string]int
-	want   int
-	all    chan struct{}
+// meetingSecrets is a secret store whose reads each wait until every
+// other id has been asked for too (meeting.Point): read one after another,
+// they never meet.
+type meetingSecrets struct {
+	at     *meeting.Point
 	values map[string]string
 	errs   map[string]error
 }
 
-func newRendezvous(want int) *rendezvous {
-	return &rendezvous{asked: map[string]int{}, want: want, all: make(chan struct{}), values: map[string]string{}, errs: map[string]error{}}
-}
-
-func (r *rendezvous) Get(ctx context.Context, id string) (string, error) {
-	r.mu.Lock()
-	r.asked[id]++
-	if len(r.asked) == r.want {
-		close(r.all)
+func (m meetingSecrets) Get(ctx context.Context, id string) (string, error) {
+	if err := m.at.Arrive(ctx, id); err != nil {
+		return "", err
 	}
-	r.mu.Unlock()
-	select {
-	case <-r.all:
-		return r.values[id], r.errs[id]
-	case <-ctx.Done():
-		return "", fmt.Errorf("%s read alone: %w", id, ctx.Err())
-	}
+	return m.values[id], m.errs[id]
 }
 
 // Prefetch reads every secret at once (each read here waits for the
@@ -88,9 +73,7 @@ func (r *rendezvous) Get(ctx context.Context, id string) (string, error) {
 func TestPrefetchReadsSecretsAtOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	r := newRendezvous(3)
-	r.values["a"], r.values["b"] = "va", "vb"
-	r.errs["c"] = errors.New("AccessDeniedException")
+	r := meetingSecrets{at: meeting.New(3), values: map[string]string{"a": "va", "b": "vb"}, errs: map[string]error{"c": errors.New("AccessDeniedException")}}
 	p := app.Prefetch(ctx, r, "a", "b", "a", "", "c")
 	// Read in the callers' order; the reads themselves already run.
 	if v, err := p.Get(ctx, "a"); v != "va" || err != nil {
@@ -102,33 +85,25 @@ func TestPrefetchReadsSecretsAtOnce(t *testing.T) {
 	if _, err := p.Get(ctx, "c"); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Errorf("c: err = %v, want its own read's error", err)
 	}
-	r.mu.Lock()
-	if r.asked["a"] != 1 || r.asked[""] != 0 {
-		t.Errorf("asked %v, want a once and no empty id", r.asked)
+	if asked := r.at.Arrivals(); asked["a"] != 1 || asked[""] != 0 {
+		t.Errorf("asked %v, want a once and no empty id", asked)
 	}
-	r.mu.Unlock()
-	if v, err := p.Get(ctx, "d"); v != "" || err != nil || r.asked["d"] != 1 {
-		t.Errorf("d (not prefetched) = %q, %v; asked %v", v, err, r.asked)
+	// d was not prefetched: read now, alone (a meeting of one).
+	r.at = meeting.New(1)
+	if v, err := p.Get(ctx, "d"); v != "" || err != nil {
+		t.Errorf("d (not prefetched) = %q, %v", v, err)
 	}
 }
 
 // A caller whose context ends while a read is still out gets that, not a
 // hang.
 func TestPrefetchGetHonoursItsContext(t *testing.T) {
-	r := newRendezvous(2) // never met: only one id is read
-	p := app.Prefetch(context.Background(), oneBlocked{r}, "a")
+	read, cancelRead := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelRead()
+	p := app.Prefetch(read, meetingSecrets{at: meeting.New(2)}, "a") // never met: only a is read
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := p.Get(ctx, "a"); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
-}
-
-// oneBlocked reads from a rendezvous that never meets, until the test ends.
-type oneBlocked struct{ r *rendezvous }
-
-func (o oneBlocked) Get(ctx context.Context, id string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	return o.r.Get(ctx, id)
 }

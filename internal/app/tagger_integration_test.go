@@ -23,17 +23,7 @@ func TestTaggerKeepsOtherTags(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg := &bucket.Tagger{Client: c, Name: env.Bucket}
-	tags := func() map[string]string {
-		out, err := c.GetObjectTagging(ctx(t), &s3.GetObjectTaggingInput{Bucket: aws.String(env.Bucket), Key: aws.String(key)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := map[string]string{}
-		for _, tg := range out.TagSet {
-			m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-		}
-		return m
-	}
+	tags := func() map[string]string { return objectTags(t, c, key) }
 	if err := tg.HoldFiles(ctx(t), []string{key, "files/tagger-test/gone"}); err != nil {
 		t.Fatal(err)
 	}
@@ -46,4 +36,18 @@ func TestTaggerKeepsOtherTags(t *testing.T) {
 	if got := tags(); got[bucket.RetentionTag] != "30" || got[bucket.ScanTag] != bucket.ScanClean || len(got) != 2 {
 		t.Errorf("released: %v", got)
 	}
+}
+
+// objectTags reads the tags of the files bucket's object key.
+func objectTags(t *testing.T, c *s3.Client, key string) map[string]string {
+	t.Helper()
+	out, err := c.GetObjectTagging(ctx(t), &s3.GetObjectTaggingInput{Bucket: aws.String(env.Bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, tg := range out.TagSet {
+		m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	return m
 }

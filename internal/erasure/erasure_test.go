@@ -365,17 +365,24 @@ func TestEraseMeetsHoldsAndDeletesSinceItFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Count != 1 || r.Held != 1 || !r.HeldUntil.Equal(until) || !r.Complete {
-		t.Errorf("receipt = %+v, want 1 erased and b held", r)
-	}
-	if left := m.copies[key]; len(left) != 1 || left[0].ID != "b" {
-		t.Errorf("left %v, want the copy held since it was found", left)
-	}
+	wantHeldB(t, m, r, 1, until)
 	if !slices.Equal(m.claimed, []string{"a"}) {
 		t.Errorf("claimed %v, want only a", m.claimed)
 	}
 	if n := m.notices[0]; len(n) != 2 || n[0].ID != "a" || n[1].ID != "b" || !n[1].HeldUntil.Equal(until) {
 		t.Errorf("notice = %+v, want a erased and b held", n)
+	}
+}
+
+// wantHeldB: the receipt counts erased copies erased and kari's copy b
+// held until until, and b is all that is left of kari.
+func wantHeldB(t *testing.T, m *memory, r erasure.Receipt, erased int, until time.Time) {
+	t.Helper()
+	if r.Count != erased || r.Held != 1 || !r.HeldUntil.Equal(until) || !r.Complete {
+		t.Errorf("receipt = %+v, want %d erased and b held", r, erased)
+	}
+	if left := m.copies[keys.Key("kari@example.no")]; len(left) != 1 || left[0].ID != "b" {
+		t.Errorf("left %v, want the held copy b", left)
 	}
 }
 
@@ -412,12 +419,7 @@ func TestEraseKeepsHeldCopies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Count != 2 || r.Held != 1 || !r.HeldUntil.Equal(until) || !r.Complete {
-		t.Errorf("receipt = %+v", r)
-	}
-	if left := m.copies[key]; len(left) != 1 || left[0].ID != "b" {
-		t.Errorf("left %v, want the held copy b", left)
-	}
+	wantHeldB(t, m, r, 2, until)
 	if len(m.notices) == 0 || len(m.notices[0]) != 3 {
 		t.Errorf("notice = %v, want the erased and the held copies", m.notices)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opt-e/kontakt/infra/harness/meeting"
 	"github.com/opt-e/kontakt/internal/config"
 	"github.com/opt-e/kontakt/internal/submission"
 )
@@ -373,39 +374,21 @@ func idemKey(e *idemEnv, key string) string {
 // has started too (see TestIndependentCallsOverlap).
 type meetingMarkers struct {
 	memMarkers
-	reserve, complete *rendezvous
+	reserve, complete *meeting.Point
 }
 
 func (m *meetingMarkers) Reserve(ctx context.Context, key, id, content string, now time.Time, hold, stale time.Duration) (*submission.Marker, error) {
-	if err := m.reserve.arrive(ctx, 1); err != nil {
+	if err := m.reserve.Arrive(ctx, "marker"); err != nil {
 		return nil, err
 	}
 	return m.memMarkers.Reserve(ctx, key, id, content, now, hold, stale)
 }
 
 func (m *meetingMarkers) Complete(ctx context.Context, key, id string, o submission.Outcome) error {
-	if err := m.complete.arrive(ctx, 1); err != nil {
+	if err := m.complete.Arrive(ctx, "marker"); err != nil {
 		return err
 	}
 	return m.memMarkers.Complete(ctx, key, id, o)
-}
-
-// rendezvous lets two calls finish only once both have started: made one
-// after the other, the first waits until its deadline and fails.
-type rendezvous struct{ started [2]chan struct{} }
-
-func newRendezvous() *rendezvous {
-	return &rendezvous{started: [2]chan struct{}{make(chan struct{}), make(chan struct{})}}
-}
-
-func (r *rendezvous) arrive(ctx context.Context, side int) error {
-	close(r.started[side])
-	select {
-	case <-r.started[1-side]:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // The calls that do not depend on each other are made at the same time, so
@@ -413,16 +396,16 @@ func (r *rendezvous) arrive(ctx context.Context, side int) error {
 // gate (rate limits) with the marker's reservation, and the copy's "sent"
 // mark with the marker's outcome.
 func TestIndependentCallsOverlap(t *testing.T) {
-	mk := &meetingMarkers{reserve: newRendezvous(), complete: newRendezvous()}
+	mk := &meetingMarkers{reserve: meeting.New(2), complete: meeting.New(2)}
 	e := newIdem(t, mk, nil)
 	e.svc.Timeouts.Marker, e.svc.Timeouts.Mark = time.Second, time.Second
 	st := &storeFunc{save: func(context.Context, *submission.Submission) error { return nil }}
-	st.markSent = func(ctx context.Context) error { return mk.complete.arrive(ctx, 0) }
+	st.markSent = func(ctx context.Context) error { return mk.complete.Arrive(ctx, "sent mark") }
 	e.svc.Store = st
 	gate := func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
-		return mk.reserve.arrive(ctx, 0)
+		return mk.reserve.Arrive(ctx, "gate")
 	}
 	o, err := e.svc.Accept(context.Background(), idemForm, post("one", "k"), gate)
 	if err != nil || o != submission.Sent {

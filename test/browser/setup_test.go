@@ -233,7 +233,9 @@ func sitePages(dir string) (http.Handler, error) {
 	}
 	mux.HandleFunc("GET /two.html", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		two.Execute(w, map[string]string{"API": api, "First": formID, "Second": secondFormID, "Script": httpapi.ScriptFile})
+		type form struct{ Name, ID string }
+		two.Execute(w, map[string]any{"API": api, "Script": httpapi.ScriptFile,
+			"Forms": []form{{"first", formID}, {"second", secondFormID}}})
 	})
 	mux.HandleFunc("GET /thanks.html", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, filepath.Join("testdata", "thanks.html"))

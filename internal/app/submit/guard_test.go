@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"maps"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/opt-e/kontakt/infra/harness/meeting"
 	"github.com/opt-e/kontakt/internal/abuse"
 	"github.com/opt-e/kontakt/internal/config"
 )
@@ -58,30 +58,15 @@ func TestGuardReadsEachCaptchaSecretOnce(t *testing.T) {
 	}
 }
 
-// secretsAtOnce is a Secrets Manager client whose reads each wait until
-// every one of want has been asked for: read one after another, they never
-// meet, and the read fails when ctx ends.
-type secretsAtOnce struct {
-	mu    sync.Mutex
-	asked map[string]int
-	want  int
-	met   chan struct{}
-}
+// meetingSecrets is a Secrets Manager client whose reads each wait until
+// every other secret has been asked for too (meeting.Point).
+type meetingSecrets struct{ at *meeting.Point }
 
-func (s *secretsAtOnce) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
-	id := aws.ToString(in.SecretId)
-	s.mu.Lock()
-	s.asked[id]++
-	if len(s.asked) == s.want {
-		close(s.met)
+func (m meetingSecrets) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	if err := m.at.Arrive(ctx, aws.ToString(in.SecretId)); err != nil {
+		return nil, err
 	}
-	s.mu.Unlock()
-	select {
-	case <-s.met:
-		return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(strings.Repeat("x", 64))}, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(strings.Repeat("x", 64))}, nil
 }
 
 // The generated secret and every form's captcha secret are read at the
@@ -95,15 +80,15 @@ func TestHandlerReadsItsSecretsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.SecretID, cfg.Table = "KontaktSecret", "t"
-	sm := &secretsAtOnce{asked: map[string]int{}, want: 3, met: make(chan struct{})}
+	sm := meetingSecrets{meeting.New(3)}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	h, err := Handler(ctx, cfg, Clients{Secrets: sm}, slog.New(slog.DiscardHandler), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[string]int{"KontaktSecret": 1, "kontakt/captcha/h": 1, "kontakt/captcha/t": 1}; !maps.Equal(sm.asked, want) {
-		t.Errorf("asked %v, want %v", sm.asked, want)
+	if want := map[string]int{"KontaktSecret": 1, "kontakt/captcha/h": 1, "kontakt/captcha/t": 1}; !maps.Equal(sm.at.Arrivals(), want) {
+		t.Errorf("asked %v, want %v", sm.at.Arrivals(), want)
 	}
 	if g := h.Guard.(*abuse.Guard); len(g.Captcha.Secrets) != 2 {
 		t.Errorf("captcha secrets %v", g.Captcha.Secrets)
