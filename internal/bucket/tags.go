@@ -11,16 +11,16 @@ import (
 	"github.com/opt-e/kontakt/internal/config"
 )
 
+// HoldIAMActions are the S3 actions the operator's hold and release
+// commands call (on files/*). With s3:ListBucket too, a file already gone
+// is answered NoSuchKey and skipped; without it S3 answers AccessDenied.
+var HoldIAMActions = []string{"s3:GetObjectTagging", "s3:PutObjectTagging"}
+
 // RetagAPI is the part of the S3 client legal holds use.
 type RetagAPI interface {
 	GetObjectTagging(ctx context.Context, in *s3.GetObjectTaggingInput, opts ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error)
 	PutObjectTagging(ctx context.Context, in *s3.PutObjectTaggingInput, opts ...func(*s3.Options)) (*s3.PutObjectTaggingOutput, error)
 }
-
-// HoldIAMActions are the S3 actions the operator's hold and release
-// commands call (on files/*). With s3:ListBucket too, a file already gone
-// is answered NoSuchKey and skipped; without it S3 answers AccessDenied.
-var HoldIAMActions = []string{"s3:GetObjectTagging", "s3:PutObjectTagging"}
 
 // Tagger retags the files of copies under a legal hold (hold.Files): held,
 // they match no lifecycle rule; released, the rule of their retention

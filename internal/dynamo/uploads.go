@@ -11,6 +11,12 @@ import (
 	"github.com/opt-e/kontakt/internal/submission"
 )
 
+// Uploads implements submission.Uploads.
+type Uploads struct {
+	Client MarkerAPI
+	Table  string
+}
+
 // Direct uploads are recorded in the same table under their own id prefix,
 // with the TTL of submission.UploadRecordTTL: the form, the field, the
 // declared name, size and type, until when the id may be posted, and who
@@ -27,12 +33,6 @@ const (
 	AttrClaimedBy    = "claimed_by" // and AttrClaimedAt, as redrive's claims
 	uploadsCondition = "attribute_exists(#id) AND #form = :form AND attribute_not_exists(#by) AND #until > :now"
 )
-
-// Uploads implements submission.Uploads.
-type Uploads struct {
-	Client MarkerAPI
-	Table  string
-}
 
 var _ submission.Uploads = (*Uploads)(nil)
 

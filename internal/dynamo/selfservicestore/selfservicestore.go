@@ -13,14 +13,6 @@ import (
 	"github.com/opt-e/kontakt/internal/erasure"
 )
 
-// API is the part of the DynamoDB client self-service uses.
-type API interface {
-	dynamo.PutItemAPI
-	dynamo.GetItemAPI
-	dynamo.DeleteItemAPI
-	dynamo.UpdateItemAPI
-}
-
 // Store implements erasure.PendingStore.
 type Store struct {
 	Client API
@@ -29,6 +21,14 @@ type Store struct {
 }
 
 var _ erasure.PendingStore = (*Store)(nil)
+
+// API is the part of the DynamoDB client self-service uses.
+type API interface {
+	dynamo.PutItemAPI
+	dynamo.GetItemAPI
+	dynamo.DeleteItemAPI
+	dynamo.UpdateItemAPI
+}
 
 // SavePending stores the request until expires.
 func (s *Store) SavePending(ctx context.Context, id string, p erasure.Pending, expires time.Time) error {
