@@ -142,7 +142,19 @@ const (
 	PolicyVersion     Key = "policy_version"
 )
 
-var texts = map[Key][2]string{ // [nb, en]; %d is the limit where one applies
+// Pair is one text in Norwegian Bokmål and English, in that order, so that
+// a text and its translation are written together.
+type Pair [2]string
+
+// In is the text in lang: English for "en", Bokmål (the default) else.
+func (p Pair) In(lang string) string {
+	if lang == "en" {
+		return p[1]
+	}
+	return p[0]
+}
+
+var texts = map[Key]Pair{ // %d is the limit where one applies
 	Required:      {"Dette feltet må fylles ut.", "This field is required."},
 	TooLong:       {"Teksten er for lang (høyst %d tegn).", "The text is too long (at most %d characters)."},
 	InvalidEmail:  {"Skriv inn en gyldig e-postadresse.", "Enter a valid email address."},
@@ -244,10 +256,7 @@ func Text(lang string, key Key, limit int) string {
 	if !ok {
 		return string(key)
 	}
-	s := t[0]
-	if lang == "en" {
-		s = t[1]
-	}
+	s := t.In(lang)
 	if i := strings.Index(s, "%d"); i >= 0 {
 		s = s[:i] + strconv.Itoa(limit) + s[i+2:]
 	}

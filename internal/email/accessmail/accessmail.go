@@ -11,6 +11,7 @@ import (
 
 	"github.com/opt-e/kontakt/internal/disclosure"
 	"github.com/opt-e/kontakt/internal/email"
+	"github.com/opt-e/kontakt/internal/i18n"
 	"github.com/opt-e/kontakt/internal/ses"
 )
 
@@ -23,29 +24,29 @@ import (
 func AccessReport(lang string, copies []disclosure.Copy) email.Message {
 	l := &accessTexts
 	var t strings.Builder
-	t.WriteString(l.intro.in(lang))
+	t.WriteString(l.intro.In(lang))
 	t.WriteString("\n\n")
 	if len(copies) == 0 {
-		t.WriteString(l.none.in(lang))
+		t.WriteString(l.none.In(lang))
 		t.WriteString("\n")
 	} else {
-		t.WriteString(fmt.Sprintf(l.count.in(lang), len(copies)))
+		t.WriteString(fmt.Sprintf(l.count.In(lang), len(copies)))
 		t.WriteString("\n")
 	}
 	for i, c := range copies {
-		t.WriteString("\n" + strconv.Itoa(i+1) + ". " + l.form.in(lang) + ": " + c.FormID + "\n")
-		t.WriteString("   " + l.received.in(lang) + ": " + c.ReceivedAt.In(email.Oslo()).Format("2006-01-02 15:04 MST") + "\n")
+		t.WriteString("\n" + strconv.Itoa(i+1) + ". " + l.form.In(lang) + ": " + c.FormID + "\n")
+		t.WriteString("   " + l.received.In(lang) + ": " + c.ReceivedAt.In(email.Oslo()).Format("2006-01-02 15:04 MST") + "\n")
 		if !c.HeldUntil.IsZero() {
-			t.WriteString("   " + fmt.Sprintf(l.held.in(lang), email.Day(c.HeldUntil)) + "\n")
+			t.WriteString("   " + fmt.Sprintf(l.held.In(lang), email.Day(c.HeldUntil)) + "\n")
 		} else {
-			t.WriteString("   " + l.deleted.in(lang) + ": " + c.ExpiresAt.In(email.Oslo()).Format("2006-01-02") + "\n")
+			t.WriteString("   " + l.deleted.In(lang) + ": " + c.ExpiresAt.In(email.Oslo()).Format("2006-01-02") + "\n")
 		}
-		t.WriteString("   " + l.id.in(lang) + ": " + c.ID + "\n")
+		t.WriteString("   " + l.id.In(lang) + ": " + c.ID + "\n")
 		if c.ReplyTo != "" {
-			t.WriteString("   " + l.replyTo.in(lang) + ": " + c.ReplyTo + "\n")
+			t.WriteString("   " + l.replyTo.In(lang) + ": " + c.ReplyTo + "\n")
 		}
 		if c.Subject != "" {
-			t.WriteString("   " + l.subject.in(lang) + ": " + c.Subject + "\n")
+			t.WriteString("   " + l.subject.In(lang) + ": " + c.Subject + "\n")
 		}
 		for _, f := range c.Fields {
 			t.WriteString("   " + f.Name + ":\n   ")
@@ -56,22 +57,22 @@ func AccessReport(lang string, copies []disclosure.Copy) email.Message {
 			t.WriteString("   " + email.ConsentLine(lang, k) + "\n")
 		}
 		if len(c.Files) > 0 {
-			t.WriteString("   " + fmt.Sprintf(l.files.in(lang), len(c.Files)) + "\n")
+			t.WriteString("   " + fmt.Sprintf(l.files.In(lang), len(c.Files)) + "\n")
 			for _, f := range c.Files {
 				t.WriteString("   - " + f.Name + " (" + f.Type + ", " + email.Size(f.Size) + ")\n")
 			}
 		}
 	}
 	if hasFiles(copies) {
-		t.WriteString("\n" + l.filesOnRequest.in(lang) + "\n")
+		t.WriteString("\n" + l.filesOnRequest.In(lang) + "\n")
 	}
-	t.WriteString("\n" + l.never.in(lang) + "\n")
+	t.WriteString("\n" + l.never.In(lang) + "\n")
 	for _, n := range l.neverList {
-		t.WriteString("  - " + n.in(lang) + "\n")
+		t.WriteString("  - " + n.In(lang) + "\n")
 	}
-	t.WriteString("\n" + l.outro.in(lang) + "\n")
+	t.WriteString("\n" + l.outro.In(lang) + "\n")
 	text := t.String()
-	return email.Message{Subject: l.subjectLine.in(lang), Text: text, HTML: email.PreHTML(text)}
+	return email.Message{Subject: l.subjectLine.In(lang), Text: text, HTML: email.PreHTML(text)}
 }
 
 func hasFiles(copies []disclosure.Copy) bool {
@@ -83,87 +84,75 @@ func hasFiles(copies []disclosure.Copy) bool {
 	return false
 }
 
-// nbEn is one text in Norwegian Bokmål and English, the order of i18n's
-// languages, so that a text and its translation are written together.
-type nbEn [2]string
-
-// in is the text in lang: Bokmål unless "en".
-func (s nbEn) in(lang string) string {
-	if lang == "en" {
-		return s[1]
-	}
-	return s[0]
-}
-
 // accessTexts are the report's texts, each in Bokmål and under it in
 // English. The %d take counts, the %s the last day of a hold.
 var accessTexts = struct {
-	subjectLine, intro, none, count                     nbEn
-	form, received, deleted, held, id, replyTo, subject nbEn
-	files, filesOnRequest                               nbEn
-	never                                               nbEn
-	neverList                                           []nbEn
-	outro                                               nbEn
+	subjectLine, intro, none, count                     i18n.Pair
+	form, received, deleted, held, id, replyTo, subject i18n.Pair
+	files, filesOnRequest                               i18n.Pair
+	never                                               i18n.Pair
+	neverList                                           []i18n.Pair
+	outro                                               i18n.Pair
 }{
-	subjectLine: nbEn{
+	subjectLine: i18n.Pair{
 		"Dette har vi lagret om deg",
 		"What we hold about you",
 	},
-	intro: nbEn{
+	intro: i18n.Pair{
 		"Du ba om en kopi av det vi har lagret om denne e-postadressen. Her er alt, slik det er lagret.",
 		"You asked for a copy of what we have stored about this email address. Here is all of it, as stored.",
 	},
-	none: nbEn{
+	none: i18n.Pair{
 		"Vi har ingen lagrede kopier av meldinger fra denne adressen.",
 		"We hold no stored copies of messages from this address.",
 	},
-	count: nbEn{
+	count: i18n.Pair{
 		"Vi har %d lagrede kopier av meldinger fra deg:",
 		"We hold %d stored copies of messages from you:",
 	},
-	form: nbEn{
+	form: i18n.Pair{
 		"Skjema",
 		"Form",
 	},
-	received: nbEn{
+	received: i18n.Pair{
 		"Mottatt",
 		"Received",
 	},
-	deleted: nbEn{
+	deleted: i18n.Pair{
 		"Slettes senest",
 		"Deleted at the latest",
 	},
-	held: nbEn{
+	held: i18n.Pair{
 		"Beholdes til og med %s fordi loven krever det, og slettes deretter",
 		"Kept until %s inclusive because the law requires it, and deleted after that",
 	},
-	id: nbEn{
+	id: i18n.Pair{
 		"Innsendings-ID",
 		"Submission id",
 	},
-	replyTo: nbEn{
+	replyTo: i18n.Pair{
 		"E-postadresse",
 		"Email address",
 	},
-	subject: nbEn{
+	subject: i18n.Pair{
 		"Emne",
 		"Subject",
 	},
-	files: nbEn{
+	files: i18n.Pair{
 		"Filer du sendte med (%d):",
 		"Files you sent with it (%d):",
 	},
-	filesOnRequest: nbEn{
+	filesOnRequest: i18n.Pair{
 		"Filene du sendte, er lagret slik de ble sendt, og slettes sammen med meldingen. De er ikke lagt ved denne e-posten " +
 			"(en e-post kan bare bære noen få megabyte); vil du ha en kopi av dem, kan du be oss om det.",
 		"The files you sent are stored as you sent them, and deleted with the message. They are not attached to this email " +
 			"(an email carries only a few megabytes); if you want a copy of them, ask us.",
 	},
-	never: nbEn{
+	never: i18n.Pair{
 		"Dette lagrer vi aldri:",
 		"What we never store:",
 	},
-	neverList: []nbEn{
+	neverList: []i18n.Pair{
 		{
 			"IP-adressen din (mot misbruk teller vi bare en saltet enveis-hash av den, i tellere som utløper etter noen minutter)",
 			"your IP address (against abuse we count only a salted one-way hash of it, in counters that expire after a few minutes)",
@@ -181,7 +170,7 @@ var accessTexts = struct {
 			"hidden fields and instructions to the form (field names starting with _)",
 		},
 	},
-	outro: nbEn{
+	outro: i18n.Pair{
 		"Meldingene ble også sendt som e-post til våre ansatte; de kopiene ligger i deres e-postkasser og er ikke med her. " +
 			"Du kan be oss slette alt på samme side som du ba om denne kopien.",
 		"Your messages were also emailed to our staff; those copies are in their mailboxes and not listed here. " +
