@@ -152,7 +152,10 @@ func start() (stop func(), err error) {
 	}
 	stops = append(stops, s3srv.Close)
 	files = s3.NewFromConfig(env.AWS, func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(s3srv.URL), true })
-	if _, err := files.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(filesBucket)}); err != nil {
+	created, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_, err = files.CreateBucket(created, &s3.CreateBucketInput{Bucket: aws.String(filesBucket)})
+	cancel()
+	if err != nil {
 		return nil, err
 	}
 	vars := map[string]string{config.EnvTable: env.Table, config.EnvSender: "kontakt@example.no", config.EnvFormsFile: forms, config.EnvSecretID: env.SecretID,
@@ -362,6 +365,13 @@ func tab(t *testing.T) context.Context {
 // found (or found missing) in the shared SES mailbox.
 func marker(t *testing.T) string {
 	return "Hei fra " + t.Name() + " " + strings.ToLower(rand.Text()[:8])
+}
+
+// callCtx bounds one call of a test to the emulators.
+func callCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // emailsWith returns the emails whose text holds s.

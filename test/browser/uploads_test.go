@@ -38,7 +38,7 @@ func TestScriptSendsALargeFileByDirectUpload(t *testing.T) {
 	if len(kept) != 1 || !strings.HasSuffix(kept[0], "/0") {
 		t.Fatalf("new files kept: %q, want one", kept)
 	}
-	out, err := files.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(filesBucket), Key: aws.String(kept[0])})
+	out, err := files.HeadObject(callCtx(t), &s3.HeadObjectInput{Bucket: aws.String(filesBucket), Key: aws.String(kept[0])})
 	must(t, err)
 	if got := aws.ToInt64(out.ContentLength); got != int64(len(pdf)) {
 		t.Errorf("kept %d bytes, want %d", got, len(pdf))
@@ -65,7 +65,7 @@ func fillWithFile(t *testing.T, ctx context.Context, msg string, size int) (pdf 
 
 func objects(t *testing.T, prefix string) []string {
 	t.Helper()
-	out, err := files.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(filesBucket), Prefix: aws.String(prefix)})
+	out, err := files.ListObjectsV2(callCtx(t), &s3.ListObjectsV2Input{Bucket: aws.String(filesBucket), Prefix: aws.String(prefix)})
 	must(t, err)
 	var keys []string
 	for _, o := range out.Contents {
