@@ -14,6 +14,7 @@ import (
 	"github.com/opt-e/kontakt/cmd/kontakt/internal/stack"
 	"github.com/opt-e/kontakt/internal/app"
 	"github.com/opt-e/kontakt/internal/bucket"
+	"github.com/opt-e/kontakt/internal/dynamo"
 	"github.com/opt-e/kontakt/internal/dynamo/holdstore"
 	"github.com/opt-e/kontakt/internal/hold"
 	"github.com/opt-e/kontakt/internal/secrets"
@@ -121,8 +122,11 @@ example: kontakt hold --local --email kari@example.no --reason "Politiets begjæ
 		}
 		fmt.Fprintf(e.Out, "held %d stored copies through %s (hold %s)\n", h.Held, end.Add(-time.Second).Format(time.DateOnly), h.ID)
 		if n := len(h.Copies) - h.Held; n > 0 {
-			// An erasure request reached them first (or their TTL did).
-			fmt.Fprintf(e.Out, "%d more could not be held: deleted, or being erased by a request that came first (kontakt doctor shows erasure requests that failed)\n", n)
+			// A hold asked for and not placed is a failure, though the
+			// others are held: the operator must look.
+			return fmt.Errorf("%d of the %d copies could not be held: deleted since, or being deleted by an erasure request that came first. "+
+				"If that erasure failed (kontakt doctor: erasure dead-letter queue), run this again after %v and the hold keeps what is left",
+				n, len(h.Copies), dynamo.ClaimLifetime)
 		}
 		return nil
 	}

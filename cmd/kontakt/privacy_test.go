@@ -135,8 +135,9 @@ func TestHoldWithoutFilesBucketLocal(t *testing.T) {
 	}
 }
 
-// A copy an erasure has claimed is not held, and the command says so
-// rather than counting it.
+// A copy an erasure has just claimed is not held, and the command fails
+// saying so rather than counting it; once the claim is stale (its erasure
+// failed), holding again keeps it.
 func TestHoldOfACopyBeingErasedLocal(t *testing.T) {
 	testenv.Gate(t, local, "emulator test")
 	dir := devStack(t, nil)
@@ -145,12 +146,24 @@ func TestHoldOfACopyBeingErasedLocal(t *testing.T) {
 	if c, err := es.ClaimCopy(context.Background(), id, "op-being-erased"); err != nil || !c.Claimed() {
 		t.Fatalf("claim: %+v %v", c, err)
 	}
-	code, out, errOut := kontakt(t, "hold", "--local", "--dev-dir", dir, "--id", id, "--reason", "Tvist", "--until", time.Now().AddDate(0, 1, 0).Format(time.DateOnly))
-	if code != 0 || !strings.Contains(out, "held 0 stored copies") || !strings.Contains(out, "1 more could not be held") {
+	hold := []string{"hold", "--local", "--dev-dir", dir, "--id", id, "--reason", "Tvist", "--until", time.Now().AddDate(0, 1, 0).Format(time.DateOnly)}
+	code, out, errOut := kontakt(t, hold...)
+	if code != 1 || !strings.Contains(out, "held 0 stored copies") || !strings.Contains(errOut, "1 of the 1 copies could not be held") {
 		t.Errorf("exit %d\n%s%s", code, out, errOut)
 	}
 	if it := item(t, id); it[dynamo.TTLAttribute] == nil || it[dynamo.AttrHoldIDs] != nil {
 		t.Error("a copy being erased was held")
+	}
+	// The erasure failed long ago: its claim is stale.
+	es.Now = func() time.Time { return time.Now().Add(-dynamo.ClaimLifetime - time.Minute) }
+	if c, err := es.ClaimCopy(context.Background(), id, "op-being-erased"); err != nil || !c.Claimed() {
+		t.Fatalf("claim: %+v %v", c, err)
+	}
+	if code, out, errOut := kontakt(t, hold...); code != 0 || !strings.Contains(out, "held 1 stored copies") {
+		t.Errorf("after the claim went stale: exit %d\n%s%s", code, out, errOut)
+	}
+	if it := item(t, id); it[dynamo.TTLAttribute] != nil || it[dynamo.AttrErasingRequest] != nil {
+		t.Errorf("held copy %v: want no expires_at and the stale claim gone", it)
 	}
 }
 

@@ -40,6 +40,7 @@ func (f thenHold) FindByLookupKey(ctx context.Context, key string) ([]erasure.Co
 // stays.
 func TestHoldAndErasureMeetOnACopy(t *testing.T) {
 	integration(t)
+	var claimedFirstID string
 	db := dynamodb.NewFromConfig(env.AWS)
 	const person = "hold.meets.erasure@example.no"
 	kept, erased := saveCopy(t, "contact", person, "x"), saveCopy(t, "contact", person, "y")
@@ -47,6 +48,12 @@ func TestHoldAndErasureMeetOnACopy(t *testing.T) {
 	holds := &holdstore.Store{Client: db, Table: env.Table}
 	hsvc := &hold.Service{Store: holds, FileStore: holds, LookupKeys: env.LookupKeys(), Now: time.Now, Log: slog.New(slog.DiscardHandler)}
 	until := time.Now().UTC().Add(72 * time.Hour)
+	t.Cleanup(func() {
+		// Holds left behind would stay in the shared hold registry.
+		for _, id := range []string{kept.ID, claimedFirstID} {
+			hsvc.Release(context.Background(), hold.Selector{SubmissionID: id})
+		}
+	})
 	es := &erasurestore.Store{Client: db, Table: env.Table}
 	svc := &erasure.Service{
 		Finder: thenHold{es, func() {
@@ -74,6 +81,7 @@ func TestHoldAndErasureMeetOnACopy(t *testing.T) {
 
 	// The other way round: claimed first, the hold does not take.
 	claimed := saveCopy(t, "contact", "claimed.first@example.no", "z")
+	claimedFirstID = claimed.ID
 	if c, err := es.ClaimCopy(ctx(t), claimed.ID, "op-meet-2"); err != nil || !c.Claimed() {
 		t.Fatalf("claim = %+v, %v", c, err)
 	}
@@ -94,5 +102,43 @@ func TestHoldAndErasureMeetOnACopy(t *testing.T) {
 	}
 	if c, err := es.ClaimCopy(ctx(t), erased.ID, "op-meet-3"); err != nil || !c.Gone {
 		t.Errorf("claim of an erased copy = %+v, %v", c, err)
+	}
+}
+
+// claimBetween is holdstore's DynamoDB client with an erasure's claim made
+// between HoldCopy's read of the copy and its write: only the write's
+// condition can then keep the hold off.
+type claimBetween struct {
+	holdstore.API
+	claim func()
+}
+
+func (c *claimBetween) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if c.claim != nil {
+		c.claim()
+		c.claim = nil
+	}
+	return c.API.UpdateItem(ctx, in, opts...)
+}
+
+// A claim that lands after HoldCopy has read the copy still wins: the
+// hold's write is conditional on no fresh claim.
+func TestHoldCopyLosesToAClaimMadeMeanwhile(t *testing.T) {
+	integration(t)
+	db := dynamodb.NewFromConfig(env.AWS)
+	c := saveCopy(t, "contact", "claim.between@example.no", "x")
+	es := &erasurestore.Store{Client: db, Table: env.Table}
+	client := &claimBetween{API: db, claim: func() {
+		if cl, err := es.ClaimCopy(ctx(t), c.ID, "op-between-1"); err != nil || !cl.Claimed() {
+			t.Fatalf("claim: %+v %v", cl, err)
+		}
+	}}
+	held, err := (&holdstore.Store{Client: client, Table: env.Table}).HoldCopy(ctx(t), c.ID, "id:"+c.ID, time.Now().Add(time.Hour))
+	if err != nil || held {
+		t.Fatalf("HoldCopy = %v, %v; want not held", held, err)
+	}
+	out, err := db.GetItem(ctx(t), &dynamodb.GetItemInput{TableName: aws.String(env.Table), Key: dynamo.Key(c.ID), ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item[dynamo.AttrHoldIDs] != nil || out.Item[dynamo.TTLAttribute] == nil {
+		t.Errorf("copy %v (%v): want unheld, with its expiry", out.Item, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/opt-e/kontakt/internal/submission"
@@ -72,10 +73,12 @@ type Finder interface {
 // Deleter claims copies for an erasure and deletes them.
 type Deleter interface {
 	// ClaimCopy marks the copy as being erased by requestID unless a legal
-	// hold covers it, and from then on no hold can land on it (package
-	// hold). A hold placed after the copies were found must still keep its
-	// copy, and erasure must not delete files a hold then tries to keep:
-	// the claim is the moment one of the two wins.
+	// hold covers it now, and for a while (longer than one run of the
+	// erasure) no hold can land on it (package hold). A hold placed after
+	// the copies were found must still keep its copy, and erasure must not
+	// delete files a hold then tries to keep: the claim is the moment one
+	// of the two wins. A claim whose erasure failed goes stale, so that a
+	// later hold still keeps what is left.
 	ClaimCopy(ctx context.Context, id, requestID string) (Claim, error)
 	// DeleteCopies deletes copies by id; one that is gone is not an error.
 	DeleteCopies(ctx context.Context, ids []string) error
@@ -218,17 +221,19 @@ func (s *Service) find(ctx context.Context, address string) ([]Copy, error) {
 	return submission.FindUnderKeys(ctx, s.LookupKeys.All(address), s.Finder.FindByLookupKey, func(c Copy) string { return c.ID })
 }
 
-// claim claims each of copies for the request. A copy held since it was
-// found joins held; one gone since is left out.
-func (s *Service) claim(ctx context.Context, requestID string, copies, held []Copy, heldUntil time.Time) ([]Copy, []Copy, time.Time, error) {
-	var claimed []Copy
-	for _, c := range copies {
+// claim claims each copy found for the request, held ones too (a hold may
+// have ended since they were found, or ended and not yet been swept): it
+// returns the copies claimed, which the erasure deletes, and those a hold
+// keeps, with the latest end. A copy gone since it was found is left out.
+func (s *Service) claim(ctx context.Context, requestID string, found []Copy) (claimed, held []Copy, heldUntil time.Time, err error) {
+	for _, c := range found {
 		cl, err := s.Deleter.ClaimCopy(ctx, c.ID, requestID)
 		if err != nil {
-			return nil, nil, time.Time{}, fmt.Errorf("claim copy: %w", err)
+			return nil, nil, time.Time{}, fmt.Errorf("claim copies: %w", err)
 		}
 		switch {
 		case cl.Claimed():
+			c.HeldUntil = time.Time{}
 			claimed = append(claimed, c)
 		case !cl.HeldUntil.IsZero():
 			c.HeldUntil = cl.HeldUntil
@@ -260,33 +265,27 @@ func (s *Service) Erase(ctx context.Context, r Request) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, fmt.Errorf("find copies: %w", err)
 	}
-	var copies, held []Copy
-	var heldUntil time.Time
-	for _, c := range found {
-		if c.HeldUntil.IsZero() {
-			copies = append(copies, c)
-			continue
-		}
-		held = append(held, c)
-		if c.HeldUntil.After(heldUntil) {
-			heldUntil = c.HeldUntil
-		}
-	}
-	if len(fileKeys(copies)) > 0 && s.Files == nil {
+	now := s.Now().UTC()
+	// Checked before any copy is claimed: nothing is claimed for an
+	// erasure that cannot finish.
+	if s.Files == nil && slices.ContainsFunc(found, func(c Copy) bool { return !c.HeldUntil.After(now) && len(fileKeys([]Copy{c})) > 0 }) {
 		return Receipt{}, ErrNoFilesBucket
 	}
 	// Claimed before anyone is told or anything deleted, so that the
 	// notice, the receipt and the deletes agree on what was held.
-	copies, held, heldUntil, err = s.claim(ctx, r.RequestID, copies, held, heldUntil)
+	copies, held, heldUntil, err := s.claim(ctx, r.RequestID, found)
 	if err != nil {
 		return Receipt{}, err
 	}
 	keys := fileKeys(copies)
+	if len(keys) > 0 && s.Files == nil {
+		// A copy's hold ended between the find and its claim.
+		return Receipt{}, ErrNoFilesBucket
+	}
 	existing, err := s.Receipts.GetReceipt(ctx, r.RequestID)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("read receipt: %w", err)
 	}
-	now := s.Now().UTC()
 	receipt := Receipt{RequestID: r.RequestID, Source: r.Source, Count: len(copies), Held: len(held), HeldUntil: heldUntil,
 		Files: len(keys), At: now, ExpiresAt: now.Add(s.Retention)}
 	if existing != nil {

@@ -47,8 +47,9 @@ func (m *memory) ClaimCopy(_ context.Context, id, _ string) (erasure.Claim, erro
 	for _, cs := range m.copies {
 		for _, c := range cs {
 			if c.ID == id {
-				if c.HeldUntil.IsZero() {
+				if !c.HeldUntil.After(time.Now()) { // no hold, or one that has ended
 					m.claimed = append(m.claimed, id)
+					return erasure.Claim{}, nil
 				}
 				return erasure.Claim{HeldUntil: c.HeldUntil}, nil
 			}
@@ -374,6 +375,31 @@ func TestEraseMeetsHoldsAndDeletesSinceItFound(t *testing.T) {
 	}
 }
 
+// A copy found under a hold that has ended since (released between the
+// find and the claim), or whose end has passed though the redrive sweep
+// has not ended it yet, is erased with the others: it is claimed too.
+func TestEraseClaimsCopiesWhoseHoldEnded(t *testing.T) {
+	m, svc, _ := setup()
+	key := keys.Key("kari@example.no")
+	m.copies[key][0].HeldUntil = time.Now().Add(-time.Hour)          // ended, not swept
+	m.copies[key][1].HeldUntil = time.Now().Add(30 * 24 * time.Hour) // released below
+	m.onClaim = func(id string) {
+		if id == "b" {
+			m.hold("b", time.Time{})
+		}
+	}
+	r, err := svc.Erase(context.Background(), kari)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Count != 3 || r.Held != 0 || len(m.copies[key]) != 0 {
+		t.Errorf("receipt %+v, left %v: want all three erased", r, m.copies[key])
+	}
+	if n := m.notices[0]; len(n) != 3 || !n[0].HeldUntil.IsZero() || !n[1].HeldUntil.IsZero() {
+		t.Errorf("notice %+v: no copy may be told as held", n)
+	}
+}
+
 // wantHeldB: the receipt counts erased copies erased and kari's copy b
 // held until until, and b is all that is left of kari.
 func wantHeldB(t *testing.T, m *memory, r erasure.Receipt, erased int, until time.Time) {
@@ -391,7 +417,7 @@ func wantHeldB(t *testing.T, m *memory, r erasure.Receipt, erased int, until tim
 func TestEraseClaimFailureChangesNothing(t *testing.T) {
 	m, svc, _ := setup()
 	m.failClaim = errors.New("throttled")
-	if _, err := svc.Erase(context.Background(), kari); err == nil || !strings.Contains(err.Error(), "claim copy") {
+	if _, err := svc.Erase(context.Background(), kari); err == nil || !strings.Contains(err.Error(), "claim copies") {
 		t.Fatalf("err = %v", err)
 	}
 	if len(m.notices) != 0 || m.deleteCalls != 0 || len(m.receipts) != 0 {

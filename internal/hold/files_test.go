@@ -21,6 +21,9 @@ type store struct {
 	copies map[string]*copyState
 	holds  map[string]hold.Hold
 	log    *[]string
+	// claimed are copies an erasure claims between their files' hold and
+	// the copy's: HoldCopy refuses them, as holdstore does.
+	claimed map[string]bool
 }
 
 type copyState struct {
@@ -49,7 +52,7 @@ func (s *store) DeleteHold(_ context.Context, id string) error {
 func (s *store) HoldCopy(_ context.Context, copyID, holdID string, _ time.Time) (bool, error) {
 	*s.log = append(*s.log, "hold copy "+copyID)
 	c := s.copies[copyID]
-	if c == nil {
+	if c == nil || s.claimed[copyID] {
 		return false, nil
 	}
 	c.holds[holdID] = true
@@ -142,6 +145,27 @@ func TestHoldHoldsTheFilesToo(t *testing.T) {
 	}
 	if b.tag["files/a/0"] != "30" || b.tag["files/a/1"] != "30" {
 		t.Errorf("tags after release: %v, want the copy's retention (30)", b.tag)
+	}
+}
+
+// A copy an erasure claims after its files were held is not held, and its
+// files get their retention back: held, with no hold on the copy, no
+// lifecycle rule would ever delete them. The hold says how many it held.
+func TestFilesOfACopyNotHeldAreReleased(t *testing.T) {
+	svc, st, b, log := setupFiles(t)
+	st.claimed = map[string]bool{"a": true}
+	h, err := svc.Place(context.Background(), kari, "Tvist", time.Now().Add(48*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := *log, []string{"hold files files/a/0,files/a/1", "hold copy a", "release files files/a/0,files/a/1", "hold copy b"}; !slices.Equal(got, want) {
+		t.Errorf("calls %q, want %q", got, want)
+	}
+	if b.tag["files/a/0"] != "30" || b.tag["files/a/1"] != "30" {
+		t.Errorf("tags %v, want the copy's retention back", b.tag)
+	}
+	if h.Held != 1 || len(h.Copies) != 2 {
+		t.Errorf("held %d of %v, want 1 of 2", h.Held, h.Copies)
 	}
 }
 

@@ -250,7 +250,8 @@ func (s *Service) Place(ctx context.Context, sel Selector, reason string, until 
 	for _, id := range h.Copies {
 		// The files before the copy: a copy held while its files are not
 		// could lose them to the bucket's lifecycle under the hold.
-		if err := s.holdFiles(ctx, id); err != nil {
+		files, err := s.holdFiles(ctx, id)
+		if err != nil {
 			return Hold{}, fmt.Errorf("hold files: %w", err)
 		}
 		ok, err := s.Store.HoldCopy(ctx, id, h.ID, h.Until)
@@ -259,6 +260,14 @@ func (s *Service) Place(ctx context.Context, sel Selector, reason string, until 
 		}
 		if ok {
 			held++
+			continue
+		}
+		// Not held (gone, or an erasure claimed it meanwhile): its files
+		// get their retention back, or the bucket would keep them for good.
+		if len(files.Keys) > 0 && !files.Held {
+			if err := s.Files.ReleaseFiles(ctx, files.Keys, files.RetentionDays); err != nil {
+				return Hold{}, fmt.Errorf("release files of a copy not held: %w", err)
+			}
 		}
 	}
 	s.Log.InfoContext(ctx, "legal hold placed", slog.String("hold_id", logID(h)), slog.Int("copies", held),
@@ -336,19 +345,19 @@ func (s *Service) release(ctx context.Context, id string) error {
 	return s.Store.DeleteHold(ctx, id)
 }
 
-// holdFiles tags the copy's files held.
-func (s *Service) holdFiles(ctx context.Context, copyID string) error {
+// holdFiles tags the copy's files held, and says what they were.
+func (s *Service) holdFiles(ctx context.Context, copyID string) (CopyFiles, error) {
 	if s.FileStore == nil {
-		return nil
+		return CopyFiles{}, nil
 	}
 	cf, err := s.FileStore.CopyFiles(ctx, copyID)
 	if err != nil || len(cf.Keys) == 0 {
-		return err
+		return cf, err
 	}
 	if s.Files == nil {
-		return ErrNoFilesBucket
+		return cf, ErrNoFilesBucket
 	}
-	return s.Files.HoldFiles(ctx, cf.Keys)
+	return cf, s.Files.HoldFiles(ctx, cf.Keys)
 }
 
 // releaseCopy takes the hold off the copy and then, if no other hold

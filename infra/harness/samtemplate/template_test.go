@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -77,6 +78,12 @@ func TestEraseFunction(t *testing.T) {
 	vis, _ := samtemplate.Lookup(q, "VisibilityTimeout")
 	if vt, ft := samtemplate.Number(vis), samtemplate.Number(timeout); ft == 0 || vt < 6*ft {
 		t.Errorf("queue visibility timeout %v < 6 x function timeout %v", vis, timeout)
+	}
+	// An erasure's claim keeps holds off a copy while the run that made it
+	// may still be deleting: with room for the clocks of Lambda and the
+	// operator's machine to differ.
+	if ft := time.Duration(samtemplate.Number(timeout)) * time.Second; 10*ft > dynamo.ClaimLifetime {
+		t.Errorf("erase function timeout %v: dynamo.ClaimLifetime %v must be at least ten times as long", ft, dynamo.ClaimLifetime)
 	}
 	mrc, _ := samtemplate.Lookup(q, "RedrivePolicy", "maxReceiveCount")
 	if samtemplate.Number(mrc) != 5 {

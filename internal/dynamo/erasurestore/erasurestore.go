@@ -40,6 +40,8 @@ type Store struct {
 	Table  string
 	// Backoff is the first wait before retrying unprocessed deletes.
 	Backoff time.Duration
+	// Now is the clock of claims; nil is time.Now.
+	Now func() time.Time
 }
 
 var (
@@ -83,20 +85,23 @@ func (e *Store) FindByLookupKey(ctx context.Context, key string) ([]erasure.Copy
 	return copies, nil
 }
 
-// ClaimCopy sets the copy's erasing mark on condition that it exists and
-// no legal hold covers it (holdstore.HoldCopy sets held_until, and refuses
-// a copy with the mark). When the condition fails, the copy is read again
-// to tell a hold from a copy that is gone; one released in between is
-// claimed again.
+// ClaimCopy sets the copy's erasing mark (the request and the time) on
+// condition that it exists and no legal hold covers it now: a hold whose
+// end has passed, not yet ended by the redrive sweep, does not keep it.
+// holdstore.HoldCopy refuses a copy claimed within dynamo.ClaimLifetime.
+// When the condition fails, the copy is read again to tell a hold from a
+// copy that is gone; one released in between is claimed again.
 func (e *Store) ClaimCopy(ctx context.Context, id, requestID string) (erasure.Claim, error) {
+	now := e.now()
 	for try := 0; try < claimTries; try++ {
 		_, err := e.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 aws.String(e.Table),
-			Key:                       dynamo.Key(id),
-			UpdateExpression:          aws.String("SET #erasing = :req"),
-			ConditionExpression:       aws.String("attribute_exists(#id) AND attribute_not_exists(#until)"),
-			ExpressionAttributeNames:  map[string]string{"#erasing": dynamo.AttrErasingRequest, "#id": dynamo.AttrID, "#until": dynamo.AttrHeldUntil},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":req": &types.AttributeValueMemberS{Value: requestID}},
+			TableName:           aws.String(e.Table),
+			Key:                 dynamo.Key(id),
+			UpdateExpression:    aws.String("SET #erasing = :req, #at = :now"),
+			ConditionExpression: aws.String("attribute_exists(#id) AND (attribute_not_exists(#until) OR #until <= :now)"),
+			ExpressionAttributeNames: map[string]string{"#erasing": dynamo.AttrErasingRequest, "#at": dynamo.AttrErasingAt,
+				"#id": dynamo.AttrID, "#until": dynamo.AttrHeldUntil},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":req": &types.AttributeValueMemberS{Value: requestID}, ":now": dynamo.Num(now.Unix())},
 		})
 		if err == nil {
 			return erasure.Claim{}, nil
@@ -115,11 +120,18 @@ func (e *Store) ClaimCopy(ctx context.Context, id, requestID string) (erasure.Cl
 		if out.Item == nil {
 			return erasure.Claim{Gone: true}, nil
 		}
-		if until := heldUntilOf(out.Item); !until.IsZero() {
+		if until := heldUntilOf(out.Item); until.After(now) {
 			return erasure.Claim{HeldUntil: until}, nil
 		}
 	}
 	return erasure.Claim{}, &dynamo.Error{Op: "claim copy", Class: "conflict", Err: errors.New("the copy's hold kept changing")}
+}
+
+func (e *Store) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
 }
 
 // DeleteCopies deletes in batches of 25 and retries what DynamoDB left

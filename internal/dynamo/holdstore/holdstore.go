@@ -32,6 +32,16 @@ const holdUpdateTries = 4
 type Store struct {
 	Client API
 	Table  string
+	// Now is the clock that tells a fresh erasure claim from a stale one
+	// (dynamo.ClaimLifetime); nil is time.Now.
+	Now func() time.Time
+}
+
+func (h *Store) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
 }
 
 var _ hold.Store = (*Store)(nil)
@@ -52,9 +62,9 @@ func (h *Store) CopyExists(ctx context.Context, id string) (bool, error) {
 func (h *Store) copyState(ctx context.Context, id string) (map[string]types.AttributeValue, error) {
 	out, err := h.Client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(h.Table), Key: dynamo.Key(id), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("#kind, #exp, #until, #saved, #ids, #erasing"),
+		ProjectionExpression: aws.String("#kind, #exp, #until, #saved, #ids, #erasing, #at"),
 		ExpressionAttributeNames: map[string]string{"#kind": dynamo.AttrKind, "#exp": dynamo.TTLAttribute, "#until": dynamo.AttrHeldUntil,
-			"#saved": dynamo.AttrHeldExpiresAt, "#ids": dynamo.AttrHoldIDs, "#erasing": dynamo.AttrErasingRequest},
+			"#saved": dynamo.AttrHeldExpiresAt, "#ids": dynamo.AttrHoldIDs, "#erasing": dynamo.AttrErasingRequest, "#at": dynamo.AttrErasingAt},
 	})
 	if err != nil {
 		return nil, dynamo.Wrap("read copy", err)
@@ -153,29 +163,36 @@ func (h *Store) DeleteHold(ctx context.Context, id string) error {
 
 // HoldCopy reads the copy and writes the hold on condition that it is
 // unchanged since: the TTL moves to held_expires_at exactly once, however
-// many holds come and go. A copy an erasure has claimed is not held
-// (false, as for a copy that is gone): its files may be deleted already,
-// and the erasure deletes it next (erasurestore.ClaimCopy).
+// many holds come and go. A copy an erasure has claimed within
+// dynamo.ClaimLifetime is not held (false, as for a copy that is gone):
+// its files may be deleted already, and the erasure deletes it next
+// (erasurestore.ClaimCopy). A stale claim (its erasure failed) is taken
+// off, and the hold keeps what is left.
 func (h *Store) HoldCopy(ctx context.Context, copyID, holdID string, until time.Time) (bool, error) {
 	for try := 0; try < holdUpdateTries; try++ {
+		now := h.now()
 		it, err := h.copyState(ctx, copyID)
-		if err != nil || it == nil || it[dynamo.AttrErasingRequest] != nil {
+		if err != nil || it == nil || dynamo.Claimed(it, now) {
 			return false, err
 		}
 		u := until.Unix()
 		if cur := it[dynamo.AttrHeldUntil]; cur != nil && int64(dynamo.Number(cur)) > u {
 			u = int64(dynamo.Number(cur))
 		}
-		names := map[string]string{"#until": dynamo.AttrHeldUntil, "#ids": dynamo.AttrHoldIDs, "#saved": dynamo.AttrHeldExpiresAt, "#erasing": dynamo.AttrErasingRequest}
+		names := map[string]string{"#until": dynamo.AttrHeldUntil, "#ids": dynamo.AttrHoldIDs, "#saved": dynamo.AttrHeldExpiresAt,
+			"#erasing": dynamo.AttrErasingRequest, "#at": dynamo.AttrErasingAt}
 		values := map[string]types.AttributeValue{
 			":u": dynamo.Num(u), ":ids": &types.AttributeValueMemberSS{Value: []string{holdID}},
+			":stale": dynamo.Num(now.Add(-dynamo.ClaimLifetime).Unix()),
 		}
+		// Unless an erasure has claimed the copy since it was read.
+		const unclaimed = " AND (attribute_not_exists(#erasing) OR #at <= :stale)"
 		in := &dynamodb.UpdateItemInput{TableName: aws.String(h.Table), Key: dynamo.Key(copyID), ExpressionAttributeNames: names, ExpressionAttributeValues: values}
 		if saved, ok := it[dynamo.AttrHeldExpiresAt]; ok {
 			// Held already: add this hold, keep the later end.
-			in.UpdateExpression = aws.String("SET #until = :u ADD #ids :ids")
+			in.UpdateExpression = aws.String("SET #until = :u ADD #ids :ids REMOVE #erasing, #at")
 			values[":saved"] = saved
-			in.ConditionExpression = aws.String("#saved = :saved AND attribute_not_exists(#erasing)")
+			in.ConditionExpression = aws.String("#saved = :saved" + unclaimed)
 		} else {
 			exp, ok := it[dynamo.TTLAttribute]
 			if !ok {
@@ -185,8 +202,8 @@ func (h *Store) HoldCopy(ctx context.Context, copyID, holdID string, until time.
 			}
 			names["#exp"] = dynamo.TTLAttribute
 			values[":exp"] = exp
-			in.UpdateExpression = aws.String("SET #until = :u, #saved = :exp ADD #ids :ids REMOVE #exp")
-			in.ConditionExpression = aws.String("attribute_not_exists(#saved) AND (attribute_not_exists(#exp) OR #exp = :exp) AND attribute_not_exists(#erasing)")
+			in.UpdateExpression = aws.String("SET #until = :u, #saved = :exp ADD #ids :ids REMOVE #exp, #erasing, #at")
+			in.ConditionExpression = aws.String("attribute_not_exists(#saved) AND (attribute_not_exists(#exp) OR #exp = :exp)" + unclaimed)
 		}
 		_, err = h.Client.UpdateItem(ctx, in)
 		if err == nil {
@@ -295,15 +312,16 @@ var _ hold.FileStore = (*Store)(nil)
 func (h *Store) CopyFiles(ctx context.Context, copyID string) (hold.CopyFiles, error) {
 	out, err := h.Client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(h.Table), Key: dynamo.Key(copyID), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("#kind, #files, #recv, #exp, #saved, #ids, #erasing"),
+		ProjectionExpression: aws.String("#kind, #files, #recv, #exp, #saved, #ids, #erasing, #at"),
 		ExpressionAttributeNames: map[string]string{"#kind": dynamo.AttrKind, "#files": dynamo.AttrFiles, "#recv": dynamo.AttrReceivedAt,
-			"#exp": dynamo.TTLAttribute, "#saved": dynamo.AttrHeldExpiresAt, "#ids": dynamo.AttrHoldIDs, "#erasing": dynamo.AttrErasingRequest},
+			"#exp": dynamo.TTLAttribute, "#saved": dynamo.AttrHeldExpiresAt, "#ids": dynamo.AttrHoldIDs,
+			"#erasing": dynamo.AttrErasingRequest, "#at": dynamo.AttrErasingAt},
 	})
 	if err != nil {
 		return hold.CopyFiles{}, dynamo.Wrap("read copy's files", err)
 	}
 	it := out.Item
-	if it == nil || dynamo.Str(it[dynamo.AttrKind]) != dynamo.KindSubmission || it[dynamo.AttrErasingRequest] != nil {
+	if it == nil || dynamo.Str(it[dynamo.AttrKind]) != dynamo.KindSubmission || dynamo.Claimed(it, h.now()) {
 		// Gone, or going: an erasure has claimed it and is deleting its
 		// files; there is nothing to hold.
 		return hold.CopyFiles{}, nil
