@@ -32,8 +32,11 @@
     // browser's own checks (required, type=email) still run.
     form.noValidate = true;
     // Counted page-wide, not per copy of the script: a page loads each of
-    // its forms' scripts, and their messages' ids must not meet.
-    var id = "kontakt-" + (window.kontaktForms = (window.kontaktForms || 0) + 1);
+    // its forms' scripts, and their messages' ids must not meet. On the
+    // root element, where no element of the page can shadow the count (a
+    // window property can be an element's id).
+    var count = document.documentElement.dataset;
+    var id = "kontakt-" + (count.kontaktForms = +(count.kontaktForms || 0) + 1);
     var status = form.querySelector("[data-kontakt-status]");
     if (!status) {
       status = document.createElement("p");
@@ -69,12 +72,10 @@
     return message.key;
   }
 
+  // 128 random bits in hex (crypto.randomUUID needs HTTPS; this does not).
   function randomKey() {
-    var c = window.crypto;
-    if (c && c.randomUUID) return c.randomUUID();
-    if (!c || !c.getRandomValues) return "";
-    var b = c.getRandomValues(new Uint8Array(16)), out = "";
-    for (var i = 0; i < b.length; i++) out += (b[i] + 256).toString(16).slice(1);
+    var c = window.crypto, out = "";
+    if (c && c.getRandomValues) c.getRandomValues(new Uint8Array(16)).forEach(function (v) { out += (v + 256).toString(16).slice(1); });
     return out;
   }
 

@@ -313,9 +313,8 @@ func (rec *recorder) sentKeys() []string {
 	return append([]string(nil), rec.keys...)
 }
 
-// form returns the calls to the form endpoint itself (not the script).
-// all are the calls made since the last reset, preflights and scripts
-// left out.
+// all are the POSTs made since the last reset (preflights and scripts
+// left out).
 func (rec *recorder) all() []call {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
@@ -328,6 +327,7 @@ func (rec *recorder) all() []call {
 	return out
 }
 
+// form returns the calls to the form endpoint itself (not the script).
 func (rec *recorder) form() []call {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()

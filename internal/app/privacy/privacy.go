@@ -72,7 +72,7 @@ func Handler(ctx context.Context, cfg *config.Privacy, c Clients, log *slog.Logg
 	sr := app.Prefetch(ctx, &secrets.Reader{Client: c.Secrets}, cfg.TokenSecret, cfg.SecretID)
 	key, err := sr.Get(ctx, cfg.TokenSecret)
 	if err != nil {
-		return nil, err
+		return nil, &config.Error{Key: config.EnvTokenSecret, Reason: err.Error()}
 	}
 	if len(key) < 32 {
 		return nil, &config.Error{Key: config.EnvTokenSecret, Reason: "the secret is shorter than 32 characters; too weak to sign links"}
