@@ -73,6 +73,8 @@ type Proxy struct {
 	seq   int
 	srv   *http.Server
 	ln    net.Listener
+	// life is the listening that Up started and Down ends.
+	life *life
 
 	forwarded, faulted atomic.Int64
 }
@@ -110,9 +112,31 @@ func Start(target string) (*Proxy, error) {
 }
 
 func (p *Proxy) serve(ln net.Listener) {
-	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
-	p.srv, p.ln = srv, ln
+	l := &life{p: p}
+	srv := &http.Server{Handler: l, ReadHeaderTimeout: 10 * time.Second}
+	p.srv, p.ln, p.life = srv, ln, l
 	go srv.Serve(ln)
+}
+
+// life serves the requests of one listening, from Start or Up until Down.
+type life struct {
+	p     *Proxy
+	ended atomic.Bool
+}
+
+// ServeHTTP forwards (or faults) a request, unless Down has ended this
+// listening: net/http can read a request on a kept-alive connection, have
+// Down close that connection as idle, and still run the handler. Forwarded
+// then, the service would take a request whose answer cannot reach the
+// client, who would send it again: a duplicate the fault did not intend.
+// Such a request is dropped unanswered instead, as a service that is down
+// would drop it.
+func (l *life) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if l.ended.Load() {
+		l.p.faulted.Add(1)
+		panic(http.ErrAbortHandler) // close the connection, no answer, no log
+	}
+	l.p.handle(w, r)
 }
 
 // URL is the proxy's address, for AWS_ENDPOINT_URL_<SERVICE>.
@@ -127,15 +151,17 @@ func (p *Proxy) Set(f Fault) {
 
 // Down stops listening: new connections are refused by the operating
 // system, as when a service is unreachable, and kept-alive ones are closed
-// once idle. Requests already forwarded still get their answer: cutting one
-// after the service accepted it would leave the client not knowing whether
-// it went through, which is another fault (see Close).
+// once idle. Requests already forwarded still get their answer, and a
+// request not yet forwarded never is (see life): cutting one after the
+// service accepted it would leave the client not knowing whether it went
+// through, which is another fault (see Close).
 func (p *Proxy) Down() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.srv == nil {
 		return
 	}
+	p.life.ended.Store(true)
 	// Idle keep-alive connections are closed before Down returns (turning
 	// keep-alives off closes them at once), or the client's next request
 	// could ride one to a service that is meant to be down (seen under a
@@ -168,6 +194,7 @@ func (p *Proxy) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.srv != nil {
+		p.life.ended.Store(true)
 		p.srv.Close()
 		p.srv, p.ln = nil, nil
 	}
@@ -193,8 +220,8 @@ func (p *Proxy) pick() (Fault, bool) {
 	return f, true
 }
 
-// ServeHTTP applies the current fault, then forwards.
-func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// handle applies the current fault, then forwards.
+func (p *Proxy) handle(w http.ResponseWriter, r *http.Request) {
 	f, hit := p.pick()
 	if hit && f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
