@@ -230,13 +230,22 @@ func TestLoad(t *testing.T) {
 		perID[idOf(e.Body.Text)]++
 	}
 	lost, dup, stray := 0, 0, 0
-	for id := range ids {
+	for id, i := range ids {
 		switch perID[id] {
+		case 1:
+			continue
 		case 0:
 			lost++
-		case 1:
 		default:
 			dup++
+		}
+		// What the run knows of it, for whoever reads a failure: the
+		// answers its posts got and every log line that names it.
+		t.Errorf("submission %d (%s): %d emails; answers %v", i, id, perID[id], results[i])
+		for _, l := range logs.Lines() {
+			if strings.Contains(l, id) {
+				t.Log("  " + l)
+			}
 		}
 	}
 	for id := range perID {
