@@ -27,14 +27,14 @@ type QueueHandler struct {
 func (h *QueueHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
 	for _, m := range ev.Records {
-		if err := h.one(ctx, m); err != nil {
+		if err := h.handleMessage(ctx, m); err != nil {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 		}
 	}
 	return resp, nil
 }
 
-func (h *QueueHandler) one(ctx context.Context, m events.SQSMessage) error {
+func (h *QueueHandler) handleMessage(ctx context.Context, m events.SQSMessage) error {
 	req, err := ParseRequest(m.Body)
 	if err != nil {
 		// The reason names the broken part, never the submitted value.

@@ -194,7 +194,7 @@ func (svc *Service) Run(ctx context.Context) (Report, error) {
 		go func() {
 			defer wg.Done()
 			for c := range jobs {
-				svc.one(ctx, c, count, &throttle)
+				svc.resend(ctx, c, count, &throttle)
 			}
 		}()
 	}
@@ -295,7 +295,7 @@ func (svc *Service) timeForOne(ctx context.Context) bool {
 	return time.Until(dl) > t.Claim+t.Send+t.Mark+t.Reserve
 }
 
-func (svc *Service) one(ctx context.Context, cand Candidate, count func(func(*Report)), throttle *atomic.Bool) {
+func (svc *Service) resend(ctx context.Context, cand Candidate, count func(func(*Report)), throttle *atomic.Bool) {
 	// Checked again here: the copy may have waited for a worker while
 	// another one was throttled or the time ran short.
 	if throttle.Load() || !svc.timeForOne(ctx) {

@@ -170,12 +170,14 @@ func (g Gate) decide(ctx context.Context) (held bool, err error) {
 // the bucket first: the email attaches or links them and the copy refers
 // to them, so neither may go out before they are kept. A post whose files
 // cannot be kept, or that is then neither sent nor stored, keeps none.
-func (svc *Service) deliver(ctx context.Context, form *config.Form, s *Submission, held bool, settle func(context.Context, Outcome, error)) (Outcome, error) {
+// recordOutcome, when not nil, records the outcome (or the error) on the
+// post's idempotency marker, for a repeat of the post to answer with.
+func (svc *Service) deliver(ctx context.Context, form *config.Form, s *Submission, held bool, recordOutcome func(context.Context, Outcome, error)) (Outcome, error) {
 	if len(s.Files) > 0 {
 		if err := svc.putFiles(ctx, form, s); err != nil {
-			if settle != nil {
+			if recordOutcome != nil {
 				rc, cancel := svc.budget(ctx, svc.recordLimit())
-				settle(rc, 0, ErrUnavailable)
+				recordOutcome(rc, 0, ErrUnavailable)
 				cancel()
 			}
 			return 0, ErrUnavailable
@@ -186,9 +188,9 @@ func (svc *Service) deliver(ctx context.Context, form *config.Form, s *Submissio
 		err     error
 	)
 	if held {
-		outcome, err = svc.holdBack(ctx, form, s, settle)
+		outcome, err = svc.holdBack(ctx, form, s, recordOutcome)
 	} else {
-		outcome, err = svc.sendAndStore(ctx, form, s, settle)
+		outcome, err = svc.sendAndStore(ctx, form, s, recordOutcome)
 	}
 	if err != nil && len(s.Files) > 0 {
 		svc.dropFiles(ctx, s)
@@ -238,7 +240,7 @@ func (svc *Service) dropFiles(ctx context.Context, s *Submission) {
 // visitor sent away (and should the failed write have landed after all,
 // the copy is emailed a second time later: one extra email, never a lost
 // one).
-func (svc *Service) holdBack(ctx context.Context, form *config.Form, s *Submission, settle func(context.Context, Outcome, error)) (Outcome, error) {
+func (svc *Service) holdBack(ctx context.Context, form *config.Form, s *Submission, recordOutcome func(context.Context, Outcome, error)) (Outcome, error) {
 	s.Held = true
 	c, cancel := deadline.Bound(ctx, svc.Timeouts.Save, svc.afterSend())
 	err := svc.Store.Save(c, s)
@@ -247,11 +249,11 @@ func (svc *Service) holdBack(ctx context.Context, form *config.Form, s *Submissi
 		s.Held = false
 		svc.Log.LogAttrs(ctx, slog.LevelWarn, "held copy not stored; sending it now", slog.String("submission_id", s.ID),
 			slog.String("form", s.FormID), slog.String("error_class", ErrorClass(err)))
-		return svc.sendAndStore(ctx, form, s, settle)
+		return svc.sendAndStore(ctx, form, s, recordOutcome)
 	}
-	if settle != nil {
+	if recordOutcome != nil {
 		rc, cancel := svc.budget(ctx, svc.recordLimit())
-		settle(rc, Stored, nil)
+		recordOutcome(rc, Stored, nil)
 		cancel()
 	}
 	return Stored, nil
@@ -259,10 +261,11 @@ func (svc *Service) holdBack(ctx context.Context, form *config.Form, s *Submissi
 
 // sendAndStore emails s and stores its fallback copy at the same time, so
 // the visitor waits for the slower of the two rather than their sum. Once
-// the outcome is known, settle (when not nil) runs alongside recording it
-// on the copy, for the same reason, under the same deadline (one timer for
-// the round); sendAndStore returns when both are done.
-func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Submission, settle func(context.Context, Outcome, error)) (Outcome, error) {
+// the outcome is known, recordOutcome (when not nil) records it on the
+// marker while the copy records it too, for the same reason, under the
+// same deadline (one timer for the round); sendAndStore returns when both
+// are done.
+func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Submission, recordOutcome func(context.Context, Outcome, error)) (Outcome, error) {
 	storeErr := make(chan error, 1)
 	go func() {
 		c, cancel := deadline.Bound(ctx, svc.Timeouts.Save, svc.afterSend())
@@ -283,10 +286,10 @@ func (svc *Service) sendAndStore(ctx context.Context, form *config.Form, s *Subm
 	}
 	rc, cancel := svc.budget(ctx, svc.recordLimit())
 	defer cancel()
-	if settle != nil {
-		settled := make(chan struct{})
-		go func() { defer close(settled); settle(rc, outcome, err) }()
-		defer func() { <-settled }() // before cancel
+	if recordOutcome != nil {
+		recorded := make(chan struct{})
+		go func() { defer close(recorded); recordOutcome(rc, outcome, err) }()
+		defer func() { <-recorded }() // before cancel
 	}
 
 	// LogAttrs with slog.Attr values: no boxing into []any per line.

@@ -88,19 +88,19 @@ const (
 // yields a *ValidationError and nothing is to be sent or stored.
 func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 	var (
-		ins      Instructions
-		problems []Problem
-		content  = make([]Field, 0, len(fields))
-		replyTo  string
-		email    string
-		seen     = make(map[string]bool, len(fields))
-		rules    = form.ConsentRules()
+		instructions Instructions
+		problems     []Problem
+		content      = make([]Field, 0, len(fields))
+		replyTo      string
+		email        string
+		seen         = make(map[string]bool, len(fields))
+		rules        = form.ConsentRules()
 	)
 	if len(rules) > 0 {
-		ins.Consents = make([]Consent, len(rules))
+		instructions.Consents = make([]Consent, len(rules))
 		for i, r := range rules {
 			// No answer means no consent: nothing that depends on it is kept.
-			ins.Consents[i] = Consent{Purpose: r.Purpose, Field: r.Field, PolicyVersion: r.PolicyVersion}
+			instructions.Consents[i] = Consent{Purpose: r.Purpose, Field: r.Field, PolicyVersion: r.PolicyVersion}
 		}
 	}
 	add := func(field, code string, limit int) {
@@ -110,7 +110,7 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 		// Do not look at the fields one by one: thousands of them would give
 		// thousands of problems.
 		add(FormProblem, CodeTooManyFields, form.MaxFields)
-		return nil, ins, &ValidationError{Problems: problems}
+		return nil, instructions, &ValidationError{Problems: problems}
 	}
 	for _, f := range fields {
 		if !validName(f.Name) {
@@ -133,13 +133,13 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 			replyTo = strings.TrimSpace(f.Value)
 			continue
 		case fieldSubject:
-			ins.Subject = singleLine(f.Value, maxSubject)
+			instructions.Subject = singleLine(f.Value, maxSubject)
 			continue
 		case fieldNext:
-			ins.Next = strings.TrimSpace(f.Value)
+			instructions.Next = strings.TrimSpace(f.Value)
 			continue
 		case fieldIdemKey:
-			ins.IdempotencyKey = strings.TrimSpace(f.Value)
+			instructions.IdempotencyKey = strings.TrimSpace(f.Value)
 			continue
 		case fieldEmail:
 			email = strings.TrimSpace(f.Value)
@@ -155,7 +155,7 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 		if i := consentIndex(rules, f.Name); i >= 0 {
 			// The answer is evidence, recorded as such, not content. A
 			// repeated checkbox counts as given if any copy of it is.
-			if c := &ins.Consents[i]; !c.Given {
+			if c := &instructions.Consents[i]; !c.Given {
 				c.Value, c.Given = f.Value, consentGiven(f.Value)
 			}
 			continue
@@ -164,7 +164,7 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 		content = append(content, Field{Name: f.Name, Value: f.Value})
 	}
 	for i, r := range rules {
-		if ins.Consents[i].Given {
+		if instructions.Consents[i].Given {
 			continue
 		}
 		if r.Required {
@@ -189,17 +189,17 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 		if code != "" {
 			add(addrField, code, 0)
 		}
-		ins.ReplyTo = a
+		instructions.ReplyTo = a
 	}
 	for _, name := range form.RequiredFields {
 		if hasProblem(problems, name) {
 			continue
 		}
-		if !hasValue(content, name) && !(name == fieldEmail && ins.ReplyTo != "") {
+		if !hasValue(content, name) && !(name == fieldEmail && instructions.ReplyTo != "") {
 			add(name, CodeRequired, 0)
 		}
 	}
-	if ins.Next != "" && !RedirectAllowed(form, ins.Next) {
+	if instructions.Next != "" && !RedirectAllowed(form, instructions.Next) {
 		add(fieldNext, CodeBadRedirect, 0)
 	}
 	if len(problems) == 0 && !anyValue(content) {
@@ -208,9 +208,9 @@ func Check(form *config.Form, fields []Field) ([]Field, Instructions, error) {
 		add(FormProblem, CodeEmpty, 0)
 	}
 	if len(problems) > 0 {
-		return nil, ins, &ValidationError{Problems: problems}
+		return nil, instructions, &ValidationError{Problems: problems}
 	}
-	return content, ins, nil
+	return content, instructions, nil
 }
 
 // ParseReplyTo accepts exactly one plain address and returns it without any
