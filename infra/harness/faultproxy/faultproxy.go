@@ -151,10 +151,11 @@ func (p *Proxy) Set(f Fault) {
 
 // Down stops listening: new connections are refused by the operating
 // system, as when a service is unreachable, and kept-alive ones are closed
-// once idle. Requests already forwarded still get their answer, and a
-// request not yet forwarded never is (see life): cutting one after the
-// service accepted it would leave the client not knowing whether it went
-// through, which is another fault (see Close).
+// once idle. Requests whose handling began still get their answer (one
+// held by a Fault.Delay is forwarded when the delay ends), and a request
+// whose handling had not begun is never forwarded (see life): cutting one
+// after the service accepted it would leave the client not knowing whether
+// it went through, which is another fault (see Close).
 func (p *Proxy) Down() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -201,7 +202,7 @@ func (p *Proxy) Close() {
 }
 
 // Counts reports how many requests were forwarded and how many were given
-// a fault (answered or held until the client left).
+// a fault (answered, held until the client left, or dropped after Down).
 func (p *Proxy) Counts() (forwarded, faulted int64) {
 	return p.forwarded.Load(), p.faulted.Load()
 }
