@@ -170,8 +170,9 @@ func (g Gate) decide(ctx context.Context) (held bool, err error) {
 // the bucket first: the email attaches or links them and the copy refers
 // to them, so neither may go out before they are kept. A post whose files
 // cannot be kept, or that is then neither sent nor stored, keeps none.
-// recordOutcome, when not nil, records the outcome (or the error) on the
-// post's idempotency marker, for a repeat of the post to answer with.
+// recordOutcome, when not nil, records the outcome on the post's
+// idempotency marker, for a repeat of the post to answer with, or gives the
+// marker up when the post failed.
 func (svc *Service) deliver(ctx context.Context, form *config.Form, s *Submission, held bool, recordOutcome func(context.Context, Outcome, error)) (Outcome, error) {
 	if len(s.Files) > 0 {
 		if err := svc.putFiles(ctx, form, s); err != nil {

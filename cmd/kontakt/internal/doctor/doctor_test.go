@@ -421,3 +421,18 @@ func TestDoctorAgainstMoto(t *testing.T) {
 		}
 	})
 }
+
+// A stack deployed from an older template.yaml lacks outputs: each check
+// that needs one fails, naming it, with the fix, and calls no AWS (the
+// clients are nil). TestDoctorAgainstMoto's "older stack" case covers every
+// check that needs an output; this one, without an emulator, that they
+// make no call.
+func TestMissingOutputs(t *testing.T) {
+	st := &stack.Stack{Name: "kontakt", Region: "eu-north-1"}
+	doc := &doctor.Doctor{Stack: st}
+	var b bytes.Buffer
+	doctor.Write(&b, st, doc.Run(context.Background(), []string{doctor.GroupFunctions, doctor.GroupAlarms}))
+	out := b.String()
+	expect(t, out, "FAIL", "Redrive reserved concurrency", "the stack names no redrive function (output RedriveFunctionName)", "fix: deploy the current template.yaml")
+	expect(t, out, "FAIL", "Alarms", "the stack names no alarm topic (output AlarmTopicArn)", "fix: deploy the current template.yaml")
+}
