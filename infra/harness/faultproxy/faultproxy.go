@@ -73,7 +73,7 @@ type Proxy struct {
 	seq   int
 	srv   *http.Server
 	ln    net.Listener
-	// life is the listening that Up started and Down ends.
+	// life is the listening that Start or Up began and Down or Close ends.
 	life *life
 
 	forwarded, faulted atomic.Int64
